@@ -1,0 +1,81 @@
+"""The ``dxrpa`` command line (typer + rich).
+
+Each feature adds its commands from its own module's ``register(app)``; :func:`main` maps every
+:class:`~dxrpa.errors.DxrpaError` to one printed line and its named exit code, never a traceback.
+"""
+
+from __future__ import annotations
+
+import sys
+
+import typer
+from rich.console import Console
+
+from dxrpa import __version__
+from dxrpa.errors import DxrpaError, ExitCode
+from dxrpa.i18n import set_lang, tr
+from dxrpa.log import logger
+
+app = typer.Typer(
+    name="dxrpa",
+    help="dxrpa — 自治体向け RPA + AI-OCR / RPA and AI-OCR for municipal back offices",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+err_console = Console(stderr=True)
+
+
+@app.callback()
+def _root(
+    lang: str = typer.Option(None, "--lang", envvar="DXRPA_LANG", help="ja | en"),
+    version: bool = typer.Option(False, "--version", help="print the version and exit"),
+) -> None:
+    if lang:
+        set_lang(lang)
+    if version:
+        typer.echo(f"dxrpa {__version__}")
+        raise typer.Exit(0)
+
+
+def _register_all() -> None:
+    from dxrpa.cli import console, core, ocr, report, schedule
+
+    for module in (core, ocr, report, schedule, console):
+        module.register(app)
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Entry point of the console script; returns the exit code."""
+    _register_all()
+    try:
+        app(args=argv, standalone_mode=False)
+    except DxrpaError as exc:
+        err_console.print(f"[bold red]{tr('エラー', 'error')}:[/] {exc}", highlight=False, markup=True, soft_wrap=True)
+        return int(exc.exit_code)
+    except typer.Exit as exc:
+        return int(exc.exit_code or 0)
+    except typer.Abort:
+        err_console.print(tr("中断しました", "aborted"))
+        return int(ExitCode.INTERRUPTED)
+    except KeyboardInterrupt:
+        err_console.print(tr("中断しました", "interrupted"))
+        return int(ExitCode.INTERRUPTED)
+    except Exception as exc:  # a bug: keep the traceback in the log, one line on screen
+        import click
+
+        if isinstance(exc, click.exceptions.ClickException):
+            exc.show()
+            return int(ExitCode.USAGE)
+        logger.opt(exception=exc).debug("unexpected error")
+        err_console.print(
+            f"[bold red]{tr('内部エラー', 'internal error')}:[/] {type(exc).__name__}: {exc}",
+            highlight=False,
+            soft_wrap=True,
+        )
+        return int(ExitCode.INTERNAL)
+    return 0
+
+
+def run() -> None:  # pragma: no cover - console script shim
+    sys.exit(main())

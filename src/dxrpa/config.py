@@ -1,0 +1,321 @@
+"""Settings (configs/dxrpa.toml + DXRPA_* env) and YAML loading with line numbers.
+
+Robot files and OCR templates are user-facing contracts written by staff, so every validation
+error must point at ``file:line:col``. :func:`load_definition` parses YAML keeping each node's
+position, validates it against a pydantic model and turns pydantic's error locations back into
+positions, with a "did you mean" for misspelt keys.
+"""
+
+from __future__ import annotations
+
+import difflib
+import os
+import tomllib
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Literal, TypeVar
+
+import yaml
+from pydantic import BaseModel, ConfigDict, ValidationError
+from pydantic import Field as PydField
+
+from dxrpa.errors import ConfigError, DefinitionError, DefinitionErrors
+
+M = TypeVar("M", bound=BaseModel)
+Loc = tuple[str | int, ...]
+
+
+# --------------------------------------------------------------------------- settings
+
+
+class BrowserSettings(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    executable: str | None = None  # explicit path wins over detection
+    channel: str | None = None  # "msedge" / "chrome"
+    headless: bool = True
+    timeout_ms: int = 15_000
+
+
+class OcrSettings(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    engine: Literal["rapidocr", "paddle", "tesseract"] = "rapidocr"
+    review_threshold: float = 0.90
+    paddle_det_model_dir: str | None = None
+    paddle_rec_model_dir: str | None = None
+    tesseract_cmd: str | None = None
+
+
+class CalendarSettings(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    year_end_start: str = "12-29"  # 年末年始 closed from this MM-DD ...
+    year_end_end: str = "01-03"  # ... through this MM-DD
+    weekend: list[int] = PydField(default_factory=lambda: [5, 6])  # Mon=0
+
+
+class SchedulerSettings(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    executor: Literal["local", "procrastinate"] = "local"
+    misfire_grace_seconds: int = 600
+    lock_heartbeat_seconds: int = 10
+    lock_stale_seconds: int = 60
+
+
+class LedgerSettings(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    hours_per_fte: float = 1_800.0  # annual working hours of one full-time employee
+
+
+class Settings(BaseModel):
+    """All settings. Defaults make ``dxrpa demo`` run with nothing configured."""
+
+    model_config = ConfigDict(extra="forbid")
+    home: Path = Path(".")
+    database_url: str | None = None  # default: sqlite:///<home>/var/dxrpa.db
+    timezone: str = "Asia/Tokyo"
+    lang: Literal["ja", "en"] = "ja"
+    robots_dir: str = "robots"
+    templates_dir: str = "ocr/templates"
+    json_logs: bool = False
+    browser: BrowserSettings = PydField(default_factory=BrowserSettings)
+    ocr: OcrSettings = PydField(default_factory=OcrSettings)
+    calendar: CalendarSettings = PydField(default_factory=CalendarSettings)
+    scheduler: SchedulerSettings = PydField(default_factory=SchedulerSettings)
+    ledger: LedgerSettings = PydField(default_factory=LedgerSettings)
+
+    @property
+    def var_dir(self) -> Path:
+        return self.home / "var"
+
+    @property
+    def runs_dir(self) -> Path:
+        return self.var_dir / "runs"
+
+    @property
+    def db_url(self) -> str:
+        if self.database_url:
+            return self.database_url
+        return f"sqlite:///{(self.var_dir / 'dxrpa.db').resolve()}"
+
+
+def _set_dotted(target: dict[str, Any], dotted: str, value: str) -> None:
+    parts = dotted.split("__")
+    for part in parts[:-1]:
+        target = target.setdefault(part, {})
+    target[parts[-1]] = value
+
+
+def load_settings(path: str | Path | None = None, env: dict[str, str] | None = None) -> Settings:
+    """Read settings: defaults ← configs/dxrpa.toml (or DXRPA_CONFIG) ← DXRPA_* env.
+
+    Nested keys use a double underscore: ``DXRPA_BROWSER__EXECUTABLE=/usr/bin/chromium``.
+    """
+    env = dict(os.environ if env is None else env)
+    cfg_path = Path(path or env.get("DXRPA_CONFIG") or "configs/dxrpa.toml")
+    data: dict[str, Any] = {}
+    if cfg_path.is_file():
+        try:
+            data = tomllib.loads(cfg_path.read_text(encoding="utf-8"))
+        except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+            raise ConfigError(f"{cfg_path}: not valid TOML: {exc}", hint="fix the file or remove it") from None
+    elif path is not None:
+        raise ConfigError(f"{cfg_path}: settings file not found")
+    for key, value in env.items():
+        if key.startswith("DXRPA_") and key not in ("DXRPA_CONFIG",) and not key.startswith("DXRPA_TEST_"):
+            _set_dotted(data, key[len("DXRPA_") :].lower(), value)
+    try:
+        return Settings.model_validate(data)
+    except ValidationError as exc:
+        err = exc.errors()[0]
+        where = ".".join(str(p) for p in err["loc"])
+        raise ConfigError(
+            f"{cfg_path}: setting '{where}': {err['msg']}",
+            hint="see configs/dxrpa.toml for the documented keys",
+        ) from None
+
+
+# --------------------------------------------------------------------------- YAML with positions
+
+
+@dataclass
+class Positions:
+    """Maps a location path (keys and list indexes) to its 1-based (line, col) in the source."""
+
+    path: str
+    spots: dict[Loc, tuple[int, int]] = field(default_factory=dict)
+    key_spots: dict[Loc, tuple[int, int]] = field(default_factory=dict)
+
+    def find(self, loc: Loc, *, key: bool = False) -> tuple[int | None, int | None]:
+        """Position of ``loc``; falls back to the closest ancestor that has one."""
+        table = self.key_spots if key else self.spots
+        probe = tuple(loc)
+        while probe:
+            if probe in table:
+                return table[probe]
+            if probe in self.spots:
+                return self.spots[probe]
+            probe = probe[:-1]
+        return self.spots.get((), (1, 1))
+
+
+class _UniqueKeyLoader(yaml.SafeLoader):
+    pass
+
+
+def _construct(node: yaml.Node, loc: Loc, pos: Positions, path: str) -> Any:
+    pos.spots[loc] = (node.start_mark.line + 1, node.start_mark.column + 1)
+    if isinstance(node, yaml.MappingNode):
+        out: dict[Any, Any] = {}
+        for key_node, value_node in node.value:
+            if not isinstance(key_node, yaml.ScalarNode):
+                raise DefinitionError(
+                    "a key must be plain text",
+                    path=path, line=key_node.start_mark.line + 1, col=key_node.start_mark.column + 1,
+                )
+            key = _scalar(key_node)
+            if key == "<<":
+                raise DefinitionError(
+                    "YAML merge keys (<<) are not supported",
+                    path=path, line=key_node.start_mark.line + 1, col=key_node.start_mark.column + 1,
+                )
+            if key in out:
+                raise DefinitionError(
+                    f"key '{key}' appears twice",
+                    path=path, line=key_node.start_mark.line + 1, col=key_node.start_mark.column + 1,
+                    hint="keep one of them",
+                )
+            pos.key_spots[(*loc, key)] = (key_node.start_mark.line + 1, key_node.start_mark.column + 1)
+            out[key] = _construct(value_node, (*loc, key), pos, path)
+        return out
+    if isinstance(node, yaml.SequenceNode):
+        return [_construct(child, (*loc, i), pos, path) for i, child in enumerate(node.value)]
+    return _scalar(node)
+
+
+def _scalar(node: yaml.Node) -> Any:
+    loader = _UniqueKeyLoader("")
+    return loader.construct_object(node, deep=True)
+
+
+def load_yaml(path: str | Path, text: str | None = None) -> tuple[Any, Positions]:
+    """Parse YAML, keeping positions. Raises DefinitionError with line/col on bad syntax."""
+    spath = str(path)
+    if text is None:
+        try:
+            raw = Path(path).read_bytes()
+        except FileNotFoundError:
+            raise DefinitionError("file not found", path=spath, hint="check the path") from None
+        except OSError as exc:
+            raise DefinitionError(f"cannot read the file: {exc.strerror}", path=spath) from None
+        try:
+            text = raw.decode("utf-8-sig")
+        except UnicodeDecodeError:
+            raise DefinitionError(
+                "the file is not UTF-8", path=spath, hint="save it as UTF-8 (BOM allowed)"
+            ) from None
+    pos = Positions(spath)
+    try:
+        node = yaml.compose(text, Loader=_UniqueKeyLoader)
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        raise DefinitionError(
+            f"YAML syntax error: {exc.problem or exc.context}",
+            path=spath,
+            line=mark.line + 1 if mark else None,
+            col=mark.column + 1 if mark else None,
+            hint="check indentation and quoting; values containing ': ' or '{{' need quotes",
+        ) from None
+    if node is None:
+        raise DefinitionError("the file is empty", path=spath)
+    return _construct(node, (), pos, spath), pos
+
+
+def _allowed_keys(model: type[BaseModel], loc: Loc, data: Any) -> list[str]:
+    """Best-effort: the field names valid at ``loc`` (for 'did you mean')."""
+    current: Any = model
+    value = data
+    for part in loc:
+        if isinstance(part, int):
+            value = value[part] if isinstance(value, list) and part < len(value) else None
+            continue
+        if isinstance(value, dict):
+            value = value.get(part)
+        fields = getattr(current, "model_fields", None)
+        if fields and part in fields:
+            ann = fields[part].annotation
+            current = _first_model(ann)
+        else:
+            # a union of step models keyed by the step name
+            current = _first_model(current)
+            found = _lookup_union_member(current, part)
+            current = found
+    return list(getattr(current, "model_fields", {}).keys())
+
+
+def _first_model(ann: Any) -> Any:
+    if isinstance(ann, type) and issubclass(ann, BaseModel):
+        return ann
+    for arg in getattr(ann, "__args__", ()) or ():
+        found = _first_model(arg)
+        if found is not None:
+            return found
+    return None
+
+
+def _lookup_union_member(model: Any, key: str) -> Any:
+    fields = getattr(model, "model_fields", {})
+    if key in fields:
+        return _first_model(fields[key].annotation)
+    return None
+
+
+def describe_validation_error(
+    exc: ValidationError, pos: Positions, data: Any, model: type[BaseModel], *, label: Any = None
+) -> list[DefinitionError]:
+    """Turn pydantic errors into DefinitionErrors at their file positions.
+
+    ``label(loc)`` may return a prefix such as "step 3 (fill)" for a location.
+    """
+    out: list[DefinitionError] = []
+    seen: set[tuple[Any, ...]] = set()
+    for err in exc.errors(include_url=False):
+        loc: Loc = tuple(p for p in err["loc"] if not (isinstance(p, str) and p.startswith("function-")))
+        etype = err["type"]
+        prefix = label(loc) if label else None
+        hint = None
+        if etype == "extra_forbidden":
+            key = loc[-1]
+            line, col = pos.find(loc, key=True)
+            allowed = _allowed_keys(model, loc[:-1], data)
+            close = difflib.get_close_matches(str(key), allowed, n=1, cutoff=0.6)
+            msg = f"unknown key '{key}'"
+            if close:
+                msg += f" — did you mean '{close[0]}'?"
+            elif allowed:
+                hint = "allowed keys: " + ", ".join(sorted(allowed))
+        else:
+            line, col = pos.find(loc)
+            where = ".".join(str(p) for p in loc)
+            msg = f"'{where}': {err['msg']}" if where else err["msg"]
+        if prefix:
+            msg = f"{prefix}: {msg}"
+        sig = (line, col, msg)
+        if sig in seen:
+            continue
+        seen.add(sig)
+        out.append(DefinitionError(msg, path=pos.path, line=line, col=col, hint=hint))
+    out.sort(key=lambda e: (e.line or 0, e.col or 0))
+    return out
+
+
+def load_definition(
+    path: str | Path, model: type[M], *, text: str | None = None, label: Any = None
+) -> tuple[M, Positions]:
+    """Load YAML at ``path`` into ``model``; every problem is reported at its line."""
+    data, pos = load_yaml(path, text)
+    if not isinstance(data, dict):
+        raise DefinitionError("the top level must be a mapping of keys (name:, steps: …)", path=str(path), line=1)
+    try:
+        return model.model_validate(data), pos
+    except ValidationError as exc:
+        errors = describe_validation_error(exc, pos, data, model, label=label)
+        raise DefinitionErrors(errors) from None

@@ -1,0 +1,1 @@
+"""Pure data definitions (pydantic v2): robots, schedules, OCR forms, results."""

@@ -1,0 +1,3 @@
+"""Tables owned by the ocr feature (defined here so one metadata holds every table)."""
+
+from __future__ import annotations
