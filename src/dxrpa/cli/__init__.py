@@ -39,9 +39,9 @@ def _root(
 
 
 def _register_all() -> None:
-    from dxrpa.cli import console, core, ocr, report, schedule
+    from dxrpa.cli import admin, console, core, ocr, report, schedule
 
-    for module in (core, ocr, report, schedule, console):
+    for module in (core, ocr, report, schedule, console, admin):
         module.register(app)
 
 
