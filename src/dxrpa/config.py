@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import difflib
 import os
+import re
 import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -304,7 +305,13 @@ def describe_validation_error(
         seen.add(sig)
         out.append(DefinitionError(msg, path=pos.path, line=line, col=col, hint=hint))
     out.sort(key=lambda e: (e.line or 0, e.col or 0))
-    return out
+    return [e for e in out if not any(_explains(other, e) for other in out)]
+
+
+def _explains(typo: DefinitionError, missing: DefinitionError) -> bool:
+    """A misspelt key ('valeu' → 'value') also makes 'value' missing: report only the typo."""
+    m = re.search(r"did you mean '([^']+)'", typo.message)
+    return bool(m) and missing.message.endswith("Field required") and f".{m.group(1)}'" in missing.message
 
 
 def load_definition(

@@ -17,7 +17,9 @@ code) from a bug (traceback in the log, exit ``INTERNAL``)::
     ├── IntegrityError              INTEGRITY (12)       audit chain broken
     └── ItemError                   (per item, never reaches the CLI)
         ├── BusinessError           not retried; listed for staff
-        └── ItemSystemError         retried with backoff in a fresh context
+        ├── ItemSystemError         retried with backoff in a fresh context
+        └── RobotDefect             the robot file is wrong for this page (ambiguous locator,
+                                    blocked domain, bad template): stops the run, DEFINITION (3)
 """
 
 from __future__ import annotations
@@ -169,3 +171,11 @@ class ItemSystemError(ItemError):
     """Technical failure (timeout, crash, HTTP 5xx). Retried in a fresh browser context."""
 
     kind = "system_error"
+
+
+class RobotDefect(ItemError):
+    """The robot itself is wrong (a locator matching two elements, a blocked domain, a template
+    referring to a missing value). Retrying cannot help: the run stops and staff fix the file."""
+
+    kind = "robot_defect"
+    exit_code = ExitCode.DEFINITION

@@ -1,0 +1,402 @@
+"""A robot definition as staff write it in ``robots/NAME.yaml`` (the user-facing contract).
+
+Pure data: loading (with line numbers) lives in :mod:`dxrpa.config`, execution in
+:mod:`dxrpa.engine`. A definition is never mutated by running it.
+
+Each step is a one-key mapping (``- fill: {label: 氏名, value: "{{ item.氏名 }}"}``) plus optional
+common keys (``name``, ``timeout_ms``, ``optional``, ``submit``). :class:`Step` lists every action
+as an optional field and checks exactly one is present, so a misspelt action or key gets a
+"did you mean" from the loader and editors complete keys from the JSON Schema.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, field_validator, model_validator
+
+from dxrpa.model.schedule import ScheduleRule
+
+NAME_RE = re.compile(r"^[a-z][a-z0-9_]{1,63}$")
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", populate_by_name=True)
+
+
+# --------------------------------------------------------------------------- locators
+
+
+class Locator(_Strict):
+    """How to find an element. One strategy per locator; ``any`` lists fallbacks tried in order."""
+
+    role: str | None = None
+    name: str | None = None  # accessible name, with role
+    label: str | None = None
+    placeholder: str | None = None
+    text: str | None = None
+    test_id: str | None = None
+    css: str | None = None
+    xpath: str | None = None
+    exact: bool = True
+    nth: int | None = None  # pick one of several matches on purpose (strict otherwise)
+    frame: str | None = None  # CSS selector of the iframe the element lives in
+    any: list[Locator] | None = None
+
+    @model_validator(mode="after")
+    def _one_strategy(self) -> Locator:
+        used = [k for k in ("role", "label", "placeholder", "text", "test_id", "css", "xpath", "any") if getattr(self, k)]
+        if len(used) != 1:
+            raise ValueError(
+                "give exactly one of role/label/placeholder/text/test_id/css/xpath/any"
+                + (f" (found: {', '.join(used)})" if used else "")
+            )
+        if self.name is not None and self.role is None:
+            raise ValueError("'name' goes with 'role' (e.g. role: button, name: 登録)")
+        return self
+
+    def describe(self) -> str:
+        if self.any:
+            return " | ".join(loc.describe() for loc in self.any)
+        for key in ("role", "label", "placeholder", "text", "test_id", "css", "xpath"):
+            value = getattr(self, key)
+            if value:
+                return f"{key}={value}" + (f" name={self.name}" if key == "role" and self.name else "")
+        return "?"
+
+
+# --------------------------------------------------------------------------- step arguments
+
+
+class GotoArgs(_Strict):
+    url: str
+    wait_until: Literal["load", "domcontentloaded", "networkidle", "commit"] = "load"
+
+
+class ClickArgs(Locator):
+    dialog: Literal["accept", "dismiss"] | None = None  # answer the dialog this click opens
+    double: bool = False
+    submit: bool = False  # the final submit: skipped by --dry-run
+
+
+class FillArgs(Locator):
+    value: str
+
+
+class SelectArgs(Locator):
+    value: str  # option value or visible label
+
+
+class CheckArgs(Locator):
+    value: str | bool | None = None  # template: truthy → checked, falsy → unchecked (check only)
+
+
+class PressArgs(Locator):
+    key: str
+    submit: bool = False
+
+
+class UploadArgs(Locator):
+    files: str | list[str]
+
+
+class DownloadArgs(Locator):
+    save_as: str  # relative to the run's folder; never outside it
+    into: str | None = None  # variable receiving the saved path
+
+
+class WaitArgs(_Strict):
+    selector: Locator | None = None
+    state: Literal["attached", "detached", "visible", "hidden"] = "visible"
+    url: str | None = None  # glob or regex (re:...)
+    load_state: Literal["load", "domcontentloaded", "networkidle"] | None = None
+    text: str | None = None
+    seconds: float | None = None
+
+    @model_validator(mode="after")
+    def _one(self) -> WaitArgs:
+        used = [k for k in ("selector", "url", "load_state", "text", "seconds") if getattr(self, k) is not None]
+        if len(used) != 1:
+            raise ValueError("wait needs exactly one of selector/url/load_state/text/seconds")
+        return self
+
+
+class CountArgs(Locator):
+    equals: int
+
+
+class ExpectArgs(_Strict):
+    text: str | None = None
+    visible: Locator | None = None
+    hidden: Locator | None = None
+    url: str | None = None
+    count: CountArgs | None = None
+    business_error: str | None = None  # failing marks the item a business exception with this message
+    error_text: Locator | None = None  # the page's own error message, appended to business_error
+
+    @model_validator(mode="after")
+    def _one(self) -> ExpectArgs:
+        used = [k for k in ("text", "visible", "hidden", "url", "count") if getattr(self, k) is not None]
+        if len(used) != 1:
+            raise ValueError("expect needs exactly one of text/visible/hidden/url/count")
+        return self
+
+
+class ExtractArgs(Locator):
+    into: str
+    what: Literal["text", "attribute", "value", "table", "html"] = "text"
+    attribute: str | None = None
+
+
+class ScreenshotArgs(_Strict):
+    name: str = "screenshot"
+    full_page: bool = True
+
+
+class DialogArgs(_Strict):
+    action: Literal["accept", "dismiss"] = "accept"
+    prompt_text: str | None = None
+
+
+class IfArgs(_Strict):
+    condition: str  # Jinja expression, e.g. "item.部数 | int > 1"
+    then: list[Step]
+    else_: list[Step] = Field(default_factory=list, alias="else")
+
+
+class ForEachArgs(_Strict):
+    in_: str = Field(alias="in")  # Jinja expression yielding a list, e.g. "vars.rows"
+    as_: str = Field(default="row", alias="as")
+    steps: list[Step]
+
+
+class FrameArgs(_Strict):
+    selector: str  # CSS of the iframe
+    steps: list[Step]
+
+
+class OcrStepArgs(_Strict):
+    """Read a region of the page (screenshot of a locator) or a downloaded PDF into a variable."""
+
+    into: str
+    locator: Locator | None = None
+    file: str | None = None  # template: a path inside the run folder
+    template: str | None = None  # OCR form template for a file
+
+
+class LogArgs(_Strict):
+    message: str
+
+
+# --------------------------------------------------------------------------- the step
+
+
+ACTIONS = (
+    "goto", "click", "fill", "select", "check", "uncheck", "press", "upload", "download", "wait",
+    "expect", "extract", "screenshot", "set", "if_", "for_each", "frame", "dialog", "ocr", "log",
+)
+
+
+class Step(_Strict):
+    """One step: exactly one action key plus optional common keys."""
+
+    goto: str | GotoArgs | None = None
+    click: ClickArgs | None = None
+    fill: FillArgs | None = None
+    select: SelectArgs | None = None
+    check: CheckArgs | None = None
+    uncheck: Locator | None = None
+    press: PressArgs | None = None
+    upload: UploadArgs | None = None
+    download: DownloadArgs | None = None
+    wait: WaitArgs | None = None
+    expect: ExpectArgs | None = None
+    extract: ExtractArgs | None = None
+    screenshot: ScreenshotArgs | None = None
+    set: dict[str, Any] | None = None
+    if_: IfArgs | None = Field(default=None, alias="if")
+    for_each: ForEachArgs | None = None
+    frame: FrameArgs | None = None
+    dialog: DialogArgs | None = None
+    ocr: OcrStepArgs | None = None
+    log: str | None = None
+
+    # common keys
+    name: str | None = None  # a label shown in logs and errors
+    timeout_ms: int | None = None
+    optional: bool = False  # a failure is logged and the item goes on
+    submit: bool = False  # the final submit: skipped by --dry-run
+
+    _line: int | None = PrivateAttr(default=None)  # set by the loader: where the step is written
+
+    @model_validator(mode="after")
+    def _exactly_one_action(self) -> Step:
+        used = self.actions_used()
+        if len(used) != 1:
+            raise ValueError(
+                "a step needs exactly one action (" + ", ".join(a.rstrip("_") for a in ACTIONS) + ")"
+                + (f"; found: {', '.join(used)}" if used else "")
+            )
+        return self
+
+    def actions_used(self) -> list[str]:
+        return [a.rstrip("_") for a in ACTIONS if getattr(self, a) is not None]
+
+    @property
+    def action(self) -> str:
+        return self.actions_used()[0]
+
+    @property
+    def is_submit(self) -> bool:
+        args = getattr(self, self.action, None)
+        return self.submit or bool(getattr(args, "submit", False))
+
+    @property
+    def line(self) -> int | None:
+        return self._line
+
+    def label(self, index: int, section: str = "") -> str:
+        """``item step 3 (fill)`` — 1-based, as staff count."""
+        head = f"{section} step" if section else "step"
+        return f"{head} {index + 1} ({self.action}{': ' + self.name if self.name else ''})"
+
+
+# --------------------------------------------------------------------------- data sources
+
+
+class ColumnRule(_Strict):
+    required: bool = False
+    pattern: str | None = None
+    max_length: int | None = None
+    one_of: list[str] | None = None
+
+    @field_validator("pattern")
+    @classmethod
+    def _regex(cls, value: str | None) -> str | None:
+        if value is not None:
+            try:
+                re.compile(value)
+            except re.error as exc:
+                raise ValueError(f"invalid regular expression: {exc}") from None
+        return value
+
+
+class OcrSource(_Strict):
+    batch: str | None = None  # "latest" or a batch id
+    folder: str | None = None  # a scanner's drop folder; processed files move to done/ or failed/
+    template: str
+    status: Literal["ok", "review", "all"] = "ok"
+
+    @model_validator(mode="after")
+    def _one(self) -> OcrSource:
+        if (self.batch is None) == (self.folder is None):
+            raise ValueError("ocr data needs exactly one of batch/folder")
+        return self
+
+
+class DataSpec(_Strict):
+    excel: str | None = None
+    sheet: str | None = None
+    header_row: int = 1
+    csv: str | None = None
+    encoding: str = "auto"  # auto-detects UTF-8, UTF-8-BOM, cp932
+    items: list[dict[str, Any]] | None = None
+    ocr: OcrSource | None = None
+    key: str | None = None  # column with the item's unique reference; content hash when absent
+    validate_: dict[str, ColumnRule] = Field(default_factory=dict, alias="validate")
+
+    @model_validator(mode="after")
+    def _one_source(self) -> DataSpec:
+        used = [k for k in ("excel", "csv", "items", "ocr") if getattr(self, k) is not None]
+        if len(used) > 1:
+            raise ValueError(f"data takes one source, found: {', '.join(used)}")
+        if self.sheet is not None and self.excel is None:
+            raise ValueError("'sheet' goes with 'excel'")
+        return self
+
+    @property
+    def kind(self) -> str:
+        for k in ("excel", "csv", "items", "ocr"):
+            if getattr(self, k) is not None:
+                return k
+        return "none"
+
+
+# --------------------------------------------------------------------------- the robot
+
+
+class Baseline(_Strict):
+    """Manual time the robot replaces (minutes), copied onto every run for the ledger."""
+
+    minutes_per_item: float = Field(ge=0)
+    minutes_per_run: float = Field(default=0, ge=0)
+    rework_minutes_per_failed_item: float = Field(default=0, ge=0)
+
+
+class BrowserSpec(_Strict):
+    headless: bool | None = None  # None: settings decide
+    allowed_domains: list[str] = Field(default_factory=lambda: ["127.0.0.1", "localhost"])
+    session: Literal["per_item", "shared"] = "per_item"
+    timeout_ms: int | None = None
+    viewport: tuple[int, int] = (1280, 900)
+    locale: str = "ja-JP"
+
+
+class Limits(_Strict):
+    item_timeout_seconds: float = Field(default=300, gt=0)
+    run_timeout_minutes: float = Field(default=120, gt=0)
+    heartbeat_timeout_seconds: float = Field(default=120, gt=0)  # in_progress older → abandoned
+
+
+class ResultsSpec(_Strict):
+    excel: str  # a results workbook: one row per item with status and outputs
+
+
+class Robot(_Strict):
+    name: str
+    title: str
+    department: str
+    owner: str = ""
+    description: str = ""
+    baseline: Baseline
+    browser: BrowserSpec = Field(default_factory=BrowserSpec)
+    secrets: list[str] = Field(default_factory=list)
+    pii: list[Locator] = Field(default_factory=list)  # masked in every screenshot
+    data: DataSpec = Field(default_factory=DataSpec)
+    setup: list[Step] = Field(default_factory=list)
+    item: list[Step] = Field(default_factory=list)
+    verify: list[Step] = Field(default_factory=list)  # passes ⇒ an interrupted item did go through
+    teardown: list[Step] = Field(default_factory=list)
+    outputs: list[str] = Field(default_factory=list)  # variables stored per item (DB + results)
+    results: ResultsSpec | None = None
+    retries: int = Field(default=2, ge=0, le=10)
+    retry_backoff_seconds: float = Field(default=1.0, ge=0)
+    limits: Limits = Field(default_factory=Limits)
+    schedule: list[ScheduleRule] = Field(default_factory=list)
+
+    @field_validator("name")
+    @classmethod
+    def _name(cls, value: str) -> str:
+        if not NAME_RE.match(value):
+            raise ValueError("use lowercase letters, digits and '_' (2–64 chars), starting with a letter")
+        return value
+
+    @field_validator("secrets")
+    @classmethod
+    def _secret_names(cls, value: list[str]) -> list[str]:
+        for name in value:
+            if not re.match(r"^[A-Z][A-Z0-9_]*$", name):
+                raise ValueError(f"secret name '{name}': use UPPER_CASE letters, digits and '_'")
+        return value
+
+    @model_validator(mode="after")
+    def _has_work(self) -> Robot:
+        if not self.item:
+            raise ValueError("a robot needs an 'item:' list of steps")
+        return self
+
+
+for _model in (IfArgs, ForEachArgs, FrameArgs, Locator, ClickArgs, FillArgs, SelectArgs, CheckArgs,
+               PressArgs, UploadArgs, DownloadArgs, CountArgs, ExtractArgs, Step):
+    _model.model_rebuild()

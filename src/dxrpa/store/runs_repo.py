@@ -1,0 +1,192 @@
+"""Runs, durable work items and attempts: the state that makes entry exactly-once.
+
+A work item is unique per (robot, key) across all runs. A run claims an item with one atomic
+statement (``UPDATE … WHERE status IN (claimable)``; on PostgreSQL the candidate is first locked
+with ``FOR UPDATE SKIP LOCKED``), so two runs or two workers never hold the same item.
+"""
+
+from __future__ import annotations
+
+import secrets as _secrets
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import and_, func, or_, select, update
+from sqlalchemy.orm import Session
+
+from dxrpa.store.base import utcnow
+from dxrpa.store.tables import ItemAttempt, Robot, RobotVersion, Run, WorkItem
+
+CLAIMABLE = ("pending", "system_error")
+FINAL = ("done", "business_error", "skipped")
+
+
+def new_run_id() -> str:
+    """Sortable, short, unguessable: ``20261126-0512-ab12cd``."""
+    return utcnow().strftime("%Y%m%d-%H%M%S-") + _secrets.token_hex(3)
+
+
+def create_run(session: Session, *, robot: Robot, version: RobotVersion, run_id: str | None = None, **fields: Any) -> Run:
+    run = Run(id=run_id or new_run_id(), robot_id=robot.id, robot_version_id=version.id, **fields)
+    session.add(run)
+    session.flush()
+    return run
+
+
+def ensure_items(session: Session, robot_id: int, keys: list[str]) -> dict[str, WorkItem]:
+    """Create missing work items as pending; return all of them by key."""
+    found: dict[str, WorkItem] = {}
+    for start in range(0, len(keys), 500):
+        chunk = keys[start : start + 500]
+        for wi in session.scalars(select(WorkItem).where(WorkItem.robot_id == robot_id, WorkItem.key.in_(chunk))):
+            found[wi.key] = wi
+    for key in keys:
+        if key not in found:
+            wi = WorkItem(robot_id=robot_id, key=key, status="pending", outputs={})
+            session.add(wi)
+            found[key] = wi
+    session.flush()
+    return found
+
+
+def claim(session: Session, item_id: int, run_id: str, *, statuses: tuple[str, ...] = CLAIMABLE) -> bool:
+    """Atomically move one item to in_progress for ``run_id``; False if someone else has it."""
+    if session.get_bind().dialect.name == "postgresql":
+        locked = session.scalar(
+            select(WorkItem.id)
+            .where(WorkItem.id == item_id, WorkItem.status.in_(statuses))
+            .with_for_update(skip_locked=True)
+        )
+        if locked is None:
+            return False
+    now = utcnow()
+    result = session.execute(
+        update(WorkItem)
+        .where(WorkItem.id == item_id, WorkItem.status.in_(statuses))
+        .values(status="in_progress", claimed_by=run_id, last_run_id=run_id, heartbeat_at=now,
+                started_at=now, attempts=WorkItem.attempts + 1)
+        .execution_options(synchronize_session=False)
+    )
+    return bool(result.rowcount == 1)  # type: ignore[attr-defined]
+
+
+def finish_item(
+    session: Session, item_id: int, run_id: str, *, status: str, outputs: dict[str, Any] | None = None,
+    error_class: str | None = None, error_message: str | None = None, error_step: str | None = None,
+) -> None:
+    """Record the outcome, only if this run still holds the claim."""
+    values: dict[str, Any] = {
+        "status": status, "finished_at": utcnow(), "claimed_by": None,
+        "error_class": error_class, "error_message": error_message, "error_step": error_step,
+    }
+    if outputs is not None:
+        values["outputs"] = outputs
+    session.execute(
+        update(WorkItem)
+        .where(WorkItem.id == item_id, WorkItem.claimed_by == run_id, WorkItem.status == "in_progress")
+        .values(**values)
+        .execution_options(synchronize_session=False)
+    )
+
+
+def release(session: Session, item_id: int, run_id: str, *, status: str = "pending") -> None:
+    """Give an item back untouched (run stopped before it was entered)."""
+    session.execute(
+        update(WorkItem)
+        .where(WorkItem.id == item_id, WorkItem.claimed_by == run_id)
+        .values(status=status, claimed_by=None, attempts=func.max(WorkItem.attempts - 1, 0)
+                if session.get_bind().dialect.name == "sqlite" else func.greatest(WorkItem.attempts - 1, 0))
+        .execution_options(synchronize_session=False)
+    )
+
+
+def heartbeat(session: Session, run_id: str) -> bool:
+    """Refresh the run's and its items' heartbeat; returns True if cancel was requested."""
+    now = utcnow()
+    session.execute(update(Run).where(Run.id == run_id).values(heartbeat_at=now))
+    session.execute(
+        update(WorkItem)
+        .where(WorkItem.claimed_by == run_id, WorkItem.status == "in_progress")
+        .values(heartbeat_at=now)
+        .execution_options(synchronize_session=False)
+    )
+    return bool(session.scalar(select(Run.cancel_requested).where(Run.id == run_id)))
+
+
+def abandon_stale(session: Session, robot_id: int, stale_after: timedelta, *, now: datetime | None = None) -> list[WorkItem]:
+    """In-progress items whose holder stopped beating are marked abandoned (UiPath's Abandoned)."""
+    cutoff = (now or utcnow()) - stale_after
+    stale = list(
+        session.scalars(
+            select(WorkItem).where(
+                WorkItem.robot_id == robot_id,
+                WorkItem.status == "in_progress",
+                or_(WorkItem.heartbeat_at.is_(None), WorkItem.heartbeat_at < cutoff),
+            )
+        )
+    )
+    for wi in stale:
+        wi.status = "abandoned"
+        wi.claimed_by = None
+    # runs of this robot that stopped beating are marked crashed
+    session.execute(
+        update(Run)
+        .where(Run.robot_id == robot_id, Run.status == "running",
+               or_(Run.heartbeat_at.is_(None), Run.heartbeat_at < cutoff))
+        .values(status="crashed", finished_at=utcnow(), error_message="runner stopped without finishing")
+        .execution_options(synchronize_session=False)
+    )
+    session.flush()
+    return stale
+
+
+def reprocess(session: Session, robot_id: int, keys: list[str]) -> list[str]:
+    """Force items back to pending (``--reprocess``); returns the keys found."""
+    items = list(session.scalars(select(WorkItem).where(WorkItem.robot_id == robot_id, WorkItem.key.in_(keys))))
+    for wi in items:
+        wi.status = "pending"
+        wi.claimed_by = None
+    session.flush()
+    return [wi.key for wi in items]
+
+
+def add_attempt(session: Session, **fields: Any) -> ItemAttempt:
+    attempt = ItemAttempt(**fields)
+    session.add(attempt)
+    session.flush()
+    return attempt
+
+
+def refresh_counts(session: Session, run_id: str) -> Run:
+    """Recompute a run's item counters from its attempts' last outcome per key."""
+    run = session.get(Run, run_id)
+    assert run is not None
+    last = (
+        select(ItemAttempt.key, func.max(ItemAttempt.id).label("last_id"))
+        .where(ItemAttempt.run_id == run_id)
+        .group_by(ItemAttempt.key)
+        .subquery()
+    )
+    rows = session.execute(
+        select(ItemAttempt.status, func.count())
+        .join(last, and_(ItemAttempt.id == last.c.last_id))
+        .group_by(ItemAttempt.status)
+    ).all()
+    counts = {status: n for status, n in rows}
+    run.items_done = counts.get("done", 0)
+    run.items_business_error = counts.get("business_error", 0)
+    run.items_system_error = counts.get("system_error", 0) + counts.get("abandoned", 0)
+    run.items_skipped = counts.get("skipped", 0)
+    session.flush()
+    return run
+
+
+def list_runs(session: Session, *, robot: str | None = None, limit: int = 20) -> list[tuple[Run, str]]:
+    q = select(Run, Robot.name).join(Robot, Robot.id == Run.robot_id).order_by(Run.created_at.desc()).limit(limit)
+    if robot:
+        q = q.where(Robot.name == robot)
+    return [(r, n) for r, n in session.execute(q).tuples()]
+
+
+def attempts_of(session: Session, run_id: str) -> list[ItemAttempt]:
+    return list(session.scalars(select(ItemAttempt).where(ItemAttempt.run_id == run_id).order_by(ItemAttempt.seq, ItemAttempt.id)))
