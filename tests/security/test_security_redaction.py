@@ -1,0 +1,96 @@
+"""Resolved secret values and valid My Numbers never reach a log file; other numbers are kept."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from dxrpa.engine import secrets as sec
+from dxrpa.errors import ItemSystemError
+from dxrpa.log import add_run_file, is_my_number, logger, remove_sink
+
+MY_NUMBER = "123456789018"  # valid check digit
+NOT_MY_NUMBER = "123456789012"  # 12 digits, wrong check digit: an ordinary number, kept
+
+
+def test_check_digits_of_fixtures() -> None:
+    assert is_my_number(MY_NUMBER)
+    assert not is_my_number(NOT_MY_NUMBER)
+
+
+def test_run_log_redacts_secret_and_my_number(tmp_path: Path) -> None:
+    secret = "Pw-for-redaction-9f3e1"
+    sec.resolve_secrets("juminhyo", ["PORTAL_PASSWORD"], var_dir=tmp_path, env={"PORTAL_PASSWORD": secret})
+    log_file = tmp_path / "runs" / "r-redact" / "run.log"
+    sink = add_run_file(log_file, run_id="r-redact")
+    try:
+        log = logger.bind(run_id="r-redact", field=f"個人番号 {MY_NUMBER}")
+        log.info(f"fill #password with {secret} for 個人番号 {MY_NUMBER}")
+        log.info("spaced {} and dashed {}", "1234 5678 9018", "1234-5678-9018")
+        log.warning(f"receipt number {NOT_MY_NUMBER} kept")
+        try:
+            raise ValueError(f"login failed for {secret} / {MY_NUMBER}")
+        except ValueError:
+            log.exception("step failed")
+    finally:
+        remove_sink(sink)
+    text = log_file.read_text(encoding="utf-8")
+    assert text.count(secret) == 0
+    assert text.count(MY_NUMBER) == 0
+    assert "1234 5678 9018" not in text and "1234-5678-9018" not in text
+    assert text.count(NOT_MY_NUMBER) == 1
+    assert "***" in text
+
+
+def test_json_run_log_redacts_too(tmp_path: Path) -> None:
+    secret = "json-secret-value-5521"
+    sec.resolve_secrets("r", ["API_TOKEN"], var_dir=tmp_path, env={"API_TOKEN": secret})
+    log_file = tmp_path / "run.jsonl"
+    sink = add_run_file(log_file, run_id="r-json", json_logs=True)
+    try:
+        logger.bind(run_id="r-json").info(f"token {secret} number {MY_NUMBER}")
+    finally:
+        remove_sink(sink)
+    raw = log_file.read_bytes()
+    assert secret.encode() not in raw
+    assert MY_NUMBER.encode() not in raw
+
+
+def _login(password: str) -> None:
+    raise ValueError("login failed")
+
+
+def test_traceback_never_shows_secret_locals(tmp_path: Path) -> None:
+    """loguru's ``diagnose`` would print local variable values (a password argument) in tracebacks."""
+    secret = "Local-var-secret-8842"
+    sec.resolve_secrets("r", ["PW"], var_dir=tmp_path, env={"PW": secret})
+    log_file = tmp_path / "run.log"
+    sink = add_run_file(log_file, run_id="r-locals")
+    try:
+        try:
+            _login(secret)
+        except ValueError:
+            logger.bind(run_id="r-locals").exception("login step failed")
+    finally:
+        remove_sink(sink)
+    text = log_file.read_text(encoding="utf-8")
+    assert "login step failed" in text
+    assert text.count(secret) == 0
+
+
+def test_dxrpa_error_message_redacted_in_traceback(tmp_path: Path) -> None:
+    """A DxrpaError prints ``self.message``, so redacting ``args`` alone is not enough."""
+    secret = "Err-msg-secret-6610"
+    sec.resolve_secrets("r", ["PW"], var_dir=tmp_path, env={"PW": secret})
+    log_file = tmp_path / "run.log"
+    sink = add_run_file(log_file, run_id="r-err")
+    try:
+        try:
+            raise ItemSystemError(f"rejected {secret} / {MY_NUMBER}", step="login")
+        except ItemSystemError:
+            logger.bind(run_id="r-err").exception("item failed")
+    finally:
+        remove_sink(sink)
+    text = log_file.read_text(encoding="utf-8")
+    assert "item failed" in text
+    assert text.count(secret) == 0
+    assert text.count(MY_NUMBER) == 0
