@@ -1,9 +1,198 @@
-"""CLI commands for report."""
+"""CLI: ``dxrpa report`` (hours-saved reports) and ``dxrpa targets set|list`` (department targets)."""
 
 from __future__ import annotations
 
+import getpass
+from datetime import date
+from pathlib import Path
+from typing import Annotated
+
 import typer
+from rich.console import Console
+from rich.table import Table
+
+from dxrpa.app import open_app
+from dxrpa.errors import UsageError
+from dxrpa.i18n import set_lang, tr
+from dxrpa.ledger import fy_label, parse_fiscal_year, parse_target_hours, today_local
+from dxrpa.reports import FORMATS, build_report, export_report
+from dxrpa.reports.export import default_filename
+from dxrpa.reports.tabular import render_text
+from dxrpa.store import ledger_repo
+
+console = Console()
+targets_app = typer.Typer(help="課ごとの年度目標 / department targets per fiscal year", no_args_is_help=True)
+
+
+def _fy(text: str) -> int:
+    try:
+        return parse_fiscal_year(text)
+    except ValueError:
+        raise UsageError(
+            tr(f"年度 {text!r} が読めません", f"cannot read fiscal year {text!r}"),
+            hint=tr("例: --fy 2026 / FY2026 / 令和8年度", "e.g. --fy 2026, FY2026 or 令和8年度"),
+        ) from None
+
+
+def _as_of(text: str | None, tz: str) -> date:
+    if not text:
+        return today_local(tz)
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        raise UsageError(
+            tr(f"基準日 {text!r} が読めません", f"cannot read date {text!r}"), hint="--as-of 2026-09-30"
+        ) from None
+
+
+def report(
+    fy: str = typer.Option(..., "--fy", help="年度 / fiscal year: 2026, FY2026, 令和8年度"),
+    department: str | None = typer.Option(None, "--department", "-d", help="課で絞り込み / one department"),
+    fmt: str = typer.Option("xlsx", "--format", "-f", help="xlsx | csv | html | text"),
+    output: Annotated[Path | None, typer.Option("--output", "-o", help="出力先 / output file")] = None,
+    lang: str | None = typer.Option(None, "--lang", help="ja | en"),
+    annualize: bool = typer.Option(
+        False, "--annualize", help="年度途中の実績から年間を推計 / add a full-year estimate"
+    ),
+    as_of: str | None = typer.Option(
+        None, "--as-of", help="推計の基準日 / estimate as of (YYYY-MM-DD, default today)"
+    ),
+    details_limit: int | None = typer.Option(
+        None, "--details-limit", min=1, help="明細の最大行数 (xlsx 50000, html 5000) / details rows cap"
+    ),
+) -> None:
+    """年度の業務削減時間レポートを出力 / write the fiscal year's hours-saved report."""
+    if lang:
+        set_lang(lang)
+    year = _fy(fy)
+    if fmt not in FORMATS:
+        raise UsageError(
+            tr(f"形式 {fmt!r} は使えません", f"unknown format {fmt!r}"), hint=" | ".join(FORMATS)
+        )
+    app = open_app()
+    try:
+        with app.store.session() as session:
+            if department is not None:
+                known = ledger_repo.known_departments(session)
+                if department not in known:
+                    raise UsageError(
+                        tr(
+                            f"課「{department}」は台帳にも目標にもロボットにもありません",
+                            f"department {department!r} is not in the ledger, targets or robots",
+                        ),
+                        hint=tr("登録済みの課: ", "known departments: ") + (", ".join(known) or "-"),
+                    )
+            as_of_day = _as_of(as_of, app.settings.timezone) if annualize else None
+            data = build_report(
+                session,
+                year,
+                department=department,
+                hours_per_fte=app.settings.ledger.hours_per_fte,
+                annualize_as_of=as_of_day,
+            )
+            if fmt == "text" and output is None:
+                typer.echo(render_text(data), nl=False)
+                return
+            path = output or Path(default_filename(year, department, fmt))
+            export_report(data, fmt, path, details_limit=details_limit, actor=getpass.getuser())
+            console.print(
+                tr(
+                    f"{fy_label(year)} のレポートを書き出しました: {path}"
+                    f"（削減 {data.saved_hours:,.1f} 時間）",
+                    f"wrote the {fy_label(year)} report: {path} ({data.saved_hours:,.1f} hours saved)",
+                ),
+                markup=False,
+                highlight=False,
+            )
+    finally:
+        app.close()
+
+
+@targets_app.command("set")
+def targets_set(
+    department: str = typer.Argument(..., help="課 / department, e.g. 市民課"),
+    fy: str = typer.Argument(..., help="年度 / fiscal year, e.g. 2026"),
+    hours: str = typer.Argument(..., help="目標 / target, e.g. 1200h, 1,200時間 or 72000m"),
+) -> None:
+    """課の年度目標（削減時間）を設定 / set a department's target hours for a fiscal year."""
+    year = _fy(fy)
+    if not department.strip():
+        raise UsageError(
+            tr("課の名前が空です", "empty department name"), hint="dxrpa targets set 市民課 2026 1200h"
+        )
+    try:
+        target = parse_target_hours(hours)
+    except ValueError:
+        raise UsageError(
+            tr(f"目標 {hours!r} が読めません", f"cannot read target {hours!r}"),
+            hint=tr("例: 1200h / 1,200時間 / 72000m", "e.g. 1200h, 1,200時間 or 72000m"),
+        ) from None
+    app = open_app()
+    try:
+        with app.store.session() as session:
+            known = ledger_repo.known_departments(session)
+            ledger_repo.set_target(session, department.strip(), year, target, set_by=getpass.getuser())
+        console.print(
+            tr(
+                f"{department} {fy_label(year)} の目標: {target:,.1f} 時間",
+                f"{department} {fy_label(year)} target: {target:,.1f} hours",
+            ),
+            markup=False,
+            highlight=False,
+        )
+        if department.strip() not in known:
+            console.print(
+                tr(
+                    f"注意: 課「{department}」はまだ台帳・ロボットにありません（綴りを確認してください）",
+                    f"note: department {department!r} has no robots or ledger entries yet"
+                    " (check the spelling)",
+                ),
+                markup=False,
+                highlight=False,
+            )
+    finally:
+        app.close()
+
+
+@targets_app.command("list")
+def targets_list(
+    fy: str | None = typer.Option(None, "--fy", help="年度で絞り込み / one fiscal year"),
+) -> None:
+    """課ごとの目標と実績を一覧 / list targets with hours saved so far."""
+    year = _fy(fy) if fy else None
+    app = open_app()
+    try:
+        with app.store.session() as session:
+            rows = ledger_repo.targets(session, year)
+            table = Table(title=tr("年度目標", "Targets"))
+            for col in (
+                tr("課", "Department"),
+                tr("年度", "Fiscal year"),
+                tr("目標（時間）", "Target (h)"),
+                tr("実績（時間）", "Saved (h)"),
+                tr("達成率", "Achieved"),
+            ):
+                table.add_column(col, justify="right" if "(" in col or "（" in col else "left")
+            table.columns[-1].justify = "right"
+            for (dept, y), target in sorted(rows.items(), key=lambda kv: (kv[0][1], kv[0][0])):
+                saved = ledger_repo.fy_totals(session, y, dept).saved_hours
+                pct = f"{saved / target * 100:.1f}%" if target else "-"
+                table.add_row(dept, fy_label(y), f"{target:,.1f}", f"{saved:,.1f}", pct)
+        if not rows:
+            console.print(
+                tr(
+                    "目標はまだありません（dxrpa targets set 市民課 2026 1200h）",
+                    "no targets yet (dxrpa targets set 市民課 2026 1200h)",
+                ),
+                markup=False,
+            )
+        else:
+            console.print(table)
+    finally:
+        app.close()
 
 
 def register(app: typer.Typer) -> None:
-    """Add this module's commands to the root app."""
+    """Add ``report`` and ``targets`` to the root app."""
+    app.command("report")(report)
+    app.add_typer(targets_app, name="targets")

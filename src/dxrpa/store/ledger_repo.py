@@ -276,6 +276,11 @@ def count_entries(session: Session, fy: int, department: str | None = None) -> i
     return int(session.execute(stmt).scalar_one())
 
 
+def count_human_minutes(session: Session, fy: int, department: str | None = None) -> int:
+    stmt = _filtered(select(func.count(LedgerHumanMinutes.id)), LedgerHumanMinutes, fy, department)
+    return int(session.execute(stmt).scalar_one())
+
+
 DETAIL_COLUMNS: tuple[str, ...] = (
     "finished_at",
     "run_id",

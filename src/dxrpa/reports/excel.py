@@ -1,0 +1,376 @@
+"""The .xlsx report (openpyxl, write-only mode so large ledgers stream with bounded memory).
+
+Sheets: summary (with the formula in words), by month (bar chart of hours saved per month and a
+cumulative line against the target pace), by department, by robot, details (capped, see
+``DEFAULT_DETAILS_LIMIT``), staff minutes, and an estimate sheet only when ``--annualize`` asks.
+Every figure is a real number with a number format; every sheet is set up for printing.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from pathlib import Path
+from typing import Any
+
+from openpyxl import Workbook
+from openpyxl.cell import WriteOnlyCell
+from openpyxl.chart import BarChart, LineChart, Reference
+from openpyxl.styles import Alignment, Font, PatternFill
+from openpyxl.utils import get_column_letter
+
+from dxrpa.i18n import tr
+from dxrpa.ledger import date_label, fiscal_year_dates, month_label
+from dxrpa.reports import labels
+from dxrpa.reports.atomic import atomic_path
+from dxrpa.reports.data import DEFAULT_DETAILS_LIMIT, ReportData, detail_values, robot_flag
+
+HOURS = "#,##0.0"
+MINUTES = "#,##0.0"
+COUNT = "#,##0"
+PERCENT = "0.0%"
+DATETIME = "yyyy/mm/dd hh:mm"
+_HEADER_FONT = Font(bold=True, color="FFFFFF")
+_HEADER_FILL = PatternFill("solid", fgColor="305496")
+_TITLE_FONT = Font(bold=True, size=14)
+_BOLD = Font(bold=True)
+_NOTE_FONT = Font(italic=True, color="7F6000")
+
+
+def write_xlsx(data: ReportData, path: Path, *, details_limit: int = DEFAULT_DETAILS_LIMIT) -> Path:
+    """Write the workbook atomically to ``path`` and return it."""
+    wb = Workbook(write_only=True)
+    _summary(wb, data)
+    _months(wb, data)
+    _departments(wb, data)
+    _robots(wb, data)
+    _details(wb, data, details_limit)
+    _human(wb, data, details_limit)
+    if data.projection is not None:
+        _estimate(wb, data)
+    with atomic_path(path) as tmp:
+        wb.save(tmp)
+    return path
+
+
+# ---------------------------------------------------------------- helpers
+
+
+class _Sheet:
+    """A write-only sheet with typed cells and print setup."""
+
+    def __init__(self, wb: Workbook, title: str, widths: Sequence[float], *, landscape: bool) -> None:
+        self.ws = wb.create_sheet(title[:31])
+        for i, w in enumerate(widths, start=1):
+            self.ws.column_dimensions[get_column_letter(i)].width = w
+        ps = self.ws.page_setup
+        ps.orientation = "landscape" if landscape else "portrait"
+        ps.paperSize = 9  # A4
+        ps.fitToWidth = 1
+        ps.fitToHeight = 0
+        self.ws.sheet_properties.pageSetUpPr.fitToPage = True
+        self.ws.print_options.horizontalCentered = True
+        self.rows = 0
+
+    def cell(self, value: Any, fmt: str | None = None, font: Font | None = None) -> WriteOnlyCell:
+        c = WriteOnlyCell(self.ws, value=value)
+        if fmt is not None and value is not None:
+            c.number_format = fmt
+        if font is not None:
+            c.font = font
+        return c
+
+    def row(self, values: Iterable[Any]) -> None:
+        self.ws.append(list(values))
+        self.rows += 1
+
+    def header(self, names: Sequence[str], *, repeat: bool = True) -> None:
+        cells = []
+        for n in names:
+            c = self.cell(n, font=_HEADER_FONT)
+            c.fill = _HEADER_FILL
+            c.alignment = Alignment(wrap_text=True, vertical="center")
+            cells.append(c)
+        self.row(cells)
+        if repeat:
+            self.ws.print_title_rows = f"{self.rows}:{self.rows}"
+            self.ws.freeze_panes = f"A{self.rows + 1}"
+
+
+def _kv(sheet: _Sheet, label: str, value: Any, fmt: str | None = None, note: str = "") -> None:
+    sheet.row([sheet.cell(label, font=_BOLD), sheet.cell(value, fmt), sheet.cell(note or None)])
+
+
+# ---------------------------------------------------------------- sheets
+
+
+def _summary(wb: Workbook, d: ReportData) -> None:
+    s = _Sheet(wb, tr("概要", "Summary"), [34, 18, 70], landscape=False)
+    t = d.totals
+    first, last = fiscal_year_dates(d.fy)
+    s.row([s.cell(labels.title(d.fy), font=_TITLE_FONT)])
+    _kv(s, tr("対象", "Scope"), d.scope_label)
+    _kv(s, tr("期間", "Period"), f"{date_label(first)} – {date_label(last)}")
+    _kv(s, tr("作成日時", "Generated"), f"{date_label(d.generated_at.date())} {d.generated_at:%H:%M}")
+    s.row([])
+    s.row([s.cell(tr("実績", "Measured"), font=_BOLD)])
+    _kv(s, tr("削減時間（時間）", "Hours saved"), d.saved_hours, HOURS)
+    _kv(s, tr("削減時間（分）", "Minutes saved"), t.saved_minutes, MINUTES)
+    _kv(
+        s,
+        tr("常勤換算（人）", "Full-time equivalent (FTE)"),
+        d.fte,
+        "0.00",
+        tr(
+            f"1人あたり年間 {d.hours_per_fte:,.0f} 時間で換算",
+            f"at {d.hours_per_fte:,.0f} hours per FTE-year",
+        ),
+    )
+    _kv(
+        s,
+        tr("総削減（時間）", "Gross hours"),
+        t.gross_minutes / 60,
+        HOURS,
+        tr("人手時間を差し引く前", "before subtracting staff time"),
+    )
+    _kv(
+        s,
+        tr("人手時間（時間）", "Staff hours"),
+        t.human_minutes / 60,
+        HOURS,
+        tr("失敗の手直し＋記録された作業", "rework of failed items + recorded staff time"),
+    )
+    _kv(s, tr("ロボット数", "Robots"), t.robots, COUNT)
+    _kv(s, tr("実行回数", "Runs"), t.runs, COUNT)
+    _kv(s, tr("処理件数", "Items"), t.items, COUNT)
+    _kv(s, tr("成功件数", "Items succeeded"), t.succeeded, COUNT)
+    _kv(s, tr("業務エラー件数", "Business errors"), t.business_errors, COUNT)
+    _kv(s, tr("システムエラー件数", "System errors"), t.system_errors, COUNT)
+    _kv(s, tr("成功率", "Success rate"), t.success_rate, PERCENT)
+    _kv(
+        s,
+        tr("目標（時間）", "Target (hours)"),
+        d.target_hours,
+        HOURS,
+        ""
+        if d.target_hours is not None
+        else tr("目標未設定（dxrpa targets set）", "no target (dxrpa targets set)"),
+    )
+    _kv(s, tr("目標達成率", "Target achieved"), d.achievement, PERCENT)
+    if d.target_hours is not None:
+        _kv(s, tr("目標との差（時間）", "vs target (hours)"), d.saved_hours - d.target_hours, HOURS)
+    s.row([])
+    s.row([s.cell(tr("計算式", "Formula"), font=_BOLD)])
+    for line in labels.formula_lines():
+        s.row([s.cell(line)])
+    if d.projection is not None:
+        s.row([])
+        s.row(
+            [
+                s.cell(
+                    tr(
+                        "推計値は「推計」シートにあります（実績とは別）。",
+                        "The estimate is on the Estimate sheet, kept apart from measured figures.",
+                    ),
+                    font=_NOTE_FONT,
+                )
+            ]
+        )
+
+
+def _months(wb: Workbook, d: ReportData) -> None:
+    s = _Sheet(wb, tr("月別", "By month"), [16, 10, 12, 12, 14, 14, 14, 16], landscape=True)
+    s.header(labels.month_headers())
+    for m in d.months:
+        g = m.group
+        s.row(
+            [
+                s.cell(month_label(d.fy, m.month)),
+                s.cell(g.runs, COUNT),
+                s.cell(g.succeeded, COUNT),
+                s.cell(g.failed, COUNT),
+                s.cell(g.saved_hours, HOURS),
+                s.cell(g.human_minutes / 60, HOURS),
+                s.cell(m.cumulative_minutes / 60, HOURS),
+                s.cell(m.target_cumulative_hours, HOURS),
+            ]
+        )
+    total = d.totals
+    s.row(
+        [
+            s.cell(tr("合計", "Total"), font=_BOLD),
+            s.cell(total.runs, COUNT, _BOLD),
+            s.cell(total.succeeded, COUNT, _BOLD),
+            s.cell(total.failed, COUNT, _BOLD),
+            s.cell(total.saved_hours, HOURS, _BOLD),
+            s.cell(total.human_minutes / 60, HOURS, _BOLD),
+        ]
+    )
+    bar = BarChart()
+    bar.type = "col"
+    bar.title = tr("月別削減時間と累計（目標ペース比較）", "Hours saved per month and cumulative vs target")
+    bar.y_axis.title = tr("月別（時間）", "per month (h)")
+    bar.y_axis.numFmt = HOURS
+    bar.add_data(Reference(s.ws, min_col=5, min_row=1, max_row=13), titles_from_data=True)
+    cats = Reference(s.ws, min_col=1, min_row=2, max_row=13)
+    bar.set_categories(cats)
+    line = LineChart()
+    last_col = 8 if d.target_hours is not None else 7
+    line.add_data(Reference(s.ws, min_col=7, max_col=last_col, min_row=1, max_row=13), titles_from_data=True)
+    line.set_categories(cats)
+    line.y_axis.axId = 200
+    line.y_axis.title = tr("累計（時間）", "cumulative (h)")
+    line.y_axis.crosses = "max"
+    bar += line
+    bar.height = 9
+    bar.width = 22
+    s.ws.add_chart(bar, "A16")
+
+
+def _departments(wb: Workbook, d: ReportData) -> None:
+    s = _Sheet(wb, tr("課別", "By department"), [20, 10, 10, 12, 10, 14, 14, 12, 10], landscape=True)
+    s.header(labels.department_headers())
+    for r in d.departments:
+        g = r.group
+        s.row(
+            [
+                s.cell(r.name),
+                s.cell(g.robots, COUNT),
+                s.cell(g.runs, COUNT),
+                s.cell(g.items, COUNT),
+                s.cell(g.success_rate, PERCENT),
+                s.cell(g.saved_hours, HOURS),
+                s.cell(g.human_minutes / 60, HOURS),
+                s.cell(r.target_hours, HOURS),
+                s.cell(r.achievement, PERCENT),
+            ]
+        )
+    t = d.totals
+    s.row(
+        [
+            s.cell(tr("合計", "Total"), font=_BOLD),
+            s.cell(t.robots, COUNT, _BOLD),
+            s.cell(t.runs, COUNT, _BOLD),
+            s.cell(t.items, COUNT, _BOLD),
+            s.cell(t.success_rate, PERCENT, _BOLD),
+            s.cell(t.saved_hours, HOURS, _BOLD),
+            s.cell(t.human_minutes / 60, HOURS, _BOLD),
+            s.cell(d.target_hours, HOURS, _BOLD),
+            s.cell(d.achievement, PERCENT, _BOLD),
+        ]
+    )
+
+
+def _robots(wb: Workbook, d: ReportData) -> None:
+    s = _Sheet(wb, tr("ロボット別", "By robot"), [22, 26, 14, 10, 10, 10, 10, 10, 14, 14, 26], landscape=True)
+    s.header(labels.robot_headers())
+    for g in d.robots:
+        name = g.key[0]
+        s.row(
+            [
+                s.cell(name if name is not None else labels.no_robot()),
+                s.cell(g.title),
+                s.cell(g.key[1]),
+                s.cell(g.runs, COUNT),
+                s.cell(g.items, COUNT),
+                s.cell(g.succeeded, COUNT),
+                s.cell(g.failed, COUNT),
+                s.cell(g.failure_rate, PERCENT),
+                s.cell(g.saved_hours, HOURS),
+                s.cell(g.human_minutes / 60, HOURS),
+                s.cell(robot_flag(g) or None, font=_NOTE_FONT),
+            ]
+        )
+
+
+def _details(wb: Workbook, d: ReportData, limit: int) -> None:
+    widths = [17, 18, 34, 14, 20, 24, 6, 14, 9, 9, 9, 9, 9, 10, 11, 11, 11]
+    s = _Sheet(wb, tr("明細", "Details"), widths, landscape=True)
+    s.header(labels.detail_headers())
+    fmts: list[str | None] = [
+        DATETIME,
+        None,
+        None,
+        None,
+        None,
+        None,
+        COUNT,
+        None,
+        COUNT,
+        COUNT,
+        COUNT,
+        MINUTES,
+        MINUTES,
+        MINUTES,
+        MINUTES,
+        MINUTES,
+        MINUTES,
+    ]
+    shown = 0
+    for raw in d.details(limit=limit):
+        values = detail_values(d, raw)
+        s.row([s.cell(v, f) for v, f in zip(values, fmts, strict=True)])
+        shown += 1
+    if shown < d.details_count:
+        s.row([s.cell(labels.truncated_note(shown, d.details_count), font=_NOTE_FONT)])
+
+
+def _human(wb: Workbook, d: ReportData, limit: int) -> None:
+    s = _Sheet(wb, tr("人手時間", "Staff time"), [17, 16, 22, 24, 40, 14], landscape=True)
+    s.header(labels.human_headers())
+    shown = 0
+    for at, dept, robot, reason, ref, minutes in d.human_records(limit=limit):
+        s.row(
+            [
+                s.cell(d.local(at), DATETIME),
+                s.cell(dept),
+                s.cell(robot or labels.no_robot()),
+                s.cell(reason),
+                s.cell(ref),
+                s.cell(float(minutes), MINUTES),
+            ]
+        )
+        shown += 1
+    if shown < d.human_count:
+        s.row([s.cell(labels.truncated_note(shown, d.human_count), font=_NOTE_FONT)])
+
+
+def _estimate(wb: Workbook, d: ReportData) -> None:
+    p = d.projection
+    assert p is not None
+    s = _Sheet(wb, tr("推計", "Estimate"), [34, 18, 60], landscape=False)
+    s.row(
+        [
+            s.cell(
+                tr(f"推計（見込み） {labels.title(d.fy)}", f"Estimate — {labels.title(d.fy)}"),
+                font=_TITLE_FONT,
+            )
+        ]
+    )
+    s.row([s.cell(labels.estimate_note(), font=_NOTE_FONT)])
+    s.row([])
+    _kv(s, tr("基準日", "As of"), date_label(p.as_of))
+    _kv(s, tr("経過日数", "Days elapsed"), p.elapsed_days, COUNT)
+    _kv(s, tr("年度の日数", "Days in the year"), p.total_days, COUNT)
+    _kv(s, tr("実績 削減時間（時間）", "Measured hours saved"), p.measured_minutes / 60, HOURS)
+    _kv(
+        s,
+        tr("推計 年間削減時間（時間）", "Estimated full-year hours saved"),
+        p.projected_minutes / 60,
+        HOURS,
+        tr("推計", "estimate"),
+    )
+    _kv(
+        s,
+        tr("推計 常勤換算（人）", "Estimated FTE"),
+        p.projected_minutes / 60 / d.hours_per_fte,
+        "0.00",
+        tr("推計", "estimate"),
+    )
+    if d.target_hours:
+        _kv(
+            s,
+            tr("推計 目標達成率", "Estimated target achieved"),
+            p.projected_minutes / 60 / d.target_hours,
+            PERCENT,
+            tr("推計", "estimate"),
+        )

@@ -1,0 +1,62 @@
+"""Produce a report file in the requested format and note it in the audit log."""
+
+from __future__ import annotations
+
+import importlib
+from collections.abc import Callable
+from pathlib import Path
+
+from sqlalchemy.orm import Session
+
+from dxrpa.log import logger
+from dxrpa.reports.data import DEFAULT_DETAILS_LIMIT, ReportData
+from dxrpa.reports.excel import write_xlsx
+from dxrpa.reports.html import HTML_DETAILS_LIMIT, write_html
+from dxrpa.reports.tabular import write_csv, write_text
+
+FORMATS = ("xlsx", "csv", "html", "text")
+
+
+def default_filename(fy: int, department: str | None, fmt: str) -> str:
+    ext = "txt" if fmt == "text" else fmt
+    dept = f"_{department}" if department else ""
+    return f"dxrpa_report_FY{fy}{dept}.{ext}"
+
+
+def export_report(
+    data: ReportData, fmt: str, path: Path, *, details_limit: int | None = None, actor: str = ""
+) -> Path:
+    """Write ``data`` as ``fmt`` (xlsx | csv | html | text) to ``path`` atomically; audit it."""
+    if fmt == "xlsx":
+        write_xlsx(data, path, details_limit=details_limit or DEFAULT_DETAILS_LIMIT)
+    elif fmt == "csv":
+        write_csv(data, path)
+    elif fmt == "html":
+        write_html(data, path, details_limit=details_limit or HTML_DETAILS_LIMIT)
+    elif fmt == "text":
+        write_text(data, path)
+    else:
+        raise ValueError(f"unknown report format {fmt!r}")
+    _audit(data.session, actor, path, data, fmt)
+    return path
+
+
+def _audit(session: Session, actor: str, path: Path, data: ReportData, fmt: str) -> None:
+    """Append "report exported" to the audit chain when the audit repository is installed."""
+    try:
+        audit = importlib.import_module("dxrpa.store.audit_repo")
+    except ModuleNotFoundError:
+        logger.debug("audit_repo not available; report export not audited")
+        return
+    append: Callable[..., object] | None = getattr(audit, "append", None)
+    if append is None:
+        return
+    detail = {
+        "fy": data.fy,
+        "department": data.department,
+        "format": fmt,
+        "file": path.name,
+        "entries": data.details_count,
+        "saved_minutes": round(data.totals.saved_minutes, 3),
+    }
+    append(session, actor or "cli", "report.exported", f"FY{data.fy}", detail)

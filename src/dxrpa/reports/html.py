@@ -1,0 +1,308 @@
+"""The HTML report: one self-contained file (inline CSS and SVG charts, no external URL).
+
+Same content as the workbook: summary with the formula, months with a chart (bars per month,
+cumulative line and target pace), departments, robots, capped details and the estimate kept in
+its own clearly marked section.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from html import escape
+from pathlib import Path
+from typing import Any
+
+from dxrpa.i18n import tr
+from dxrpa.ledger import date_label, fiscal_year_dates, month_label
+from dxrpa.reports import labels
+from dxrpa.reports.atomic import atomic_path
+from dxrpa.reports.data import ReportData, detail_values, robot_flag
+
+HTML_DETAILS_LIMIT = 5_000
+
+_CSS = """
+body{font-family:"IPAexGothic","Noto Sans CJK JP","Yu Gothic","Meiryo",sans-serif;margin:2em;color:#222}
+h1{font-size:1.5em}h2{font-size:1.15em;border-bottom:2px solid #305496;margin-top:1.6em}
+table{border-collapse:collapse;margin:.5em 0}th,td{border:1px solid #bbb;padding:.25em .6em}
+th{background:#305496;color:#fff;font-weight:bold}td.n{text-align:right;font-variant-numeric:tabular-nums}
+tr.total td{font-weight:bold;background:#eef}.flag{color:#a60}.note{color:#7f6000;font-style:italic}
+section.estimate{border:3px dashed #c80;padding:.5em 1em;background:#fff8ec}
+section.estimate h2{border-color:#c80}.neg{color:#b00}
+@media print{body{margin:0}section{page-break-inside:avoid}thead{display:table-header-group}}
+"""
+
+
+def _num(v: Any, kind: str) -> str:
+    if v is None:
+        return '<td class="n">-</td>'
+    if kind == "%":
+        text = f"{v * 100:.1f}%"
+    elif kind == "h":
+        text = f"{v:,.1f}"
+    elif kind == "n":
+        text = f"{v:,}"
+    else:
+        return f"<td>{escape(str(v))}</td>"
+    cls = "n neg" if isinstance(v, (int, float)) and v < 0 else "n"
+    return f'<td class="{cls}">{text}</td>'
+
+
+def _table(
+    headers: Sequence[str],
+    rows: Sequence[Sequence[tuple[Any, str]]],
+    total: Sequence[tuple[Any, str]] | None = None,
+) -> str:
+    head = "".join(f"<th>{escape(h)}</th>" for h in headers)
+    body = ["<tr>" + "".join(_num(v, k) for v, k in r) + "</tr>" for r in rows]
+    if total is not None:
+        body.append('<tr class="total">' + "".join(_num(v, k) for v, k in total) + "</tr>")
+    return f"<table><thead><tr>{head}</tr></thead><tbody>{''.join(body)}</tbody></table>"
+
+
+def month_chart_svg(d: ReportData) -> str:
+    """Bars: hours saved per month; lines: cumulative hours and the target pace (one scale)."""
+    w, h, left, bottom, top = 760, 300, 60, 40, 30
+    plot_w, plot_h = w - left - 20, h - bottom - top
+    bars = [m.group.saved_hours for m in d.months]
+    cum = [m.cumulative_minutes / 60 for m in d.months]
+    pace = [m.target_cumulative_hours for m in d.months]
+    values = bars + cum + [p for p in pace if p is not None] + [0.0]
+    vmax, vmin = max(values), min(values)
+    span = (vmax - vmin) or 1.0
+
+    def y(v: float) -> float:
+        return top + (vmax - v) / span * plot_h
+
+    step = plot_w / 12
+    parts = [
+        f'<svg role="img" width="{w}" height="{h}" viewBox="0 0 {w} {h}">',
+        f"<title>{escape(tr('月別削減時間と累計', 'Hours saved per month and cumulative'))}</title>",
+        f'<line x1="{left}" y1="{y(0):.1f}" x2="{w - 20}" y2="{y(0):.1f}" stroke="#555"/>',
+    ]
+    for frac in (0.0, 0.5, 1.0):
+        v = vmin + span * frac
+        parts.append(
+            f'<text x="{left - 6}" y="{y(v) + 4:.1f}" font-size="11" text-anchor="end">{v:,.1f}</text>'
+        )
+    for i, (m, v) in enumerate(zip(d.months, bars, strict=True)):
+        x = left + i * step + step * 0.2
+        y0, y1 = sorted((y(0), y(v)))
+        color = "#c00000" if v < 0 else "#4472c4"
+        parts.append(
+            f'<rect x="{x:.1f}" y="{y0:.1f}" width="{step * 0.6:.1f}" height="{max(y1 - y0, 0.5):.1f}"'
+            f' fill="{color}"><title>{escape(month_label(d.fy, m.month))}: {v:,.1f}</title></rect>'
+        )
+        parts.append(
+            f'<text x="{x + step * 0.3:.1f}" y="{h - bottom + 16}" font-size="11" text-anchor="middle">'
+            f"{m.month}{escape(tr('月', ''))}</text>"
+        )
+
+    def polyline(series: Sequence[float | None], color: str, dash: str = "") -> str:
+        pts = " ".join(
+            f"{left + i * step + step / 2:.1f},{y(v):.1f}" for i, v in enumerate(series) if v is not None
+        )
+        extra = f' stroke-dasharray="{dash}"' if dash else ""
+        return f'<polyline points="{pts}" fill="none" stroke="{color}" stroke-width="2"{extra}/>'
+
+    parts.append(polyline(cum, "#ed7d31"))
+    legend = [("#4472c4", tr("月別削減時間", "hours per month")), ("#ed7d31", tr("累計", "cumulative"))]
+    if any(p is not None for p in pace):
+        parts.append(polyline(pace, "#70ad47", "6 4"))
+        legend.append(("#70ad47", tr("目標ペース", "target pace")))
+    for i, (color, text) in enumerate(legend):
+        lx = left + i * 170
+        parts.append(
+            f'<rect x="{lx}" y="6" width="12" height="12" fill="{color}"/>'
+            f'<text x="{lx + 16}" y="16" font-size="12">{escape(text)}</text>'
+        )
+    parts.append("</svg>")
+    return "".join(parts)
+
+
+def department_chart_svg(d: ReportData) -> str:
+    """Horizontal bars of hours saved per department, with the target as a tick."""
+    rows = d.departments
+    if not rows:
+        return ""
+    w, left, bar_h = 760, 160, 22
+    h = 20 + bar_h * len(rows) + 10
+    vals = [r.group.saved_hours for r in rows] + [r.target_hours or 0.0 for r in rows] + [0.0]
+    vmax, vmin = max(vals), min(vals)
+    span = (vmax - vmin) or 1.0
+
+    def x(v: float) -> float:
+        return left + (v - vmin) / span * (w - left - 80)
+
+    parts = [f'<svg role="img" width="{w}" height="{h}" viewBox="0 0 {w} {h}">']
+    for i, r in enumerate(rows):
+        yy = 10 + i * bar_h
+        v = r.group.saved_hours
+        x0, x1 = sorted((x(0), x(v)))
+        color = "#c00000" if v < 0 else "#4472c4"
+        parts.append(
+            f'<text x="{left - 6}" y="{yy + 15}" font-size="12" text-anchor="end">{escape(r.name)}</text>'
+        )
+        parts.append(
+            f'<rect x="{x0:.1f}" y="{yy + 3}" width="{max(x1 - x0, 0.5):.1f}" height="{bar_h - 6}"'
+            f' fill="{color}"/>'
+        )
+        parts.append(f'<text x="{max(x1, x(0)) + 4:.1f}" y="{yy + 15}" font-size="11">{v:,.1f}</text>')
+        if r.target_hours:
+            tx = x(r.target_hours)
+            parts.append(
+                f'<line x1="{tx:.1f}" y1="{yy}" x2="{tx:.1f}" y2="{yy + bar_h}" stroke="#70ad47"'
+                f' stroke-width="3"><title>{escape(tr("目標", "target"))}</title></line>'
+            )
+    parts.append("</svg>")
+    return "".join(parts)
+
+
+def render_html(d: ReportData, *, details_limit: int = HTML_DETAILS_LIMIT) -> str:
+    t = d.totals
+    first, last = fiscal_year_dates(d.fy)
+    title = labels.title(d.fy)
+    summary_rows = [
+        (tr("対象", "Scope"), (d.scope_label, "s")),
+        (tr("期間", "Period"), (f"{date_label(first)} – {date_label(last)}", "s")),
+        (tr("削減時間（時間）", "Hours saved"), (d.saved_hours, "h")),
+        (tr("常勤換算（人）", "Full-time equivalent"), (round(d.fte, 2), "s")),
+        (tr("1人あたり年間時間", "Hours per FTE-year"), (d.hours_per_fte, "h")),
+        (tr("総削減（時間）", "Gross hours"), (t.gross_minutes / 60, "h")),
+        (tr("人手時間（時間）", "Staff hours"), (t.human_minutes / 60, "h")),
+        (tr("ロボット数", "Robots"), (t.robots, "n")),
+        (tr("実行回数", "Runs"), (t.runs, "n")),
+        (tr("処理件数", "Items"), (t.items, "n")),
+        (tr("成功率", "Success rate"), (t.success_rate, "%")),
+        (tr("目標（時間）", "Target (hours)"), (d.target_hours, "h")),
+        (tr("目標達成率", "Target achieved"), (d.achievement, "%")),
+    ]
+    out = [
+        f'<!DOCTYPE html><html lang="{"en" if d.lang == "en" else "ja"}"><head><meta charset="utf-8">',
+        f"<title>{escape(title)}</title><style>{_CSS}</style></head><body>",
+        f"<h1>{escape(title)}</h1>",
+        f'<p class="note">{escape(tr("作成", "Generated"))}: {escape(date_label(d.generated_at.date()))}'
+        f" {d.generated_at:%H:%M}</p>",
+        f"<section><h2>{escape(tr('概要（実績）', 'Summary (measured)'))}</h2><table><tbody>",
+        *(f"<tr><th>{escape(k)}</th>{_num(v, kind)}</tr>" for k, (v, kind) in summary_rows),
+        "</tbody></table>",
+        f"<h3>{escape(tr('計算式', 'Formula'))}</h3><ul>",
+        *(f"<li>{escape(line)}</li>" for line in labels.formula_lines()),
+        "</ul></section>",
+    ]
+    if d.projection is not None:
+        p = d.projection
+        est = tr("推計", "estimate")
+        out += [
+            '<section class="estimate"><h2>'
+            f"{escape(tr('推計（実績ではありません）', 'Estimate (not measured)'))}</h2>",
+            f'<p class="note">{escape(labels.estimate_note())}</p><table><tbody>',
+            f"<tr><th>{escape(tr('基準日', 'As of'))}</th>{_num(date_label(p.as_of), 's')}</tr>",
+            f"<tr><th>{escape(tr('経過日数', 'Days elapsed'))}</th>"
+            f"{_num(f'{p.elapsed_days} / {p.total_days}', 's')}</tr>",
+            f"<tr><th>{escape(est)}: {escape(tr('年間削減時間', 'full-year hours saved'))}</th>"
+            f"{_num(p.projected_minutes / 60, 'h')}</tr>",
+            f"<tr><th>{escape(est)}: {escape(tr('常勤換算', 'FTE'))}</th>"
+            f"{_num(round(p.projected_minutes / 60 / d.hours_per_fte, 2), 's')}</tr>",
+            "</tbody></table></section>",
+        ]
+    months = [
+        [
+            (month_label(d.fy, m.month), "s"),
+            (m.group.runs, "n"),
+            (m.group.succeeded, "n"),
+            (m.group.failed, "n"),
+            (m.group.saved_hours, "h"),
+            (m.group.human_minutes / 60, "h"),
+            (m.cumulative_minutes / 60, "h"),
+            (m.target_cumulative_hours, "h"),
+        ]
+        for m in d.months
+    ]
+    mtotal = [
+        (tr("合計", "Total"), "s"),
+        (t.runs, "n"),
+        (t.succeeded, "n"),
+        (t.failed, "n"),
+        (t.saved_hours, "h"),
+        (t.human_minutes / 60, "h"),
+        (None, "s"),
+        (None, "s"),
+    ]
+    out += [
+        f"<section><h2>{escape(tr('月別', 'By month'))}</h2>",
+        month_chart_svg(d),
+        _table(labels.month_headers(), months, mtotal),
+        "</section>",
+    ]
+    depts = [
+        [
+            (r.name, "s"),
+            (r.group.robots, "n"),
+            (r.group.runs, "n"),
+            (r.group.items, "n"),
+            (r.group.success_rate, "%"),
+            (r.group.saved_hours, "h"),
+            (r.group.human_minutes / 60, "h"),
+            (r.target_hours, "h"),
+            (r.achievement, "%"),
+        ]
+        for r in d.departments
+    ]
+    dtotal = [
+        (tr("合計", "Total"), "s"),
+        (t.robots, "n"),
+        (t.runs, "n"),
+        (t.items, "n"),
+        (t.success_rate, "%"),
+        (t.saved_hours, "h"),
+        (t.human_minutes / 60, "h"),
+        (d.target_hours, "h"),
+        (d.achievement, "%"),
+    ]
+    out += [
+        f"<section><h2>{escape(tr('課別', 'By department'))}</h2>",
+        department_chart_svg(d),
+        _table(labels.department_headers(), depts, dtotal),
+        "</section>",
+    ]
+    robots = [
+        [
+            (g.key[0] if g.key[0] is not None else labels.no_robot(), "s"),
+            (g.title, "s"),
+            (g.key[1], "s"),
+            (g.runs, "n"),
+            (g.items, "n"),
+            (g.succeeded, "n"),
+            (g.failed, "n"),
+            (g.failure_rate, "%"),
+            (g.saved_hours, "h"),
+            (g.human_minutes / 60, "h"),
+            (robot_flag(g), "s"),
+        ]
+        for g in d.robots
+    ]
+    out += [
+        f"<section><h2>{escape(tr('ロボット別', 'By robot'))}</h2>",
+        _table(labels.robot_headers(), robots),
+        "</section>",
+    ]
+    kinds = "sssssss" + "s" + "nnn" + "hhhhhh"
+    detail_rows = []
+    for raw in d.details(limit=details_limit):
+        vals = detail_values(d, raw)
+        vals[0] = f"{vals[0]:%Y-%m-%d %H:%M}"
+        detail_rows.append(list(zip(vals, kinds, strict=True)))
+    out += [
+        f"<section><h2>{escape(tr('明細', 'Details'))}</h2>",
+        _table(labels.detail_headers(), detail_rows),
+    ]
+    if len(detail_rows) < d.details_count:
+        out.append(f'<p class="note">{escape(labels.truncated_note(len(detail_rows), d.details_count))}</p>')
+    out += ["</section></body></html>"]
+    return "\n".join(out)
+
+
+def write_html(data: ReportData, path: Path, *, details_limit: int = HTML_DETAILS_LIMIT) -> Path:
+    with atomic_path(path) as tmp:
+        tmp.write_text(render_html(data, details_limit=details_limit), encoding="utf-8")
+    return path

@@ -1,0 +1,139 @@
+"""CSV (every ledger entry, streamed) and plain-text (summary tables) reports."""
+
+from __future__ import annotations
+
+import csv
+import unicodedata
+from collections.abc import Sequence
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from dxrpa.i18n import tr
+from dxrpa.ledger import month_label
+from dxrpa.reports import labels
+from dxrpa.reports.atomic import atomic_path
+from dxrpa.reports.data import ReportData, detail_values, robot_flag
+
+
+def write_csv(data: ReportData, path: Path) -> Path:
+    """Every ledger entry of the year, one row each, UTF-8 with BOM so Excel reads Japanese."""
+    with atomic_path(path) as tmp, tmp.open("w", encoding="utf-8-sig", newline="") as fh:
+        w = csv.writer(fh)
+        w.writerow(labels.detail_headers())
+        for raw in data.details():
+            values = detail_values(data, raw)
+            values[0] = (
+                values[0].strftime("%Y-%m-%d %H:%M:%S") if isinstance(values[0], datetime) else values[0]
+            )
+            w.writerow(values)
+    return path
+
+
+def _width(text: str) -> int:
+    return sum(2 if unicodedata.east_asian_width(ch) in "WF" else 1 for ch in text)
+
+
+def _fmt(v: Any, kind: str) -> str:
+    if v is None:
+        return "-"
+    if kind == "h":
+        return f"{v:,.1f}"
+    if kind == "%":
+        return f"{v * 100:.1f}%"
+    if kind == "n":
+        return f"{v:,}"
+    return str(v)
+
+
+def _table(headers: Sequence[str], rows: Sequence[Sequence[str]], kinds: str) -> list[str]:
+    widths = [max([_width(h)] + [_width(r[i]) for r in rows]) for i, h in enumerate(headers)]
+
+    def line(cells: Sequence[str]) -> str:
+        out = []
+        for i, c in enumerate(cells):
+            pad = " " * (widths[i] - _width(c))
+            out.append(c + pad if kinds[i] == "s" else pad + c)
+        return "  ".join(out).rstrip()
+
+    return [line(headers), "  ".join("-" * w for w in widths), *(line(r) for r in rows)]
+
+
+def render_text(d: ReportData) -> str:
+    """Summary, months, departments and robots as aligned plain text (for the terminal or mail)."""
+    t = d.totals
+    out = [labels.title(d.fy), f"{tr('対象', 'Scope')}: {d.scope_label}", ""]
+    out += [
+        f"{tr('削減時間', 'Hours saved')}: {t.saved_hours:,.1f} {tr('時間', 'h')}"
+        f"  ({tr('常勤換算', 'FTE')} {d.fte:.2f},"
+        f" {d.hours_per_fte:,.0f} {tr('時間/人年', 'h per FTE-year')})",
+        f"{tr('ロボット数', 'Robots')}: {t.robots}  {tr('実行回数', 'Runs')}: {t.runs:,}"
+        f"  {tr('処理件数', 'Items')}: {t.items:,}"
+        f"  {tr('成功率', 'Success rate')}: {_fmt(t.success_rate, '%')}",
+        f"{tr('目標', 'Target')}: {_fmt(d.target_hours, 'h')}"
+        f"  {tr('達成率', 'Achieved')}: {_fmt(d.achievement, '%')}",
+        "",
+    ]
+    months = [
+        [
+            month_label(d.fy, m.month),
+            _fmt(m.group.runs, "n"),
+            _fmt(m.group.succeeded, "n"),
+            _fmt(m.group.failed, "n"),
+            _fmt(m.group.saved_hours, "h"),
+            _fmt(m.group.human_minutes / 60, "h"),
+            _fmt(m.cumulative_minutes / 60, "h"),
+            _fmt(m.target_cumulative_hours, "h"),
+        ]
+        for m in d.months
+    ]
+    out += [*_table(labels.month_headers(), months, "snnnnnnn"), ""]
+    depts = [
+        [
+            r.name,
+            _fmt(r.group.robots, "n"),
+            _fmt(r.group.runs, "n"),
+            _fmt(r.group.items, "n"),
+            _fmt(r.group.success_rate, "%"),
+            _fmt(r.group.saved_hours, "h"),
+            _fmt(r.group.human_minutes / 60, "h"),
+            _fmt(r.target_hours, "h"),
+            _fmt(r.achievement, "%"),
+        ]
+        for r in d.departments
+    ]
+    out += [*_table(labels.department_headers(), depts, "snnnnnnnn"), ""]
+    robots = [
+        [
+            g.key[0] if g.key[0] is not None else labels.no_robot(),
+            g.title,
+            str(g.key[1]),
+            _fmt(g.runs, "n"),
+            _fmt(g.items, "n"),
+            _fmt(g.succeeded, "n"),
+            _fmt(g.failed, "n"),
+            _fmt(g.failure_rate, "%"),
+            _fmt(g.saved_hours, "h"),
+            _fmt(g.human_minutes / 60, "h"),
+            robot_flag(g),
+        ]
+        for g in d.robots
+    ]
+    out += [*_table(labels.robot_headers(), robots, "sssnnnnnnns"), ""]
+    if d.projection is not None:
+        p = d.projection
+        out += [
+            f"[{tr('推計', 'ESTIMATE')}] {labels.estimate_note()}",
+            f"[{tr('推計', 'ESTIMATE')}] {tr('年間削減時間', 'full-year hours saved')}: "
+            f"{p.projected_minutes / 60:,.1f}"
+            f" ({p.elapsed_days}/{p.total_days} {tr('日経過', 'days elapsed')})",
+            "",
+        ]
+    out += [tr("計算式", "Formula") + ":", *("  " + line for line in labels.formula_lines())]
+    return "\n".join(out) + "\n"
+
+
+def write_text(data: ReportData, path: Path) -> Path:
+    with atomic_path(path) as tmp:
+        tmp.write_text(render_text(data), encoding="utf-8")
+    return path
