@@ -1,0 +1,158 @@
+"""Evidence screenshots mask declared ``pii:`` locators and inputs holding personal data (real Chromium)."""
+
+from __future__ import annotations
+
+import functools
+import http.server
+import io
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+
+import numpy as np
+import pytest
+from PIL import Image
+from playwright.sync_api import Page, sync_playwright
+
+from dxrpa.engine.masking import mask_locators_for_page, pii_kinds, value_is_sensitive
+from dxrpa.log import redact
+
+CHROMIUM = Path("/usr/bin/chromium")
+MAGENTA = (255, 0, 255)
+
+PAGE = """<!doctype html><html><head><meta charset="utf-8"><style>
+body { margin: 0; background: #fff; font: 20px sans-serif; }
+input, textarea, div.box { position: absolute; left: 10px; width: 320px; height: 40px; color: #000;
+  border: 1px solid #888; font: 20px sans-serif; padding: 4px; box-sizing: border-box; }
+</style></head><body>
+<input id="name" value="山田 太郎 YAMADA" style="top: 10px">
+<input id="mynum" value="1234 5678 9018" style="top: 60px">
+<input id="receipt" value="123456789012" style="top: 110px">
+<input id="phone" value="090-1234-5678" style="top: 160px">
+<textarea id="mail" style="top: 210px">taro.yamada@example.lg.jp</textarea>
+<div class="box" id="addr" style="top: 260px">東京都千代田区霞が関1-1</div>
+<input id="typed" value="" style="top: 310px">
+<input id="pw" type="password" value="hunter2-pw" style="top: 360px">
+<input type="hidden" value="123456789018">
+<input type="checkbox" value="123456789018" style="position: absolute; top: 410px; left: 10px">
+</body></html>"""
+
+
+@pytest.fixture(scope="module")
+def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    root = tmp_path_factory.mktemp("site")
+    (root / "form.html").write_text(PAGE, encoding="utf-8")
+
+    class Quiet(http.server.SimpleHTTPRequestHandler):
+        def log_message(self, format: str, *args: object) -> None:
+            pass
+
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), functools.partial(Quiet, directory=str(root)))
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}/form.html"
+    finally:
+        server.shutdown()
+        server.server_close()
+        thread.join(timeout=5)
+
+
+@pytest.fixture(scope="module")
+def page(site: str) -> Iterator[Page]:
+    if not CHROMIUM.is_file():
+        pytest.fail("Chromium not found at /usr/bin/chromium: install it with `apt-get install chromium`")
+    with sync_playwright() as p:
+        browser = p.chromium.launch(
+            executable_path=str(CHROMIUM),
+            headless=True,
+            args=[
+                "--no-sandbox",
+                "--disable-gpu",
+                "--disable-background-networking",
+                "--disable-component-update",
+                "--no-first-run",
+                "--disable-sync",
+            ],
+        )
+        try:
+            context = browser.new_context(viewport={"width": 400, "height": 460}, device_scale_factor=1)
+            pg = context.new_page()
+            pg.goto(site)
+            pg.fill("#typed", "03-1234-5678")  # the *current* value counts, not the HTML attribute
+            yield pg
+        finally:
+            browser.close()
+
+
+@pytest.mark.parametrize(
+    ("value", "kinds"),
+    [
+        ("123456789018", ["my_number"]),
+        ("1234-5678-9018", ["my_number"]),
+        ("１２３４５６７８９０１８", ["my_number"]),
+        ("123456789012", []),
+        ("090-1234-5678", ["phone"]),
+        ("03(1234)5678", ["phone"]),
+        ("+81 90 1234 5678", ["phone"]),
+        ("0120-123-456", ["phone"]),
+        ("taro@example.lg.jp", ["email"]),
+        ("山田 太郎", []),
+        ("2026-11-26", []),
+        ("100-0001", []),
+    ],
+)
+def test_pii_kinds(value: str, kinds: list[str]) -> None:
+    assert pii_kinds(value) == kinds
+    assert value_is_sensitive(value) is bool(kinds)
+
+
+def test_resolved_secret_values_are_sensitive() -> None:
+    redact.add("mask-me-secret-991")
+    assert value_is_sensitive("mask-me-secret-991")
+    assert not value_is_sensitive("   ")
+
+
+def _box(page: Page, selector: str) -> tuple[int, int, int, int]:
+    box = page.locator(selector).bounding_box()
+    assert box is not None
+    inset = 3  # stay clear of anti-aliased edges
+    return (
+        int(box["x"]) + inset,
+        int(box["y"]) + inset,
+        int(box["x"] + box["width"]) - inset,
+        int(box["y"] + box["height"]) - inset,
+    )
+
+
+def _pixels(img: Image.Image, box: tuple[int, int, int, int]) -> list[tuple[int, int, int]]:
+    rgb = np.asarray(img.crop(box).convert("RGB")).reshape(-1, 3)
+    return [(int(r), int(g), int(b)) for r, g, b in rgb]
+
+
+def test_masked_screenshot(page: Page, tmp_path: Path) -> None:
+    declared = [page.locator("#addr")]
+    masks = mask_locators_for_page(page, declared)
+    masked_ids = {m.evaluate("e => e.id") for m in masks}
+    assert masked_ids == {"addr", "mynum", "phone", "mail", "typed", "pw"}
+
+    png = page.screenshot(
+        path=str(tmp_path / "evidence.png"), full_page=True, mask=masks, mask_color="#FF00FF"
+    )
+    img = Image.open(io.BytesIO(png))
+    for selector in ("#addr", "#mynum", "#phone", "#mail", "#typed", "#pw"):
+        pixels = _pixels(img, _box(page, selector))
+        assert set(pixels) == {MAGENTA}, f"{selector} is not fully masked"
+    for selector in ("#name", "#receipt"):
+        pixels = _pixels(img, _box(page, selector))
+        assert MAGENTA not in pixels, f"{selector} must not be masked"
+        assert any(sum(p) < 200 for p in pixels), f"{selector} text should be visible"
+
+    # the declared locators alone, on a page without any sensitive input value
+    page.fill("#mynum", "")
+    page.fill("#phone", "")
+    page.fill("#typed", "")
+    page.fill("#mail", "")
+    page.fill("#pw", "")
+    masks = mask_locators_for_page(page, declared)
+    assert [m.evaluate("e => e.id") for m in masks] == ["addr", "pw"]
