@@ -26,8 +26,9 @@ app = typer.Typer(
 err_console = Console(stderr=True)
 
 
-@app.callback()
+@app.callback(invoke_without_command=True)
 def _root(
+    ctx: typer.Context,
     lang: str = typer.Option(None, "--lang", envvar="DXRPA_LANG", help="ja | en"),
     version: bool = typer.Option(False, "--version", help="print the version and exit"),
 ) -> None:
@@ -35,6 +36,9 @@ def _root(
         set_lang(lang)
     if version:
         typer.echo(f"dxrpa {__version__}")
+        raise typer.Exit(0)
+    if ctx.invoked_subcommand is None:
+        typer.echo(ctx.get_help())
         raise typer.Exit(0)
 
 
@@ -47,8 +51,8 @@ def _register_all() -> None:
 
 def main(argv: list[str] | None = None) -> int:
     """Entry point of the console script; returns the exit code."""
-    _register_all()
     try:
+        _register_all()
         app(args=argv, standalone_mode=False)
     except DxrpaError as exc:
         err_console.print(f"[bold red]{tr('エラー', 'error')}:[/] {exc}", highlight=False, markup=True, soft_wrap=True)
@@ -62,10 +66,9 @@ def main(argv: list[str] | None = None) -> int:
         err_console.print(tr("中断しました", "interrupted"))
         return int(ExitCode.INTERRUPTED)
     except Exception as exc:  # a bug: keep the traceback in the log, one line on screen
-        import click
-
-        if isinstance(exc, click.exceptions.ClickException):
-            exc.show()
+        show = getattr(exc, "show", None)
+        if callable(show) and hasattr(exc, "exit_code"):  # click/typer usage problems
+            show()
             return int(ExitCode.USAGE)
         logger.opt(exception=exc).debug("unexpected error")
         err_console.print(

@@ -1,9 +1,229 @@
-"""CLI commands for core."""
+"""Core commands: ``dxrpa robots …``, ``dxrpa run``, ``dxrpa runs …``."""
 
 from __future__ import annotations
 
+import json
+from pathlib import Path
+from typing import TYPE_CHECKING
+
 import typer
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from dxrpa.app import open_app
+from dxrpa.engine.definitions import parse_robot
+from dxrpa.errors import DefinitionError, DefinitionErrors, RobotDefect, RunFailed, UsageError
+from dxrpa.i18n import tr
+from dxrpa.model.robot import Robot
+from dxrpa.store import audit_repo, robots_repo, runs_repo
+
+if TYPE_CHECKING:
+    from dxrpa.engine.runner import ItemOutcome, RunSummary
+
+console = Console()
+robots_app = typer.Typer(help="ロボットの検証・登録・一覧 / validate, register and list robots", no_args_is_help=True)
+runs_app = typer.Typer(help="実行履歴 / run history", no_args_is_help=True)
+
+STATUS_JA = {
+    "done": "完了", "business_error": "業務エラー", "system_error": "システムエラー", "skipped": "スキップ",
+    "abandoned": "中断(要確認)", "pending": "未処理", "in_progress": "処理中", "robot_defect": "ロボット定義の誤り",
+    "succeeded": "成功", "partial": "一部失敗", "failed": "失敗", "running": "実行中", "crashed": "異常終了",
+    "cancelled": "取消", "stopped": "停止", "queued": "待機",
+}
+
+
+def status_text(status: str) -> str:
+    return tr(STATUS_JA.get(status, status), status)
+
+
+def _robot_files(paths: list[Path]) -> list[Path]:
+    if not paths:
+        paths = [Path(open_app().settings.robots_dir)]
+    files: list[Path] = []
+    for p in paths:
+        if p.is_dir():
+            files.extend(sorted(p.glob("*.yaml")) + sorted(p.glob("*.yml")))
+        else:
+            files.append(p)
+    if not files:
+        raise UsageError(tr("ロボットファイルが見つかりません", "no robot files found"), hint="robots/NAME.yaml")
+    return files
+
+
+@robots_app.command("validate")
+def validate(paths: list[Path] = typer.Argument(None, help="robot files or folders (default: robots/)")) -> None:
+    """ロボットファイルを検証します(行番号つきで誤りを表示)/ check robot files, errors with line numbers."""
+    bad: list[DefinitionError] = []
+    for path in _robot_files(paths or []):
+        try:
+            loaded = parse_robot(path)
+            console.print(f"[green]✓[/] {path} ({loaded.robot.name})")
+        except DefinitionErrors as exc:
+            bad.extend(exc.errors)
+        except DefinitionError as exc:
+            bad.append(exc)
+    if bad:
+        raise DefinitionErrors(bad)
+
+
+@robots_app.command("register")
+def register(paths: list[Path] = typer.Argument(..., help="robot files to register")) -> None:
+    """ロボットを登録します(変更があれば新しい版として保存)/ register robots (a new version when changed)."""
+    app = open_app()
+    loaded_all = [parse_robot(p) for p in _robot_files(paths)]  # all valid before any is stored
+    with app.store.session() as s:
+        for loaded in loaded_all:
+            r = loaded.robot
+            reg = robots_repo.register(
+                s, name=r.name, title=r.title, department=r.department, owner=r.owner, text=loaded.text,
+                content_hash=loaded.content_hash, source_path=loaded.path, minutes_per_item=r.baseline.minutes_per_item,
+                minutes_per_run=r.baseline.minutes_per_run,
+                rework_minutes_per_failed_item=r.baseline.rework_minutes_per_failed_item,
+                actor=audit_repo.current_actor(),
+            )
+            if reg.created:
+                action = "robot.register" if reg.version.version == 1 else "robot.change"
+                audit_repo.append(s, "", action, r.name, {"version": reg.version.version, "hash": loaded.content_hash})
+                console.print(tr(f"[green]登録しました[/] {r.name} 版 {reg.version.version}",
+                                 f"[green]registered[/] {r.name} version {reg.version.version}"))
+            else:
+                console.print(tr(f"変更なし {r.name} 版 {reg.version.version}", f"unchanged {r.name} version {reg.version.version}"))
+
+
+@robots_app.command("list")
+def list_robots() -> None:
+    """登録済みロボットの一覧 / registered robots."""
+    app = open_app()
+    with app.store.session() as s:
+        rows = robots_repo.list_robots(s)
+        table = Table(tr("ロボット", "robot"), tr("業務", "title"), tr("課", "department"), tr("版", "version"),
+                      tr("最終実行", "last run"), tr("結果", "result"))
+        for robot, last in rows:
+            table.add_row(robot.name, robot.title, robot.department, str(robot.current_version),
+                          last.created_at.astimezone().strftime("%Y-%m-%d %H:%M") if last else "-",
+                          status_text(last.status) if last else "-")
+    console.print(table)
+
+
+@robots_app.command("show")
+def show(name: str, version: int = typer.Option(None, help="a past version")) -> None:
+    """ロボットの版と内容を表示 / show a robot's versions and file."""
+    app = open_app()
+    with app.store.session() as s:
+        robot = robots_repo.get_robot(s, name)
+        versions = robots_repo.versions(s, robot)
+    for v in versions:
+        mark = "*" if v.version == robot.current_version else " "
+        console.print(f"{mark} v{v.version}  {v.registered_at.astimezone():%Y-%m-%d %H:%M}  {v.registered_by}  {v.content_hash[:12]}")
+    chosen = next((v for v in versions if v.version == (version or robot.current_version)), None)
+    if chosen is None:
+        raise UsageError(tr(f"版 {version} はありません", f"no version {version}"))
+    console.print(chosen.yaml_text, markup=False, highlight=False)
+
+
+@robots_app.command("schema")
+def schema() -> None:
+    """エディタ補完用の JSON Schema を出力 / print the JSON Schema of robot files for editors."""
+    typer.echo(json.dumps(Robot.model_json_schema(by_alias=True), ensure_ascii=False, indent=2))
+
+
+def _print_summary(summary: RunSummary) -> None:
+    console.print(
+        tr(f"実行 {summary.run_id}: {status_text(summary.status)} — 対象 {summary.items_total} 件、完了 {summary.items_done}、"
+           f"業務エラー {summary.items_business_error}、システムエラー {summary.items_system_error}"
+           f"{'、スキップ ' + str(summary.items_skipped) if summary.items_skipped else ''} ({summary.seconds:.1f} 秒)",
+           f"run {summary.run_id}: {summary.status} — {summary.items_total} items, done {summary.items_done}, "
+           f"business errors {summary.items_business_error}, system errors {summary.items_system_error}"
+           f"{', skipped ' + str(summary.items_skipped) if summary.items_skipped else ''} ({summary.seconds:.1f} s)")
+    )
+    for o in summary.outcomes:
+        if o.status not in ("done", "skipped"):
+            console.print(f"  [yellow]{o.key}[/]: {status_text(o.status)} — {o.message or ''}"
+                          + (f" [{o.step}]" if o.step else ""), highlight=False)
+    console.print(tr(f"記録: {summary.folder}", f"files: {summary.folder}"))
+
+
+@runs_app.command("list")
+def runs_list(robot: str = typer.Option(None, help="only this robot"), limit: int = typer.Option(20)) -> None:
+    """最近の実行 / recent runs."""
+    app = open_app()
+    with app.store.session() as s:
+        rows = runs_repo.list_runs(s, robot=robot, limit=limit)
+    table = Table("run", tr("ロボット", "robot"), tr("開始", "started"), tr("結果", "status"), tr("完了", "done"),
+                  tr("業務エラー", "business"), tr("システムエラー", "system"), tr("種別", "trigger"))
+    for run, name in rows:
+        table.add_row(run.id, name, (run.started_at or run.created_at).astimezone().strftime("%Y-%m-%d %H:%M"),
+                      status_text(run.status) + (tr(" (ドライラン)", " (dry)") if run.dry_run else ""),
+                      str(run.items_done), str(run.items_business_error), str(run.items_system_error), run.trigger)
+    console.print(table)
+
+
+@runs_app.command("show")
+def runs_show(run_id: str) -> None:
+    """実行の項目・試行・証跡 / a run's items, attempts and evidence."""
+    from dxrpa.store.tables import Run
+
+    app = open_app()
+    with app.store.session() as s:
+        run = s.get(Run, run_id)
+        if run is None:
+            raise UsageError(tr(f"実行 {run_id} はありません", f"no run {run_id}"), hint="dxrpa runs list")
+        attempts = runs_repo.attempts_of(s, run_id)
+    console.print(f"run {run.id}: {status_text(run.status)}  {run.folder}")
+    if run.error_message:
+        console.print(f"  {run.error_message}", highlight=False)
+    table = Table(tr("キー", "key"), tr("試行", "try"), tr("結果", "status"), tr("ステップ", "step"), tr("内容", "message"),
+                  tr("証跡", "evidence"))
+    for a in attempts:
+        table.add_row(a.key, str(a.attempt), status_text(a.status), a.error_step or "", a.error_message or "",
+                      "\n".join(x for x in (a.screenshot, a.trace) if x))
+    console.print(table)
+
+
+def run_command(
+    name: str = typer.Argument(..., help="registered robot name"),
+    data: Path = typer.Option(None, "--data", help="use this Excel/CSV instead of the robot's data:"),
+    dry_run: bool = typer.Option(False, "--dry-run", help="everything but the steps marked submit"),
+    test: bool = typer.Option(False, "--test", help="a test run: recorded, never counted in the ledger"),
+    headed: bool = typer.Option(False, "--headed", help="show the browser window"),
+    limit: int = typer.Option(None, "--limit", min=1, help="at most N items"),
+    workers: int = typer.Option(1, "--workers", min=1, max=16, help="parallel browser contexts"),
+    resume: bool = typer.Option(True, "--resume/--no-resume", help="check interrupted items with verify: first"),
+    reprocess: list[str] = typer.Option(None, "--reprocess", help="enter this key again even if done"),
+    now: bool = typer.Option(False, "--now", help="queue the run through the scheduler instead of running here"),
+) -> None:
+    """ロボットを実行します / run a robot."""
+    app = open_app()
+    if now:
+        from dxrpa.scheduler import enqueue_now
+
+        ref = enqueue_now(app.settings, name)
+        console.print(tr(f"実行を依頼しました: {ref}", f"run queued: {ref}"))
+        return
+    from dxrpa.engine.runner import RunOptions, run_robot
+
+    opts = RunOptions(trigger="manual", dry_run=dry_run, test=test, limit=limit, workers=workers, resume=resume,
+                      reprocess=tuple(reprocess or ()), data=data, headed=headed, requested_by=audit_repo.current_actor())
+    with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
+                  console=console, transient=True) as bar:
+        task = bar.add_task(name, total=None)
+
+        def on_item(outcome: ItemOutcome) -> None:
+            bar.advance(task)
+            bar.update(task, description=f"{name} {outcome.key}")
+
+        summary = run_robot(app.settings, name, options=opts, progress=on_item, store=app.store)
+    _print_summary(summary)
+    if summary.defect is not None:
+        raise RobotDefect(str(summary.defect), step=summary.defect.step)
+    if summary.items_failed:
+        raise RunFailed(tr(f"{summary.items_failed} 件が失敗しました", f"{summary.items_failed} item(s) failed"),
+                        hint=f"dxrpa runs show {summary.run_id}")
 
 
 def register(app: typer.Typer) -> None:
     """Add this module's commands to the root app."""
+    app.add_typer(robots_app, name="robots")
+    app.add_typer(runs_app, name="runs")
+    app.command("run")(run_command)

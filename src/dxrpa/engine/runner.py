@@ -1,0 +1,598 @@
+"""Running a registered robot: the durable item loop.
+
+One browser per run, ``workers`` contexts pulling items from one queue. Every item is a work item
+in the store, claimed atomically before the browser touches it and finished with its outcome, so
+an item is entered once across runs, crashes and parallel runners:
+
+* business errors (the data or the target system said no) are never retried;
+* system errors are retried with backoff in a fresh context (the browser is relaunched if it
+  crashed) — unless the failure came after a ``submit`` step, when the robot's ``verify:`` steps
+  decide whether the entry went through before anything is redone;
+* in-progress items of a runner that stopped beating are marked ``abandoned`` and checked with
+  ``verify:`` at the start of the next run (without ``verify:`` they wait for staff);
+* a robot defect (ambiguous locator, blocked domain, bad template) stops the run at once.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import os
+import signal
+import socket
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+from playwright.async_api import Error as PlaywrightError
+from sqlalchemy.orm import Session
+
+from dxrpa.browser.session import BrowserHandle, launch
+from dxrpa.config import Settings
+from dxrpa.engine import evidence
+from dxrpa.engine.data import DataBatch, DataItem, load_tabular
+from dxrpa.engine.definitions import LoadedRobot, item_columns, parse_robot
+from dxrpa.engine.secrets import resolve_secrets
+from dxrpa.engine.steps import StepContext, run_steps
+from dxrpa.errors import (
+    BusinessError,
+    DataError,
+    DxrpaError,
+    ItemError,
+    ItemSystemError,
+    RobotDefect,
+    UsageError,
+)
+from dxrpa.i18n import tr
+from dxrpa.log import add_run_file, logger, redact, remove_sink
+from dxrpa.store import audit_repo, ledger_repo, robots_repo, runs_repo
+from dxrpa.store.base import Store, utcnow
+from dxrpa.store.tables import Robot, RobotVersion
+
+Progress = Callable[["ItemOutcome"], None]
+
+
+@dataclass
+class ItemOutcome:
+    key: str
+    status: str  # done | business_error | system_error | skipped | abandoned | pending
+    message: str | None = None
+    step: str | None = None
+    attempts: int = 0
+
+
+@dataclass
+class RunSummary:
+    run_id: str
+    robot: str
+    status: str
+    dry_run: bool
+    folder: Path
+    items_total: int = 0
+    items_done: int = 0
+    items_business_error: int = 0
+    items_system_error: int = 0
+    items_skipped: int = 0
+    outcomes: list[ItemOutcome] = field(default_factory=list)
+    error: str | None = None
+    seconds: float = 0.0
+    defect: RobotDefect | None = None
+
+    @property
+    def items_failed(self) -> int:
+        return self.items_business_error + self.items_system_error
+
+
+@dataclass
+class RunOptions:
+    trigger: str = "manual"
+    dry_run: bool = False
+    test: bool = False
+    limit: int | None = None
+    workers: int = 1
+    resume: bool = True
+    reprocess: tuple[str, ...] = ()
+    data: Path | None = None
+    headed: bool = False
+    requested_by: str = ""
+    run_id: str | None = None
+
+
+
+@dataclass
+class _Work:
+    item: DataItem
+    item_id: int | None  # None in dry runs: dry runs never touch work items
+    recheck: bool = False  # abandoned by a dead runner: verify before redoing
+
+
+class Runner:
+    """One run of one robot version (built by :func:`run_robot`)."""
+
+    def __init__(self, settings: Settings, store: Store, loaded: LoadedRobot, robot_row: Robot,
+                 version: RobotVersion, options: RunOptions, progress: Progress | None) -> None:
+        self.settings = settings
+        self.store = store
+        self.loaded = loaded
+        self.robot = loaded.robot
+        self.robot_row = robot_row
+        self.version = version
+        self.opt = options
+        self.progress = progress
+        self.run_id = options.run_id or runs_repo.new_run_id()
+        self.folder = settings.runs_dir / self.run_id
+        self.summary = RunSummary(self.run_id, self.robot.name, "running", options.dry_run, self.folder)
+        self.stopping = False
+        self.defect: RobotDefect | None = None
+        self.browser: BrowserHandle | None = None
+        self._browser_lock = asyncio.Lock()
+        self.secrets: dict[str, str] = {}
+        self.env = {k: v for k, v in os.environ.items() if k not in set(self.robot.secrets) and "SECRET" not in k}
+        self.host = socket.gethostname()
+
+    # ------------------------------------------------------------------ store helpers
+
+    async def _db(self, fn: Callable[[Session], Any]) -> Any:
+        def work() -> Any:
+            with self.store.session() as s:
+                return fn(s)
+
+        return await asyncio.to_thread(work)
+
+    # ------------------------------------------------------------------ preparation
+
+    def _load_data(self) -> DataBatch:
+        spec = self.robot.data
+        if spec.ocr is not None and self.opt.data is None:
+            from dxrpa.engine.ocr_source import load_ocr_items
+
+            ocr = load_ocr_items(self.store, self.settings, spec.ocr, self.robot.name)
+            self._ocr = ocr
+            from dxrpa.engine.data import build_batch
+
+            columns = sorted({c for row in ocr.rows for c in row})
+            rows = [(i + 1, dict(row)) for i, row in enumerate(ocr.rows)]
+            return build_batch(f"ocr:{spec.ocr.template}", columns, rows, spec)
+        return load_tabular(spec, base_dir=self.settings.home, override=self.opt.data)
+
+    def _check_columns(self, batch: DataBatch) -> None:
+        if not batch.items or batch.source == "none":
+            return
+        missing = sorted(item_columns(self.robot) - set(batch.columns))
+        if missing:
+            raise DataError(
+                tr(f"{self.loaded.path}: ロボットが使う列 {', '.join(missing)} が {batch.source} にありません",
+                   f"{self.loaded.path}: column(s) {', '.join(missing)} used by the robot are not in {batch.source}"),
+                hint=tr("列名: ", "columns: ") + ", ".join(batch.columns),
+            )
+
+    def _plan(self, s: Session, batch: DataBatch) -> list[_Work]:
+        """Create work items, recover abandoned ones, pick what this run does."""
+        items = batch.items
+        if self.opt.dry_run:
+            chosen = items[: self.opt.limit] if self.opt.limit else items
+            return [_Work(i, None) for i in chosen]
+        robot_id = self.robot_row.id
+        stale = timedelta(seconds=self.robot.limits.heartbeat_timeout_seconds)
+        for wi in runs_repo.abandon_stale(s, robot_id, stale):
+            logger.bind(run_id=self.run_id).warning(
+                tr("前回中断した項目 {} を「中断(abandoned)」にしました", "item {} was left in progress: marked abandoned"), wi.key)
+        if self.opt.reprocess:
+            found = runs_repo.reprocess(s, robot_id, list(self.opt.reprocess))
+            for key in found:
+                audit_repo.append(s, self.opt.requested_by, "item.reprocess", f"{self.robot.name}/{key}", {"run_id": self.run_id})
+            unknown = set(self.opt.reprocess) - set(found) - {i.key for i in items}
+            if unknown:
+                raise UsageError(tr(f"再処理するキーが見つかりません: {', '.join(sorted(unknown))}",
+                                    f"keys to reprocess not found: {', '.join(sorted(unknown))}"))
+        rows = runs_repo.ensure_items(s, robot_id, [i.key for i in items])
+        work: list[_Work] = []
+        for item in items:
+            wi = rows[item.key]
+            if wi.status in runs_repo.CLAIMABLE:
+                work.append(_Work(item, wi.id))
+            elif wi.status == "abandoned" and self.opt.resume:
+                work.append(_Work(item, wi.id, recheck=True))
+            if self.opt.limit and len(work) >= self.opt.limit:
+                break
+        return work
+
+    # ------------------------------------------------------------------ browser
+
+    async def _ensure_browser(self) -> BrowserHandle:
+        async with self._browser_lock:
+            if self.browser is None or not self.browser.is_connected:
+                if self.browser is not None:
+                    logger.bind(run_id=self.run_id).warning(tr("ブラウザを再起動します", "relaunching the browser"))
+                    with contextlib.suppress(Exception):
+                        await self.browser.close()
+                headless = False if self.opt.headed else self.robot.browser.headless
+                self.browser = await launch(self.settings.browser, headless=headless)
+            return self.browser
+
+    async def _new_context(self) -> Any:
+        browser = await self._ensure_browser()
+        spec = self.robot.browser
+        return await browser.new_context(
+            allowed_domains=spec.allowed_domains,
+            viewport=spec.viewport,
+            locale=spec.locale,
+            timeout_ms=spec.timeout_ms or self.settings.browser.timeout_ms,
+            downloads_dir=self.folder / "downloads",
+            trace=True,
+        )
+
+    def _step_context(self, page: Any, item: DataItem) -> StepContext:
+        return StepContext(
+            page=page,
+            robot=self.robot,
+            item=dict(item.values),
+            variables={},
+            env=self.env,
+            secrets=self.secrets,
+            run={"id": self.run_id, "dry_run": self.opt.dry_run},
+            run_folder=self.folder,
+            dry_run=self.opt.dry_run,
+            timeout_ms=self.robot.browser.timeout_ms or self.settings.browser.timeout_ms,
+            source=self.loaded.path,
+        )
+
+    # ------------------------------------------------------------------ one item
+
+    async def _attempt(self, work: _Work, attempt: int, section: str) -> tuple[dict[str, Any], StepContext | None]:
+        """Run setup + ``section`` steps in a fresh context. Returns outputs; raises ItemError."""
+        ctx_handle = await self._new_context()
+        page = await ctx_handle.new_page()
+        sctx = self._step_context(page, work.item)
+        log = logger.bind(run_id=self.run_id)
+        try:
+            async with asyncio.timeout(self.robot.limits.item_timeout_seconds):
+                await run_steps(self.robot.setup, sctx, "setup")
+                steps = self.robot.verify if section == "verify" else self.robot.item
+                await run_steps(steps, sctx, section)
+            outputs = {k: sctx.variables.get(k) for k in self.robot.outputs}
+            await ctx_handle.stop_trace(None)
+            return outputs, sctx
+        except BaseException as exc:
+            err = self._classify(exc, sctx)
+            key = evidence.safe_name(work.item.key)
+            stem = self.folder / "evidence" / f"{key}-{section}-{attempt}"
+            shot = await evidence.screenshot(page, stem.with_suffix(".png"), await self._pii_locators(page))
+            trace_path = stem.with_name(stem.name + "-trace.zip")
+            try:
+                await ctx_handle.stop_trace(trace_path)
+                evidence.scrub_trace(trace_path)
+            except Exception as trace_exc:  # a crashed browser leaves no trace to save
+                log.debug("no trace: {}", trace_exc)
+                trace_path = None  # type: ignore[assignment]
+            err.evidence = {  # type: ignore[attr-defined]
+                "url": page.url if not page.is_closed() else None,
+                "screenshot": str(shot) if shot else None,
+                "trace": str(trace_path) if trace_path and trace_path.exists() else None,
+                "submitted": sctx.submit_started if hasattr(sctx, "submit_started") else sctx.skipped_submits == 0,
+            }
+            raise err from None
+        finally:
+            with contextlib.suppress(Exception):
+                await ctx_handle.close()
+
+    async def _pii_locators(self, page: Any) -> list[Any]:
+        from dxrpa.browser.locators import build_locator
+
+        return [build_locator(page, loc) for loc in self.robot.pii]
+
+    def _classify(self, exc: BaseException, sctx: StepContext) -> ItemError:
+        step = sctx.current_step
+        if isinstance(exc, ItemError):
+            if exc.step is None:
+                exc.step = step
+            return exc
+        if isinstance(exc, TimeoutError):
+            return ItemSystemError(
+                tr(f"項目の制限時間 {self.robot.limits.item_timeout_seconds:g} 秒を超えました",
+                   f"item took longer than {self.robot.limits.item_timeout_seconds:g} s"), step=step)
+        if isinstance(exc, PlaywrightError):
+            return ItemSystemError(redact(str(exc).splitlines()[0]), step=step)
+        if isinstance(exc, asyncio.CancelledError):
+            return ItemSystemError(tr("中断されました", "interrupted"), step=step)
+        if isinstance(exc, DxrpaError):
+            return RobotDefect(str(exc), step=step)
+        return ItemSystemError(f"{type(exc).__name__}: {redact(str(exc))}", step=step)
+
+    async def _verify(self, work: _Work, attempt: int) -> tuple[bool | None, dict[str, Any]]:
+        """True: the entry is in the target system; False: it is not; None: could not tell."""
+        if not self.robot.verify:
+            return None, {}
+        try:
+            outputs, _ = await self._attempt(work, attempt, "verify")
+            return True, outputs
+        except BusinessError:
+            return False, {}
+        except ItemSystemError as exc:
+            if exc.step and "(expect" in exc.step:
+                return False, {}
+            return None, {}
+
+    async def _process(self, work: _Work) -> None:
+        item, log = work.item, logger.bind(run_id=self.run_id)
+        if item.problems:
+            await self._finish(work, 1, "business_error", message="; ".join(item.problems), step="validate")
+            return
+        if work.item_id is not None:
+            statuses = ("abandoned",) if work.recheck else runs_repo.CLAIMABLE
+            if not await self._db(lambda s: runs_repo.claim(s, work.item_id, self.run_id, statuses=statuses)):
+                log.info(tr("項目 {} は別の実行が処理中です", "item {} is held by another run"), item.key)
+                return
+        attempt = 0
+        if work.recheck:
+            attempt += 1
+            found, outputs = await self._verify(work, attempt)
+            if found:
+                await self._finish(work, attempt, "done", outputs=outputs,
+                                   message=tr("前回の実行で登録済みを確認", "verified as entered by the interrupted run"))
+                return
+            if found is None:
+                await self._finish(work, attempt, "abandoned", message=tr(
+                    "中断された項目です。登録されたか確認できません。確認後 --reprocess してください",
+                    "interrupted item: could not verify whether it was entered; check it, then use --reprocess"))
+                return
+        while True:
+            attempt += 1
+            if self.stopping:
+                await self._release(work)
+                return
+            try:
+                outputs, sctx = await self._attempt(work, attempt, "item")
+                await self._finish(work, attempt, "done", outputs=outputs,
+                                   skipped=bool(sctx and sctx.skipped_submits and self.opt.dry_run))
+                return
+            except RobotDefect as exc:
+                self.defect = self.defect or exc
+                self.stopping = True
+                await self._record_attempt(work, attempt, "robot_defect", exc)
+                await self._release(work)
+                return
+            except BusinessError as exc:
+                await self._finish(work, attempt, "business_error", exc=exc)
+                return
+            except ItemSystemError as exc:
+                submitted = bool(getattr(exc, "evidence", {}).get("submitted"))
+                log.warning(tr("項目 {} 試行 {}: {}", "item {} attempt {}: {}"), item.key, attempt, exc)
+                if submitted and not self.opt.dry_run:
+                    await self._record_attempt(work, attempt, "system_error", exc)
+                    attempt += 1
+                    found, outputs = await self._verify(work, attempt)
+                    if found:
+                        await self._finish(work, attempt, "done", outputs=outputs)
+                        return
+                    if found is None:
+                        await self._finish(work, attempt, "system_error", exc=exc, message=tr(
+                            f"登録ボタンの後に失敗しました。登録されたか確認できません: {exc}",
+                            f"failed after the submit step; could not verify whether it was entered: {exc}"))
+                        return
+                if attempt > self.robot.retries:
+                    await self._finish(work, attempt, "system_error", exc=exc)
+                    return
+                if not submitted:
+                    await self._record_attempt(work, attempt, "system_error", exc)
+                await asyncio.sleep(self.robot.retry_backoff_seconds * (2 ** (attempt - 1)))
+
+    async def _release(self, work: _Work) -> None:
+        if work.item_id is not None:
+            status = "abandoned" if work.recheck else "pending"
+            await self._db(lambda s: runs_repo.release(s, work.item_id, self.run_id, status=status))
+
+    async def _record_attempt(self, work: _Work, attempt: int, status: str, exc: ItemError | None,
+                              message: str | None = None, outputs: dict[str, Any] | None = None) -> None:
+        ev: dict[str, Any] = getattr(exc, "evidence", {}) if exc else {}
+
+        def write(s: Session) -> None:
+            runs_repo.add_attempt(
+                s, run_id=self.run_id, item_id=work.item_id, key=work.item.key, seq=work.item.seq,
+                attempt=attempt, status=status,
+                error_class=type(exc).__name__ if exc else None,
+                error_message=redact(message or str(exc)) if (exc or message) else None,
+                error_step=exc.step if exc else None,
+                url=ev.get("url"), screenshot=ev.get("screenshot"), trace=ev.get("trace"),
+                outputs=outputs or {}, finished_at=utcnow(),
+            )
+
+        await self._db(write)
+
+    async def _finish(self, work: _Work, attempt: int, status: str, *, exc: ItemError | None = None,
+                      message: str | None = None, step: str | None = None, outputs: dict[str, Any] | None = None,
+                      skipped: bool = False) -> None:
+        status_for_run = "skipped" if skipped else status
+        text = redact(message or str(exc)) if (exc or message) else None
+        step = step or (exc.step if exc else None)
+        ev: dict[str, Any] = getattr(exc, "evidence", {}) if exc else {}
+
+        def write(s: Session) -> None:
+            runs_repo.add_attempt(
+                s, run_id=self.run_id, item_id=work.item_id, key=work.item.key, seq=work.item.seq,
+                attempt=attempt, status=status_for_run, error_class=type(exc).__name__ if exc else None,
+                error_message=text, error_step=step, url=ev.get("url"), screenshot=ev.get("screenshot"),
+                trace=ev.get("trace"), outputs=outputs or {}, finished_at=utcnow(),
+            )
+            if work.item_id is not None:
+                runs_repo.finish_item(s, work.item_id, self.run_id, status=status, outputs=outputs,
+                                      error_class=type(exc).__name__ if exc else None,
+                                      error_message=text if status != "done" else None, error_step=step)
+
+        await self._db(write)
+        outcome = ItemOutcome(work.item.key, status_for_run, text if status != "done" else None, step, attempt)
+        self.summary.outcomes.append(outcome)
+        log = logger.bind(run_id=self.run_id)
+        if status == "done":
+            log.info(tr("項目 {} 完了", "item {} done"), work.item.key)
+        else:
+            log.warning(tr("項目 {}: {} ({})", "item {}: {} ({})"), work.item.key, status, text)
+        if self.progress:
+            self.progress(outcome)
+
+    # ------------------------------------------------------------------ the run
+
+    async def _worker(self, queue: asyncio.Queue[_Work]) -> None:
+        while not self.stopping:
+            try:
+                work = queue.get_nowait()
+            except asyncio.QueueEmpty:
+                return
+            await self._process(work)
+
+    async def _heartbeat(self) -> None:
+        interval = max(1.0, min(10.0, self.robot.limits.heartbeat_timeout_seconds / 4))
+        while True:
+            await asyncio.sleep(interval)
+            if await self._db(lambda s: runs_repo.heartbeat(s, self.run_id)):
+                logger.bind(run_id=self.run_id).warning(tr("取り消しの依頼により停止します", "cancel requested: stopping"))
+                self.stopping = True
+                self.summary.status = "cancelled"
+
+    def _on_sigterm(self) -> None:
+        logger.bind(run_id=self.run_id).warning(
+            tr("停止信号を受けました。処理中の項目を終えて停止します", "SIGTERM: finishing the current item, then stopping"))
+        self.stopping = True
+
+    async def execute(self, plan: list[_Work]) -> None:
+        self.summary.items_total = len(plan)
+        queue: asyncio.Queue[_Work] = asyncio.Queue()
+        for w in plan:
+            queue.put_nowait(w)
+        loop = asyncio.get_running_loop()
+        with contextlib.suppress(NotImplementedError, RuntimeError, ValueError):
+            loop.add_signal_handler(signal.SIGTERM, self._on_sigterm)
+        beat = asyncio.create_task(self._heartbeat())
+        try:
+            if plan:
+                await self._ensure_browser()
+            n = max(1, min(self.opt.workers, len(plan) or 1))
+            await asyncio.gather(*(self._worker(queue) for _ in range(n)))
+        finally:
+            beat.cancel()
+            with contextlib.suppress(BaseException):
+                await beat
+            if self.browser is not None:
+                with contextlib.suppress(Exception):
+                    await self.browser.close()
+            with contextlib.suppress(NotImplementedError, RuntimeError, ValueError):
+                loop.remove_signal_handler(signal.SIGTERM)
+
+
+def _status(summary: RunSummary, stopped: bool) -> str:
+    if summary.defect is not None:
+        return "failed"
+    if summary.status == "cancelled":
+        return "cancelled"
+    if stopped:
+        return "stopped"
+    if summary.items_failed == 0:
+        return "succeeded"
+    return "partial" if summary.items_done else "failed"
+
+
+def run_robot(
+    settings: Settings,
+    robot_name: str,
+    *,
+    options: RunOptions | None = None,
+    progress: Progress | None = None,
+    store: Store | None = None,
+    **kwargs: Any,
+) -> RunSummary:
+    """Run the registered current version of ``robot_name`` and return its summary.
+
+    ``kwargs`` are :class:`RunOptions` fields (trigger=, dry_run=, limit=, workers=, resume=, run_id=).
+    Raises DxrpaError subclasses for anything wrong before the first item (nothing is entered then).
+    """
+    opt = options or RunOptions(**kwargs)
+    own_store = store is None
+    store = store or Store(settings.db_url)
+    if own_store:
+        store.upgrade()
+    started = time.monotonic()
+    try:
+        with store.session() as s:
+            robot_row = robots_repo.get_robot(s, robot_name)
+            version = robots_repo.current_version(s, robot_row)
+            assert version is not None
+        loaded = parse_robot(version.source_path or f"<{robot_name}>", version.yaml_text)
+        runner = Runner(settings, store, loaded, robot_row, version, opt, progress)
+        return _run(runner, started)
+    finally:
+        if own_store:
+            store.dispose()
+
+
+def _run(runner: Runner, started: float) -> RunSummary:
+    settings, store, opt, robot = runner.settings, runner.store, runner.opt, runner.robot
+    runner.folder.mkdir(parents=True, exist_ok=True)
+    sink = add_run_file(runner.folder / "run.log", run_id=runner.run_id, json_logs=settings.json_logs)
+    log = logger.bind(run_id=runner.run_id)
+    summary = runner.summary
+    try:
+        with store.session() as s:
+            runs_repo.create_run(
+                s, robot=runner.robot_row, version=runner.version, run_id=runner.run_id, status="running",
+                trigger=opt.trigger, dry_run=opt.dry_run, test=opt.test, requested_by=opt.requested_by,
+                host=runner.host, pid=os.getpid(), folder=str(runner.folder), started_at=utcnow(), heartbeat_at=utcnow(),
+            )
+            if not opt.dry_run:
+                audit_repo.append(s, opt.requested_by, "run.start", robot.name,
+                                  {"run_id": runner.run_id, "version": runner.version.version, "trigger": opt.trigger})
+        log.info(tr("実行 {} を開始: {} v{}{}", "run {} started: {} v{}{}"), runner.run_id, robot.name,
+                 runner.version.version, tr(" (ドライラン)", " (dry run)") if opt.dry_run else "")
+        try:
+            runner.secrets = dict(resolve_secrets(robot.name, robot.secrets, var_dir=settings.var_dir))
+            batch = runner._load_data()
+            runner._check_columns(batch)
+            with store.session() as s:
+                plan = runner._plan(s, batch)
+        except DxrpaError as exc:
+            _close_run(runner, "failed", exc)
+            raise
+        asyncio.run(runner.execute(plan))
+        summary.defect = runner.defect
+        with store.session() as s:
+            run = runs_repo.refresh_counts(s, runner.run_id)
+            summary.items_done = run.items_done
+            summary.items_business_error = run.items_business_error
+            summary.items_system_error = run.items_system_error
+            summary.items_skipped = run.items_skipped
+        status = _status(summary, runner.stopping and summary.status != "cancelled" and runner.defect is None
+                         and summary.items_done + summary.items_failed + summary.items_skipped < summary.items_total)
+        summary.status = status
+        _close_run(runner, status, runner.defect)
+        if getattr(runner, "_ocr", None) is not None and not opt.dry_run:
+            runner._ocr.finish({o.key for o in summary.outcomes if o.status == "done"})
+        if robot.results is not None:
+            from dxrpa.engine.results import write_results
+
+            write_results(store, runner, settings.home / robot.results.excel)
+        log.info(tr("実行 {} 終了: {} (完了 {} / 業務エラー {} / システムエラー {})",
+                    "run {} finished: {} (done {} / business errors {} / system errors {})"),
+                 runner.run_id, status, summary.items_done, summary.items_business_error, summary.items_system_error)
+        return summary
+    finally:
+        summary.seconds = time.monotonic() - started
+        remove_sink(sink)
+
+
+def _close_run(runner: Runner, status: str, exc: BaseException | None) -> None:
+    def write(s: Session) -> None:
+        run = runs_repo.refresh_counts(s, runner.run_id)
+        run.status = status
+        run.finished_at = utcnow()
+        if exc is not None:
+            run.error_class = type(exc).__name__
+            run.error_message = redact(str(exc))
+        if not runner.opt.dry_run:
+            ledger_repo.record_run(s, run, runner.version, runner.robot_row)
+            audit_repo.append(s, runner.opt.requested_by, "run.finish", runner.robot.name,
+                              {"run_id": runner.run_id, "status": status, "done": run.items_done})
+
+    with runner.store.session() as s:
+        write(s)
