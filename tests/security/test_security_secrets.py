@@ -144,3 +144,20 @@ def test_keyring_is_optional(tmp_path: Path) -> None:
     found = sec.lookup("ONLY_IN_FILE", var_dir=tmp_path, env={})
     assert found is not None and found[0] == "file-value-1"
     assert found[1] in {"file", "keyring"}
+
+
+def test_cli_uses_key_from_env_vars(cli: CliRunner, home: Path, tmp_path: Path) -> None:
+    """DXRPA_SECRET_KEY / DXRPA_SECRET_KEY_FILE configure the key, not a dxrpa setting."""
+    key = Fernet.generate_key().decode()
+    proc = cli("secrets", "set", "PORTAL_PASSWORD", input=VALUE, env={sec.KEY_ENV: key})
+    assert proc.returncode == 0, proc.stderr
+    assert not (home / "var" / "secret.key").exists()
+    assert sec.resolve_secret("r", "PORTAL_PASSWORD", var_dir=home / "var", env={sec.KEY_ENV: key}) == VALUE
+    key_file = tmp_path / "elsewhere" / "dxrpa.key"
+    proc = cli("secrets", "set", "OTHER_TOKEN", input="other-123", env={sec.KEY_FILE_ENV: str(key_file)})
+    assert proc.returncode == ExitCode.SECRET  # the store exists: no new key is made up for it
+    assert "no key to decrypt" in proc.stderr
+    assert not key_file.exists()
+    listing = cli("secrets", "list", env={sec.KEY_ENV: key})
+    assert listing.returncode == 0, listing.stderr
+    assert listing.stdout.split() == ["PORTAL_PASSWORD"]

@@ -166,9 +166,9 @@ class FileSecretStore:
         if not value:
             raise UsageError(tr(f"シークレット「{name}」の値が空です", f"secret '{name}': empty value"))
         with self._locked():
-            fernet = self._fernet(create=True)
-            assert fernet is not None
+            fernet = self._fernet(create=not self.path.is_file())  # never a new key for an existing store
             values = self._read(fernet)
+            assert fernet is not None  # created for a new store; _read raised for an existing one
             values[name] = value
             self._write(fernet, values)
 
