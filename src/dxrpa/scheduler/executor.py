@@ -1,0 +1,192 @@
+"""Where a run executes: :class:`LocalExecutor` (child process on this host) or
+:class:`ProcrastinateExecutor` (deferred to PostgreSQL, executed by ``dxrpa worker`` on any host).
+
+Both sit behind :class:`Executor`, so the scheduler does not care which one a site uses. Every
+run executes in a child process (:mod:`dxrpa.scheduler.child`) with a hard time limit: SIGTERM
+first (the engine finishes the current item), SIGKILL after a grace period.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import signal
+import subprocess
+import sys
+import threading
+import uuid
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Literal, Protocol
+
+from dxrpa.config import Settings
+from dxrpa.log import logger
+from dxrpa.scheduler.child import DEFAULT_TARGET, EXIT_RUN_FAILED, SETTINGS_ENV
+
+Outcome = Literal[
+    "succeeded", "failed", "items_failed", "timed_out", "terminated", "queued", "already_queued"
+]
+TERM_GRACE_SECONDS = 30.0
+
+
+def new_run_id() -> str:
+    return uuid.uuid4().hex
+
+
+@dataclass(frozen=True)
+class RunOrder:
+    """One run to execute. ``run_id`` is chosen up front so a retried order resumes the same run."""
+
+    robot: str
+    run_id: str
+    trigger: str = "schedule"  # schedule | now
+    planned_at: datetime | None = None
+    time_limit_s: float | None = None
+    rule: int | None = None
+
+
+@dataclass(frozen=True)
+class RunResult:
+    outcome: Outcome
+    returncode: int | None = None
+    detail: str = ""
+
+
+class Executor(Protocol):
+    """Runs or queues :class:`RunOrder`s.
+
+    ``blocking`` executors return when the run has finished (the scheduler keeps one instance per
+    robot itself); non-blocking ones return once the order is queued and rely on the queue's
+    per-robot lock.
+    """
+
+    name: str
+    blocking: bool
+
+    def submit(self, order: RunOrder) -> RunResult: ...
+
+    def shutdown(self, grace_s: float = TERM_GRACE_SECONDS) -> None: ...
+
+
+class ChildRunner:
+    """Starts runs as child processes and tracks them so SIGTERM can be forwarded."""
+
+    def __init__(
+        self, settings: Settings, target: str = DEFAULT_TARGET, term_grace_s: float = TERM_GRACE_SECONDS
+    ):
+        self.settings = settings
+        self.target = target
+        self.term_grace_s = term_grace_s
+        self._children: dict[int, subprocess.Popen[bytes]] = {}
+        self._lock = threading.Lock()
+        self.stopping = threading.Event()
+
+    def run(self, order: RunOrder) -> RunResult:
+        cmd = [
+            sys.executable,
+            "-m",
+            "dxrpa.scheduler.child",
+            "--robot",
+            order.robot,
+            "--run-id",
+            order.run_id,
+        ]
+        cmd += ["--trigger", order.trigger, "--target", self.target]
+        env = dict(os.environ)
+        env[SETTINGS_ENV] = self.settings.model_dump_json()
+        proc = subprocess.Popen(cmd, env=env, start_new_session=True)
+        with self._lock:
+            self._children[proc.pid] = proc
+        logger.info("run {} of {} started (pid {})", order.run_id, order.robot, proc.pid)
+        try:
+            try:
+                rc = proc.wait(timeout=order.time_limit_s)
+            except subprocess.TimeoutExpired:
+                logger.warning("run {} of {} hit its time limit; stopping it", order.run_id, order.robot)
+                self._stop(proc)
+                return RunResult("timed_out", proc.returncode, f"time limit {order.time_limit_s:.0f}s")
+        finally:
+            with self._lock:
+                self._children.pop(proc.pid, None)
+        if self.stopping.is_set() and rc != 0:
+            return RunResult("terminated", rc, "scheduler/worker shut down")
+        if rc == 0:
+            return RunResult("succeeded", rc)
+        if rc in (EXIT_RUN_FAILED, 10):
+            return RunResult("items_failed", rc)
+        return RunResult("failed", rc, f"exit code {rc}")
+
+    def _stop(self, proc: subprocess.Popen[bytes]) -> None:
+        try:
+            proc.send_signal(signal.SIGTERM)
+            proc.wait(timeout=self.term_grace_s)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+        except ProcessLookupError:
+            pass
+
+    def terminate_all(self, grace_s: float) -> None:
+        """SIGTERM every child (the engine finishes its item), SIGKILL after ``grace_s``."""
+        self.stopping.set()
+        with self._lock:
+            children = list(self._children.values())
+        for proc in children:
+            with contextlib.suppress(ProcessLookupError):
+                proc.send_signal(signal.SIGTERM)
+        for proc in children:
+            try:
+                proc.wait(timeout=grace_s)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+
+    @property
+    def running(self) -> int:
+        with self._lock:
+            return len(self._children)
+
+
+class LocalExecutor:
+    """Runs each order in a child process on this host and waits for it (SQLite deployments)."""
+
+    name = "local"
+    blocking = True
+
+    def __init__(self, settings: Settings, target: str = DEFAULT_TARGET) -> None:
+        self.children = ChildRunner(settings, target)
+
+    def submit(self, order: RunOrder) -> RunResult:
+        return self.children.run(order)
+
+    def shutdown(self, grace_s: float = TERM_GRACE_SECONDS) -> None:
+        self.children.terminate_all(grace_s)
+
+
+class ProcrastinateExecutor:
+    """Defers each order to procrastinate with ``lock=<robot>`` and ``queueing_lock=<robot>``."""
+
+    name = "procrastinate"
+    blocking = False
+
+    def __init__(self, settings: Settings) -> None:
+        from dxrpa.scheduler.queue import open_app
+
+        self.app = open_app(settings)
+
+    def submit(self, order: RunOrder) -> RunResult:
+        from dxrpa.scheduler.queue import defer_run
+
+        job_id = defer_run(self.app, order)
+        if job_id is None:
+            return RunResult("already_queued", None, "a run of this robot is already waiting in the queue")
+        return RunResult("queued", None, f"procrastinate job {job_id}")
+
+    def shutdown(self, grace_s: float = TERM_GRACE_SECONDS) -> None:
+        self.app.close()
+
+
+def make_executor(settings: Settings, target: str = DEFAULT_TARGET) -> Executor:
+    """The executor the settings ask for (``scheduler.executor = "local" | "procrastinate"``)."""
+    if settings.scheduler.executor == "procrastinate":
+        return ProcrastinateExecutor(settings)
+    return LocalExecutor(settings, target)

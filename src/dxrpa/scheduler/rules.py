@@ -1,0 +1,227 @@
+"""From a schedule rule and the office calendar to concrete firings.
+
+A *firing* is one decision of a rule: run at a time, run moved from a closed day, or skip a
+closed day. :func:`iter_firings` yields them in time order (the time a run starts, or the
+planned time of a skip), which is what both ``dxrpa schedule preview`` and the APScheduler
+trigger (:class:`RuleTrigger`) consume, so what staff preview is exactly what runs.
+"""
+
+from __future__ import annotations
+
+import heapq
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from datetime import date, datetime, time, timedelta, tzinfo
+from itertools import count, islice
+from typing import Any, Literal
+from zoneinfo import ZoneInfo
+
+from apscheduler.triggers.base import BaseTrigger
+from apscheduler.triggers.cron import CronTrigger
+
+from dxrpa.model.schedule import ScheduleRule, cron_fields
+from dxrpa.scheduler.calendar import OfficeCalendar
+
+Kind = Literal["run", "moved", "skip"]
+_MICRO = timedelta(microseconds=1)
+
+
+@dataclass(frozen=True, order=True)
+class Firing:
+    """``when``: the moment something happens (run start, or the skipped planned time)."""
+
+    when: datetime
+    planned: datetime = field(compare=False)
+    kind: Kind = field(compare=False, default="run")
+    reason: str | None = field(compare=False, default=None)  # why the planned day is closed
+
+    @property
+    def runs(self) -> bool:
+        return self.kind != "skip"
+
+
+def rule_timezone(rule: ScheduleRule, default_tz: str) -> ZoneInfo:
+    return ZoneInfo(rule.timezone or default_tz)
+
+
+def _midnight(d: date, tz: tzinfo) -> datetime:
+    return datetime.combine(d, time(0, 0), tzinfo=tz)
+
+
+def _at_day(d: date, like: datetime) -> datetime:
+    """Same wall-clock time as ``like`` on day ``d`` (in ``like``'s zone)."""
+    assert like.tzinfo is not None
+    return datetime.combine(d, like.timetz().replace(tzinfo=None), tzinfo=like.tzinfo)
+
+
+def _cron_times(trigger: CronTrigger, start: datetime) -> Iterator[datetime]:
+    t = trigger.get_next_fire_time(None, start)
+    while t is not None:
+        yield t
+        t = trigger.get_next_fire_time(t, t + _MICRO)
+
+
+def _monthly_firings(
+    rule: ScheduleRule, cal: OfficeCalendar, start: datetime, tz: tzinfo
+) -> Iterator[Firing]:
+    assert rule.monthly is not None
+    hh, mm = rule.monthly.hour_minute
+    local = start.astimezone(tz)
+    year, month = local.year, local.month
+    for _ in range(12 * 200):
+        d = cal.nth_office_day(year, month, rule.monthly.office_day)
+        if d is not None:
+            when = datetime.combine(d, time(hh, mm), tzinfo=tz)
+            if when >= start:
+                yield Firing(when, when, "run")
+        year, month = (year + 1, 1) if month == 12 else (year, month + 1)
+
+
+def _closed_streak_start(cal: OfficeCalendar, d: date) -> date:
+    """First day of the run of closed days that ends right before (or at) ``d``."""
+    probe = d if not cal.is_office_day(d) else d - timedelta(days=1)
+    while not cal.is_office_day(probe - timedelta(days=1)):
+        probe -= timedelta(days=1)
+    return probe if not cal.is_office_day(probe) else d
+
+
+def _cron_firings(rule: ScheduleRule, cal: OfficeCalendar, start: datetime, tz: tzinfo) -> Iterator[Firing]:
+    assert rule.cron is not None
+    trig = CronTrigger(**cron_fields(rule.cron), timezone=tz)
+    policy = rule.closed_policy
+    local = start.astimezone(tz)
+    stream_from = local
+    if policy == "next":  # a closed day just before start may move a run to start's day or later
+        stream_from = min(local, _midnight(_closed_streak_start(cal, local.date()), tz))
+    heap: list[tuple[datetime, int, Firing]] = []
+    pending: set[datetime] = set()
+    seq = count()
+
+    def push(f: Firing) -> None:
+        if f.runs and f.when in pending:
+            return  # two closed-day firings moved onto the same time: one run
+        if f.runs:
+            pending.add(f.when)
+        heapq.heappush(heap, (f.when, next(seq), f))
+
+    for planned in _cron_times(trig, stream_from):
+        reason = cal.closed_reason(planned.date())
+        if reason is None or policy == "run":
+            push(Firing(planned, planned, "run", reason))
+        elif policy == "skip":
+            push(Firing(planned, planned, "skip", reason))
+        elif policy == "previous":
+            push(Firing(_at_day(cal.previous_office_day(planned.date()), planned), planned, "moved", reason))
+        else:
+            push(Firing(_at_day(cal.next_office_day(planned.date()), planned), planned, "moved", reason))
+        # every later planned time produces a firing at or after this bound
+        bound = planned
+        if policy == "previous":
+            bound = _midnight(cal.previous_office_day(planned.date()), tz)
+        while heap and heap[0][0] < bound:
+            f = heapq.heappop(heap)[2]
+            pending.discard(f.when)
+            if f.when >= start:
+                yield f
+    while heap:
+        f = heapq.heappop(heap)[2]
+        if f.when >= start:
+            yield f
+
+
+def iter_firings(
+    rule: ScheduleRule, cal: OfficeCalendar, start: datetime, default_tz: str
+) -> Iterator[Firing]:
+    """Firings of ``rule`` at or after ``start`` (aware datetime), in time order, forever."""
+    tz = rule_timezone(rule, default_tz)
+    if rule.monthly is not None:
+        return _monthly_firings(rule, cal, start, tz)
+    return _cron_firings(rule, cal, start, tz)
+
+
+def firings_between(
+    rule: ScheduleRule, cal: OfficeCalendar, start: datetime, end: datetime, default_tz: str
+) -> list[Firing]:
+    out: list[Firing] = []
+    for f in iter_firings(rule, cal, start, default_tz):
+        if f.when >= end:
+            break
+        out.append(f)
+    return out
+
+
+def next_firings(
+    rule: ScheduleRule,
+    cal: OfficeCalendar,
+    start: datetime,
+    default_tz: str,
+    *,
+    runs: int = 5,
+    limit: int = 200,
+) -> list[Firing]:
+    """The next ``runs`` firings that run, with the skips in between (at most ``limit`` items)."""
+    out: list[Firing] = []
+    n = 0
+    for f in islice(iter_firings(rule, cal, start, default_tz), limit):
+        out.append(f)
+        n += f.runs
+        if n >= runs:
+            break
+    return out
+
+
+class RuleTrigger(BaseTrigger):  # type: ignore[misc]
+    """APScheduler trigger that fires at each :class:`Firing` of a rule (runs and skips).
+
+    The job looks up which firing it is executing with :meth:`firing_at`, so skipped closed
+    days are recorded at the time they would have run.
+    """
+
+    __slots__ = ("_memory", "calendar", "default_tz", "lookback", "not_before", "rule")
+
+    def __init__(
+        self,
+        rule: ScheduleRule,
+        calendar: OfficeCalendar,
+        default_tz: str,
+        lookback: timedelta = timedelta(0),
+    ) -> None:
+        self.rule = rule
+        self.calendar = calendar
+        self.default_tz = default_tz
+        self.lookback = lookback  # first computation looks back (a firing missed within grace runs)
+        self.not_before: datetime | None = None  # ...but not before the last scheduler's activity
+        self._memory: dict[datetime, Firing] = {}
+
+    def get_next_fire_time(self, previous_fire_time: datetime | None, now: datetime) -> datetime | None:
+        if previous_fire_time is None:
+            start = now - self.lookback
+            if self.not_before is not None and self.not_before > start:
+                start = self.not_before
+        else:
+            start = previous_fire_time + _MICRO
+        for f in iter_firings(self.rule, self.calendar, start, self.default_tz):
+            if len(self._memory) > 64:
+                for k in sorted(self._memory)[:32]:
+                    del self._memory[k]
+            self._memory[f.when] = f
+            return f.when
+        return None
+
+    def firing_at(self, when: datetime) -> Firing:
+        """The firing planned for ``when`` (a scheduled run time APScheduler reports)."""
+        found = self._memory.get(when)
+        if found is not None:
+            return found
+        return Firing(when, when, "run")
+
+    def current_firing(self, now: datetime) -> Firing:
+        """The latest firing due at ``now`` (what a job that is executing now was fired for)."""
+        due = [t for t in list(self._memory) if t <= now]
+        return self._memory[max(due)] if due else Firing(now, now, "run")
+
+    def __getstate__(self) -> dict[str, Any]:  # pragma: no cover - memory job store only
+        raise TypeError("RuleTrigger lives in the memory job store only")
+
+    def __str__(self) -> str:
+        return f"rule[{self.rule.describe()}]"
