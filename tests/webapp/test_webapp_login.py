@@ -35,7 +35,7 @@ def test_login_shows_menu_and_returns_to_requested_page(page: Page, app: SampleA
     expect(page).to_have_url(app.url + "/downloads")
     page.goto(app.url + "/")
     for name in ("新規申請", "申請検索", "お知らせ", "帳票ダウンロード"):
-        expect(page.get_by_role("link", name=name)).to_be_visible()
+        expect(page.get_by_role("link", name=name, exact=True)).to_be_visible()
     page.get_by_role("link", name="ログアウト").click()
     page.goto(app.url + "/")
     expect(page).to_have_url(app.url + "/login?next=%2F")
