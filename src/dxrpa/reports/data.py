@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -138,7 +138,7 @@ def build_report(
         fy=fy,
         department=department,
         lang=get_lang(),
-        generated_at=now or datetime.now(ZoneInfo(DEFAULT_TZ)),
+        generated_at=(now or datetime.now(UTC)).astimezone(ZoneInfo(DEFAULT_TZ)),
         hours_per_fte=hours_per_fte,
         totals=totals,
         months=months,

@@ -9,6 +9,7 @@ Every figure is a real number with a number format; every sheet is set up for pr
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
+from contextlib import suppress
 from pathlib import Path
 from typing import Any
 
@@ -29,27 +30,40 @@ MINUTES = "#,##0.0"
 COUNT = "#,##0"
 PERCENT = "0.0%"
 DATETIME = "yyyy/mm/dd hh:mm"
-_HEADER_FONT = Font(bold=True, color="FFFFFF")
+_HEADER_FONT = Font(name="Calibri", bold=True, color="FFFFFF")
 _HEADER_FILL = PatternFill("solid", fgColor="305496")
-_TITLE_FONT = Font(bold=True, size=14)
-_BOLD = Font(bold=True)
-_NOTE_FONT = Font(italic=True, color="7F6000")
+_TITLE_FONT = Font(name="Calibri", bold=True, size=14)
+_BOLD = Font(name="Calibri", bold=True)
+_NOTE_FONT = Font(name="Calibri", italic=True, color="7F6000")
 
 
 def write_xlsx(data: ReportData, path: Path, *, details_limit: int = DEFAULT_DETAILS_LIMIT) -> Path:
     """Write the workbook atomically to ``path`` and return it."""
     wb = Workbook(write_only=True)
-    _summary(wb, data)
-    _months(wb, data)
-    _departments(wb, data)
-    _robots(wb, data)
-    _details(wb, data, details_limit)
-    _human(wb, data, details_limit)
-    if data.projection is not None:
-        _estimate(wb, data)
+    try:
+        _summary(wb, data)
+        _months(wb, data)
+        _departments(wb, data)
+        _robots(wb, data)
+        _details(wb, data, details_limit)
+        _human(wb, data, details_limit)
+        if data.projection is not None:
+            _estimate(wb, data)
+    except BaseException:
+        _discard(wb)
+        raise
     with atomic_path(path) as tmp:
         wb.save(tmp)
     return path
+
+
+def _discard(wb: Workbook) -> None:
+    """Close the streamed sheets of an abandoned workbook and delete their temp files."""
+    for ws in wb.worksheets:
+        with suppress(Exception):
+            ws.close()
+        with suppress(Exception):
+            ws._writer.cleanup()
 
 
 # ---------------------------------------------------------------- helpers
@@ -90,10 +104,10 @@ class _Sheet:
             c.fill = _HEADER_FILL
             c.alignment = Alignment(wrap_text=True, vertical="center")
             cells.append(c)
+        if repeat:  # sheet views are written with the first row: freeze before appending
+            self.ws.freeze_panes = f"A{self.rows + 2}"
+            self.ws.print_title_rows = f"{self.rows + 1}:{self.rows + 1}"
         self.row(cells)
-        if repeat:
-            self.ws.print_title_rows = f"{self.rows}:{self.rows}"
-            self.ws.freeze_panes = f"A{self.rows + 1}"
 
 
 def _kv(sheet: _Sheet, label: str, value: Any, fmt: str | None = None, note: str = "") -> None:
@@ -179,6 +193,7 @@ def _summary(wb: Workbook, d: ReportData) -> None:
 
 def _months(wb: Workbook, d: ReportData) -> None:
     s = _Sheet(wb, tr("月別", "By month"), [16, 10, 12, 12, 14, 14, 14, 16], landscape=True)
+    s.ws.page_setup.fitToHeight = 1  # table and chart on one page
     s.header(labels.month_headers())
     for m in d.months:
         g = m.group
@@ -208,7 +223,6 @@ def _months(wb: Workbook, d: ReportData) -> None:
     bar = BarChart()
     bar.type = "col"
     bar.title = tr("月別削減時間と累計（目標ペース比較）", "Hours saved per month and cumulative vs target")
-    bar.y_axis.title = tr("月別（時間）", "per month (h)")
     bar.y_axis.numFmt = HOURS
     bar.add_data(Reference(s.ws, min_col=5, min_row=1, max_row=13), titles_from_data=True)
     cats = Reference(s.ws, min_col=1, min_row=2, max_row=13)
@@ -217,12 +231,16 @@ def _months(wb: Workbook, d: ReportData) -> None:
     last_col = 8 if d.target_hours is not None else 7
     line.add_data(Reference(s.ws, min_col=7, max_col=last_col, min_row=1, max_row=13), titles_from_data=True)
     line.set_categories(cats)
-    line.y_axis.axId = 200
-    line.y_axis.title = tr("累計（時間）", "cumulative (h)")
-    line.y_axis.crosses = "max"
-    bar += line
-    bar.height = 9
-    bar.width = 22
+    for series in line.series:
+        series.smooth = False
+    bar += line  # one value axis for bars and lines, so zero and scale are shared
+    bar.x_axis.tickLblPos = "low"  # month labels below the plot even when values go negative
+    bar.x_axis.delete = False  # openpyxl 3.1 hides axes unless told otherwise
+    bar.y_axis.delete = False
+    bar.y_axis.title = tr("時間", "hours")
+    bar.legend.position = "b"
+    bar.height = 10
+    bar.width = 24
     s.ws.add_chart(bar, "A16")
 
 
