@@ -2,23 +2,39 @@
 
 from __future__ import annotations
 
+import asyncio
 import functools
 import http.server
 import io
 import threading
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import numpy as np
 import pytest
 from PIL import Image
+from playwright.async_api import async_playwright
 from playwright.sync_api import Page, sync_playwright
 
-from dxrpa.engine.masking import mask_locators_for_page, pii_kinds, value_is_sensitive
+from dxrpa.engine.masking import (
+    mask_locators_for_page,
+    mask_locators_for_page_async,
+    pii_kinds,
+    value_is_sensitive,
+)
 from dxrpa.log import redact
 
 CHROMIUM = Path("/usr/bin/chromium")
 MAGENTA = (255, 0, 255)
+ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--no-first-run",
+    "--disable-sync",
+]
 
 PAGE = """<!doctype html><html><head><meta charset="utf-8"><style>
 body { margin: 0; background: #fff; font: 20px sans-serif; }
@@ -66,14 +82,7 @@ def page(site: str) -> Iterator[Page]:
         browser = p.chromium.launch(
             executable_path=str(CHROMIUM),
             headless=True,
-            args=[
-                "--no-sandbox",
-                "--disable-gpu",
-                "--disable-background-networking",
-                "--disable-component-update",
-                "--no-first-run",
-                "--disable-sync",
-            ],
+            args=ARGS,
         )
         try:
             context = browser.new_context(viewport={"width": 400, "height": 460}, device_scale_factor=1)
@@ -156,3 +165,39 @@ def test_masked_screenshot(page: Page, tmp_path: Path) -> None:
     page.fill("#pw", "")
     masks = mask_locators_for_page(page, declared)
     assert [m.evaluate("e => e.id") for m in masks] == ["addr", "pw"]
+
+
+def test_masked_screenshot_async_api(site: str) -> None:
+    """The engine drives Playwright's async API; the async helper masks the same fields."""
+
+    async def scenario() -> tuple[set[str], bytes, dict[str, tuple[int, int, int, int]]]:
+        async with async_playwright() as p:
+            browser = await p.chromium.launch(executable_path=str(CHROMIUM), headless=True, args=ARGS)
+            try:
+                page = await browser.new_page(viewport={"width": 400, "height": 460}, device_scale_factor=1)
+                await page.goto(site)
+                masks = await mask_locators_for_page_async(page, [page.locator("#addr")])
+                ids = {await m.evaluate("e => e.id") for m in masks}
+                png = await page.screenshot(full_page=True, mask=masks, mask_color="#FF00FF")
+                boxes = {}
+                for sel in ("#mynum", "#addr", "#name"):
+                    b = await page.locator(sel).bounding_box()
+                    assert b is not None
+                    boxes[sel] = (
+                        int(b["x"]) + 3,
+                        int(b["y"]) + 3,
+                        int(b["x"] + b["width"]) - 3,
+                        int(b["y"] + b["height"]) - 3,
+                    )
+                return ids, png, boxes
+            finally:
+                await browser.close()
+
+    # its own thread: the module's sync Playwright keeps an event loop running in this one
+    with ThreadPoolExecutor(1) as pool:
+        ids, png, boxes = pool.submit(asyncio.run, scenario()).result(timeout=120)
+    assert ids == {"addr", "mynum", "phone", "mail", "pw"}
+    img = Image.open(io.BytesIO(png))
+    assert set(_pixels(img, boxes["#mynum"])) == {MAGENTA}
+    assert set(_pixels(img, boxes["#addr"])) == {MAGENTA}
+    assert MAGENTA not in _pixels(img, boxes["#name"])

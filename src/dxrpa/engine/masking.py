@@ -5,6 +5,7 @@ address) or is a resolved secret.
 Usage by the engine::
 
     page.screenshot(path=..., full_page=True, mask=mask_locators_for_page(page, declared))
+    await page.screenshot(..., mask=await mask_locators_for_page_async(page, declared))  # async API
 """
 
 from __future__ import annotations
@@ -13,6 +14,9 @@ import re
 import unicodedata
 from collections.abc import Sequence
 
+from playwright.async_api import Error as AsyncPlaywrightError
+from playwright.async_api import Locator as AsyncLocator
+from playwright.async_api import Page as AsyncPage
 from playwright.sync_api import Error as PlaywrightError
 from playwright.sync_api import Locator, Page
 
@@ -59,19 +63,26 @@ def value_is_sensitive(value: str) -> bool:
     return bool(pii_kinds(value)) or redact(value) != value
 
 
+#: Read ``[type, current value]`` of every matched field in one round trip.
+FIELD_VALUES_JS = "els => els.map(e => [String(e.type || ''), String(e.value ?? '')])"
+
+
+def sensitive_indexes(fields: Sequence[Sequence[str]]) -> list[int]:
+    """Positions in ``[[type, value], ...]`` (:data:`FIELD_VALUES_JS`) to mask; password fields always."""
+    return [i for i, (kind, value) in enumerate(fields) if kind == "password" or value_is_sensitive(value)]
+
+
 def sensitive_field_indexes(page: Page) -> list[int]:
     """Indexes (for ``page.locator(FIELD_SELECTOR).nth(i)``) of fields with a sensitive value.
 
     All values are read in one round trip over the very locator later indexed, so the order
-    (including open shadow roots) matches. Password fields always count.
+    (including open shadow roots) matches.
     """
     try:
-        fields: list[list[str]] = page.locator(FIELD_SELECTOR).evaluate_all(
-            "els => els.map(e => [String(e.type || ''), String(e.value ?? '')])"
-        )
+        fields: list[list[str]] = page.locator(FIELD_SELECTOR).evaluate_all(FIELD_VALUES_JS)
     except PlaywrightError:  # page closed or navigating: fall back to the declared locators only
         return []
-    return [i for i, (kind, value) in enumerate(fields) if kind == "password" or value_is_sensitive(value)]
+    return sensitive_indexes(fields)
 
 
 def mask_locators_for_page(page: Page, declared: Sequence[Locator]) -> list[Locator]:
@@ -81,11 +92,26 @@ def mask_locators_for_page(page: Page, declared: Sequence[Locator]) -> list[Loca
     return [*declared, *(fields.nth(i) for i in sensitive_field_indexes(page))]
 
 
+async def mask_locators_for_page_async(
+    page: AsyncPage, declared: Sequence[AsyncLocator]
+) -> list[AsyncLocator]:
+    """:func:`mask_locators_for_page` for Playwright's async API."""
+    fields = page.locator(FIELD_SELECTOR)
+    try:
+        values: list[list[str]] = await fields.evaluate_all(FIELD_VALUES_JS)
+    except AsyncPlaywrightError:
+        values = []
+    return [*declared, *(fields.nth(i) for i in sensitive_indexes(values))]
+
+
 __all__ = [
     "FIELD_SELECTOR",
+    "FIELD_VALUES_JS",
     "mask_locators_for_page",
+    "mask_locators_for_page_async",
     "pii_kinds",
     "pii_patterns",
     "sensitive_field_indexes",
+    "sensitive_indexes",
     "value_is_sensitive",
 ]
