@@ -153,6 +153,11 @@ def test_detail_and_subject_never_store_secrets_or_my_numbers(store: Store, home
             },
         )
     assert row.actor == getpass.getuser()
+    with store.session() as s:
+        odd = audit_repo.append(
+            s, "cli", "report.exported", "FY2026", {"saved": float("nan"), "when": row.at}
+        )
+    assert odd.detail == {"saved": "nan", "when": row.at.isoformat(sep=" ")}
     assert row.subject == "key ***"
     assert row.detail == {"password": "***", "note": "used ***", "nested": {"value": "***", "n": ["***"]}}
     with store.session() as s:

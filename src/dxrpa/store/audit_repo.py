@@ -18,6 +18,7 @@ from __future__ import annotations
 import getpass
 import hashlib
 import json
+import math
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, Literal
@@ -58,6 +59,8 @@ def _scrub(value: Any, key: str = "") -> Any:
         return [_scrub(v) for v in value]
     if isinstance(value, str):
         return redact(value)
+    if isinstance(value, float) and not math.isfinite(value):
+        return str(value)  # NaN/inf are not JSON
     if value is None or isinstance(value, bool | int | float):
         return value
     return redact(str(value))
