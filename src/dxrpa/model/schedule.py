@@ -163,7 +163,6 @@ class ScheduleRule(BaseModel):
     timezone: str | None = None  # default: settings.timezone (Asia/Tokyo)
     misfire_grace_seconds: int | None = Field(default=None, ge=1)  # default: settings.scheduler
     coalesce: bool = True  # several missed firings run once
-    time_limit_minutes: float | None = Field(default=None, gt=0)  # hard limit of one run
 
     @field_validator("cron")
     @classmethod
@@ -211,10 +210,19 @@ class ScheduleRule(BaseModel):
         return text
 
 
+class _LimitsPart(BaseModel):
+    model_config = ConfigDict(extra="ignore")
+    run_timeout_minutes: float = Field(default=120, gt=0)  # same default as the robot model
+
+
 class ScheduleSection(BaseModel):
-    """The part of a robot file the scheduler reads (other keys belong to the robot model)."""
+    """The part of a robot file the scheduler reads (other keys belong to the robot model).
+
+    ``limits.run_timeout_minutes`` is the hard time limit of a scheduled run: the child process
+    gets SIGTERM then (finishes its item), SIGKILL 30 s later.
+    """
 
     model_config = ConfigDict(extra="ignore")
     name: str
     schedule: list[ScheduleRule] = Field(default_factory=list)
-    time_limit_minutes: float | None = Field(default=None, gt=0)
+    limits: _LimitsPart = Field(default_factory=_LimitsPart)

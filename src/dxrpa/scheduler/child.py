@@ -26,7 +26,8 @@ from dxrpa.errors import DxrpaError
 
 SETTINGS_ENV = "DXRPA_CHILD_SETTINGS"
 DEFAULT_TARGET = "dxrpa.engine.runner:run_robot"
-EXIT_RUN_FAILED = 20
+EXIT_RUN_FAILED = 20  # the run ended with failed items (partial / failed)
+EXIT_RUN_STOPPED = 21  # stopped by SIGTERM or cancel: resumable
 
 
 def load_target(spec: str) -> Callable[..., Any]:
@@ -103,7 +104,9 @@ def main(argv: list[str] | None = None) -> int:
         return int(exc.exit_code)
     status = str(getattr(summary, "status", "succeeded"))
     print(f"dxrpa child: run {args.run_id} of {args.robot} ended: {status}", file=sys.stderr)
-    return 0 if status in ("succeeded", "done", "ok", "finished", "completed") else EXIT_RUN_FAILED
+    if status in ("succeeded", "done", "ok", "finished", "completed"):
+        return 0
+    return EXIT_RUN_STOPPED if status in ("stopped", "cancelled") else EXIT_RUN_FAILED
 
 
 if __name__ == "__main__":

@@ -21,7 +21,7 @@ from typing import Literal, Protocol
 
 from dxrpa.config import Settings
 from dxrpa.log import logger
-from dxrpa.scheduler.child import DEFAULT_TARGET, EXIT_RUN_FAILED, SETTINGS_ENV
+from dxrpa.scheduler.child import DEFAULT_TARGET, EXIT_RUN_FAILED, EXIT_RUN_STOPPED, SETTINGS_ENV
 
 Outcome = Literal[
     "succeeded", "failed", "items_failed", "timed_out", "terminated", "queued", "already_queued"
@@ -114,6 +114,8 @@ class ChildRunner:
             return RunResult("succeeded", rc)
         if rc in (EXIT_RUN_FAILED, 10):
             return RunResult("items_failed", rc)
+        if rc == EXIT_RUN_STOPPED:
+            return RunResult("terminated", rc, "stopped before the end; resumable")
         return RunResult("failed", rc, f"exit code {rc}")
 
     def _stop(self, proc: subprocess.Popen[bytes]) -> None:

@@ -78,8 +78,7 @@ def parse_schedule(robot: str, yaml_text: str, source: str = "") -> RobotSchedul
         section = ScheduleSection.model_validate(data)
     except (yaml.YAMLError, ValidationError, AttributeError) as exc:
         return RobotSchedule(robot, False, [], source=source, problem=str(exc).splitlines()[0])
-    limit = section.time_limit_minutes * 60 if section.time_limit_minutes else None
-    return RobotSchedule(robot, False, list(section.schedule), limit, source)
+    return RobotSchedule(robot, False, list(section.schedule), section.limits.run_timeout_minutes * 60, source)
 
 
 def load_schedules(store: Store) -> list[RobotSchedule]:
@@ -231,8 +230,7 @@ class SchedulerService:
                 trigger = RuleTrigger(rule, self.calendar, self.settings.timezone, timedelta(seconds=grace))
                 trigger.not_before = not_before
                 job_id = f"{sched.robot}#{idx}"
-                limit = rule.time_limit_minutes * 60 if rule.time_limit_minutes else sched.time_limit_s
-                self._jobs[job_id] = _JobInfo(sched.robot, idx, trigger, limit)
+                self._jobs[job_id] = _JobInfo(sched.robot, idx, trigger, sched.time_limit_s)
                 self.scheduler.add_job(
                     self._fire,
                     trigger,
