@@ -78,7 +78,8 @@ def parse_schedule(robot: str, yaml_text: str, source: str = "") -> RobotSchedul
         section = ScheduleSection.model_validate(data)
     except (yaml.YAMLError, ValidationError, AttributeError) as exc:
         return RobotSchedule(robot, False, [], source=source, problem=str(exc).splitlines()[0])
-    return RobotSchedule(robot, False, list(section.schedule), section.limits.run_timeout_minutes * 60, source)
+    limit_s = section.limits.run_timeout_minutes * 60
+    return RobotSchedule(robot, False, list(section.schedule), limit_s, source)
 
 
 def load_schedules(store: Store) -> list[RobotSchedule]:
