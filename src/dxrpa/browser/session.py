@@ -1,0 +1,447 @@
+"""One browser per run, one guarded context per worker/item.
+
+* :func:`detect_executable` finds a browser in the order DESIGN.md fixes: setting/env → channel →
+  system Edge/Chrome/Chromium → Playwright's own download, and says how to install one otherwise.
+* :func:`launch` starts it headless with flags that keep a closed-network machine quiet.
+* :class:`ContextHandle` wraps a ``BrowserContext``: requests to hosts outside ``allowed_domains``
+  are aborted inside the browser (a regex route, so allowed traffic never round-trips to Python),
+  a blocked main-frame navigation, a 5xx main document or a page crash is recorded for the step
+  executor to turn into the right error, and tracing can be kept only for failed items.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import glob
+import os
+import re
+import shutil
+import sys
+import weakref
+from pathlib import Path
+from types import TracebackType
+from typing import Literal
+
+from playwright.async_api import (
+    Browser,
+    BrowserContext,
+    Error,
+    Locator,
+    Page,
+    Playwright,
+    Request,
+    Response,
+    Route,
+    async_playwright,
+)
+
+from dxrpa.config import BrowserSettings
+from dxrpa.errors import DependencyMissing
+from dxrpa.i18n import tr
+from dxrpa.log import logger
+
+LAUNCH_ARGS = (
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--no-first-run",
+    "--disable-sync",
+    "--disable-default-apps",
+)
+_SYSTEM_BROWSERS = (
+    "msedge",
+    "microsoft-edge",
+    "microsoft-edge-stable",
+    "google-chrome",
+    "google-chrome-stable",
+    "chromium",
+    "chromium-browser",
+)
+_INSTALL_HINT = tr(
+    "Debian/Ubuntu では `apt-get install chromium`、Windows では Microsoft Edge を入れるか、"
+    "設定 browser.executable（環境変数 DXRPA_BROWSER__EXECUTABLE）にブラウザのパスを指定してください",
+    "on Debian/Ubuntu run `apt-get install chromium`; on Windows install Microsoft Edge; or set "
+    "browser.executable (env DXRPA_BROWSER__EXECUTABLE) to a browser's path",
+)
+_ALWAYS_ALLOWED_SCHEMES = ("data", "blob", "about", "chrome-error", "javascript")
+
+ProblemKind = Literal["blocked", "http", "crash"]
+
+
+# --------------------------------------------------------------------------- executable
+
+
+def _windows_candidates() -> list[Path]:
+    bases = [os.environ.get(k) for k in ("ProgramFiles(x86)", "ProgramFiles", "LOCALAPPDATA")]
+    rel = (r"Microsoft\Edge\Application\msedge.exe", r"Google\Chrome\Application\chrome.exe")
+    return [Path(b) / r for r in rel for b in bases if b]
+
+
+def _mac_candidates() -> list[Path]:
+    return [
+        Path("/Applications/Microsoft Edge.app/Contents/MacOS/Microsoft Edge"),
+        Path("/Applications/Google Chrome.app/Contents/MacOS/Google Chrome"),
+        Path("/Applications/Chromium.app/Contents/MacOS/Chromium"),
+    ]
+
+
+def _playwright_browser_exists() -> bool:
+    """True when ``playwright install`` has put a Chromium where Playwright looks for it."""
+    configured = os.environ.get("PLAYWRIGHT_BROWSERS_PATH")
+    if configured == "0":
+        import playwright
+
+        roots = [Path(playwright.__file__).parent / "driver" / "package" / ".local-browsers"]
+    elif configured:
+        roots = [Path(configured)]
+    elif sys.platform.startswith("win"):
+        roots = [Path(os.environ.get("LOCALAPPDATA", "~")).expanduser() / "ms-playwright"]
+    elif sys.platform == "darwin":
+        roots = [Path("~/Library/Caches/ms-playwright").expanduser()]
+    else:
+        roots = [Path(os.environ.get("XDG_CACHE_HOME", "~/.cache")).expanduser() / "ms-playwright"]
+    return any(glob.glob(str(root / "chromium*-*")) for root in roots)
+
+
+def detect_executable(settings: BrowserSettings) -> tuple[str | None, str | None]:
+    """Return ``(executable_path, channel)``; ``(None, None)`` means Playwright's own Chromium."""
+    explicit = settings.executable or os.environ.get("DXRPA_BROWSER__EXECUTABLE")
+    if explicit:
+        found = explicit if Path(explicit).is_file() else shutil.which(explicit)
+        if not found:
+            raise DependencyMissing(
+                tr(
+                    f"設定されたブラウザ '{explicit}' が見つかりません (browser.executable)",
+                    f"configured browser '{explicit}' not found (browser.executable)",
+                ),
+                hint=_INSTALL_HINT,
+            )
+        return found, None
+    if settings.channel:
+        return None, settings.channel
+    for name in _SYSTEM_BROWSERS:
+        path = shutil.which(name)
+        if path:
+            return path, None
+    candidates = _windows_candidates() if sys.platform.startswith("win") else []
+    if sys.platform == "darwin":
+        candidates = _mac_candidates()
+    for cand in candidates:
+        if cand.is_file():
+            return str(cand), None
+    if _playwright_browser_exists():
+        return None, None
+    raise DependencyMissing(
+        tr("ブラウザ (Edge/Chrome/Chromium) が見つかりません", "no browser (Edge/Chrome/Chromium) found"),
+        hint=_INSTALL_HINT,
+    )
+
+
+# --------------------------------------------------------------------------- allowed domains
+
+
+def _clean_domain(domain: str) -> str:
+    d = domain.strip().lower()
+    d = d.split("://", 1)[-1].split("/", 1)[0]
+    if d.startswith("*."):
+        d = d[2:]
+    if d.count(":") == 1:  # host:port (not IPv6)
+        d = d.split(":", 1)[0]
+    return d.strip("[]")
+
+
+def blocked_url_pattern(allowed_domains: list[str]) -> re.Pattern[str]:
+    """A regex matching URLs *outside* the allowed hosts (exact host or a subdomain).
+
+    Written in the subset JavaScript shares with Python, so Playwright matches it inside the
+    browser driver and only blocked requests ever reach Python.
+    """
+    schemes = "|".join(_ALWAYS_ALLOWED_SCHEMES)
+    hosts = "|".join(re.escape(d).replace(r"\-", "-") for d in map(_clean_domain, allowed_domains) if d)
+    allowed_host = (
+        rf"(?!(?:https?|wss?|ftp)://(?:[^/?#@]*@)?(?:[^/?#:@]*\.)?(?:{hosts})(?::\d+)?(?:[/?#]|$))"
+        if hosts
+        else ""
+    )
+    return re.compile(rf"^(?!(?:{schemes}):){allowed_host}", re.IGNORECASE)
+
+
+def host_of(url: str) -> str:
+    rest = url.split("://", 1)[-1]
+    host = re.split(r"[/?#]", rest, maxsplit=1)[0].rsplit("@", 1)[-1]
+    return host.rsplit(":", 1)[0] if host.count(":") == 1 else host
+
+
+# --------------------------------------------------------------------------- context
+
+
+_GUARDS: weakref.WeakKeyDictionary[BrowserContext, ContextHandle] = weakref.WeakKeyDictionary()
+
+
+def guard_for(page: Page) -> ContextHandle | None:
+    """The :class:`ContextHandle` that created ``page``'s context (None for a bare Playwright page)."""
+    return _GUARDS.get(page.context)
+
+
+class ContextHandle:
+    """A guarded ``BrowserContext`` with its first page; records problems the step executor raises."""
+
+    def __init__(
+        self,
+        context: BrowserContext,
+        page: Page,
+        *,
+        allowed_domains: list[str],
+        downloads_dir: Path,
+        timeout_ms: int,
+        trace: bool,
+    ) -> None:
+        self.context = context
+        self.page = page
+        self.allowed_domains = list(allowed_domains)
+        self.downloads_dir = downloads_dir
+        self.timeout_ms = timeout_ms
+        self.tracing = trace
+        self.blocked_url: str | None = None  # a main-frame navigation we aborted
+        self.http_error: str | None = None  # "HTTP 500 on <url>" of a main document
+        self.crashed = False
+        self._page_handed_out = False
+        self._block_re = blocked_url_pattern(self.allowed_domains)
+        _GUARDS[context] = self
+
+    async def _install(self) -> None:
+        self.context.on("response", self._on_response)
+        self.context.on("page", self._watch_page)
+        self._watch_page(self.page)
+        await self.context.route(self._block_re, self._on_blocked)
+
+    def _watch_page(self, page: Page) -> None:
+        page.on("crash", self._on_crash)
+
+    def _on_crash(self, _page: Page) -> None:
+        self.crashed = True
+
+    def is_allowed(self, url: str) -> bool:
+        return self._block_re.match(url) is None
+
+    async def _on_blocked(self, route: Route) -> None:
+        request: Request = route.request
+        url = request.url
+        if self.is_allowed(url):  # belt and braces: the driver's regex and ours agree
+            await route.continue_()
+            return
+        if request.is_navigation_request():
+            with contextlib.suppress(Error):
+                if request.frame.parent_frame is None:
+                    self.blocked_url = url
+        logger.warning(
+            tr(f"許可されていない接続先を遮断しました: {host_of(url)}", f"blocked: {host_of(url)}")
+        )
+        with contextlib.suppress(Error):
+            await route.abort("blockedbyclient")
+
+    def _on_response(self, response: Response) -> None:
+        if response.status < 500:
+            return
+        request = response.request
+        if request.resource_type != "document" or not request.is_navigation_request():
+            return
+        with contextlib.suppress(Error):
+            if response.frame.parent_frame is None:
+                self.http_error = f"HTTP {response.status} on {response.url}"
+
+    def take_problem(self) -> tuple[ProblemKind, str] | None:
+        """Return and clear what went wrong behind the page's back (blocked, 5xx, crash)."""
+        if self.blocked_url is not None:
+            url, self.blocked_url = self.blocked_url, None
+            return "blocked", url
+        if self.crashed:
+            return "crash", tr("ページがクラッシュしました", "the page crashed")
+        if self.http_error is not None:
+            msg, self.http_error = self.http_error, None
+            return "http", msg
+        return None
+
+    @property
+    def has_problem(self) -> bool:
+        return self.blocked_url is not None or self.http_error is not None or self.crashed
+
+    async def start_trace(self) -> None:
+        await self.context.tracing.start(screenshots=True, snapshots=True)
+        self.tracing = True
+
+    async def stop_trace(self, path: Path | None) -> Path | None:
+        """Stop tracing; keep the zip at ``path`` (a failed item) or discard it (``None``)."""
+        if not self.tracing:
+            return None
+        self.tracing = False
+        if path is None:
+            await self.context.tracing.stop()
+            return None
+        path.parent.mkdir(parents=True, exist_ok=True)
+        await self.context.tracing.stop(path=str(path))
+        return path
+
+    async def new_page(self) -> Page:
+        """The context's first page on the first call (it already exists), then a new one."""
+        if not self._page_handed_out and not self.page.is_closed():
+            self._page_handed_out = True
+            return self.page
+        return await self.context.new_page()
+
+    async def close(self) -> None:
+        with contextlib.suppress(Error):
+            if self.tracing:
+                await self.stop_trace(None)
+        with contextlib.suppress(Error):
+            await self.context.close()
+
+
+class BrowserHandle:
+    """One launched browser; ``async with`` closes it and the Playwright driver."""
+
+    def __init__(self, playwright: Playwright, browser: Browser, description: str) -> None:
+        self._pw = playwright
+        self.browser = browser
+        self.description = description
+        self._closing = False
+        self._crashed = False
+        browser.on("disconnected", self._on_disconnected)
+
+    def _on_disconnected(self, _browser: Browser) -> None:
+        if not self._closing:
+            self._crashed = True
+            logger.warning(tr("ブラウザが終了しました", "the browser went away"))
+
+    @property
+    def crashed(self) -> bool:
+        return self._crashed
+
+    @property
+    def is_connected(self) -> bool:
+        return self.browser.is_connected()
+
+    async def new_context(
+        self,
+        *,
+        allowed_domains: list[str],
+        viewport: tuple[int, int] = (1280, 900),
+        locale: str = "ja-JP",
+        timeout_ms: int = 15_000,
+        downloads_dir: Path,
+        trace: bool = False,
+    ) -> ContextHandle:
+        context = await self.browser.new_context(
+            viewport={"width": viewport[0], "height": viewport[1]},
+            locale=locale,
+            accept_downloads=True,
+            service_workers="block",  # a service worker would bypass the domain guard
+        )
+        context.set_default_timeout(timeout_ms)
+        context.set_default_navigation_timeout(timeout_ms)
+        try:
+            page = await context.new_page()
+            handle = ContextHandle(
+                context,
+                page,
+                allowed_domains=allowed_domains,
+                downloads_dir=downloads_dir,
+                timeout_ms=timeout_ms,
+                trace=False,
+            )
+            await handle._install()
+            if trace:
+                await handle.start_trace()
+        except BaseException:
+            with contextlib.suppress(Error):
+                await context.close()
+            raise
+        return handle
+
+    async def close(self) -> None:
+        self._closing = True
+        with contextlib.suppress(Error):
+            await self.browser.close()
+        with contextlib.suppress(Error):
+            await self._pw.stop()
+
+    async def __aenter__(self) -> BrowserHandle:
+        return self
+
+    async def __aexit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        await self.close()
+
+
+def launch_args() -> list[str]:
+    args = list(LAUNCH_ARGS)
+    if hasattr(os, "geteuid") and os.geteuid() == 0:
+        args.append("--no-sandbox")  # Chromium refuses to start as root with its sandbox
+    return args
+
+
+async def launch(settings: BrowserSettings, *, headless: bool | None = None) -> BrowserHandle:
+    """Start one browser for a run (detects the executable; DependencyMissing says what to install)."""
+    executable, channel = detect_executable(settings)
+    pw = await async_playwright().start()
+    try:
+        browser = await pw.chromium.launch(
+            executable_path=executable,
+            channel=channel,
+            headless=settings.headless if headless is None else headless,
+            args=launch_args(),
+        )
+    except Error as exc:
+        await pw.stop()
+        first = str(exc.message).strip().splitlines()[0] if exc.message else type(exc).__name__
+        raise DependencyMissing(
+            tr(
+                f"ブラウザを起動できません ({executable or channel or 'Playwright Chromium'}): {first}",
+                f"cannot start the browser ({executable or channel or 'Playwright Chromium'}): {first}",
+            ),
+            hint=_INSTALL_HINT,
+        ) from None
+    return BrowserHandle(pw, browser, executable or channel or "playwright-chromium")
+
+
+# --------------------------------------------------------------------------- evidence helpers
+
+_MARK_PERSONAL_JS = r"""() => {
+  const myNumber = /^\s*\d{4}[ -]?\d{4}[ -]?\d{4}\s*$/;
+  const phone = /^\s*\+?[0-9０-９][0-9０-９\-ー－() ]{8,}\s*$/;
+  const email = /^[^\s@]+@[^\s@]+\.[^\s@]+$/;
+  let n = 0;
+  for (const el of document.querySelectorAll('input, textarea')) {
+    const v = el.value || '';
+    if (el.type === 'password' || myNumber.test(v) || phone.test(v) || email.test(v.trim())) {
+      el.setAttribute('data-dxrpa-mask', '1'); n++;
+    }
+  }
+  return n;
+}"""
+_UNMARK_JS = (
+    "() => document.querySelectorAll('[data-dxrpa-mask]').forEach(e => e.removeAttribute('data-dxrpa-mask'))"
+)
+
+
+async def masked_screenshot(
+    page: Page, path: Path, mask: list[Locator], *, full_page: bool = True, mask_personal_inputs: bool = True
+) -> Path:
+    """Screenshot with ``mask`` locators blacked out, plus inputs that hold a password, a My Number,
+    a phone number or an e-mail address when ``mask_personal_inputs``."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    masks = list(mask)
+    marked = False
+    if mask_personal_inputs:
+        with contextlib.suppress(Error):
+            marked = bool(await page.evaluate(_MARK_PERSONAL_JS))
+        if marked:
+            masks.append(page.locator("[data-dxrpa-mask]"))
+    try:
+        await page.screenshot(path=str(path), full_page=full_page, mask=masks, mask_color="#000000")
+    finally:
+        if marked:
+            with contextlib.suppress(Error):
+                await page.evaluate(_UNMARK_JS)
+    return path
