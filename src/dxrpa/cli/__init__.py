@@ -15,6 +15,7 @@ from dxrpa import __version__
 from dxrpa.errors import DxrpaError, ExitCode
 from dxrpa.i18n import set_lang, tr
 from dxrpa.log import logger
+from dxrpa.log import setup as setup_logging
 
 app = typer.Typer(
     name="dxrpa",
@@ -31,9 +32,12 @@ def _root(
     ctx: typer.Context,
     lang: str = typer.Option(None, "--lang", envvar="DXRPA_LANG", help="ja | en"),
     version: bool = typer.Option(False, "--version", help="print the version and exit"),
+    verbose: bool = typer.Option(False, "--verbose", "-v", help="show progress messages"),
+    json_logs: bool = typer.Option(False, "--json-logs", envvar="DXRPA_JSON_LOGS", help="log as JSON lines"),
 ) -> None:
     if lang:
         set_lang(lang)
+    setup_logging(level="INFO" if verbose else "WARNING", json_logs=json_logs)
     if version:
         typer.echo(f"dxrpa {__version__}")
         raise typer.Exit(0)

@@ -132,6 +132,11 @@ class Runner:
         self.secrets: dict[str, str] = {}
         self.env = {k: v for k, v in os.environ.items() if k not in set(self.robot.secrets) and "SECRET" not in k}
         self.host = socket.gethostname()
+        self._item_steps = self.robot.item
+        if options.dry_run:  # a dry run stops at the final submit: what follows checks its outcome
+            cut = next((i for i, st in enumerate(self.robot.item) if st.is_submit), None)
+            if cut is not None:
+                self._item_steps = self.robot.item[: cut + 1]
 
     # ------------------------------------------------------------------ store helpers
 
@@ -251,7 +256,7 @@ class Runner:
         try:
             async with asyncio.timeout(self.robot.limits.item_timeout_seconds):
                 await run_steps(self.robot.setup, sctx, "setup")
-                steps = self.robot.verify if section == "verify" else self.robot.item
+                steps = self.robot.verify if section == "verify" else self._item_steps
                 await run_steps(steps, sctx, section)
             outputs = {k: sctx.variables.get(k) for k in self.robot.outputs}
             await ctx_handle.stop_trace(None)

@@ -1,0 +1,44 @@
+"""Shared fixtures: an isolated dxrpa home (settings, SQLite file) and the sample web app."""
+
+from __future__ import annotations
+
+import os
+import shutil
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from dxrpa.config import Settings, load_settings
+from dxrpa.i18n import set_lang
+
+CHROMIUM = "/usr/bin/chromium"
+
+
+def require_chromium() -> None:
+    if not (os.path.exists(CHROMIUM) or shutil.which("chromium")):
+        pytest.fail("Chromium is not installed: apt-get install chromium (or run scripts/setup.sh)")
+
+
+@pytest.fixture(autouse=True)
+def _japanese_by_default() -> Iterator[None]:
+    set_lang("ja")
+    yield
+    set_lang("ja")
+
+
+@pytest.fixture
+def dx_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """A fresh dxrpa home: settings from env only, SQLite under tmp/var, cwd = home."""
+    home = tmp_path / "home"
+    home.mkdir()
+    monkeypatch.setenv("DXRPA_HOME", str(home))
+    monkeypatch.setenv("DXRPA_CONFIG", str(home / "configs" / "dxrpa.toml"))
+    monkeypatch.setenv("DXRPA_BROWSER__EXECUTABLE", CHROMIUM)
+    monkeypatch.chdir(home)
+    return home
+
+
+@pytest.fixture
+def settings(dx_home: Path) -> Settings:
+    return load_settings()
