@@ -115,7 +115,7 @@ def test_allow_duplicates_stores_double_entry(page: Page, tmp_path: Path, ui: An
         ui.login(page, app.url)
         r1 = ui.enter(page, app.url)
         r2 = ui.enter(page, app.url)
-        rows = app.applications()
+    rows = app.applications()  # still readable after stop()
     assert r1 != r2
     assert [r["受付番号"] for r in rows] == ["000101", "000101"]
     assert [r["交付番号"] for r in rows] == [r1, r2]

@@ -79,6 +79,10 @@ class AppServer(ThreadingHTTPServer):
         self.state = state
         super().__init__(address, Handler)
 
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        """A browser that went away mid-request (a killed robot) is normal here: no traceback."""
+        logger.debug("sample app: connection from {} ended abnormally", client_address)
+
 
 def _summary_rows(
     applicant: dict[str, str], request: dict[str, str], attachment_name: str

@@ -115,18 +115,32 @@ class Storage:
 
     def __init__(self, path: Path | None) -> None:
         self.path = path
-        target = ":memory:" if path is None else str(path)
         if path is not None:
             path.parent.mkdir(parents=True, exist_ok=True)
         self._lock = threading.Lock()
-        self._conn = sqlite3.connect(target, check_same_thread=False, isolation_level=None)
-        if path is not None:
-            self._conn.execute("PRAGMA journal_mode=WAL")
-        self._conn.executescript(_SCHEMA)
+        self._conn_or_none: sqlite3.Connection | None = self._open()
+
+    def _open(self) -> sqlite3.Connection:
+        target = ":memory:" if self.path is None else str(self.path)
+        conn = sqlite3.connect(target, check_same_thread=False, isolation_level=None)
+        if self.path is not None:
+            conn.execute("PRAGMA journal_mode=WAL")
+        conn.executescript(_SCHEMA)
+        return conn
+
+    @property
+    def _conn(self) -> sqlite3.Connection:
+        """The connection; reopened after :meth:`close` so a stopped app's data stays readable."""
+        if self._conn_or_none is None:
+            self._conn_or_none = self._open()
+        return self._conn_or_none
 
     def close(self) -> None:
+        """Close a file database (an in-memory one stays open: closing would lose its rows)."""
         with self._lock:
-            self._conn.close()
+            if self.path is not None and self._conn_or_none is not None:
+                self._conn_or_none.close()
+                self._conn_or_none = None
 
     def exists(self, uketsuke_no: str) -> bool:
         with self._lock:
