@@ -127,3 +127,17 @@ def test_module_entry_point_rejects_bad_arguments() -> None:
     cmd = [sys.executable, "-m", "dxrpa.demo.webapp", "--port", "0", "--error-rate", "2"]
     result = subprocess.run(cmd, capture_output=True, text=True, timeout=60)
     assert result.returncode == 2 and "error_rate" in result.stderr
+
+
+def test_one_draw_per_page_load_so_seeds_reproduce(page: Page, app: SampleApp) -> None:
+    """Chromium's side requests (favicon, CSS, JS) never consume a draw: a seed replays exactly."""
+    faults = Faults(error_rate=0.5, seed=42)
+    inj = FaultInjector(faults)
+    expected = [500 if inj.draw()[0] is Fault.ERROR else 200 for _ in range(12)]
+    app.set_faults(faults)
+    seen = []
+    for _ in range(12):
+        response = page.goto(app.url + "/login")
+        assert response is not None
+        seen.append(response.status)
+    assert seen == expected and 200 in seen and 500 in seen

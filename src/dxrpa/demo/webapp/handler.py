@@ -134,6 +134,8 @@ class Handler(BaseHTTPRequestHandler):
         path = unquote(parts.path)
         self.query = {k: v[-1] for k, v in parse_qs(parts.query, keep_blank_values=True).items()}
         try:
+            if path == "/favicon.ico":  # pages declare none; never a fault or a login redirect
+                return self._send(HTTPStatus.NOT_FOUND, b"", "text/plain; charset=utf-8")
             if not (path.startswith("/api/") or path.startswith("/static/")) and not self._apply_fault():
                 return
             self._route(method, path)
