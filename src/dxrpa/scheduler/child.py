@@ -41,6 +41,7 @@ def load_target(spec: str) -> Callable[..., Any]:
         if mspec is None or mspec.loader is None:
             raise ValueError(f"cannot load job target file {path}")
         module = importlib.util.module_from_spec(mspec)
+        sys.modules[mspec.name] = module
         mspec.loader.exec_module(module)
     else:
         module = importlib.import_module(mod_name)
