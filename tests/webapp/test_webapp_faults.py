@@ -141,3 +141,15 @@ def test_one_draw_per_page_load_so_seeds_reproduce(page: Page, app: SampleApp) -
         assert response is not None
         seen.append(response.status)
     assert seen == expected and 200 in seen and 500 in seen
+
+
+def test_form_post_answered_with_500_stores_nothing(logged_in: Page, app: SampleApp, ui: Any) -> None:
+    page = logged_in
+    ui.fill_applicant(page, app.url, ui.applicant)
+    ui.fill_request(page)
+    app.set_faults(Faults(error_rate=1.0))
+    with page.expect_response(lambda r: r.request.method == "POST") as info:
+        ui.submit_confirmed(page)
+    assert info.value.status == 500
+    expect(page.get_by_role("alert")).to_contain_text("システムエラーが発生しました（500）")
+    assert app.applications() == [] and app.attempts() == []

@@ -157,7 +157,8 @@ class Handler(BaseHTTPRequestHandler):
         if fault is Fault.STALL:
             time.sleep(seconds)
         elif fault is Fault.ERROR:
-            self.close_connection = True  # the body, if any, is left unread
+            self._body()  # drain it: closing with unread data would reset the connection instead
+            self.close_connection = True
             self._page(
                 HTTPStatus.INTERNAL_SERVER_ERROR,
                 "error.html",
