@@ -89,10 +89,15 @@ def open_app(settings: Settings) -> Any:
     return app
 
 
-def defer_run(app: Any, order: RunOrder) -> int | None:
-    """Queue a run; None when one of this robot is already waiting (queueing lock)."""
+def defer_run(app: Any, order: RunOrder, *, queueing_lock: bool = True) -> int | None:
+    """Queue a run; None when one of this robot is already waiting (queueing lock).
+
+    ``lock=<robot>`` always applies (never two runs of a robot at once); ``queueing_lock=False``
+    lets explicit requests wait in line behind each other.
+    """
+    qlock = order.robot if queueing_lock else None
     try:
-        job_id: int = app.configure_task(TASK_NAME, lock=order.robot, queueing_lock=order.robot).defer(
+        job_id: int = app.configure_task(TASK_NAME, lock=order.robot, queueing_lock=qlock).defer(
             robot=order.robot, run_id=order.run_id, trigger=order.trigger, time_limit_s=order.time_limit_s
         )
     except procrastinate.exceptions.AlreadyEnqueued:
