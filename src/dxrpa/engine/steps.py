@@ -122,17 +122,36 @@ async def run_steps(steps: list[Step], ctx: StepContext, section: str) -> None:
     await _run_list(steps, ctx, f"{section} " if section else "")
 
 
+_Facts = tuple[str, bool, int | None]  # (action, is_submit, line)
+_FACTS: dict[int, tuple[Step, _Facts]] = {}
+
+
+def _facts(step: Step) -> _Facts:
+    """``action``/``is_submit``/``line`` cost a scan of 20 fields and pydantic's private-attribute
+    lookup; a loaded definition never changes, so remember them per step object."""
+    hit = _FACTS.get(id(step))
+    if hit is not None and hit[0] is step:
+        return hit[1]
+    if len(_FACTS) > 50_000:
+        _FACTS.clear()
+    facts = (step.action, step.is_submit, step.line)
+    _FACTS[id(step)] = (step, facts)  # keeps the step alive, so its id is not reused
+    return facts
+
+
 async def _run_list(steps: list[Step], ctx: StepContext, prefix: str) -> None:
     for index, step in enumerate(steps):
-        await _run_one(
-            step, ctx, f"{prefix}step {index + 1} ({step.action}" + (f": {step.name})" if step.name else ")")
-        )
+        action, submit, line = _facts(step)
+        label = f"{prefix}step {index + 1} ({action}" + (f": {step.name})" if step.name else ")")
+        where = f"{ctx.source}:{line} {label}" if line is not None else f"{ctx.source} {label}"
+        await _run_one(step, action, submit, ctx, label, where)
 
 
-async def _run_one(step: Step, ctx: StepContext, label: str) -> None:
-    where = f"{ctx.source}:{step.line} {label}" if step.line is not None else f"{ctx.source} {label}"
+async def _run_one(
+    step: Step, action: str, is_submit: bool, ctx: StepContext, label: str, where: str
+) -> None:
     ctx.current_step = label
-    if ctx.dry_run and step.is_submit:
+    if ctx.dry_run and is_submit:
         ctx.skipped_submits += 1
         logger.info(
             tr(
@@ -141,11 +160,11 @@ async def _run_one(step: Step, ctx: StepContext, label: str) -> None:
             )
         )
         return
-    if step.is_submit:
+    if is_submit:
         ctx.submit_started = True
-    call = _Call(ctx, step, where, label)
+    call = _Call(ctx, step, action, where, label)
     try:
-        await _HANDLERS[step.action](call)
+        await _HANDLERS[action](call)
         guard = ctx.guard
         if guard is not None and guard.has_problem:
             raise _from_guard(guard, call) or ItemSystemError(where)
@@ -242,13 +261,13 @@ class _Call:
 
     __slots__ = ("_scope", "ctx", "label", "step", "subject", "timeout", "where")
 
-    def __init__(self, ctx: StepContext, step: Step, where: str, label: str) -> None:
+    def __init__(self, ctx: StepContext, step: Step, action: str, where: str, label: str) -> None:
         self.ctx = ctx
         self.step = step
         self.where = where
         self.label = label
         self.timeout = step.timeout_ms or ctx.timeout_ms
-        self.subject = step.action
+        self.subject = action
         self._scope: dict[str, Any] | None = None
 
     @property
