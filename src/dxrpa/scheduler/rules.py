@@ -12,6 +12,7 @@ import heapq
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta, tzinfo
+from functools import lru_cache
 from itertools import count, islice
 from typing import Any, Literal
 from zoneinfo import ZoneInfo
@@ -54,6 +55,12 @@ def _at_day(d: date, like: datetime) -> datetime:
     return datetime.combine(d, like.timetz().replace(tzinfo=None), tzinfo=like.tzinfo)
 
 
+@lru_cache(maxsize=4096)
+def _cron_trigger(expr: str, tz: tzinfo) -> CronTrigger:
+    """Parsed triggers are immutable for our use: parse each (expression, zone) once."""
+    return CronTrigger(**cron_fields(expr), timezone=tz)
+
+
 def _cron_times(trigger: CronTrigger, start: datetime) -> Iterator[datetime]:
     t = trigger.get_next_fire_time(None, start)
     while t is not None:
@@ -87,9 +94,16 @@ def _closed_streak_start(cal: OfficeCalendar, d: date) -> date:
 
 def _cron_firings(rule: ScheduleRule, cal: OfficeCalendar, start: datetime, tz: tzinfo) -> Iterator[Firing]:
     assert rule.cron is not None
-    trig = CronTrigger(**cron_fields(rule.cron), timezone=tz)
+    trig = _cron_trigger(rule.cron, tz)
     policy = rule.closed_policy
     local = start.astimezone(tz)
+    if policy in ("run", "skip"):  # a firing never moves: no look-ahead needed
+        for planned in _cron_times(trig, local):
+            reason = cal.closed_reason(planned.date())
+            yield Firing(
+                planned, planned, "skip" if reason is not None and policy == "skip" else "run", reason
+            )
+        return
     stream_from = local
     if policy == "next":  # a closed day just before start may move a run to start's day or later
         stream_from = min(local, _midnight(_closed_streak_start(cal, local.date()), tz))
@@ -194,19 +208,28 @@ class RuleTrigger(BaseTrigger):  # type: ignore[misc]
         self._memory: dict[datetime, Firing] = {}
 
     def get_next_fire_time(self, previous_fire_time: datetime | None, now: datetime) -> datetime | None:
+        found: Firing | None = None
         if previous_fire_time is None:
+            # first computation: the latest firing missed within the grace time (coalesced), if any
             start = now - self.lookback
             if self.not_before is not None and self.not_before > start:
                 start = self.not_before
+            for f in iter_firings(self.rule, self.calendar, start, self.default_tz):
+                if f.when > now:
+                    found = found if found is not None and found.runs else f
+                    break
+                found = f
         else:
-            start = previous_fire_time + _MICRO
-        for f in iter_firings(self.rule, self.calendar, start, self.default_tz):
-            if len(self._memory) > 64:
-                for k in sorted(self._memory)[:32]:
-                    del self._memory[k]
-            self._memory[f.when] = f
-            return f.when
-        return None
+            found = next(
+                iter_firings(self.rule, self.calendar, previous_fire_time + _MICRO, self.default_tz), None
+            )
+        if found is None:
+            return None
+        if len(self._memory) > 64:
+            for k in sorted(self._memory)[:32]:
+                del self._memory[k]
+        self._memory[found.when] = found
+        return found.when
 
     def firing_at(self, when: datetime) -> Firing:
         """The firing planned for ``when`` (a scheduled run time APScheduler reports)."""

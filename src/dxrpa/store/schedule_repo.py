@@ -191,19 +191,17 @@ def set_paused(s: Session, name: str, paused: bool) -> bool:
 
 
 def schedule_fingerprint(s: Session) -> tuple[Any, ...]:
-    """Changes whenever a robot is registered/paused or a closure changes (the scheduler polls it)."""
+    """Changes whenever a robot is (re-)registered or a closure changes (the scheduler polls it)."""
     from sqlalchemy import func
 
-    robots = s.execute(
-        select(
-            func.count(Robot.id),
-            func.coalesce(func.sum(Robot.current_version), 0),
-            func.count(Robot.id).filter(Robot.paused.is_(True)),
-        )
-    ).one()
+    robots = s.execute(select(func.count(Robot.id), func.coalesce(func.sum(Robot.current_version), 0))).one()
     versions = s.scalar(select(func.coalesce(func.max(RobotVersion.id), 0)))
     closed = s.execute(select(func.count(Closure.day), func.max(Closure.created_at))).one()
     return (*robots, versions, closed[0], str(closed[1]))
+
+
+def paused_robots(s: Session) -> list[str]:
+    return list(s.scalars(select(Robot.name).where(Robot.paused.is_(True)).order_by(Robot.name)))
 
 
 def last_event_at(s: Session) -> datetime | None:
