@@ -105,6 +105,9 @@ def _set_dotted(target: dict[str, Any], dotted: str, value: str) -> None:
     target[parts[-1]] = value
 
 
+_NOT_SETTINGS = ("DXRPA_CONFIG", "DXRPA_SECRET_KEY", "DXRPA_SECRET_KEY_FILE")
+
+
 def load_settings(path: str | Path | None = None, env: dict[str, str] | None = None) -> Settings:
     """Read settings: defaults ← configs/dxrpa.toml (or DXRPA_CONFIG) ← DXRPA_* env.
 
@@ -121,7 +124,7 @@ def load_settings(path: str | Path | None = None, env: dict[str, str] | None = N
     elif path is not None:
         raise ConfigError(f"{cfg_path}: settings file not found")
     for key, value in env.items():
-        if key.startswith("DXRPA_") and key not in ("DXRPA_CONFIG",) and not key.startswith("DXRPA_TEST_"):
+        if key.startswith("DXRPA_") and key not in _NOT_SETTINGS and not key.startswith("DXRPA_TEST_"):
             _set_dotted(data, key[len("DXRPA_") :].lower(), value)
     try:
         return Settings.model_validate(data)

@@ -64,6 +64,10 @@ def _filter(record: dict[str, Any]) -> bool:
         exc = record["exception"]
         if exc.value is not None and exc.value.args:
             exc.value.args = tuple(redact(str(a)) if isinstance(a, str) else a for a in exc.value.args)
+        for attr in ("message", "hint"):  # DxrpaError.__str__ prints these, not args
+            value = getattr(exc.value, attr, None)
+            if isinstance(value, str):
+                setattr(exc.value, attr, redact(value))
     for key, value in list(record["extra"].items()):
         if isinstance(value, str):
             record["extra"][key] = redact(value)
@@ -85,6 +89,7 @@ def setup(*, level: str = "INFO", json_logs: bool = False, console: bool = True)
             filter=_filter,  # type: ignore[arg-type]
             format="<green>{time:HH:mm:ss}</green> <level>{level: <7}</level> {message}",
             serialize=json_logs,
+            diagnose=False,
         )
 
 
@@ -101,6 +106,7 @@ def add_run_file(path: Path, *, run_id: str, json_logs: bool = False) -> int:
         filter=only_this_run,  # type: ignore[arg-type]
         serialize=json_logs,
         encoding="utf-8",
+        diagnose=False,
         format="{time:YYYY-MM-DD HH:mm:ss.SSS} {level: <7} {extra[run_id]} {message}",
         enqueue=False,
     )
@@ -111,6 +117,6 @@ def remove_sink(sink_id: int) -> None:
 
 
 logger.remove()
-logger.add(sys.stderr, level="WARNING", filter=_filter)  # type: ignore[arg-type]
+logger.add(sys.stderr, level="WARNING", filter=_filter, diagnose=False)  # type: ignore[arg-type]
 
 __all__ = ["MASK", "Redactor", "add_run_file", "is_my_number", "logger", "redact", "remove_sink", "setup"]

@@ -36,7 +36,8 @@ def juminhyo_rows(n: int, *, seed: int = 1, start: int = 100001) -> list[dict[st
             "生年月日": date(rng.randint(1940, 2005), rng.randint(1, 12), rng.randint(1, 28)),
             "郵便番号": f"{rng.randint(100, 999)}-{rng.randint(0, 9999):04d}",
             "住所": f"{rng.choice(_TOWNS)}{rng.randint(1, 30)}番{rng.randint(1, 20)}号",
-            "電話番号": f"0{rng.randint(3, 99)}-{rng.randint(100, 9999)}-{rng.randint(1000, 9999)}",
+            "電話番号": (f"0{rng.choice([7, 8, 9])}0-{rng.randint(1000, 9999)}-{rng.randint(1000, 9999)}"
+                       if rng.random() < 0.4 else f"0{rng.randint(11, 99)}-{rng.randint(100, 999)}-{rng.randint(1000, 9999)}"),
             "請求の種類": rng.choice(KINDS),
             "必要部数": rng.randint(1, 3),
             "本籍・筆頭者の記載": rng.random() < 0.3,

@@ -103,6 +103,15 @@ class RunOptions:
 
 
 @dataclass
+class _Slot:
+    """One worker's browser state (a shared context lives here between items)."""
+
+    handle: Any = None
+    page: Any = None
+    skipped_submits: int = 0
+
+
+@dataclass
 class _Work:
     item: DataItem
     item_id: int | None  # None in dry runs: dry runs never touch work items
@@ -182,7 +191,7 @@ class Runner:
             return [_Work(i, None) for i in chosen]
         robot_id = self.robot_row.id
         stale = timedelta(seconds=self.robot.limits.heartbeat_timeout_seconds)
-        for wi in runs_repo.abandon_stale(s, robot_id, stale):
+        for wi in runs_repo.abandon_stale(s, robot_id, stale, host=self.host, alive=_pid_alive):
             logger.bind(run_id=self.run_id).warning(
                 tr("前回中断した項目 {} を「中断(abandoned)」にしました", "item {} was left in progress: marked abandoned"), wi.key)
         if self.opt.reprocess:
@@ -247,42 +256,72 @@ class Runner:
 
     # ------------------------------------------------------------------ one item
 
-    async def _attempt(self, work: _Work, attempt: int, section: str) -> tuple[dict[str, Any], StepContext | None]:
-        """Run setup + ``section`` steps in a fresh context. Returns outputs; raises ItemError."""
-        ctx_handle = await self._new_context()
-        page = await ctx_handle.new_page()
+    async def _attempt(self, slot: _Slot, work: _Work, attempt: int, section: str) -> dict[str, Any]:
+        """Run the item's (or verify's) steps; returns outputs, raises a classified ItemError.
+
+        ``session: per_item`` (default): a fresh context per attempt, setup (login) every time.
+        ``session: shared``: the worker keeps one context and runs setup once; a failure throws
+        the context away so the retry starts clean. Traces are kept only for failures.
+        """
+        shared = self.robot.browser.session == "shared"
+        fresh = slot.handle is None or not shared
+        if fresh:
+            slot.handle = await self._new_context()
+            slot.page = await slot.handle.new_page()
+        elif slot.handle is not None and not slot.handle.tracing:
+            await slot.handle.context.tracing.start_chunk()
+            slot.handle.tracing = True
+        handle, page = slot.handle, slot.page
+        assert handle is not None and page is not None
         sctx = self._step_context(page, work.item)
-        log = logger.bind(run_id=self.run_id)
+        sctx.guard = handle
+        failed = True
         try:
             async with asyncio.timeout(self.robot.limits.item_timeout_seconds):
-                await run_steps(self.robot.setup, sctx, "setup")
+                if fresh:
+                    await run_steps(self.robot.setup, sctx, "setup")
                 steps = self.robot.verify if section == "verify" else self._item_steps
                 await run_steps(steps, sctx, section)
-            outputs = {k: sctx.variables.get(k) for k in self.robot.outputs}
-            await ctx_handle.stop_trace(None)
-            return outputs, sctx
+            failed = False
+            slot.skipped_submits = sctx.skipped_submits
+            return {k: sctx.variables.get(k) for k in self.robot.outputs}
         except BaseException as exc:
             err = self._classify(exc, sctx)
-            key = evidence.safe_name(work.item.key)
-            stem = self.folder / "evidence" / f"{key}-{section}-{attempt}"
-            shot = await evidence.screenshot(page, stem.with_suffix(".png"), await self._pii_locators(page))
-            trace_path = stem.with_name(stem.name + "-trace.zip")
-            try:
-                await ctx_handle.stop_trace(trace_path)
-                evidence.scrub_trace(trace_path)
-            except Exception as trace_exc:  # a crashed browser leaves no trace to save
-                log.debug("no trace: {}", trace_exc)
-                trace_path = None  # type: ignore[assignment]
-            err.evidence = {  # type: ignore[attr-defined]
-                "url": page.url if not page.is_closed() else None,
-                "screenshot": str(shot) if shot else None,
-                "trace": str(trace_path) if trace_path and trace_path.exists() else None,
-                "submitted": sctx.submit_started if hasattr(sctx, "submit_started") else sctx.skipped_submits == 0,
-            }
+            err.evidence = await self._evidence(handle, page, work, attempt, section, sctx)  # type: ignore[attr-defined]
             raise err from None
         finally:
-            with contextlib.suppress(Exception):
-                await ctx_handle.close()
+            if not failed and shared:
+                with contextlib.suppress(Exception):
+                    await handle.context.tracing.stop_chunk()
+                handle.tracing = False
+            elif failed or not shared:
+                with contextlib.suppress(Exception):
+                    await handle.close()
+                slot.handle = slot.page = None
+
+    async def _evidence(self, handle: Any, page: Any, work: _Work, attempt: int, section: str,
+                        sctx: StepContext) -> dict[str, Any]:
+        """Masked screenshot + scrubbed trace of a failed attempt, under the run folder."""
+        stem = self.folder / "evidence" / f"{evidence.safe_name(work.item.key)}-{section}-{attempt}"
+        shot = await evidence.screenshot(page, stem.with_suffix(".png"), await self._pii_locators(page))
+        trace_path: Path | None = stem.with_name(stem.name + "-trace.zip")
+        try:
+            if self.robot.browser.session == "shared":
+                await handle.context.tracing.stop_chunk(path=str(trace_path))
+                handle.tracing = False
+            else:
+                await handle.stop_trace(trace_path)
+            assert trace_path is not None
+            evidence.scrub_trace(trace_path)
+        except Exception as trace_exc:  # a crashed browser leaves no trace to save
+            logger.bind(run_id=self.run_id).debug("no trace: {}", trace_exc)
+            trace_path = None
+        return {
+            "url": None if page.is_closed() else page.url,
+            "screenshot": str(shot) if shot else None,
+            "trace": str(trace_path) if trace_path and trace_path.exists() else None,
+            "submitted": getattr(sctx, "submit_started", True),
+        }
 
     async def _pii_locators(self, page: Any) -> list[Any]:
         from dxrpa.browser.locators import build_locator
@@ -307,13 +346,12 @@ class Runner:
             return RobotDefect(str(exc), step=step)
         return ItemSystemError(f"{type(exc).__name__}: {redact(str(exc))}", step=step)
 
-    async def _verify(self, work: _Work, attempt: int) -> tuple[bool | None, dict[str, Any]]:
+    async def _verify(self, slot: _Slot, work: _Work, attempt: int) -> tuple[bool | None, dict[str, Any]]:
         """True: the entry is in the target system; False: it is not; None: could not tell."""
         if not self.robot.verify:
             return None, {}
         try:
-            outputs, _ = await self._attempt(work, attempt, "verify")
-            return True, outputs
+            return True, await self._attempt(slot, work, attempt, "verify")
         except BusinessError:
             return False, {}
         except ItemSystemError as exc:
@@ -321,7 +359,7 @@ class Runner:
                 return False, {}
             return None, {}
 
-    async def _process(self, work: _Work) -> None:
+    async def _process(self, slot: _Slot, work: _Work) -> None:
         item, log = work.item, logger.bind(run_id=self.run_id)
         if item.problems:
             await self._finish(work, 1, "business_error", message="; ".join(item.problems), step="validate")
@@ -334,7 +372,7 @@ class Runner:
         attempt = 0
         if work.recheck:
             attempt += 1
-            found, outputs = await self._verify(work, attempt)
+            found, outputs = await self._verify(slot, work, attempt)
             if found:
                 await self._finish(work, attempt, "done", outputs=outputs,
                                    message=tr("前回の実行で登録済みを確認", "verified as entered by the interrupted run"))
@@ -350,9 +388,9 @@ class Runner:
                 await self._release(work)
                 return
             try:
-                outputs, sctx = await self._attempt(work, attempt, "item")
+                outputs = await self._attempt(slot, work, attempt, "item")
                 await self._finish(work, attempt, "done", outputs=outputs,
-                                   skipped=bool(sctx and sctx.skipped_submits and self.opt.dry_run))
+                                   skipped=bool(slot.skipped_submits and self.opt.dry_run))
                 return
             except RobotDefect as exc:
                 self.defect = self.defect or exc
@@ -369,7 +407,7 @@ class Runner:
                 if submitted and not self.opt.dry_run:
                     await self._record_attempt(work, attempt, "system_error", exc)
                     attempt += 1
-                    found, outputs = await self._verify(work, attempt)
+                    found, outputs = await self._verify(slot, work, attempt)
                     if found:
                         await self._finish(work, attempt, "done", outputs=outputs)
                         return
@@ -441,12 +479,22 @@ class Runner:
     # ------------------------------------------------------------------ the run
 
     async def _worker(self, queue: asyncio.Queue[_Work]) -> None:
-        while not self.stopping:
-            try:
-                work = queue.get_nowait()
-            except asyncio.QueueEmpty:
-                return
-            await self._process(work)
+        slot = _Slot()
+        try:
+            while not self.stopping:
+                try:
+                    work = queue.get_nowait()
+                except asyncio.QueueEmpty:
+                    return
+                await self._process(slot, work)
+        finally:
+            if slot.handle is not None:
+                if self.robot.teardown and slot.page is not None:
+                    with contextlib.suppress(Exception):
+                        sctx = self._step_context(slot.page, DataItem("teardown", 0, "teardown", {}))
+                        await run_steps(self.robot.teardown, sctx, "teardown")
+                with contextlib.suppress(Exception):
+                    await slot.handle.close()
 
     async def _heartbeat(self) -> None:
         interval = max(1.0, min(10.0, self.robot.limits.heartbeat_timeout_seconds / 4))
@@ -485,6 +533,18 @@ class Runner:
                     await self.browser.close()
             with contextlib.suppress(NotImplementedError, RuntimeError, ValueError):
                 loop.remove_signal_handler(signal.SIGTERM)
+
+
+def _pid_alive(pid: int) -> bool:
+    if pid == os.getpid():
+        return True
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
 
 
 def _status(summary: RunSummary, stopped: bool) -> str:

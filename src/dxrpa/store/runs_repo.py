@@ -8,6 +8,7 @@ with ``FOR UPDATE SKIP LOCKED``), so two runs or two workers never hold the same
 from __future__ import annotations
 
 import secrets as _secrets
+from collections.abc import Callable
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -113,29 +114,40 @@ def heartbeat(session: Session, run_id: str) -> bool:
     return bool(session.scalar(select(Run.cancel_requested).where(Run.id == run_id)))
 
 
-def abandon_stale(session: Session, robot_id: int, stale_after: timedelta, *, now: datetime | None = None) -> list[WorkItem]:
-    """In-progress items whose holder stopped beating are marked abandoned (UiPath's Abandoned)."""
+def abandon_stale(
+    session: Session, robot_id: int, stale_after: timedelta, *, host: str = "",
+    alive: Callable[[int], bool] | None = None, now: datetime | None = None,
+) -> list[WorkItem]:
+    """In-progress items whose runner is gone are marked abandoned (UiPath's Abandoned).
+
+    A runner is gone when it stopped beating for ``stale_after`` or, at once, when it ran on this
+    ``host`` and its process no longer exists (``alive(pid)`` is False).
+    """
     cutoff = (now or utcnow()) - stale_after
+    dead = [
+        run.id
+        for run in session.scalars(select(Run).where(Run.robot_id == robot_id, Run.status == "running"))
+        if (run.heartbeat_at is None or run.heartbeat_at < cutoff)
+        or (alive is not None and run.host == host and run.pid is not None and not alive(run.pid))
+    ]
+    conditions = [WorkItem.heartbeat_at.is_(None), WorkItem.heartbeat_at < cutoff]
+    if dead:
+        conditions.append(WorkItem.claimed_by.in_(dead))
     stale = list(
         session.scalars(
-            select(WorkItem).where(
-                WorkItem.robot_id == robot_id,
-                WorkItem.status == "in_progress",
-                or_(WorkItem.heartbeat_at.is_(None), WorkItem.heartbeat_at < cutoff),
-            )
+            select(WorkItem).where(WorkItem.robot_id == robot_id, WorkItem.status == "in_progress", or_(*conditions))
         )
     )
     for wi in stale:
         wi.status = "abandoned"
         wi.claimed_by = None
-    # runs of this robot that stopped beating are marked crashed
-    session.execute(
-        update(Run)
-        .where(Run.robot_id == robot_id, Run.status == "running",
-               or_(Run.heartbeat_at.is_(None), Run.heartbeat_at < cutoff))
-        .values(status="crashed", finished_at=utcnow(), error_message="runner stopped without finishing")
-        .execution_options(synchronize_session=False)
-    )
+    if dead:
+        session.execute(
+            update(Run)
+            .where(Run.id.in_(dead))
+            .values(status="crashed", finished_at=utcnow(), error_message="runner stopped without finishing")
+            .execution_options(synchronize_session=False)
+        )
     session.flush()
     return stale
 
