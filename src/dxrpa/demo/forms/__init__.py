@@ -1,0 +1,1 @@
+"""Demo application forms: layouts, blank images and template YAML."""

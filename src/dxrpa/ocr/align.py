@@ -1,0 +1,154 @@
+"""Align a scanned page to the template's blank form: ORB features + RANSAC homography.
+
+Field boxes are in template pixels, so every page is warped onto the blank image before fields
+are cropped. The alignment score is the share of the blank form's printed lines and labels found
+again on the warped page; a page scoring below the template's ``min_alignment`` (another form,
+a blank sheet, an upside-down scan) is refused with the reason, never read.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import cv2
+import numpy as np
+
+from dxrpa.errors import DataError
+from dxrpa.i18n import tr
+from dxrpa.model.form import Alignment
+
+WORK_WIDTH = 900  # features are matched on pages scaled to this width (speed)
+MIN_INLIERS = 25
+MAX_ROTATION_DEG = 20.0
+
+
+class PageRefused(DataError):
+    """The page cannot be read with this template (wrong form, blank, upside-down)."""
+
+
+@dataclass
+class _Ref:
+    scale: float
+    keypoints: list[cv2.KeyPoint]
+    descriptors: np.ndarray
+    ink: np.ndarray  # blank form ink mask (template resolution), bool
+    ink_count: int
+
+
+def ink_mask(gray: np.ndarray, threshold: int = 160) -> np.ndarray:
+    return gray < threshold
+
+
+class Aligner:
+    """Per template: the blank form's features, computed once and reused for every page."""
+
+    def __init__(self, blank: np.ndarray, *, min_score: float = 0.7) -> None:
+        self.blank = blank
+        self.height, self.width = blank.shape
+        self.min_score = min_score
+        orb_create = getattr(cv2, "ORB_create")  # noqa: B009 - missing from OpenCV's type stubs
+        self._orb = orb_create(nfeatures=3000, scaleFactor=1.2, nlevels=8, fastThreshold=12)
+        self._matcher = cv2.BFMatcher(cv2.NORM_HAMMING)
+        scale = WORK_WIDTH / self.width
+        small = cv2.resize(blank, None, fx=scale, fy=scale, interpolation=cv2.INTER_AREA)
+        kps, desc = self._orb.detectAndCompute(small, None)
+        ink = ink_mask(blank)
+        self._ref = _Ref(scale, list(kps), desc, ink, int(ink.sum()))
+
+    def _homography(self, page: np.ndarray) -> tuple[np.ndarray | None, int]:
+        ref = self._ref
+        ps = WORK_WIDTH / page.shape[1]
+        small = cv2.resize(page, None, fx=ps, fy=ps, interpolation=cv2.INTER_AREA)
+        kps, desc = self._orb.detectAndCompute(small, None)
+        if desc is None or len(kps) < MIN_INLIERS or ref.descriptors is None:
+            return None, 0
+        pairs = self._matcher.knnMatch(desc, ref.descriptors, k=2)
+        good = [p[0] for p in pairs if len(p) == 2 and p[0].distance < 0.8 * p[1].distance]
+        if len(good) < MIN_INLIERS:
+            return None, len(good)
+        src = np.array([kps[m.queryIdx].pt for m in good], dtype=np.float32).reshape(-1, 1, 2)
+        dst = np.array([ref.keypoints[m.trainIdx].pt for m in good], dtype=np.float32).reshape(-1, 1, 2)
+        h_small, mask = cv2.findHomography(src, dst, cv2.RANSAC, 3.0, maxIters=4000, confidence=0.999)
+        if h_small is None:
+            return None, 0
+        inliers = int(mask.sum())
+        s_page = np.diag([ps, ps, 1.0])
+        s_ref_inv = np.diag([1 / ref.scale, 1 / ref.scale, 1.0])
+        return s_ref_inv @ h_small @ s_page, inliers
+
+    def score(self, warped: np.ndarray) -> float:
+        """Share of the blank form's ink that is ink on the warped page too (0..1)."""
+        ink = cv2.dilate(ink_mask(warped, 180).astype(np.uint8), np.ones((5, 5), np.uint8))
+        found = int(np.count_nonzero(ink[self._ref.ink]))
+        return found / max(self._ref.ink_count, 1)
+
+    def align(self, page: np.ndarray, *, label: str = "") -> tuple[np.ndarray, Alignment]:
+        """Warp ``page`` onto the blank form; raise PageRefused with the reason if it does not match."""
+        where = f"{label}: " if label else ""
+        ink_share = float(np.count_nonzero(ink_mask(page))) / page.size
+        if ink_share < 0.003:
+            raise PageRefused(
+                where + tr("白紙のページです", "the page is blank"),
+                hint=tr("裏面や白紙を取り除いてください", "remove blank sheets and back sides"),
+            )
+        h, inliers = self._homography(page)
+        if h is not None:
+            rotation = math.degrees(math.atan2(h[1, 0], h[0, 0]))
+            scale = math.sqrt(abs(np.linalg.det(h[:2, :2])))
+        else:
+            rotation, scale = 0.0, 0.0
+        if h is None or inliers < MIN_INLIERS or not 0.6 < scale < 1.6:
+            if self._upside_down(page):
+                raise self._upside_down_error(where)
+            raise PageRefused(
+                where
+                + tr(
+                    f"様式が一致しません（一致した特徴点 {inliers}）。別の様式か、読めないスキャンです",
+                    f"the page does not match the form (feature matches: {inliers}); another form?",
+                ),
+                hint=tr("正しい様式テンプレートを指定してください", "use the right template (--template)"),
+            )
+        if abs(rotation) > MAX_ROTATION_DEG:
+            if abs(abs(rotation) - 180) < MAX_ROTATION_DEG:
+                raise self._upside_down_error(where)
+            raise PageRefused(
+                where
+                + tr(f"ページが {rotation:.0f}° 回転しています", f"the page is rotated {rotation:.0f}°"),
+                hint=tr("正しい向きでスキャンし直してください", "scan it again the right way up"),
+            )
+        warped = cv2.warpPerspective(
+            page,
+            h,
+            (self.width, self.height),
+            flags=cv2.INTER_LINEAR,
+            borderMode=cv2.BORDER_CONSTANT,
+            borderValue=255,
+        )
+        score = self.score(warped)
+        info = Alignment(
+            score=round(score, 3), inliers=inliers, rotation_deg=round(rotation, 2), scale=round(scale, 3)
+        )
+        if score < self.min_score:
+            raise PageRefused(
+                where
+                + tr(
+                    f"様式との一致度が低すぎます（{score:.2f} < {self.min_score:.2f}）",
+                    f"alignment quality too low ({score:.2f} < {self.min_score:.2f})",
+                ),
+                hint=tr(
+                    "別の様式か、かすれ・汚れがひどいスキャンです", "another form, or a badly faded scan"
+                ),
+            )
+        return warped, info
+
+    def _upside_down(self, page: np.ndarray) -> bool:
+        h, inliers = self._homography(cv2.rotate(page, cv2.ROTATE_180))
+        return h is not None and inliers >= MIN_INLIERS
+
+    @staticmethod
+    def _upside_down_error(where: str) -> PageRefused:
+        return PageRefused(
+            where + tr("ページが上下逆さまです", "the page is upside-down"),
+            hint=tr("正しい向きでスキャンし直してください", "scan it again the right way up"),
+        )

@@ -1,0 +1,70 @@
+"""The engine interface: recognize a batch of single-line field crops → (text, confidence).
+
+Engines are heavy (ONNX sessions, model files), so :func:`get_engine` builds each one once per
+process and hands the same instance to every caller.
+"""
+
+from __future__ import annotations
+
+import threading
+from typing import NamedTuple, Protocol
+
+import numpy as np
+
+from dxrpa.config import OcrSettings
+
+
+class Recognized(NamedTuple):
+    text: str
+    confidence: float  # mean character probability
+    weakest: float = 1.0  # probability of the least certain character
+    gap: bool = False  # decoded positions show a hole: a character may have been dropped
+
+
+class PageLine(NamedTuple):
+    text: str
+    confidence: float
+    box: tuple[int, int, int, int]  # x0, y0, x1, y1 in page pixels
+
+
+class Engine(Protocol):
+    name: str
+
+    def recognize(self, crops: list[np.ndarray]) -> list[Recognized]:
+        """Read one line of text from each grayscale crop (recognition only, no detection)."""
+        ...
+
+    def read_page(self, image: np.ndarray) -> list[PageLine]:
+        """Detect and read every text line of a whole page (used by the naive baseline and `ocr:` steps)."""
+        ...
+
+
+_engines: dict[tuple[str, str | None, str | None, str | None], Engine] = {}
+_lock = threading.Lock()
+
+
+def get_engine(settings: OcrSettings) -> Engine:
+    """The engine named in settings (``rapidocr`` by default), built once per process."""
+    key = (
+        settings.engine,
+        settings.paddle_det_model_dir,
+        settings.paddle_rec_model_dir,
+        settings.tesseract_cmd,
+    )
+    with _lock:
+        if key not in _engines:
+            engine: Engine
+            if settings.engine == "paddle":
+                from dxrpa.ocr.engines.paddle import PaddleEngine
+
+                engine = PaddleEngine(settings.paddle_det_model_dir, settings.paddle_rec_model_dir)
+            elif settings.engine == "tesseract":
+                from dxrpa.ocr.engines.tesseract import TesseractEngine
+
+                engine = TesseractEngine(settings.tesseract_cmd)
+            else:
+                from dxrpa.ocr.engines.rapidocr import RapidOcrEngine
+
+                engine = RapidOcrEngine()
+            _engines[key] = engine
+        return _engines[key]

@@ -1,0 +1,148 @@
+"""Load scanned input into grayscale page images: PDF (pypdfium2), multi-page TIFF, JPEG, PNG.
+
+Every way a file can be unusable becomes a :class:`~dxrpa.errors.DataError` naming the file, so
+the caller records it for that file and goes on with the others. Decompression bombs are refused
+before decoding: Pillow's ``MAX_IMAGE_PIXELS`` plus an explicit size check on the header.
+"""
+
+from __future__ import annotations
+
+import warnings
+from collections.abc import Iterator
+from pathlib import Path
+
+import numpy as np
+from PIL import Image, ImageSequence, UnidentifiedImageError
+
+from dxrpa.errors import DataError
+from dxrpa.i18n import tr
+
+MAX_PIXELS = 80_000_000  # ~ A3 at 600 dpi; anything larger is refused unread
+MAX_PAGES = 500
+PDF_DPI = 150
+IMAGE_SUFFIXES = {".png", ".jpg", ".jpeg", ".tif", ".tiff", ".bmp"}
+SUFFIXES = IMAGE_SUFFIXES | {".pdf"}
+
+Image.MAX_IMAGE_PIXELS = MAX_PIXELS
+Page = np.ndarray
+
+
+def expand_inputs(inputs: list[Path]) -> list[Path]:
+    """Files given directly, plus the scan files inside given folders (sorted)."""
+    out: list[Path] = []
+    for item in inputs:
+        if item.is_dir():
+            out.extend(sorted(p for p in item.iterdir() if p.is_file() and p.suffix.lower() in SUFFIXES))
+        else:
+            out.append(item)
+    return out
+
+
+def _bad(path: Path, ja: str, en: str, hint_ja: str = "", hint_en: str = "") -> DataError:
+    hint = tr(hint_ja, hint_en) if hint_ja else None
+    return DataError(f"{path.name}: {tr(ja, en)}", hint=hint)
+
+
+def load_pages(path: Path) -> Iterator[Page]:
+    """Yield each page of ``path`` as a uint8 grayscale array; raise DataError if unusable."""
+    if not path.is_file():
+        raise _bad(path, "ファイルが見つかりません", "file not found")
+    if path.stat().st_size == 0:
+        raise _bad(
+            path,
+            "ファイルが空です（0バイト）",
+            "the file is empty (0 bytes)",
+            "スキャンし直してください",
+            "scan it again",
+        )
+    with path.open("rb") as fh:
+        head = fh.read(8)
+    if head.startswith(b"%PDF"):
+        yield from _pdf_pages(path)
+    else:
+        yield from _image_pages(path)
+
+
+def _check_size(path: Path, width: int, height: int) -> None:
+    if width * height > MAX_PIXELS or width <= 0 or height <= 0:
+        raise _bad(
+            path,
+            f"画像が大きすぎます（{width}×{height} ピクセル）。解凍爆弾の可能性があるため読み込みません",
+            f"image too large ({width}×{height} pixels); refused as a possible decompression bomb",
+            "300 dpi 以下でスキャンしてください",
+            "scan at 300 dpi or less",
+        )
+
+
+def _image_pages(path: Path) -> Iterator[Page]:
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("error", Image.DecompressionBombWarning)
+            img = Image.open(path)
+            _check_size(path, *img.size)
+            for count, frame in enumerate(ImageSequence.Iterator(img), start=1):
+                if count > MAX_PAGES:
+                    raise _bad(path, f"ページが多すぎます（>{MAX_PAGES}）", f"too many pages (>{MAX_PAGES})")
+                _check_size(path, *frame.size)
+                yield np.asarray(frame.convert("L"), dtype=np.uint8).copy()
+    except DataError:
+        raise
+    except (Image.DecompressionBombError, Image.DecompressionBombWarning):
+        raise _bad(
+            path, "画像が大きすぎます（解凍爆弾の可能性）", "image too large (possible decompression bomb)"
+        ) from None
+    except (UnidentifiedImageError, OSError, SyntaxError, ValueError) as exc:
+        raise _bad(
+            path,
+            f"画像として読み込めません（{type(exc).__name__}）",
+            f"cannot read the file as an image ({type(exc).__name__})",
+            "PDF・TIFF・JPEG・PNG のいずれかで保存してください",
+            "save it as PDF, TIFF, JPEG or PNG",
+        ) from None
+
+
+def _pdf_pages(path: Path) -> Iterator[Page]:
+    import pypdfium2 as pdfium
+
+    try:
+        pdf = pdfium.PdfDocument(str(path))
+    except pdfium.PdfiumError as exc:
+        text = str(exc).lower()
+        if "password" in text:
+            raise _bad(
+                path,
+                "PDF が暗号化（パスワード保護）されています",
+                "the PDF is encrypted (password protected)",
+                "パスワードを外して保存し直してください",
+                "save it again without a password",
+            ) from None
+        raise _bad(
+            path,
+            f"PDF が壊れています（{exc}）",
+            f"the PDF is corrupt ({exc})",
+            "スキャンし直してください",
+            "scan it again",
+        ) from None
+    try:
+        n = len(pdf)
+        if n == 0:
+            raise _bad(path, "PDF にページがありません", "the PDF has no pages")
+        if n > MAX_PAGES:
+            raise _bad(path, f"ページが多すぎます（{n}）", f"too many pages ({n})")
+        for i in range(n):
+            page = pdf[i]
+            try:
+                w, h = page.get_size()
+                scale = PDF_DPI / 72
+                _check_size(path, int(w * scale), int(h * scale))
+                bitmap = page.render(scale=scale, grayscale=True)
+                arr = np.asarray(bitmap.to_pil().convert("L"), dtype=np.uint8).copy()
+            except pdfium.PdfiumError as exc:
+                raise _bad(
+                    path, f"{i + 1} ページ目を描画できません（{exc}）", f"cannot render page {i + 1} ({exc})"
+                ) from None
+            finally:
+                page.close()
+            yield arr
+    finally:
+        pdf.close()

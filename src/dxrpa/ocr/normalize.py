@@ -1,0 +1,378 @@
+"""Turn raw OCR text into the value a robot can type: NFKC, look-alike fixes, per-type formats.
+
+Rules are per field type, so a character is only "fixed" where the field type makes the intent
+clear (才→オ only in a katakana field; O→0 only in a number). Dates come out as ISO ``YYYY-MM-DD``
+from 和暦 (令和/平成/昭和/大正, 元年) or 西暦; postal codes as ``123-4567``.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+import unicodedata
+
+# 旧字体・異体字 and 簡体字 look-alikes → 常用漢字 (characters never intended as-is on these forms)
+KANJI_FIXES = str.maketrans(
+    {
+        "髙": "高",
+        "﨑": "崎",
+        "邊": "辺",
+        "邉": "辺",
+        "齋": "斎",
+        "齊": "斉",
+        "濵": "浜",
+        "國": "国",
+        "澤": "沢",
+        "櫻": "桜",
+        "廣": "広",
+        "嶋": "島",
+        "德": "徳",
+        "眞": "真",
+        "學": "学",
+        "會": "会",
+        "驛": "駅",
+        "縣": "県",
+        "實": "実",
+        "兒": "児",
+        "壽": "寿",
+        "與": "与",
+        "藝": "芸",
+        "萬": "万",
+        "豐": "豊",
+        "來": "来",
+        "惠": "恵",
+        "黑": "黒",
+        "團": "団",
+        "鐵": "鉄",
+        "關": "関",
+        "將": "将",
+        "條": "条",
+        "圓": "円",
+        "淺": "浅",
+        "瀨": "瀬",
+        "佛": "仏",
+        "靜": "静",
+        "榮": "栄",
+        "氣": "気",
+        "舊": "旧",
+        "體": "体",
+        "發": "発",
+        "寫": "写",
+        "證": "証",
+        "區": "区",
+        "號": "号",
+        "濱": "浜",
+        "峯": "峰",
+        "冨": "富",
+        "东": "東",
+        "门": "門",
+        "书": "書",
+        "车": "車",
+        "长": "長",
+        "马": "馬",
+        "鸟": "鳥",
+        "发": "発",
+        "证": "証",
+        "请": "請",
+        "县": "県",
+        "厅": "庁",
+        "场": "場",
+        "桥": "橋",
+        "泽": "沢",
+        "滨": "浜",
+        "边": "辺",
+        "冈": "岡",
+        "广": "広",
+        "岛": "島",
+        "华": "華",
+        "乡": "郷",
+        "乐": "楽",
+        "宫": "宮",
+        "荣": "栄",
+        "丰": "豊",
+        "卫": "衛",
+        "应": "応",
+        "纪": "紀",
+        "绘": "絵",
+        "见": "見",
+        "贝": "貝",
+        "间": "間",
+        "关": "関",
+        "开": "開",
+        "际": "際",
+        "阳": "陽",
+        "陈": "陳",
+        "张": "張",
+        "军": "軍",
+        "农": "農",
+        "铁": "鉄",
+        "银": "銀",
+        "钱": "銭",
+        "铃": "鈴",
+        "树": "樹",
+        "实": "実",
+        "齐": "斉",
+        "斋": "斎",
+        "风": "風",
+        "满": "満",
+        "泷": "滝",
+        "绿": "緑",
+        "红": "紅",
+        "丽": "麗",
+        "丛": "叢",
+        "渊": "淵",
+        "济": "済",
+        "总": "総",
+        "务": "務",
+        "课": "課",
+        "历": "暦",
+    }
+)
+
+# katakana fields: kanji / hiragana / symbols that look like katakana
+KATAKANA_FIXES = str.maketrans(
+    {
+        "才": "オ",
+        "力": "カ",
+        "八": "ハ",
+        "口": "ロ",
+        "工": "エ",
+        "夕": "タ",
+        "卜": "ト",
+        "二": "ニ",
+        "一": "ー",
+        "へ": "ヘ",
+        "べ": "ベ",
+        "ぺ": "ペ",
+        "匕": "ヒ",
+        "七": "セ",
+        "ㇾ": "レ",
+        "千": "チ",
+        "−": "ー",
+        "-": "ー",
+        "―": "ー",
+        "‐": "ー",
+        "—": "ー",
+        "～": "ー",
+        "〜": "ー",
+        "ｰ": "ー",
+        "三": "ミ",
+        "り": "リ",
+    }
+)
+# hiragana fields: katakana that look like hiragana
+HIRAGANA_FIXES = str.maketrans(
+    {"ヘ": "へ", "ベ": "べ", "ペ": "ぺ", "リ": "り", "-": "ー", "−": "ー", "一": "ー"}
+)
+# digit fields: letters that look like digits
+DIGIT_FIXES = str.maketrans(
+    {
+        "O": "0",
+        "o": "0",
+        "〇": "0",
+        "D": "0",
+        "Q": "0",
+        "l": "1",
+        "I": "1",
+        "|": "1",
+        "i": "1",
+        "!": "1",
+        "]": "1",
+        "[": "1",
+        "Z": "2",
+        "z": "2",
+        "S": "5",
+        "s": "5",
+        "B": "8",
+        "b": "6",
+        "g": "9",
+        "q": "9",
+    }
+)
+DASHES = str.maketrans(
+    {"ー": "-", "−": "-", "―": "-", "‐": "-", "—": "-", "–": "-", "~": "-", "〜": "-", "一": "-"}
+)
+
+ERAS = {"令和": 2018, "平成": 1988, "昭和": 1925, "大正": 1911, "明治": 1867}
+ERA_LETTERS = {"R": "令和", "H": "平成", "S": "昭和", "T": "大正", "M": "明治"}
+ERA_START = {
+    "令和": dt.date(2019, 5, 1),
+    "平成": dt.date(1989, 1, 8),
+    "昭和": dt.date(1926, 12, 25),
+    "大正": dt.date(1912, 7, 30),
+    "明治": dt.date(1868, 1, 25),
+}
+ERA_END = {
+    "平成": dt.date(2019, 4, 30),
+    "昭和": dt.date(1989, 1, 7),
+    "大正": dt.date(1926, 12, 24),
+    "明治": dt.date(1912, 7, 29),
+}
+ERA_FIXES = {
+    "今和": "令和",
+    "冷和": "令和",
+    "合和": "令和",
+    "令利": "令和",
+    "平戌": "平成",
+    "平城": "平成",
+    "召和": "昭和",
+    "照和": "昭和",
+    "昭利": "昭和",
+    "昭和和": "昭和",
+}
+PREFECTURES = [
+    "北海道",
+    "青森県",
+    "岩手県",
+    "宮城県",
+    "秋田県",
+    "山形県",
+    "福島県",
+    "茨城県",
+    "栃木県",
+    "群馬県",
+    "埼玉県",
+    "千葉県",
+    "東京都",
+    "神奈川県",
+    "新潟県",
+    "富山県",
+    "石川県",
+    "福井県",
+    "山梨県",
+    "長野県",
+    "岐阜県",
+    "静岡県",
+    "愛知県",
+    "三重県",
+    "滋賀県",
+    "京都府",
+    "大阪府",
+    "兵庫県",
+    "奈良県",
+    "和歌山県",
+    "鳥取県",
+    "島根県",
+    "岡山県",
+    "広島県",
+    "山口県",
+    "徳島県",
+    "香川県",
+    "愛媛県",
+    "高知県",
+    "福岡県",
+    "佐賀県",
+    "長崎県",
+    "熊本県",
+    "大分県",
+    "宮崎県",
+    "鹿児島県",
+    "沖縄県",
+]
+
+_CJK = r"\u3000-\u30ff\u3400-\u9fff\uf900-\ufaff\uff01-\uff60"
+_SPACE_NEAR_CJK = re.compile(rf"(?<=[{_CJK}])\s+|\s+(?=[{_CJK}])")
+_KANJI_DASH = re.compile(r"(?<=[\u30a1-\u30fa])[一\-−―‐](?=[\u30a1-\u30fa\d])")
+_TRAILING_NOISE = re.compile(r"[\s|｜丨_.,、。・:;'\"`]+$")
+_LEADING_NOISE = re.compile(r"^[\s|｜丨_.,、。・:;'\"`]+")
+
+
+def base_text(text: str) -> str:
+    """NFKC, old/simplified kanji → 常用, spaces next to Japanese removed, stray edge marks cut."""
+    t = unicodedata.normalize("NFKC", text).translate(KANJI_FIXES)
+    t = re.sub(r"\s+", " ", t).strip()
+    t = _SPACE_NEAR_CJK.sub("", t)
+    t = _TRAILING_NOISE.sub("", t)
+    return _LEADING_NOISE.sub("", t)
+
+
+def _digits(text: str) -> str:
+    return re.sub(r"\D", "", text.translate(DIGIT_FIXES))
+
+
+def _fix_prefecture(text: str) -> str:
+    """One wrong character in a leading prefecture name (東京都 read as 束京都) is fixed."""
+    for pref in PREFECTURES:
+        head = text[: len(pref)]
+        if head == pref:
+            return text
+    for pref in PREFECTURES:
+        head = text[: len(pref)]
+        if (
+            len(head) == len(pref)
+            and sum(a != b for a, b in zip(head, pref, strict=True)) == 1
+            and len(pref) >= 3
+        ):
+            return pref + text[len(pref) :]
+    return text
+
+
+def parse_date(text: str) -> str | None:
+    """和暦 or 西暦 → ISO date, or None when it is not a valid date."""
+    t = base_text(text).replace(" ", "")
+    for wrong, right in ERA_FIXES.items():
+        t = t.replace(wrong, right)
+    t = re.sub(r"[HEB曰目]$", "日", t)
+    t = re.sub(r"(?<=\d)[目]", "日", t)
+    m = re.match(
+        r"^(令和|平成|昭和|大正|明治|[RHSTM])\.?(元|\d{1,2})[年.\-/](\d{1,2})[月.\-/](\d{1,2})日?$", t
+    )
+    if m:
+        era = ERA_LETTERS.get(m.group(1), m.group(1))
+        year_in_era = 1 if m.group(2) == "元" else int(m.group(2))
+        if year_in_era < 1:
+            return None
+        year = ERAS[era] + year_in_era
+        try:
+            day = dt.date(year, int(m.group(3)), int(m.group(4)))
+        except ValueError:
+            return None
+        if day < ERA_START[era] or (era in ERA_END and day > ERA_END[era]):
+            return None
+        return day.isoformat()
+    m = re.match(r"^(\d{4})[年.\-/](\d{1,2})[月.\-/](\d{1,2})日?$", t)
+    if m:
+        try:
+            return dt.date(int(m.group(1)), int(m.group(2)), int(m.group(3))).isoformat()
+        except ValueError:
+            return None
+    m = re.match(r"^(\d{4})(\d{2})(\d{2})$", t)
+    if m:
+        try:
+            return dt.date(int(m.group(1)), int(m.group(2)), int(m.group(3))).isoformat()
+        except ValueError:
+            return None
+    return None
+
+
+def normalize(field_type: str, text: str, *, name: str = "") -> str:
+    """The normalized value of ``text`` for a field of ``field_type`` (unparseable dates stay as read)."""
+    t = base_text(text)
+    if not t:
+        return ""
+    if field_type == "katakana":
+        t = t.replace(" ", "")
+        t = unicodedata.normalize("NFKC", t.translate(KATAKANA_FIXES))
+        return t
+    if field_type == "hiragana":
+        return t.replace(" ", "").translate(HIRAGANA_FIXES)
+    if field_type in ("number", "my_number"):
+        return _digits(t)
+    if field_type == "postal_code":
+        d = _digits(t.replace("〒", ""))
+        return f"{d[:3]}-{d[3:]}" if len(d) == 7 else d
+    if field_type == "phone":
+        t = t.replace(" ", "").replace("(", "-").replace(")", "-").translate(DASHES)
+        t = re.sub(r"[^\d\-]", lambda m: m.group(0).translate(DIGIT_FIXES), t)
+        t = re.sub(r"-+", "-", t).strip("-")
+        return t
+    if field_type == "email":
+        t = t.replace(" ", "").replace("＠", "@").replace("。", ".").replace("、", ".").lower()
+        return re.sub(r"\.ip$", ".jp", t)
+    if field_type == "date":
+        return parse_date(t) or t
+    t = _KANJI_DASH.sub("ー", t)  # 一 (kanji one) between katakana is the long-vowel mark
+    if field_type == "text" and ("住所" in name or "所在" in name):
+        t = re.sub(r"(\d)(?:丁|目|丁日|T目)(?=\d+番)", r"\1丁目", t)  # 丁目 is never written half
+        return _fix_prefecture(t)
+    return t

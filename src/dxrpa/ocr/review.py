@@ -1,0 +1,205 @@
+"""Review workbook: only the doubtful fields, each with its crop image, for staff to correct in Excel.
+
+The workbook carries a token that ties it to one export (so the minutes between export and import
+can be measured and a workbook is applied once). Staff type the right value in the 修正後の値
+column (prefilled with the OCR value), optionally their name and the minutes they spent.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+
+from openpyxl import Workbook, load_workbook
+from openpyxl.drawing.image import Image as XlImage
+from openpyxl.styles import Font, PatternFill, Protection
+from PIL import Image
+
+from dxrpa.errors import DataError
+from dxrpa.i18n import tr
+from dxrpa.model.form import FormTemplate
+from dxrpa.ocr.normalize import normalize
+from dxrpa.ocr.validate import check
+
+SHEET = "review"
+META = "meta"
+EDIT = PatternFill("solid", fgColor="E2EFDA")
+COLUMNS = [
+    "ID",
+    "ファイル / file",
+    "ページ / page",
+    "項目 / field",
+    "OCR",
+    "確信度 / conf.",
+    "理由 / reason",
+    "画像 / image",
+    "修正後の値 / corrected value",
+]
+VALUE_COL = 9
+IMAGE_COL = "H"
+
+
+@dataclass
+class ReviewItem:
+    field_id: int
+    source_file: str
+    page: int
+    name: str
+    type: str
+    value: str
+    text: str
+    confidence: float
+    reason: str
+    crop: str | None
+
+
+@dataclass
+class ReviewSheet:
+    token: str
+    batch_id: str
+    values: dict[int, tuple[str, str]]  # field id → (field name, value as typed)
+    reviewer: str
+    minutes: float | None
+
+
+def write_review_workbook(
+    path: Path, *, token: str, batch_id: str, template: str, items: list[ReviewItem], exported_at: datetime
+) -> Path:
+    wb = Workbook()
+    ws = wb.active
+    ws.title = SHEET
+    ws.append(COLUMNS)
+    for cell in ws[1]:
+        cell.font = Font(bold=True)
+    widths = {"A": 7, "B": 22, "C": 7, "D": 16, "E": 28, "F": 9, "G": 26, "H": 48, "I": 34}
+    for col, width in widths.items():
+        ws.column_dimensions[col].width = width
+    for row, item in enumerate(items, start=2):
+        ws.append(
+            [
+                item.field_id,
+                Path(item.source_file).name,
+                item.page,
+                item.name,
+                item.text,
+                round(item.confidence, 2),
+                item.reason,
+                "",
+                item.value,
+            ]
+        )
+        cell = ws.cell(row, VALUE_COL)
+        cell.fill = EDIT
+        cell.number_format = "@"
+        cell.protection = Protection(locked=False)
+        ws.row_dimensions[row].height = 48
+        if item.crop and Path(item.crop).is_file():
+            with Image.open(item.crop) as im:
+                w, h = im.size
+            img = XlImage(item.crop)
+            scale = min(1.0, 60 / max(h, 1), 340 / max(w, 1))
+            img.width, img.height = int(w * scale), int(h * scale)
+            ws.add_image(img, f"{IMAGE_COL}{row}")
+    ws.freeze_panes = "A2"
+    meta = wb.create_sheet(META)
+    rows = [
+        ("token", token),
+        ("batch", batch_id),
+        ("template", template),
+        ("exported_at", exported_at.isoformat()),
+        ("reviewer / 担当者", ""),
+        ("minutes / 作業時間（分）", ""),
+        (
+            "note",
+            tr(
+                "担当者と作業時間（分）は任意。空欄なら出力から取込までの時間を記録します。",
+                "reviewer and minutes are optional; if empty, the time from export to import is recorded.",
+            ),
+        ),
+    ]
+    for pair in rows:
+        meta.append(list(pair))
+    meta.column_dimensions["A"].width = 26
+    meta.column_dimensions["B"].width = 60
+    for n in (5, 6):
+        meta.cell(n, 2).fill = EDIT
+    wb.save(path)
+    return path
+
+
+def read_review_workbook(path: Path) -> ReviewSheet:
+    """Read what staff typed; raise DataError naming the file if it is not a dxrpa review workbook."""
+    try:
+        wb = load_workbook(path, data_only=True)
+    except Exception as exc:
+        raise DataError(
+            tr(
+                f"{path.name}: Excel ファイルとして読めません（{type(exc).__name__}）",
+                f"{path.name}: cannot read as an Excel workbook ({type(exc).__name__})",
+            )
+        ) from None
+    if SHEET not in wb.sheetnames or META not in wb.sheetnames:
+        raise DataError(
+            tr(f"{path.name}: dxrpa のレビュー表ではありません", f"{path.name}: not a dxrpa review workbook"),
+            hint=tr(
+                "`dxrpa ocr review BATCH` で出力した表を使ってください",
+                "use the workbook from `dxrpa ocr review BATCH`",
+            ),
+        )
+    meta = {str(r[0].value): r[1].value for r in wb[META].iter_rows(min_row=1, max_col=2) if r[0].value}
+    minutes_raw = meta.get("minutes / 作業時間（分）")
+    minutes: float | None = None
+    if minutes_raw not in (None, ""):
+        try:
+            minutes = float(str(minutes_raw).strip())
+        except ValueError:
+            raise DataError(
+                tr(
+                    f"{path.name}: 作業時間（分）が数値ではありません: {minutes_raw}",
+                    f"{path.name}: minutes is not a number: {minutes_raw}",
+                )
+            ) from None
+    values: dict[int, tuple[str, str]] = {}
+    for row in wb[SHEET].iter_rows(min_row=2):
+        fid = row[0].value
+        if fid in (None, ""):
+            continue
+        cell = row[VALUE_COL - 1].value
+        text = "" if cell is None else str(cell)
+        if isinstance(cell, float) and cell.is_integer():
+            text = str(int(cell))
+        values[int(str(fid))] = (str(row[3].value or ""), text.strip())
+    return ReviewSheet(
+        token=str(meta.get("token") or ""),
+        batch_id=str(meta.get("batch") or ""),
+        values=values,
+        reviewer=str(meta.get("reviewer / 担当者") or "").strip(),
+        minutes=minutes,
+    )
+
+
+def clean_corrections(sheet: ReviewSheet, template: FormTemplate, path: Path) -> dict[int, str]:
+    """Normalize each typed value by its field type; refuse the file listing every invalid value."""
+    out: dict[int, str] = {}
+    problems: list[str] = []
+    specs = {f.name: f for f in template.fields}
+    for fid, (name, typed) in sheet.values.items():
+        spec = specs.get(name)
+        if spec is None:
+            problems.append(tr(f"ID {fid}: 様式にない項目 {name}", f"ID {fid}: unknown field {name}"))
+            continue
+        value = typed if spec.type in ("checkbox", "choice") else normalize(spec.type, typed, name=name)
+        if spec.type == "checkbox" and value not in ("true", "false"):
+            value = "true" if value.lower() in ("1", "yes", "y", "はい", "✓", "レ", "有", "○") else "false"
+        reason = check(spec, value)
+        if reason:
+            problems.append(f"ID {fid} ({name}): {reason}")
+        out[fid] = value
+    if problems:
+        raise DataError(
+            tr(f"{path.name}: 修正後の値に誤りがあります — ", f"{path.name}: invalid corrected values — ")
+            + "; ".join(problems[:10]),
+            hint=tr("直してからもう一度取り込んでください", "fix them and apply the workbook again"),
+        )
+    return out

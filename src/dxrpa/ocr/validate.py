@@ -1,0 +1,60 @@
+"""Check a normalized value against its field's type and rules; an empty reason means valid."""
+
+from __future__ import annotations
+
+import re
+
+from dxrpa.i18n import tr
+from dxrpa.log import is_my_number
+from dxrpa.model.form import FieldSpec
+from dxrpa.ocr.normalize import parse_date
+
+_KATAKANA = re.compile(r"^[\u30a0-\u30ffー・]+$")
+_HIRAGANA = re.compile(r"^[\u3041-\u309fー・]+$")
+_EMAIL = re.compile(r"^[a-z0-9._%+\-]+@[a-z0-9\-]+(\.[a-z0-9\-]+)+$")
+_PHONE = re.compile(r"^0\d{1,4}-\d{1,4}-\d{3,4}$|^0\d{9,10}$")
+_POSTAL = re.compile(r"^\d{3}-\d{4}$")
+
+
+def check(spec: FieldSpec, value: str, dictionary: set[str] | None = None) -> str:
+    """Why ``value`` is not acceptable for ``spec`` ('' when it is)."""
+    if value == "" or (spec.type == "checkbox" and value == "false"):
+        if spec.required and spec.type != "checkbox":
+            return tr("必須項目が空です", "required field is empty")
+        return ""
+    t = spec.type
+    reason = ""
+    if t == "katakana" and not _KATAKANA.match(value):
+        reason = tr("カタカナ以外の文字があります", "contains characters other than katakana")
+    elif t == "hiragana" and not _HIRAGANA.match(value):
+        reason = tr("ひらがな以外の文字があります", "contains characters other than hiragana")
+    elif t == "number":
+        if not value.isdigit():
+            reason = tr("数字ではありません", "not a number")
+        elif spec.digits is not None and len(value) != spec.digits:
+            reason = tr(f"{spec.digits} 桁ではありません", f"not {spec.digits} digits")
+        elif spec.min is not None and int(value) < spec.min:
+            reason = tr(f"{spec.min:g} 未満です", f"less than {spec.min:g}")
+        elif spec.max is not None and int(value) > spec.max:
+            reason = tr(f"{spec.max:g} を超えています", f"more than {spec.max:g}")
+    elif t == "date" and parse_date(value) is None:
+        reason = tr("日付として読めません", "not a valid date")
+    elif t == "phone" and not _PHONE.match(value):
+        reason = tr("電話番号の形式ではありません", "not a phone number")
+    elif t == "postal_code" and not _POSTAL.match(value):
+        reason = tr("郵便番号（7桁）ではありません", "not a 7-digit postal code")
+    elif t == "email" and not _EMAIL.match(value):
+        reason = tr("メールアドレスの形式ではありません", "not an email address")
+    elif t == "my_number" and not is_my_number(value):
+        reason = tr("個人番号のチェックデジットが合いません", "My Number check digit does not match")
+    elif t == "choice" and value not in [o.value for o in spec.options]:
+        reason = tr("選択肢が一つに決まりません", "not exactly one option is ticked")
+    if reason:
+        return reason
+    if spec.regex and not re.fullmatch(spec.regex, value):
+        return tr(f"形式 {spec.regex} に合いません", f"does not match {spec.regex}")
+    if spec.allowed and value not in spec.allowed:
+        return tr("許可された値ではありません", "not one of the allowed values")
+    if dictionary is not None and value not in dictionary:
+        return tr("辞書にない値です", "not in the dictionary")
+    return ""
