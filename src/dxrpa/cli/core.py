@@ -70,25 +70,16 @@ def validate(paths: list[Path] = typer.Argument(None, help="robot files or folde
 @robots_app.command("register")
 def register(paths: list[Path] = typer.Argument(..., help="robot files to register")) -> None:
     """ロボットを登録します(変更があれば新しい版として保存)/ register robots (a new version when changed)."""
+    from dxrpa.engine.registry import register_robots
+
     app = open_app()
     loaded_all = [parse_robot(p) for p in _robot_files(paths)]  # all valid before any is stored
-    with app.store.session() as s:
-        for loaded in loaded_all:
-            r = loaded.robot
-            reg = robots_repo.register(
-                s, name=r.name, title=r.title, department=r.department, owner=r.owner, text=loaded.text,
-                content_hash=loaded.content_hash, source_path=loaded.path, minutes_per_item=r.baseline.minutes_per_item,
-                minutes_per_run=r.baseline.minutes_per_run,
-                rework_minutes_per_failed_item=r.baseline.rework_minutes_per_failed_item,
-                actor=audit_repo.current_actor(),
-            )
-            if reg.created:
-                action = "robot.register" if reg.version.version == 1 else "robot.change"
-                audit_repo.append(s, "", action, r.name, {"version": reg.version.version, "hash": loaded.content_hash})
-                console.print(tr(f"[green]登録しました[/] {r.name} 版 {reg.version.version}",
-                                 f"[green]registered[/] {r.name} version {reg.version.version}"))
-            else:
-                console.print(tr(f"変更なし {r.name} 版 {reg.version.version}", f"unchanged {r.name} version {reg.version.version}"))
+    for reg in register_robots(app.store, loaded_all):
+        name, number = reg.robot.name, reg.version.version
+        if reg.created:
+            console.print(tr(f"[green]登録しました[/] {name} 版 {number}", f"[green]registered[/] {name} version {number}"))
+        else:
+            console.print(tr(f"変更なし {name} 版 {number}", f"unchanged {name} version {number}"))
 
 
 @robots_app.command("list")
