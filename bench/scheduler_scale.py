@@ -127,6 +127,7 @@ def main() -> None:
     parser.add_argument("--robots", type=int, default=1000)
     parser.add_argument("--seconds", type=float, default=60)
     args = parser.parse_args()
+    phase("office-rules", args.robots, 2, lambda i: f"realistic:{i}")  # start-up with everyday rules
     phase("staggered", args.robots, args.seconds, lambda i: f"{i % 10}/10 * * * * *")
     phase("burst", args.robots, args.seconds, lambda i: "*/15 * * * * *")
     print("targets: lag p99 <= 1000 ms, peak RSS <= 200 MB")

@@ -191,7 +191,17 @@ class RuleTrigger(BaseTrigger):  # type: ignore[misc]
     days are recorded at the time they would have run.
     """
 
-    __slots__ = ("_memory", "calendar", "default_tz", "lookback", "not_before", "rule")
+    __slots__ = (
+        "_answer",
+        "_iter",
+        "_last",
+        "_memory",
+        "calendar",
+        "default_tz",
+        "lookback",
+        "not_before",
+        "rule",
+    )
 
     def __init__(
         self,
@@ -206,6 +216,19 @@ class RuleTrigger(BaseTrigger):  # type: ignore[misc]
         self.lookback = lookback  # first computation looks back (a firing missed within grace runs)
         self.not_before: datetime | None = None  # ...but not before the last scheduler's activity
         self._memory: dict[datetime, Firing] = {}
+        self._iter: Iterator[Firing] | None = None  # continues from _last: one cron step per call
+        self._last: datetime | None = None
+        self._answer: tuple[datetime, Firing | None] | None = None  # APScheduler asks twice per firing
+
+    def _after(self, previous: datetime) -> Firing | None:
+        if self._answer is not None and self._answer[0] == previous:
+            return self._answer[1]
+        if self._iter is None or self._last != previous:
+            self._iter = iter_firings(self.rule, self.calendar, previous + _MICRO, self.default_tz)
+        found = next(self._iter, None)
+        self._last = found.when if found is not None else None
+        self._answer = (previous, found)
+        return found
 
     def get_next_fire_time(self, previous_fire_time: datetime | None, now: datetime) -> datetime | None:
         found: Firing | None = None

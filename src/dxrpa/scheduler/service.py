@@ -170,7 +170,7 @@ class SchedulerService:
         self._fingerprint: tuple[Any, ...] | None = None
         self._paused: frozenset[str] = frozenset()
         self.schedules: list[RobotSchedule] = []
-        workers = 32 if self.executor.blocking else 8
+        workers = 32 if self.executor.blocking else 4
         self.scheduler = BackgroundScheduler(
             timezone=self.tz,
             executors={"default": ThreadPoolExecutor(max_workers=workers)},
