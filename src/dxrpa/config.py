@@ -120,7 +120,9 @@ def load_settings(path: str | Path | None = None, env: dict[str, str] | None = N
         try:
             data = tomllib.loads(cfg_path.read_text(encoding="utf-8"))
         except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
-            raise ConfigError(f"{cfg_path}: not valid TOML: {exc}", hint="fix the file or remove it") from None
+            raise ConfigError(
+                f"{cfg_path}: not valid TOML: {exc}", hint="fix the file or remove it"
+            ) from None
     elif path is not None:
         raise ConfigError(f"{cfg_path}: settings file not found")
     for key, value in env.items():
@@ -173,18 +175,24 @@ def _construct(node: yaml.Node, loc: Loc, pos: Positions, path: str) -> Any:
             if not isinstance(key_node, yaml.ScalarNode):
                 raise DefinitionError(
                     "a key must be plain text",
-                    path=path, line=key_node.start_mark.line + 1, col=key_node.start_mark.column + 1,
+                    path=path,
+                    line=key_node.start_mark.line + 1,
+                    col=key_node.start_mark.column + 1,
                 )
             key = _scalar(key_node)
             if key == "<<":
                 raise DefinitionError(
                     "YAML merge keys (<<) are not supported",
-                    path=path, line=key_node.start_mark.line + 1, col=key_node.start_mark.column + 1,
+                    path=path,
+                    line=key_node.start_mark.line + 1,
+                    col=key_node.start_mark.column + 1,
                 )
             if key in out:
                 raise DefinitionError(
                     f"key '{key}' appears twice",
-                    path=path, line=key_node.start_mark.line + 1, col=key_node.start_mark.column + 1,
+                    path=path,
+                    line=key_node.start_mark.line + 1,
+                    col=key_node.start_mark.column + 1,
                     hint="keep one of them",
                 )
             pos.key_spots[(*loc, key)] = (key_node.start_mark.line + 1, key_node.start_mark.column + 1)
@@ -314,7 +322,9 @@ def describe_validation_error(
 def _explains(typo: DefinitionError, missing: DefinitionError) -> bool:
     """A misspelt key ('valeu' → 'value') also makes 'value' missing: report only the typo."""
     m = re.search(r"did you mean '([^']+)'", typo.message)
-    return bool(m) and missing.message.endswith("Field required") and f".{m.group(1)}'" in missing.message
+    if m is None:
+        return False
+    return missing.message.endswith("Field required") and f".{m.group(1)}'" in missing.message
 
 
 def load_definition(
@@ -323,7 +333,9 @@ def load_definition(
     """Load YAML at ``path`` into ``model``; every problem is reported at its line."""
     data, pos = load_yaml(path, text)
     if not isinstance(data, dict):
-        raise DefinitionError("the top level must be a mapping of keys (name:, steps: …)", path=str(path), line=1)
+        raise DefinitionError(
+            "the top level must be a mapping of keys (name:, steps: …)", path=str(path), line=1
+        )
     try:
         return model.model_validate(data), pos
     except ValidationError as exc:

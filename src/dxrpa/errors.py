@@ -5,7 +5,7 @@ code) from a bug (traceback in the log, exit ``INTERNAL``)::
 
     DxrpaError                      exit code
     ├── UsageError                  USAGE (2)            wrong CLI arguments / unknown robot
-    ├── DefinitionError             DEFINITION (3)       robot, template or config file invalid (path:line:col)
+    ├── DefinitionError             DEFINITION (3)       robot/template/config invalid (path:line:col)
     ├── DataError                   DATA (4)             Excel/CSV/scan input unusable (path, row)
     ├── ConfigError                 CONFIG (5)           settings invalid
     ├── SecretError                 SECRET (6)           a declared secret has no value

@@ -23,10 +23,12 @@ ROOT = Path(__file__).resolve().parents[2]
 
 def _robot(home: Path, *, shared: bool, timeout_ms: int = 8000) -> None:
     text = (ROOT / "robots" / "juminhyo_entry.yaml").read_text(encoding="utf-8")
-    text = text.replace("browser: {headless: true, allowed_domains: [127.0.0.1, localhost]}",
-                        "browser: {headless: true, allowed_domains: [127.0.0.1, localhost], "
-                        f"session: {'shared' if shared else 'per_item'}, timeout_ms: {timeout_ms}}}\n"
-                        "limits: {heartbeat_timeout_seconds: 20}")
+    text = text.replace(
+        "browser: {headless: true, allowed_domains: [127.0.0.1, localhost]}",
+        "browser: {headless: true, allowed_domains: [127.0.0.1, localhost], "
+        f"session: {'shared' if shared else 'per_item'}, timeout_ms: {timeout_ms}}}\n"
+        "limits: {heartbeat_timeout_seconds: 20}",
+    )
     text = text.replace("retries: 2", "retries: 4\nretry_backoff_seconds: 0.2")
     (home / "robots").mkdir(exist_ok=True)
     (home / "robots" / "juminhyo_entry.yaml").write_text(text, encoding="utf-8")
@@ -42,22 +44,39 @@ def app_process(tmp_path: Path) -> Iterator[SampleAppProcess]:
 
 def _env(app: SampleAppProcess, home: Path) -> dict[str, str]:
     env = dict(os.environ)
-    env.update({"APP_URL": app.url, "APP_USER": "staff01", "APP_PASSWORD": "demo-pass", "DXRPA_HOME": str(home),
-                "DXRPA_BROWSER__EXECUTABLE": "/usr/bin/chromium" if os.path.exists("/usr/bin/chromium")
-                else shutil.which("chromium") or ""})
+    env.update(
+        {
+            "APP_URL": app.url,
+            "APP_USER": "staff01",
+            "APP_PASSWORD": "demo-pass",
+            "DXRPA_HOME": str(home),
+            "DXRPA_BROWSER__EXECUTABLE": "/usr/bin/chromium"
+            if os.path.exists("/usr/bin/chromium")
+            else shutil.which("chromium") or "",
+        }
+    )
     env["PYTHONPATH"] = str(ROOT / "src") + os.pathsep + env.get("PYTHONPATH", "")
     return env
 
 
-def test_sigkill_at_random_points_never_loses_or_doubles_an_item(dx_home: Path, app_process: SampleAppProcess) -> None:
+def test_sigkill_at_random_points_never_loses_or_doubles_an_item(
+    dx_home: Path, app_process: SampleAppProcess
+) -> None:
     rows = juminhyo_rows(100, seed=11)
     write_xlsx(dx_home / "data" / "juminhyo.xlsx", rows)
     _robot(dx_home, shared=True)
     env = _env(app_process, dx_home)
     assert run_cli(["robots", "register", "robots/juminhyo_entry.yaml"], cwd=dx_home, env=env) == 0
 
-    result = kill_drill(["run", "juminhyo_entry", "--workers", "2"], cwd=dx_home, env=env, kills=6, seed=5,
-                        min_delay=4.0, max_delay=10.0)
+    result = kill_drill(
+        ["run", "juminhyo_entry", "--workers", "2"],
+        cwd=dx_home,
+        env=env,
+        kills=6,
+        seed=5,
+        min_delay=4.0,
+        max_delay=10.0,
+    )
     assert result.kills >= 4, "the drill must really interrupt runs"
     assert result.last_exit == 0
 
@@ -68,7 +87,9 @@ def test_sigkill_at_random_points_never_loses_or_doubles_an_item(dx_home: Path, 
         assert {wi.status for wi in s.scalars(select(WorkItem))} == {"done"}
 
 
-def test_http_500_and_stalls_end_in_done_or_classified_errors(dx_home: Path, app_process: SampleAppProcess) -> None:
+def test_http_500_and_stalls_end_in_done_or_classified_errors(
+    dx_home: Path, app_process: SampleAppProcess
+) -> None:
     rows = juminhyo_rows(24, seed=21)
     for bad in (rows[3], rows[17]):
         bad["フリガナ"] = "ひらがな"  # a business error the app reports
@@ -76,7 +97,9 @@ def test_http_500_and_stalls_end_in_done_or_classified_errors(dx_home: Path, app
     _robot(dx_home, shared=False, timeout_ms=2500)
     env = _env(app_process, dx_home)
     assert run_cli(["robots", "register", "robots/juminhyo_entry.yaml"], cwd=dx_home, env=env) == 0
-    app_process.set_faults(Faults(error_rate=0.05, stall_rate=0.03, stall_seconds=4.0, error_after_save_rate=0.2, seed=3))
+    app_process.set_faults(
+        Faults(error_rate=0.05, stall_rate=0.03, stall_seconds=4.0, error_after_save_rate=0.2, seed=3)
+    )
 
     code = run_cli(["run", "juminhyo_entry", "--workers", "3"], cwd=dx_home, env=env)
     assert code in (0, 10)

@@ -45,7 +45,9 @@ def test_register_dry_run_then_run_enters_each_item_once(robot_env: Path, sample
     assert (robot_env / "var" / "results" / "juminhyo_entry.xlsx").is_file()
 
 
-def test_business_error_is_not_retried_and_exit_code_says_items_failed(robot_env: Path, sample_app: SampleApp) -> None:
+def test_business_error_is_not_retried_and_exit_code_says_items_failed(
+    robot_env: Path, sample_app: SampleApp
+) -> None:
     rows = juminhyo_rows(2, seed=3)
     rows[1]["フリガナ"] = "やまだ"  # hiragana: the app refuses it
     write_xlsx(robot_env / "data" / "juminhyo.xlsx", rows)

@@ -59,7 +59,9 @@ def main(argv: list[str] | None = None) -> int:
         _register_all()
         app(args=argv, standalone_mode=False)
     except DxrpaError as exc:
-        err_console.print(f"[bold red]{tr('エラー', 'error')}:[/] {exc}", highlight=False, markup=True, soft_wrap=True)
+        err_console.print(
+            f"[bold red]{tr('エラー', 'error')}:[/] {exc}", highlight=False, markup=True, soft_wrap=True
+        )
         return int(exc.exit_code)
     except typer.Exit as exc:
         return int(exc.exit_code or 0)

@@ -22,14 +22,28 @@ if TYPE_CHECKING:
     from dxrpa.engine.runner import ItemOutcome, RunSummary
 
 console = Console()
-robots_app = typer.Typer(help="ロボットの検証・登録・一覧 / validate, register and list robots", no_args_is_help=True)
+robots_app = typer.Typer(
+    help="ロボットの検証・登録・一覧 / validate, register and list robots", no_args_is_help=True
+)
 runs_app = typer.Typer(help="実行履歴 / run history", no_args_is_help=True)
 
 STATUS_JA = {
-    "done": "完了", "business_error": "業務エラー", "system_error": "システムエラー", "skipped": "スキップ",
-    "abandoned": "中断(要確認)", "pending": "未処理", "in_progress": "処理中", "robot_defect": "ロボット定義の誤り",
-    "succeeded": "成功", "partial": "一部失敗", "failed": "失敗", "running": "実行中", "crashed": "異常終了",
-    "cancelled": "取消", "stopped": "停止", "queued": "待機",
+    "done": "完了",
+    "business_error": "業務エラー",
+    "system_error": "システムエラー",
+    "skipped": "スキップ",
+    "abandoned": "中断(要確認)",
+    "pending": "未処理",
+    "in_progress": "処理中",
+    "robot_defect": "ロボット定義の誤り",
+    "succeeded": "成功",
+    "partial": "一部失敗",
+    "failed": "失敗",
+    "running": "実行中",
+    "crashed": "異常終了",
+    "cancelled": "取消",
+    "stopped": "停止",
+    "queued": "待機",
 }
 
 
@@ -47,12 +61,16 @@ def _robot_files(paths: list[Path]) -> list[Path]:
         else:
             files.append(p)
     if not files:
-        raise UsageError(tr("ロボットファイルが見つかりません", "no robot files found"), hint="robots/NAME.yaml")
+        raise UsageError(
+            tr("ロボットファイルが見つかりません", "no robot files found"), hint="robots/NAME.yaml"
+        )
     return files
 
 
 @robots_app.command("validate")
-def validate(paths: list[Path] = typer.Argument(None, help="robot files or folders (default: robots/)")) -> None:
+def validate(
+    paths: list[Path] = typer.Argument(None, help="robot files or folders (default: robots/)"),
+) -> None:
     """ロボットファイルを検証します(行番号つきで誤りを表示)/ check robot files, errors with line numbers."""
     bad: list[DefinitionError] = []
     for path in _robot_files(paths or []):
@@ -68,7 +86,7 @@ def validate(paths: list[Path] = typer.Argument(None, help="robot files or folde
 
 
 @robots_app.command("register")
-def register(paths: list[Path] = typer.Argument(..., help="robot files to register")) -> None:
+def register_cmd(paths: list[Path] = typer.Argument(..., help="robot files to register")) -> None:
     """ロボットを登録します(変更があれば新しい版として保存)/ register robots (a new version when changed)."""
     from dxrpa.engine.registry import register_robots
 
@@ -77,7 +95,12 @@ def register(paths: list[Path] = typer.Argument(..., help="robot files to regist
     for reg in register_robots(app.store, loaded_all):
         name, number = reg.robot.name, reg.version.version
         if reg.created:
-            console.print(tr(f"[green]登録しました[/] {name} 版 {number}", f"[green]registered[/] {name} version {number}"))
+            console.print(
+                tr(
+                    f"[green]登録しました[/] {name} 版 {number}",
+                    f"[green]registered[/] {name} version {number}",
+                )
+            )
         else:
             console.print(tr(f"変更なし {name} 版 {number}", f"unchanged {name} version {number}"))
 
@@ -88,12 +111,23 @@ def list_robots() -> None:
     app = open_app()
     with app.store.session() as s:
         rows = robots_repo.list_robots(s)
-        table = Table(tr("ロボット", "robot"), tr("業務", "title"), tr("課", "department"), tr("版", "version"),
-                      tr("最終実行", "last run"), tr("結果", "result"))
+        table = Table(
+            tr("ロボット", "robot"),
+            tr("業務", "title"),
+            tr("課", "department"),
+            tr("版", "version"),
+            tr("最終実行", "last run"),
+            tr("結果", "result"),
+        )
         for robot, last in rows:
-            table.add_row(robot.name, robot.title, robot.department, str(robot.current_version),
-                          last.created_at.astimezone().strftime("%Y-%m-%d %H:%M") if last else "-",
-                          status_text(last.status) if last else "-")
+            table.add_row(
+                robot.name,
+                robot.title,
+                robot.department,
+                str(robot.current_version),
+                last.created_at.astimezone().strftime("%Y-%m-%d %H:%M") if last else "-",
+                status_text(last.status) if last else "-",
+            )
     console.print(table)
 
 
@@ -106,7 +140,8 @@ def show(name: str, version: int = typer.Option(None, help="a past version")) ->
         versions = robots_repo.versions(s, robot)
     for v in versions:
         mark = "*" if v.version == robot.current_version else " "
-        console.print(f"{mark} v{v.version}  {v.registered_at.astimezone():%Y-%m-%d %H:%M}  {v.registered_by}  {v.content_hash[:12]}")
+        when = f"{v.registered_at.astimezone():%Y-%m-%d %H:%M}"
+        console.print(f"{mark} v{v.version}  {when}  {v.registered_by}  {v.content_hash[:12]}")
     chosen = next((v for v in versions if v.version == (version or robot.current_version)), None)
     if chosen is None:
         raise UsageError(tr(f"版 {version} はありません", f"no version {version}"))
@@ -120,18 +155,26 @@ def schema() -> None:
 
 
 def _print_summary(summary: RunSummary) -> None:
+    sm = summary
+    skipped_ja = f"、スキップ {sm.items_skipped}" if sm.items_skipped else ""
+    skipped_en = f", skipped {sm.items_skipped}" if sm.items_skipped else ""
     console.print(
-        tr(f"実行 {summary.run_id}: {status_text(summary.status)} — 対象 {summary.items_total} 件、完了 {summary.items_done}、"
-           f"業務エラー {summary.items_business_error}、システムエラー {summary.items_system_error}"
-           f"{'、スキップ ' + str(summary.items_skipped) if summary.items_skipped else ''} ({summary.seconds:.1f} 秒)",
-           f"run {summary.run_id}: {summary.status} — {summary.items_total} items, done {summary.items_done}, "
-           f"business errors {summary.items_business_error}, system errors {summary.items_system_error}"
-           f"{', skipped ' + str(summary.items_skipped) if summary.items_skipped else ''} ({summary.seconds:.1f} s)")
+        tr(
+            f"実行 {sm.run_id}: {status_text(sm.status)} — 対象 {sm.items_total} 件、完了 {sm.items_done}、"
+            f"業務エラー {sm.items_business_error}、システムエラー {sm.items_system_error}{skipped_ja}"
+            f" ({sm.seconds:.1f} 秒)",
+            f"run {sm.run_id}: {sm.status} — {sm.items_total} items, done {sm.items_done}, "
+            f"business errors {sm.items_business_error}, system errors {sm.items_system_error}{skipped_en}"
+            f" ({sm.seconds:.1f} s)",
+        )
     )
     for o in summary.outcomes:
         if o.status not in ("done", "skipped"):
-            console.print(f"  [yellow]{o.key}[/]: {status_text(o.status)} — {o.message or ''}"
-                          + (f" [{o.step}]" if o.step else ""), highlight=False)
+            console.print(
+                f"  [yellow]{o.key}[/]: {status_text(o.status)} — {o.message or ''}"
+                + (f" [{o.step}]" if o.step else ""),
+                highlight=False,
+            )
     console.print(tr(f"記録: {summary.folder}", f"files: {summary.folder}"))
 
 
@@ -141,12 +184,27 @@ def runs_list(robot: str = typer.Option(None, help="only this robot"), limit: in
     app = open_app()
     with app.store.session() as s:
         rows = runs_repo.list_runs(s, robot=robot, limit=limit)
-    table = Table("run", tr("ロボット", "robot"), tr("開始", "started"), tr("結果", "status"), tr("完了", "done"),
-                  tr("業務エラー", "business"), tr("システムエラー", "system"), tr("種別", "trigger"))
+    table = Table(
+        "run",
+        tr("ロボット", "robot"),
+        tr("開始", "started"),
+        tr("結果", "status"),
+        tr("完了", "done"),
+        tr("業務エラー", "business"),
+        tr("システムエラー", "system"),
+        tr("種別", "trigger"),
+    )
     for run, name in rows:
-        table.add_row(run.id, name, (run.started_at or run.created_at).astimezone().strftime("%Y-%m-%d %H:%M"),
-                      status_text(run.status) + (tr(" (ドライラン)", " (dry)") if run.dry_run else ""),
-                      str(run.items_done), str(run.items_business_error), str(run.items_system_error), run.trigger)
+        table.add_row(
+            run.id,
+            name,
+            (run.started_at or run.created_at).astimezone().strftime("%Y-%m-%d %H:%M"),
+            status_text(run.status) + (tr(" (ドライラン)", " (dry)") if run.dry_run else ""),
+            str(run.items_done),
+            str(run.items_business_error),
+            str(run.items_system_error),
+            run.trigger,
+        )
     console.print(table)
 
 
@@ -164,11 +222,23 @@ def runs_show(run_id: str) -> None:
     console.print(f"run {run.id}: {status_text(run.status)}  {run.folder}")
     if run.error_message:
         console.print(f"  {run.error_message}", highlight=False)
-    table = Table(tr("キー", "key"), tr("試行", "try"), tr("結果", "status"), tr("ステップ", "step"), tr("内容", "message"),
-                  tr("証跡", "evidence"))
+    table = Table(
+        tr("キー", "key"),
+        tr("試行", "try"),
+        tr("結果", "status"),
+        tr("ステップ", "step"),
+        tr("内容", "message"),
+        tr("証跡", "evidence"),
+    )
     for a in attempts:
-        table.add_row(a.key, str(a.attempt), status_text(a.status), a.error_step or "", a.error_message or "",
-                      "\n".join(x for x in (a.screenshot, a.trace) if x))
+        table.add_row(
+            a.key,
+            str(a.attempt),
+            status_text(a.status),
+            a.error_step or "",
+            a.error_message or "",
+            "\n".join(x for x in (a.screenshot, a.trace) if x),
+        )
     console.print(table)
 
 
@@ -180,24 +250,44 @@ def run_command(
     headed: bool = typer.Option(False, "--headed", help="show the browser window"),
     limit: int = typer.Option(None, "--limit", min=1, help="at most N items"),
     workers: int = typer.Option(1, "--workers", min=1, max=16, help="parallel browser contexts"),
-    resume: bool = typer.Option(True, "--resume/--no-resume", help="check interrupted items with verify: first"),
+    resume: bool = typer.Option(
+        True, "--resume/--no-resume", help="check interrupted items with verify: first"
+    ),
     reprocess: list[str] = typer.Option(None, "--reprocess", help="enter this key again even if done"),
-    now: bool = typer.Option(False, "--now", help="queue the run through the scheduler instead of running here"),
+    now: bool = typer.Option(
+        False, "--now", help="queue the run through the scheduler instead of running here"
+    ),
 ) -> None:
     """ロボットを実行します / run a robot."""
     app = open_app()
     if now:
-        from dxrpa.scheduler import enqueue_now
+        from dxrpa.scheduler.service import enqueue_now
 
         ref = enqueue_now(app.settings, name)
         console.print(tr(f"実行を依頼しました: {ref}", f"run queued: {ref}"))
         return
     from dxrpa.engine.runner import RunOptions, run_robot
 
-    opts = RunOptions(trigger="manual", dry_run=dry_run, test=test, limit=limit, workers=workers, resume=resume,
-                      reprocess=tuple(reprocess or ()), data=data, headed=headed, requested_by=audit_repo.current_actor())
-    with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
-                  console=console, transient=True) as bar:
+    opts = RunOptions(
+        trigger="manual",
+        dry_run=dry_run,
+        test=test,
+        limit=limit,
+        workers=workers,
+        resume=resume,
+        reprocess=tuple(reprocess or ()),
+        data=data,
+        headed=headed,
+        requested_by=audit_repo.current_actor(),
+    )
+    with Progress(
+        TextColumn("{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        console=console,
+        transient=True,
+    ) as bar:
         task = bar.add_task(name, total=None)
 
         def on_item(outcome: ItemOutcome) -> None:
@@ -209,8 +299,10 @@ def run_command(
     if summary.defect is not None:
         raise RobotDefect(str(summary.defect), step=summary.defect.step)
     if summary.items_failed:
-        raise RunFailed(tr(f"{summary.items_failed} 件が失敗しました", f"{summary.items_failed} item(s) failed"),
-                        hint=f"dxrpa runs show {summary.run_id}")
+        raise RunFailed(
+            tr(f"{summary.items_failed} 件が失敗しました", f"{summary.items_failed} item(s) failed"),
+            hint=f"dxrpa runs show {summary.run_id}",
+        )
 
 
 def register(app: typer.Typer) -> None:

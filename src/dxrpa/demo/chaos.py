@@ -26,21 +26,42 @@ class DrillResult:
 
 def run_cli(args: list[str], *, cwd: Path, env: dict[str, str], timeout: float = 900) -> int:
     """``dxrpa ARGS`` in a child process; returns its exit code."""
-    proc = subprocess.run([sys.executable, "-m", "dxrpa", *args], cwd=cwd, env=env, timeout=timeout,
-                          stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, check=False)
+    proc = subprocess.run(
+        [sys.executable, "-m", "dxrpa", *args],
+        cwd=cwd,
+        env=env,
+        timeout=timeout,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        check=False,
+    )
     return proc.returncode
 
 
-def kill_drill(args: list[str], *, cwd: Path, env: dict[str, str], kills: int, seed: int,
-               min_delay: float = 2.0, max_delay: float = 8.0, max_final_runs: int = 5) -> DrillResult:
+def kill_drill(
+    args: list[str],
+    *,
+    cwd: Path,
+    env: dict[str, str],
+    kills: int,
+    seed: int,
+    min_delay: float = 2.0,
+    max_delay: float = 8.0,
+    max_final_runs: int = 5,
+) -> DrillResult:
     """Start ``dxrpa ARGS`` and SIGKILL it after a random delay, ``kills`` times; then run it to
     completion (repeating while it exits non-zero, at most ``max_final_runs`` times)."""
     rng = random.Random(seed)
     started = time.monotonic()
     done_kills = runs = 0
     for _ in range(kills):
-        proc = subprocess.Popen([sys.executable, "-m", "dxrpa", *args], cwd=cwd, env=env,
-                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "dxrpa", *args],
+            cwd=cwd,
+            env=env,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
         runs += 1
         try:
             proc.wait(timeout=rng.uniform(min_delay, max_delay))

@@ -59,22 +59,31 @@ def cell_value(value: Any) -> Any:
     return str(value).strip()
 
 
-def _read_excel(path: Path, sheet: str | None, header_row: int) -> tuple[list[str], list[tuple[int, dict[str, Any]]]]:
+def _read_excel(
+    path: Path, sheet: str | None, header_row: int
+) -> tuple[list[str], list[tuple[int, dict[str, Any]]]]:
     import openpyxl
     from openpyxl.utils.exceptions import InvalidFileException
 
     head = path.read_bytes()[:8]
     if head.startswith(b"\xd0\xcf\x11\xe0"):
         raise DataError(
-            tr(f"{path}: パスワード付きまたは古い形式(.xls)のブックは読めません",
-               f"{path}: password-protected or legacy .xls workbooks cannot be read"),
-            hint=tr("パスワードを外して .xlsx で保存し直してください", "remove the password and save as .xlsx"),
+            tr(
+                f"{path}: パスワード付きまたは古い形式(.xls)のブックは読めません",
+                f"{path}: password-protected or legacy .xls workbooks cannot be read",
+            ),
+            hint=tr(
+                "パスワードを外して .xlsx で保存し直してください", "remove the password and save as .xlsx"
+            ),
         )
     try:
         wb = openpyxl.load_workbook(path, read_only=True, data_only=True)
     except (InvalidFileException, zipfile.BadZipFile, KeyError, OSError) as exc:
         raise DataError(
-            tr(f"{path}: Excel ファイルとして読めません ({exc})", f"{path}: not a readable Excel file ({exc})"),
+            tr(
+                f"{path}: Excel ファイルとして読めません ({exc})",
+                f"{path}: not a readable Excel file ({exc})",
+            ),
             hint=tr(".xlsx 形式で保存し直してください", "save it again as .xlsx"),
         ) from None
     try:
@@ -90,7 +99,9 @@ def _read_excel(path: Path, sheet: str | None, header_row: int) -> tuple[list[st
         rows = ws.iter_rows(min_row=header_row, values_only=True)
         header_cells = next(rows, None)
         if header_cells is None:
-            raise DataError(tr(f"{path}: 見出し行 {header_row} が空です", f"{path}: header row {header_row} is empty"))
+            raise DataError(
+                tr(f"{path}: 見出し行 {header_row} が空です", f"{path}: header row {header_row} is empty")
+            )
         columns = _columns(header_cells, f"{path}:{ws.title}")
         out: list[tuple[int, dict[str, Any]]] = []
         for offset, cells in enumerate(rows, start=1):
@@ -111,7 +122,9 @@ def _columns(header_cells: tuple[Any, ...] | list[Any], where: str) -> list[tupl
         if not name:
             continue
         if name in seen:
-            raise DataError(tr(f"{where}: 見出し '{name}' が重複しています", f"{where}: header '{name}' appears twice"))
+            raise DataError(
+                tr(f"{where}: 見出し '{name}' が重複しています", f"{where}: header '{name}' appears twice")
+            )
         seen.add(name)
         columns.append((i, name))
     if not columns:
@@ -126,9 +139,14 @@ def _decode(path: Path, raw: bytes, encoding: str) -> str:
         except (UnicodeDecodeError, LookupError) as exc:
             line = raw[: getattr(exc, "start", 0)].count(b"\n") + 1
             raise DataError(
-                tr(f"{path}:{line}: {encoding} として読めません", f"{path}:{line}: cannot be read as {encoding}"),
-                hint=tr("encoding: auto にするか正しい文字コードを指定してください",
-                        "use encoding: auto or the right encoding"),
+                tr(
+                    f"{path}:{line}: {encoding} として読めません",
+                    f"{path}:{line}: cannot be read as {encoding}",
+                ),
+                hint=tr(
+                    "encoding: auto にするか正しい文字コードを指定してください",
+                    "use encoding: auto or the right encoding",
+                ),
             ) from None
     for enc in ("utf-8-sig", "cp932"):
         try:
@@ -140,8 +158,10 @@ def _decode(path: Path, raw: bytes, encoding: str) -> str:
     except UnicodeDecodeError as exc:
         line = raw[: exc.start].count(b"\n") + 1
     raise DataError(
-        tr(f"{path}:{line}: 文字コードを判別できません (UTF-8 / Shift_JIS(cp932) ではありません)",
-           f"{path}:{line}: unknown text encoding (neither UTF-8 nor Shift_JIS/cp932)"),
+        tr(
+            f"{path}:{line}: 文字コードを判別できません (UTF-8 / Shift_JIS(cp932) ではありません)",
+            f"{path}:{line}: unknown text encoding (neither UTF-8 nor Shift_JIS/cp932)",
+        ),
         hint=tr("UTF-8 で保存し直すか encoding: を指定してください", "save as UTF-8 or set encoding:"),
     )
 
@@ -177,15 +197,29 @@ def _check(values: dict[str, Any], rules: dict[str, ColumnRule]) -> list[str]:
         if not value:
             continue
         if rule.pattern and not re.fullmatch(rule.pattern, value):
-            problems.append(tr(f"{column} の形式が正しくありません", f"{column} does not match {rule.pattern}"))
+            problems.append(
+                tr(f"{column} の形式が正しくありません", f"{column} does not match {rule.pattern}")
+            )
         if rule.max_length and len(value) > rule.max_length:
-            problems.append(tr(f"{column} が {rule.max_length} 文字を超えています", f"{column} is longer than {rule.max_length}"))
+            problems.append(
+                tr(
+                    f"{column} が {rule.max_length} 文字を超えています",
+                    f"{column} is longer than {rule.max_length}",
+                )
+            )
         if rule.one_of and value not in rule.one_of:
-            problems.append(tr(f"{column} は {'/'.join(rule.one_of)} のいずれかです", f"{column} must be one of {rule.one_of}"))
+            problems.append(
+                tr(
+                    f"{column} は {'/'.join(rule.one_of)} のいずれかです",
+                    f"{column} must be one of {rule.one_of}",
+                )
+            )
     return problems
 
 
-def build_batch(source: str, columns: list[str], rows: list[tuple[int, dict[str, Any]]], spec: DataSpec) -> DataBatch:
+def build_batch(
+    source: str, columns: list[str], rows: list[tuple[int, dict[str, Any]]], spec: DataSpec
+) -> DataBatch:
     """Keys, duplicate detection and validate: rules, shared by every source kind."""
     if spec.key and spec.key not in columns:
         raise DataError(
@@ -194,7 +228,12 @@ def build_batch(source: str, columns: list[str], rows: list[tuple[int, dict[str,
         )
     for column in spec.validate_:
         if column not in columns:
-            raise DataError(tr(f"{source}: validate の列 '{column}' がありません", f"{source}: validate column '{column}' not found"))
+            raise DataError(
+                tr(
+                    f"{source}: validate の列 '{column}' がありません",
+                    f"{source}: validate column '{column}' not found",
+                )
+            )
     items: list[DataItem] = []
     seen: dict[str, int] = {}
     for seq, (row, values) in enumerate(rows):
@@ -202,17 +241,24 @@ def build_batch(source: str, columns: list[str], rows: list[tuple[int, dict[str,
         if spec.key:
             key = str(values.get(spec.key) or "").strip()
             if not key:
-                raise DataError(tr(f"{where}: キー '{spec.key}' が空です", f"{where}: key '{spec.key}' is empty"),
-                                hint=tr("すべての行にキーを入れてください", "every row needs a key"))
+                raise DataError(
+                    tr(f"{where}: キー '{spec.key}' が空です", f"{where}: key '{spec.key}' is empty"),
+                    hint=tr("すべての行にキーを入れてください", "every row needs a key"),
+                )
         else:
             key = _content_key(values)
         if key in seen:
             raise DataError(
-                tr(f"{where}: キー '{key}' が {seen[key]} 行目と重複しています", f"{where}: key '{key}' repeats row {seen[key]}"),
+                tr(
+                    f"{where}: キー '{key}' が {seen[key]} 行目と重複しています",
+                    f"{where}: key '{key}' repeats row {seen[key]}",
+                ),
                 hint=tr("重複行を削除してください", "remove the duplicate row"),
             )
         seen[key] = row
-        items.append(DataItem(key=key, seq=seq, where=where, values=values, problems=_check(values, spec.validate_)))
+        items.append(
+            DataItem(key=key, seq=seq, where=where, values=values, problems=_check(values, spec.validate_))
+        )
     return DataBatch(source=source, columns=columns, items=items)
 
 
@@ -222,16 +268,23 @@ def load_tabular(spec: DataSpec, *, base_dir: Path, override: Path | None = None
     if override is not None:
         kind = "csv" if override.suffix.lower() == ".csv" else "excel"
     if kind == "items":
-        rows = [(i + 1, {str(k): cell_value(v) for k, v in (it or {}).items()}) for i, it in enumerate(spec.items or [])]
+        rows = [
+            (i + 1, {str(k): cell_value(v) for k, v in (it or {}).items()})
+            for i, it in enumerate(spec.items or [])
+        ]
         columns = sorted({c for _, r in rows for c in r})
         return build_batch("items", columns, rows, spec)
     if kind == "none":
-        return DataBatch(source="none", columns=[], items=[DataItem(key="run", seq=0, where="run", values={})])
+        return DataBatch(
+            source="none", columns=[], items=[DataItem(key="run", seq=0, where="run", values={})]
+        )
     raw_path = override or Path(str(spec.excel if kind == "excel" else spec.csv))
     path = raw_path if raw_path.is_absolute() else base_dir / raw_path
     if not path.is_file():
-        raise DataError(tr(f"{path}: データファイルがありません", f"{path}: data file not found"),
-                        hint=tr("data: のパスか --data を確認してください", "check data: or --data"))
+        raise DataError(
+            tr(f"{path}: データファイルがありません", f"{path}: data file not found"),
+            hint=tr("data: のパスか --data を確認してください", "check data: or --data"),
+        )
     if kind == "excel":
         columns, rows = _read_excel(path, spec.sheet, spec.header_row)
         source = f"{raw_path}:{spec.sheet}" if spec.sheet else str(raw_path)

@@ -67,18 +67,24 @@ def _check_templates(robot: Robot, pos: Positions, raw: dict[str, Any]) -> list[
     for section in SECTIONS:
         for i, step_raw in enumerate(raw.get(section) or []):
             where = pos.find((section, i))
-            label = f"{section} step {i + 1} ({next(iter(step_raw), '?')})" if isinstance(step_raw, dict) else ""
+            label = (
+                f"{section} step {i + 1} ({next(iter(step_raw), '?')})" if isinstance(step_raw, dict) else ""
+            )
             for text in _strings(step_raw):
                 try:
                     templating.validate_syntax(text)
                 except templating.TemplateProblem as exc:
-                    problems.append(DefinitionError(f"{label}: {exc}", path=pos.path, line=where[0], col=where[1]))
+                    problems.append(
+                        DefinitionError(f"{label}: {exc}", path=pos.path, line=where[0], col=where[1])
+                    )
                     continue
                 for name in templating.references(text, "secret") - declared:
                     problems.append(
                         DefinitionError(
                             f"{label}: secret '{name}' is used but not declared",
-                            path=pos.path, line=where[0], col=where[1],
+                            path=pos.path,
+                            line=where[0],
+                            col=where[1],
                             hint=f"add it to 'secrets: [{', '.join([*robot.secrets, name])}]'",
                         )
                     )
@@ -112,7 +118,10 @@ def parse_robot(path: str | Path, text: str | None = None) -> LoadedRobot:
         problems.append(
             DefinitionError(
                 f"name '{robot.name}' differs from the file name '{stem}'",
-                path=spath, line=line, col=col, hint=f"rename the file to {robot.name}.yaml or change name:",
+                path=spath,
+                line=line,
+                col=col,
+                hint=f"rename the file to {robot.name}.yaml or change name:",
             )
         )
     if problems:

@@ -34,7 +34,9 @@ async def mask_locators(page: Page, declared: list[Locator]) -> list[Locator]:
         )
     except PlaywrightError:
         values = []
-    sensitive = [i for i, (kind, value) in enumerate(values) if kind == "password" or value_is_sensitive(value)]
+    sensitive = [
+        i for i, (kind, value) in enumerate(values) if kind == "password" or value_is_sensitive(value)
+    ]
     return [*declared, *(fields.nth(i) for i in sensitive)]
 
 

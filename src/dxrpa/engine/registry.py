@@ -16,13 +16,23 @@ def register_robots(store: Store, loaded: list[LoadedRobot], *, actor: str = "")
         for item in loaded:
             r = item.robot
             reg = robots_repo.register(
-                s, name=r.name, title=r.title, department=r.department, owner=r.owner, text=item.text,
-                content_hash=item.content_hash, source_path=item.path, minutes_per_item=r.baseline.minutes_per_item,
+                s,
+                name=r.name,
+                title=r.title,
+                department=r.department,
+                owner=r.owner,
+                text=item.text,
+                content_hash=item.content_hash,
+                source_path=item.path,
+                minutes_per_item=r.baseline.minutes_per_item,
                 minutes_per_run=r.baseline.minutes_per_run,
-                rework_minutes_per_failed_item=r.baseline.rework_minutes_per_failed_item, actor=actor,
+                rework_minutes_per_failed_item=r.baseline.rework_minutes_per_failed_item,
+                actor=actor,
             )
             if reg.created:
                 action = "robot.register" if reg.version.version == 1 else "robot.change"
-                audit_repo.append(s, actor, action, r.name, {"version": reg.version.version, "hash": item.content_hash})
+                audit_repo.append(
+                    s, actor, action, r.name, {"version": reg.version.version, "hash": item.content_hash}
+                )
             out.append(reg)
     return out

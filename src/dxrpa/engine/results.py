@@ -28,14 +28,28 @@ def write_results(store: Store, runner: Runner, path: Path) -> Path:
     wb = Workbook()
     ws = wb.active
     ws.title = tr("結果", "results")
-    header = [tr("キー", "key"), tr("結果", "status"), tr("試行", "attempts"), tr("エラー", "error"),
-              tr("ステップ", "step"), *outputs]
+    header = [
+        tr("キー", "key"),
+        tr("結果", "status"),
+        tr("試行", "attempts"),
+        tr("エラー", "error"),
+        tr("ステップ", "step"),
+        *outputs,
+    ]
     ws.append(header)
     for cell in ws[1]:
         cell.font = Font(bold=True)
     for key, a in last.items():
-        ws.append([key, a.status, a.attempt, a.error_message or "", a.error_step or "",
-                   *[str(a.outputs.get(o, "")) if a.outputs else "" for o in outputs]])
+        ws.append(
+            [
+                key,
+                a.status,
+                a.attempt,
+                a.error_message or "",
+                a.error_step or "",
+                *[str(a.outputs.get(o, "")) if a.outputs else "" for o in outputs],
+            ]
+        )
         if a.status in FILL:
             for cell in ws[ws.max_row]:
                 cell.fill = PatternFill("solid", fgColor=FILL[a.status])

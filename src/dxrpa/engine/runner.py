@@ -101,7 +101,6 @@ class RunOptions:
     run_id: str | None = None
 
 
-
 @dataclass
 class _Slot:
     """One worker's browser state (a shared context lives here between items)."""
@@ -121,8 +120,16 @@ class _Work:
 class Runner:
     """One run of one robot version (built by :func:`run_robot`)."""
 
-    def __init__(self, settings: Settings, store: Store, loaded: LoadedRobot, robot_row: Robot,
-                 version: RobotVersion, options: RunOptions, progress: Progress | None) -> None:
+    def __init__(
+        self,
+        settings: Settings,
+        store: Store,
+        loaded: LoadedRobot,
+        robot_row: Robot,
+        version: RobotVersion,
+        options: RunOptions,
+        progress: Progress | None,
+    ) -> None:
         self.settings = settings
         self.store = store
         self.loaded = loaded
@@ -139,7 +146,9 @@ class Runner:
         self.browser: BrowserHandle | None = None
         self._browser_lock = asyncio.Lock()
         self.secrets: dict[str, str] = {}
-        self.env = {k: v for k, v in os.environ.items() if k not in set(self.robot.secrets) and "SECRET" not in k}
+        self.env = {
+            k: v for k, v in os.environ.items() if k not in set(self.robot.secrets) and "SECRET" not in k
+        }
         self.host = socket.gethostname()
         self._item_steps = self.robot.item
         if options.dry_run:  # a dry run stops at the final submit: what follows checks its outcome
@@ -178,8 +187,12 @@ class Runner:
         missing = sorted(item_columns(self.robot) - set(batch.columns))
         if missing:
             raise DataError(
-                tr(f"{self.loaded.path}: ロボットが使う列 {', '.join(missing)} が {batch.source} にありません",
-                   f"{self.loaded.path}: column(s) {', '.join(missing)} used by the robot are not in {batch.source}"),
+                tr(
+                    f"{self.loaded.path}: ロボットが使う列 {', '.join(missing)} が"
+                    f" {batch.source} にありません",
+                    f"{self.loaded.path}: column(s) {', '.join(missing)} used by the robot"
+                    f" are not in {batch.source}",
+                ),
                 hint=tr("列名: ", "columns: ") + ", ".join(batch.columns),
             )
 
@@ -193,15 +206,30 @@ class Runner:
         stale = timedelta(seconds=self.robot.limits.heartbeat_timeout_seconds)
         for wi in runs_repo.abandon_stale(s, robot_id, stale, host=self.host, alive=_pid_alive):
             logger.bind(run_id=self.run_id).warning(
-                tr("前回中断した項目 {} を「中断(abandoned)」にしました", "item {} was left in progress: marked abandoned"), wi.key)
+                tr(
+                    "前回中断した項目 {} を「中断(abandoned)」にしました",
+                    "item {} was left in progress: marked abandoned",
+                ),
+                wi.key,
+            )
         if self.opt.reprocess:
             found = runs_repo.reprocess(s, robot_id, list(self.opt.reprocess))
             for key in found:
-                audit_repo.append(s, self.opt.requested_by, "item.reprocess", f"{self.robot.name}/{key}", {"run_id": self.run_id})
+                audit_repo.append(
+                    s,
+                    self.opt.requested_by,
+                    "item.reprocess",
+                    f"{self.robot.name}/{key}",
+                    {"run_id": self.run_id},
+                )
             unknown = set(self.opt.reprocess) - set(found) - {i.key for i in items}
             if unknown:
-                raise UsageError(tr(f"再処理するキーが見つかりません: {', '.join(sorted(unknown))}",
-                                    f"keys to reprocess not found: {', '.join(sorted(unknown))}"))
+                raise UsageError(
+                    tr(
+                        f"再処理するキーが見つかりません: {', '.join(sorted(unknown))}",
+                        f"keys to reprocess not found: {', '.join(sorted(unknown))}",
+                    )
+                )
         rows = runs_repo.ensure_items(s, robot_id, [i.key for i in items])
         work: list[_Work] = []
         for item in items:
@@ -220,7 +248,9 @@ class Runner:
         async with self._browser_lock:
             if self.browser is None or not self.browser.is_connected:
                 if self.browser is not None:
-                    logger.bind(run_id=self.run_id).warning(tr("ブラウザを再起動します", "relaunching the browser"))
+                    logger.bind(run_id=self.run_id).warning(
+                        tr("ブラウザを再起動します", "relaunching the browser")
+                    )
                     with contextlib.suppress(Exception):
                         await self.browser.close()
                 headless = False if self.opt.headed else self.robot.browser.headless
@@ -299,8 +329,9 @@ class Runner:
                     await handle.close()
                 slot.handle = slot.page = None
 
-    async def _evidence(self, handle: Any, page: Any, work: _Work, attempt: int, section: str,
-                        sctx: StepContext) -> dict[str, Any]:
+    async def _evidence(
+        self, handle: Any, page: Any, work: _Work, attempt: int, section: str, sctx: StepContext
+    ) -> dict[str, Any]:
         """Masked screenshot + scrubbed trace of a failed attempt, under the run folder."""
         stem = self.folder / "evidence" / f"{evidence.safe_name(work.item.key)}-{section}-{attempt}"
         shot = await evidence.screenshot(page, stem.with_suffix(".png"), await self._pii_locators(page))
@@ -336,8 +367,12 @@ class Runner:
             return exc
         if isinstance(exc, TimeoutError):
             return ItemSystemError(
-                tr(f"項目の制限時間 {self.robot.limits.item_timeout_seconds:g} 秒を超えました",
-                   f"item took longer than {self.robot.limits.item_timeout_seconds:g} s"), step=step)
+                tr(
+                    f"項目の制限時間 {self.robot.limits.item_timeout_seconds:g} 秒を超えました",
+                    f"item took longer than {self.robot.limits.item_timeout_seconds:g} s",
+                ),
+                step=step,
+            )
         if isinstance(exc, PlaywrightError):
             return ItemSystemError(redact(str(exc).splitlines()[0]), step=step)
         if isinstance(exc, asyncio.CancelledError):
@@ -366,7 +401,8 @@ class Runner:
             return
         if work.item_id is not None:
             statuses = ("abandoned",) if work.recheck else runs_repo.CLAIMABLE
-            if not await self._db(lambda s: runs_repo.claim(s, work.item_id, self.run_id, statuses=statuses)):
+            item_id = work.item_id
+            if not await self._db(lambda s: runs_repo.claim(s, item_id, self.run_id, statuses=statuses)):
                 log.info(tr("項目 {} は別の実行が処理中です", "item {} is held by another run"), item.key)
                 return
         attempt = 0
@@ -374,13 +410,25 @@ class Runner:
             attempt += 1
             found, outputs = await self._verify(slot, work, attempt)
             if found:
-                await self._finish(work, attempt, "done", outputs=outputs,
-                                   message=tr("前回の実行で登録済みを確認", "verified as entered by the interrupted run"))
+                await self._finish(
+                    work,
+                    attempt,
+                    "done",
+                    outputs=outputs,
+                    message=tr("前回の実行で登録済みを確認", "verified as entered by the interrupted run"),
+                )
                 return
             if found is None:
-                await self._finish(work, attempt, "abandoned", message=tr(
-                    "中断された項目です。登録されたか確認できません。確認後 --reprocess してください",
-                    "interrupted item: could not verify whether it was entered; check it, then use --reprocess"))
+                await self._finish(
+                    work,
+                    attempt,
+                    "abandoned",
+                    message=tr(
+                        "中断された項目です。登録されたか確認できません。確認後 --reprocess してください",
+                        "interrupted item: could not verify whether it was entered;"
+                        " check it, then use --reprocess",
+                    ),
+                )
                 return
         while True:
             attempt += 1
@@ -389,8 +437,13 @@ class Runner:
                 return
             try:
                 outputs = await self._attempt(slot, work, attempt, "item")
-                await self._finish(work, attempt, "done", outputs=outputs,
-                                   skipped=bool(slot.skipped_submits and self.opt.dry_run))
+                await self._finish(
+                    work,
+                    attempt,
+                    "done",
+                    outputs=outputs,
+                    skipped=bool(slot.skipped_submits and self.opt.dry_run),
+                )
                 return
             except RobotDefect as exc:
                 self.defect = self.defect or exc
@@ -412,9 +465,17 @@ class Runner:
                         await self._finish(work, attempt, "done", outputs=outputs)
                         return
                     if found is None:
-                        await self._finish(work, attempt, "system_error", exc=exc, message=tr(
-                            f"登録ボタンの後に失敗しました。登録されたか確認できません: {exc}",
-                            f"failed after the submit step; could not verify whether it was entered: {exc}"))
+                        await self._finish(
+                            work,
+                            attempt,
+                            "system_error",
+                            exc=exc,
+                            message=tr(
+                                f"登録ボタンの後に失敗しました。登録されたか確認できません: {exc}",
+                                "failed after the submit step; could not verify whether it was"
+                                f" entered: {exc}",
+                            ),
+                        )
                         return
                 if attempt > self.robot.retries:
                     await self._finish(work, attempt, "system_error", exc=exc)
@@ -424,30 +485,55 @@ class Runner:
                 await asyncio.sleep(self.robot.retry_backoff_seconds * (2 ** (attempt - 1)))
 
     async def _release(self, work: _Work) -> None:
-        if work.item_id is not None:
+        item_id = work.item_id
+        if item_id is not None:
             status = "abandoned" if work.recheck else "pending"
-            await self._db(lambda s: runs_repo.release(s, work.item_id, self.run_id, status=status))
+            await self._db(lambda s: runs_repo.release(s, item_id, self.run_id, status=status))
 
-    async def _record_attempt(self, work: _Work, attempt: int, status: str, exc: ItemError | None,
-                              message: str | None = None, outputs: dict[str, Any] | None = None) -> None:
+    async def _record_attempt(
+        self,
+        work: _Work,
+        attempt: int,
+        status: str,
+        exc: ItemError | None,
+        message: str | None = None,
+        outputs: dict[str, Any] | None = None,
+    ) -> None:
         ev: dict[str, Any] = getattr(exc, "evidence", {}) if exc else {}
 
         def write(s: Session) -> None:
             runs_repo.add_attempt(
-                s, run_id=self.run_id, item_id=work.item_id, key=work.item.key, seq=work.item.seq,
-                attempt=attempt, status=status,
+                s,
+                run_id=self.run_id,
+                item_id=work.item_id,
+                key=work.item.key,
+                seq=work.item.seq,
+                attempt=attempt,
+                status=status,
                 error_class=type(exc).__name__ if exc else None,
                 error_message=redact(message or str(exc)) if (exc or message) else None,
                 error_step=exc.step if exc else None,
-                url=ev.get("url"), screenshot=ev.get("screenshot"), trace=ev.get("trace"),
-                outputs=outputs or {}, finished_at=utcnow(),
+                url=ev.get("url"),
+                screenshot=ev.get("screenshot"),
+                trace=ev.get("trace"),
+                outputs=outputs or {},
+                finished_at=utcnow(),
             )
 
         await self._db(write)
 
-    async def _finish(self, work: _Work, attempt: int, status: str, *, exc: ItemError | None = None,
-                      message: str | None = None, step: str | None = None, outputs: dict[str, Any] | None = None,
-                      skipped: bool = False) -> None:
+    async def _finish(
+        self,
+        work: _Work,
+        attempt: int,
+        status: str,
+        *,
+        exc: ItemError | None = None,
+        message: str | None = None,
+        step: str | None = None,
+        outputs: dict[str, Any] | None = None,
+        skipped: bool = False,
+    ) -> None:
         status_for_run = "skipped" if skipped else status
         text = redact(message or str(exc)) if (exc or message) else None
         step = step or (exc.step if exc else None)
@@ -455,18 +541,38 @@ class Runner:
 
         def write(s: Session) -> None:
             runs_repo.add_attempt(
-                s, run_id=self.run_id, item_id=work.item_id, key=work.item.key, seq=work.item.seq,
-                attempt=attempt, status=status_for_run, error_class=type(exc).__name__ if exc else None,
-                error_message=text, error_step=step, url=ev.get("url"), screenshot=ev.get("screenshot"),
-                trace=ev.get("trace"), outputs=outputs or {}, finished_at=utcnow(),
+                s,
+                run_id=self.run_id,
+                item_id=work.item_id,
+                key=work.item.key,
+                seq=work.item.seq,
+                attempt=attempt,
+                status=status_for_run,
+                error_class=type(exc).__name__ if exc else None,
+                error_message=text,
+                error_step=step,
+                url=ev.get("url"),
+                screenshot=ev.get("screenshot"),
+                trace=ev.get("trace"),
+                outputs=outputs or {},
+                finished_at=utcnow(),
             )
             if work.item_id is not None:
-                runs_repo.finish_item(s, work.item_id, self.run_id, status=status, outputs=outputs,
-                                      error_class=type(exc).__name__ if exc else None,
-                                      error_message=text if status != "done" else None, error_step=step)
+                runs_repo.finish_item(
+                    s,
+                    work.item_id,
+                    self.run_id,
+                    status=status,
+                    outputs=outputs,
+                    error_class=type(exc).__name__ if exc else None,
+                    error_message=text if status != "done" else None,
+                    error_step=step,
+                )
 
         await self._db(write)
-        outcome = ItemOutcome(work.item.key, status_for_run, text if status != "done" else None, step, attempt)
+        outcome = ItemOutcome(
+            work.item.key, status_for_run, text if status != "done" else None, step, attempt
+        )
         self.summary.outcomes.append(outcome)
         log = logger.bind(run_id=self.run_id)
         if status == "done":
@@ -501,13 +607,19 @@ class Runner:
         while True:
             await asyncio.sleep(interval)
             if await self._db(lambda s: runs_repo.heartbeat(s, self.run_id)):
-                logger.bind(run_id=self.run_id).warning(tr("取り消しの依頼により停止します", "cancel requested: stopping"))
+                logger.bind(run_id=self.run_id).warning(
+                    tr("取り消しの依頼により停止します", "cancel requested: stopping")
+                )
                 self.stopping = True
                 self.summary.status = "cancelled"
 
     def _on_sigterm(self) -> None:
         logger.bind(run_id=self.run_id).warning(
-            tr("停止信号を受けました。処理中の項目を終えて停止します", "SIGTERM: finishing the current item, then stopping"))
+            tr(
+                "停止信号を受けました。処理中の項目を終えて停止します",
+                "SIGTERM: finishing the current item, then stopping",
+            )
+        )
         self.stopping = True
 
     async def execute(self, plan: list[_Work]) -> None:
@@ -601,15 +713,36 @@ def _run(runner: Runner, started: float) -> RunSummary:
     try:
         with store.session() as s:
             runs_repo.create_run(
-                s, robot=runner.robot_row, version=runner.version, run_id=runner.run_id, status="running",
-                trigger=opt.trigger, dry_run=opt.dry_run, test=opt.test, requested_by=opt.requested_by,
-                host=runner.host, pid=os.getpid(), folder=str(runner.folder), started_at=utcnow(), heartbeat_at=utcnow(),
+                s,
+                robot=runner.robot_row,
+                version=runner.version,
+                run_id=runner.run_id,
+                status="running",
+                trigger=opt.trigger,
+                dry_run=opt.dry_run,
+                test=opt.test,
+                requested_by=opt.requested_by,
+                host=runner.host,
+                pid=os.getpid(),
+                folder=str(runner.folder),
+                started_at=utcnow(),
+                heartbeat_at=utcnow(),
             )
             if not opt.dry_run:
-                audit_repo.append(s, opt.requested_by, "run.start", robot.name,
-                                  {"run_id": runner.run_id, "version": runner.version.version, "trigger": opt.trigger})
-        log.info(tr("実行 {} を開始: {} v{}{}", "run {} started: {} v{}{}"), runner.run_id, robot.name,
-                 runner.version.version, tr(" (ドライラン)", " (dry run)") if opt.dry_run else "")
+                audit_repo.append(
+                    s,
+                    opt.requested_by,
+                    "run.start",
+                    robot.name,
+                    {"run_id": runner.run_id, "version": runner.version.version, "trigger": opt.trigger},
+                )
+        log.info(
+            tr("実行 {} を開始: {} v{}{}", "run {} started: {} v{}{}"),
+            runner.run_id,
+            robot.name,
+            runner.version.version,
+            tr(" (ドライラン)", " (dry run)") if opt.dry_run else "",
+        )
         try:
             runner.secrets = dict(resolve_secrets(robot.name, robot.secrets, var_dir=settings.var_dir))
             batch = runner._load_data()
@@ -627,8 +760,13 @@ def _run(runner: Runner, started: float) -> RunSummary:
             summary.items_business_error = run.items_business_error
             summary.items_system_error = run.items_system_error
             summary.items_skipped = run.items_skipped
-        status = _status(summary, runner.stopping and summary.status != "cancelled" and runner.defect is None
-                         and summary.items_done + summary.items_failed + summary.items_skipped < summary.items_total)
+        status = _status(
+            summary,
+            runner.stopping
+            and summary.status != "cancelled"
+            and runner.defect is None
+            and summary.items_done + summary.items_failed + summary.items_skipped < summary.items_total,
+        )
         summary.status = status
         _close_run(runner, status, runner.defect)
         if getattr(runner, "_ocr", None) is not None and not opt.dry_run:
@@ -637,9 +775,17 @@ def _run(runner: Runner, started: float) -> RunSummary:
             from dxrpa.engine.results import write_results
 
             write_results(store, runner, settings.home / robot.results.excel)
-        log.info(tr("実行 {} 終了: {} (完了 {} / 業務エラー {} / システムエラー {})",
-                    "run {} finished: {} (done {} / business errors {} / system errors {})"),
-                 runner.run_id, status, summary.items_done, summary.items_business_error, summary.items_system_error)
+        log.info(
+            tr(
+                "実行 {} 終了: {} (完了 {} / 業務エラー {} / システムエラー {})",
+                "run {} finished: {} (done {} / business errors {} / system errors {})",
+            ),
+            runner.run_id,
+            status,
+            summary.items_done,
+            summary.items_business_error,
+            summary.items_system_error,
+        )
         return summary
     finally:
         summary.seconds = time.monotonic() - started
@@ -656,8 +802,13 @@ def _close_run(runner: Runner, status: str, exc: BaseException | None) -> None:
             run.error_message = redact(str(exc))
         if not runner.opt.dry_run:
             ledger_repo.record_run(s, run, runner.version, runner.robot_row)
-            audit_repo.append(s, runner.opt.requested_by, "run.finish", runner.robot.name,
-                              {"run_id": runner.run_id, "status": status, "done": run.items_done})
+            audit_repo.append(
+                s,
+                runner.opt.requested_by,
+                "run.finish",
+                runner.robot.name,
+                {"run_id": runner.run_id, "status": status, "done": run.items_done},
+            )
 
     with runner.store.session() as s:
         write(s)

@@ -108,7 +108,11 @@ def references(text: str, root: str) -> set[str]:
 
 
 def base_scope(
-    *, item: Mapping[str, Any], variables: Mapping[str, Any], env: Mapping[str, str],
-    secrets: Mapping[str, str], run: Mapping[str, Any],
+    *,
+    item: Mapping[str, Any],
+    variables: Mapping[str, Any],
+    env: Mapping[str, str],
+    secrets: Mapping[str, str],
+    run: Mapping[str, Any],
 ) -> dict[str, Any]:
     return {"item": item, "vars": variables, "env": env, "secret": secrets, "run": run, "today": date.today()}

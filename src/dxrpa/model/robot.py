@@ -46,7 +46,11 @@ class Locator(_Strict):
 
     @model_validator(mode="after")
     def _one_strategy(self) -> Locator:
-        used = [k for k in ("role", "label", "placeholder", "text", "test_id", "css", "xpath", "any") if getattr(self, k)]
+        used = [
+            k
+            for k in ("role", "label", "placeholder", "text", "test_id", "css", "xpath", "any")
+            if getattr(self, k)
+        ]
         if len(used) != 1:
             raise ValueError(
                 "give exactly one of role/label/placeholder/text/test_id/css/xpath/any"
@@ -116,7 +120,9 @@ class WaitArgs(_Strict):
 
     @model_validator(mode="after")
     def _one(self) -> WaitArgs:
-        used = [k for k in ("selector", "url", "load_state", "text", "seconds") if getattr(self, k) is not None]
+        used = [
+            k for k in ("selector", "url", "load_state", "text", "seconds") if getattr(self, k) is not None
+        ]
         if len(used) != 1:
             raise ValueError("wait needs exactly one of selector/url/load_state/text/seconds")
         return self
@@ -193,8 +199,26 @@ class LogArgs(_Strict):
 
 
 ACTIONS = (
-    "goto", "click", "fill", "select", "check", "uncheck", "press", "upload", "download", "wait",
-    "expect", "extract", "screenshot", "set", "if_", "for_each", "frame", "dialog", "ocr", "log",
+    "goto",
+    "click",
+    "fill",
+    "select",
+    "check",
+    "uncheck",
+    "press",
+    "upload",
+    "download",
+    "wait",
+    "expect",
+    "extract",
+    "screenshot",
+    "set",
+    "if_",
+    "for_each",
+    "frame",
+    "dialog",
+    "ocr",
+    "log",
 )
 
 
@@ -235,7 +259,9 @@ class Step(_Strict):
         used = self.actions_used()
         if len(used) != 1:
             raise ValueError(
-                "a step needs exactly one action (" + ", ".join(a.rstrip("_") for a in ACTIONS) + ")"
+                "a step needs exactly one action ("
+                + ", ".join(a.rstrip("_") for a in ACTIONS)
+                + ")"
                 + (f"; found: {', '.join(used)}" if used else "")
             )
         return self
@@ -397,6 +423,20 @@ class Robot(_Strict):
         return self
 
 
-for _model in (IfArgs, ForEachArgs, FrameArgs, Locator, ClickArgs, FillArgs, SelectArgs, CheckArgs,
-               PressArgs, UploadArgs, DownloadArgs, CountArgs, ExtractArgs, Step):
+for _model in (
+    IfArgs,
+    ForEachArgs,
+    FrameArgs,
+    Locator,
+    ClickArgs,
+    FillArgs,
+    SelectArgs,
+    CheckArgs,
+    PressArgs,
+    UploadArgs,
+    DownloadArgs,
+    CountArgs,
+    ExtractArgs,
+    Step,
+):
     _model.model_rebuild()

@@ -72,6 +72,7 @@ def make_engine(url: str) -> Engine:
             Path(path).parent.mkdir(parents=True, exist_ok=True)
         engine = create_engine(url, connect_args={"timeout": 30, "check_same_thread": False})
         event.listen(engine, "connect", _sqlite_pragmas)
+
         # SERIALIZABLE-ish claims: BEGIN IMMEDIATE so two writers never both read "pending"
         @event.listens_for(engine, "begin")
         def _begin_immediate(conn: Any) -> None:

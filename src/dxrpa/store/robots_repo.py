@@ -43,7 +43,9 @@ def register(
     current = current_version(session, robot)
     if current is not None and current.content_hash == content_hash:
         return Registration(robot, current, created=False)
-    number = (session.scalar(select(func.max(RobotVersion.version)).where(RobotVersion.robot_id == robot.id)) or 0) + 1
+    number = (
+        session.scalar(select(func.max(RobotVersion.version)).where(RobotVersion.robot_id == robot.id)) or 0
+    ) + 1
     version = RobotVersion(
         robot_id=robot.id,
         version=number,
@@ -68,7 +70,10 @@ def get_robot(session: Session, name: str) -> Robot:
         known = session.scalars(select(Robot.name).order_by(Robot.name)).all()
         raise UsageError(
             tr(f"ロボット '{name}' は登録されていません", f"robot '{name}' is not registered"),
-            hint=tr("dxrpa robots register robots/NAME.yaml で登録してください", "register it with dxrpa robots register")
+            hint=tr(
+                "dxrpa robots register robots/NAME.yaml で登録してください",
+                "register it with dxrpa robots register",
+            )
             + (f" ({tr('登録済み', 'registered')}: {', '.join(known)})" if known else ""),
         )
     return robot
@@ -76,19 +81,27 @@ def get_robot(session: Session, name: str) -> Robot:
 
 def current_version(session: Session, robot: Robot) -> RobotVersion | None:
     return session.scalar(
-        select(RobotVersion).where(RobotVersion.robot_id == robot.id, RobotVersion.version == robot.current_version)
+        select(RobotVersion).where(
+            RobotVersion.robot_id == robot.id, RobotVersion.version == robot.current_version
+        )
     )
 
 
 def versions(session: Session, robot: Robot) -> list[RobotVersion]:
-    return list(session.scalars(select(RobotVersion).where(RobotVersion.robot_id == robot.id).order_by(RobotVersion.version)))
+    return list(
+        session.scalars(
+            select(RobotVersion).where(RobotVersion.robot_id == robot.id).order_by(RobotVersion.version)
+        )
+    )
 
 
 def list_robots(session: Session) -> list[tuple[Robot, Run | None]]:
     """Every robot with its latest run (one query each; robot counts are small)."""
     out: list[tuple[Robot, Run | None]] = []
     for robot in session.scalars(select(Robot).order_by(Robot.department, Robot.name)):
-        last = session.scalar(select(Run).where(Run.robot_id == robot.id).order_by(Run.created_at.desc()).limit(1))
+        last = session.scalar(
+            select(Run).where(Run.robot_id == robot.id).order_by(Run.created_at.desc()).limit(1)
+        )
         out.append((robot, last))
     return out
 
@@ -97,7 +110,10 @@ def current_versions(session: Session) -> list[tuple[Robot, RobotVersion]]:
     """Every robot with its current version (the scheduler rebuilds its jobs from these)."""
     rows = session.execute(
         select(Robot, RobotVersion)
-        .join(RobotVersion, (RobotVersion.robot_id == Robot.id) & (RobotVersion.version == Robot.current_version))
+        .join(
+            RobotVersion,
+            (RobotVersion.robot_id == Robot.id) & (RobotVersion.version == Robot.current_version),
+        )
         .order_by(Robot.name)
     )
     return [(r, v) for r, v in rows.tuples()]

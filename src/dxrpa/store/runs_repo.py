@@ -27,7 +27,9 @@ def new_run_id() -> str:
     return utcnow().strftime("%Y%m%d-%H%M%S-") + _secrets.token_hex(3)
 
 
-def create_run(session: Session, *, robot: Robot, version: RobotVersion, run_id: str | None = None, **fields: Any) -> Run:
+def create_run(
+    session: Session, *, robot: Robot, version: RobotVersion, run_id: str | None = None, **fields: Any
+) -> Run:
     run = Run(id=run_id or new_run_id(), robot_id=robot.id, robot_version_id=version.id, **fields)
     session.add(run)
     session.flush()
@@ -39,7 +41,9 @@ def ensure_items(session: Session, robot_id: int, keys: list[str]) -> dict[str, 
     found: dict[str, WorkItem] = {}
     for start in range(0, len(keys), 500):
         chunk = keys[start : start + 500]
-        for wi in session.scalars(select(WorkItem).where(WorkItem.robot_id == robot_id, WorkItem.key.in_(chunk))):
+        for wi in session.scalars(
+            select(WorkItem).where(WorkItem.robot_id == robot_id, WorkItem.key.in_(chunk))
+        ):
             found[wi.key] = wi
     for key in keys:
         if key not in found:
@@ -64,21 +68,38 @@ def claim(session: Session, item_id: int, run_id: str, *, statuses: tuple[str, .
     result = session.execute(
         update(WorkItem)
         .where(WorkItem.id == item_id, WorkItem.status.in_(statuses))
-        .values(status="in_progress", claimed_by=run_id, last_run_id=run_id, heartbeat_at=now,
-                started_at=now, attempts=WorkItem.attempts + 1)
+        .values(
+            status="in_progress",
+            claimed_by=run_id,
+            last_run_id=run_id,
+            heartbeat_at=now,
+            started_at=now,
+            attempts=WorkItem.attempts + 1,
+        )
         .execution_options(synchronize_session=False)
     )
     return bool(result.rowcount == 1)  # type: ignore[attr-defined]
 
 
 def finish_item(
-    session: Session, item_id: int, run_id: str, *, status: str, outputs: dict[str, Any] | None = None,
-    error_class: str | None = None, error_message: str | None = None, error_step: str | None = None,
+    session: Session,
+    item_id: int,
+    run_id: str,
+    *,
+    status: str,
+    outputs: dict[str, Any] | None = None,
+    error_class: str | None = None,
+    error_message: str | None = None,
+    error_step: str | None = None,
 ) -> None:
     """Record the outcome, only if this run still holds the claim."""
     values: dict[str, Any] = {
-        "status": status, "finished_at": utcnow(), "claimed_by": None,
-        "error_class": error_class, "error_message": error_message, "error_step": error_step,
+        "status": status,
+        "finished_at": utcnow(),
+        "claimed_by": None,
+        "error_class": error_class,
+        "error_message": error_message,
+        "error_step": error_step,
     }
     if outputs is not None:
         values["outputs"] = outputs
@@ -95,8 +116,13 @@ def release(session: Session, item_id: int, run_id: str, *, status: str = "pendi
     session.execute(
         update(WorkItem)
         .where(WorkItem.id == item_id, WorkItem.claimed_by == run_id)
-        .values(status=status, claimed_by=None, attempts=func.max(WorkItem.attempts - 1, 0)
-                if session.get_bind().dialect.name == "sqlite" else func.greatest(WorkItem.attempts - 1, 0))
+        .values(
+            status=status,
+            claimed_by=None,
+            attempts=func.max(WorkItem.attempts - 1, 0)
+            if session.get_bind().dialect.name == "sqlite"
+            else func.greatest(WorkItem.attempts - 1, 0),
+        )
         .execution_options(synchronize_session=False)
     )
 
@@ -115,8 +141,13 @@ def heartbeat(session: Session, run_id: str) -> bool:
 
 
 def abandon_stale(
-    session: Session, robot_id: int, stale_after: timedelta, *, host: str = "",
-    alive: Callable[[int], bool] | None = None, now: datetime | None = None,
+    session: Session,
+    robot_id: int,
+    stale_after: timedelta,
+    *,
+    host: str = "",
+    alive: Callable[[int], bool] | None = None,
+    now: datetime | None = None,
 ) -> list[WorkItem]:
     """In-progress items whose runner is gone are marked abandoned (UiPath's Abandoned).
 
@@ -135,7 +166,9 @@ def abandon_stale(
         conditions.append(WorkItem.claimed_by.in_(dead))
     stale = list(
         session.scalars(
-            select(WorkItem).where(WorkItem.robot_id == robot_id, WorkItem.status == "in_progress", or_(*conditions))
+            select(WorkItem).where(
+                WorkItem.robot_id == robot_id, WorkItem.status == "in_progress", or_(*conditions)
+            )
         )
     )
     for wi in stale:
@@ -154,7 +187,9 @@ def abandon_stale(
 
 def reprocess(session: Session, robot_id: int, keys: list[str]) -> list[str]:
     """Force items back to pending (``--reprocess``); returns the keys found."""
-    items = list(session.scalars(select(WorkItem).where(WorkItem.robot_id == robot_id, WorkItem.key.in_(keys))))
+    items = list(
+        session.scalars(select(WorkItem).where(WorkItem.robot_id == robot_id, WorkItem.key.in_(keys)))
+    )
     for wi in items:
         wi.status = "pending"
         wi.claimed_by = None
@@ -194,11 +229,20 @@ def refresh_counts(session: Session, run_id: str) -> Run:
 
 
 def list_runs(session: Session, *, robot: str | None = None, limit: int = 20) -> list[tuple[Run, str]]:
-    q = select(Run, Robot.name).join(Robot, Robot.id == Run.robot_id).order_by(Run.created_at.desc()).limit(limit)
+    q = (
+        select(Run, Robot.name)
+        .join(Robot, Robot.id == Run.robot_id)
+        .order_by(Run.created_at.desc())
+        .limit(limit)
+    )
     if robot:
         q = q.where(Robot.name == robot)
     return [(r, n) for r, n in session.execute(q).tuples()]
 
 
 def attempts_of(session: Session, run_id: str) -> list[ItemAttempt]:
-    return list(session.scalars(select(ItemAttempt).where(ItemAttempt.run_id == run_id).order_by(ItemAttempt.seq, ItemAttempt.id)))
+    return list(
+        session.scalars(
+            select(ItemAttempt).where(ItemAttempt.run_id == run_id).order_by(ItemAttempt.seq, ItemAttempt.id)
+        )
+    )
