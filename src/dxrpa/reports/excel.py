@@ -311,11 +311,11 @@ def _details(wb: Workbook, d: ReportData, limit: int) -> None:
         None,
         None,
         None,
-        COUNT,
         None,
-        COUNT,
-        COUNT,
-        COUNT,
+        None,
+        None,
+        None,
+        None,
         MINUTES,
         MINUTES,
         MINUTES,
@@ -323,10 +323,17 @@ def _details(wb: Workbook, d: ReportData, limit: int) -> None:
         MINUTES,
         MINUTES,
     ]
+    # Hot loop (up to ``limit`` rows): share one style per column instead of styling each cell.
+    styles = [s.cell(0, f)._style if f else None for f in fmts]
     shown = 0
     for raw in d.details(limit=limit):
-        values = detail_values(d, raw)
-        s.row([s.cell(v, f) for v, f in zip(values, fmts, strict=True)])
+        values: list[Any] = detail_values(d, raw)
+        for i, style in enumerate(styles):
+            if style is not None:
+                c = WriteOnlyCell(s.ws, value=values[i])
+                c._style = style
+                values[i] = c
+        s.row(values)
         shown += 1
     if shown < d.details_count:
         s.row([s.cell(labels.truncated_note(shown, d.details_count), font=_NOTE_FONT)])

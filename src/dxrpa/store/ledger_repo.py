@@ -302,7 +302,7 @@ DETAIL_COLUMNS: tuple[str, ...] = (
 
 
 def iter_details(
-    session: Session, fy: int, department: str | None = None, *, limit: int | None = None, batch: int = 5000
+    session: Session, fy: int, department: str | None = None, *, limit: int | None = None, batch: int = 1000
 ) -> Iterator[tuple[Any, ...]]:
     """Stream ledger entries of a year as tuples in :data:`DETAIL_COLUMNS` order (oldest first)."""
     cols = [getattr(LedgerEntry, c) for c in DETAIL_COLUMNS]
