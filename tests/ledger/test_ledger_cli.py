@@ -10,7 +10,7 @@ from openpyxl import load_workbook
 from dxrpa.cli import main
 from dxrpa.errors import ExitCode
 from dxrpa.i18n import set_lang
-from dxrpa.store import Store
+from dxrpa.store import Store, audit_repo
 
 from .scenario import build_ledger
 
@@ -43,6 +43,12 @@ def test_report_xlsx_default_name(
     assert out.is_file()
     assert "4.1" in capsys.readouterr().out
     assert load_workbook(out).sheetnames[0] == "概要"
+    with cli_store.session() as s:
+        rows = audit_repo.list_rows(s)
+        assert [(r.action, r.subject, r.detail["format"], r.detail["file"]) for r in rows] == [
+            ("report.exported", "FY2026", "xlsx", "dxrpa_report_FY2026.xlsx")
+        ]
+        assert audit_repo.verify(s).ok
 
 
 def test_report_formats_and_options(
@@ -116,3 +122,5 @@ def test_targets_set_and_list(cli_store: Store, capsys: pytest.CaptureFixture[st
     assert "市民課" in out and "5.2" in out  # 315 min saved
     assert main(["targets", "set", "観光課", "2026", "10h"]) == 0
     assert "綴り" in capsys.readouterr().out  # new department: warned, still saved
+    with cli_store.session() as s:
+        assert [r.action for r in audit_repo.list_rows(s)] == ["target.set"] * 3

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import getpass
 from datetime import date
 from pathlib import Path
 from typing import Annotated
@@ -18,7 +17,7 @@ from dxrpa.ledger import fy_label, parse_fiscal_year, parse_target_hours, today_
 from dxrpa.reports import FORMATS, build_report, export_report
 from dxrpa.reports.export import default_filename
 from dxrpa.reports.tabular import render_text
-from dxrpa.store import ledger_repo
+from dxrpa.store import audit_repo, ledger_repo
 
 console = Console()
 targets_app = typer.Typer(help="課ごとの年度目標 / department targets per fiscal year", no_args_is_help=True)
@@ -94,7 +93,7 @@ def report(
                 typer.echo(render_text(data), nl=False)
                 return
             path = output or Path(default_filename(year, department, fmt))
-            export_report(data, fmt, path, details_limit=details_limit, actor=getpass.getuser())
+            export_report(data, fmt, path, details_limit=details_limit, actor=audit_repo.current_actor())
             console.print(
                 tr(
                     f"{fy_label(year)} のレポートを書き出しました: {path}"
@@ -131,7 +130,11 @@ def targets_set(
     try:
         with app.store.session() as session:
             known = ledger_repo.known_departments(session)
-            ledger_repo.set_target(session, department.strip(), year, target, set_by=getpass.getuser())
+            actor = audit_repo.current_actor()
+            ledger_repo.set_target(session, department.strip(), year, target, set_by=actor)
+            audit_repo.append(
+                session, actor, "target.set", department.strip(), {"fy": year, "target_hours": target}
+            )
         console.print(
             tr(
                 f"{department} {fy_label(year)} の目標: {target:,.1f} 時間",

@@ -2,17 +2,15 @@
 
 from __future__ import annotations
 
-import importlib
-from collections.abc import Callable
 from pathlib import Path
 
 from sqlalchemy.orm import Session
 
-from dxrpa.log import logger
 from dxrpa.reports.data import DEFAULT_DETAILS_LIMIT, ReportData
 from dxrpa.reports.excel import write_xlsx
 from dxrpa.reports.html import HTML_DETAILS_LIMIT, write_html
 from dxrpa.reports.tabular import write_csv, write_text
+from dxrpa.store import audit_repo
 
 FORMATS = ("xlsx", "csv", "html", "text")
 
@@ -42,15 +40,7 @@ def export_report(
 
 
 def _audit(session: Session, actor: str, path: Path, data: ReportData, fmt: str) -> None:
-    """Append "report exported" to the audit chain when the audit repository is installed."""
-    try:
-        audit = importlib.import_module("dxrpa.store.audit_repo")
-    except ModuleNotFoundError:
-        logger.debug("audit_repo not available; report export not audited")
-        return
-    append: Callable[..., object] | None = getattr(audit, "append", None)
-    if append is None:
-        return
+    """Append "report.exported" to the hash-chained audit log (same transaction as the read)."""
     detail = {
         "fy": data.fy,
         "department": data.department,
@@ -58,5 +48,6 @@ def _audit(session: Session, actor: str, path: Path, data: ReportData, fmt: str)
         "file": path.name,
         "entries": data.details_count,
         "saved_minutes": round(data.totals.saved_minutes, 3),
+        "estimate": data.projection is not None,
     }
-    append(session, actor or "cli", "report.exported", f"FY{data.fy}", detail)
+    audit_repo.append(session, actor, "report.exported", f"FY{data.fy}", detail)
