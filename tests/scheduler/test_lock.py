@@ -12,7 +12,7 @@ import pytest
 from dxrpa.config import Settings
 from dxrpa.errors import ExitCode
 from dxrpa.store.base import Store
-from dxrpa.store.schedule_repo import lock_holder
+from dxrpa.store.schedule_repo import list_events, lock_holder
 
 from .conftest import JOB_TARGET, RegisterFn, wait_for
 from .jobs import read_log
@@ -82,3 +82,20 @@ def test_standby_takes_over_a_killed_scheduler(
     assert wait_for(lambda: any(e["ppid"] == standby.pid for e in read_log(sched_settings.home)), 30)
     standby.send_signal(signal.SIGTERM)
     assert standby.wait(timeout=60) == 0
+
+
+def test_sigterm_lets_the_running_robot_finish(
+    sched_settings: Settings, store: Store, register_robot: RegisterFn, procs: list[subprocess.Popen[str]]
+) -> None:
+    register_robot("long", '  - cron: "* * * * * *"\n')
+    (sched_settings.home / "sleep.json").write_text('{"long": 3}')
+    sched = start(procs)
+    assert wait_for(lambda: any(e["event"] == "start" for e in read_log(sched_settings.home)), 30)
+    sched.send_signal(signal.SIGTERM)  # the child gets SIGTERM too and may finish its current item
+    assert sched.wait(timeout=60) == 0
+    log = read_log(sched_settings.home)
+    assert [e["event"] for e in log] == ["start", "end"]
+    assert float(log[1]["t"]) - float(log[0]["t"]) >= 2.9
+    with store.session() as s:
+        kinds = [e.kind for e in list_events(s, robot="long")]
+    assert kinds.count("run_finished") == 1

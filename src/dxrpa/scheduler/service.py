@@ -171,9 +171,10 @@ class SchedulerService:
         self._paused: frozenset[str] = frozenset()
         self.schedules: list[RobotSchedule] = []
         workers = 32 if self.executor.blocking else 4
+        self._pool = ThreadPoolExecutor(max_workers=workers)
         self.scheduler = BackgroundScheduler(
             timezone=self.tz,
-            executors={"default": ThreadPoolExecutor(max_workers=workers)},
+            executors={"default": self._pool},
             job_defaults={"max_instances": 1, "coalesce": True},
         )
         self.scheduler.add_listener(
@@ -205,6 +206,7 @@ class SchedulerService:
         """Stop firing; running robots get SIGTERM and finish their current item."""
         self.scheduler.shutdown(wait=False)
         self.executor.shutdown(grace_s)
+        self._pool._pool.shutdown(wait=True)  # jobs return once their child processes ended
         self.events.add("*", "scheduler_stopped")
         self.events.close()
 
