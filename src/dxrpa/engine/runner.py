@@ -348,7 +348,7 @@ class Runner:
             logger.bind(run_id=self.run_id).debug("no trace: {}", trace_exc)
             trace_path = None
         return {
-            "url": None if page.is_closed() else page.url,
+            "url": None if page.is_closed() else redact(page.url),
             "screenshot": str(shot) if shot else None,
             "trace": str(trace_path) if trace_path and trace_path.exists() else None,
             "submitted": getattr(sctx, "submit_started", True),
