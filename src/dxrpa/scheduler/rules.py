@@ -154,11 +154,18 @@ def iter_firings(
 
 
 def firings_between(
-    rule: ScheduleRule, cal: OfficeCalendar, start: datetime, end: datetime, default_tz: str
+    rule: ScheduleRule,
+    cal: OfficeCalendar,
+    start: datetime,
+    end: datetime,
+    default_tz: str,
+    *,
+    max_items: int = 100_000,
 ) -> list[Firing]:
+    """Firings in ``[start, end)``, at most ``max_items`` of them (the first ones)."""
     out: list[Firing] = []
     for f in iter_firings(rule, cal, start, default_tz):
-        if f.when >= end:
+        if f.when >= end or len(out) >= max_items:
             break
         out.append(f)
     return out

@@ -60,6 +60,7 @@ from dxrpa.store.schedule_repo import (
 POLL_SECONDS = 2.0
 _YAML_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # libyaml when present: 1,000 robots load fast
 MAX_MISSED_LOOKBACK = timedelta(days=7)
+MAX_MISSED_PER_RULE = 100
 
 
 @dataclass
@@ -78,8 +79,13 @@ def parse_schedule(robot: str, yaml_text: str, source: str = "") -> RobotSchedul
         data = yaml.load(yaml_text, Loader=_YAML_LOADER) or {}
         data.setdefault("name", robot)
         section = ScheduleSection.model_validate(data)
-    except (yaml.YAMLError, ValidationError, AttributeError) as exc:
-        return RobotSchedule(robot, False, [], source=source, problem=str(exc).splitlines()[0])
+    except ValidationError as exc:
+        where = "; ".join(
+            f"{'.'.join(str(p) for p in e['loc'])}: {e['msg']}" for e in exc.errors(include_url=False)[:3]
+        )
+        return RobotSchedule(robot, False, [], source=source, problem=f"{source}: {where}")
+    except (yaml.YAMLError, AttributeError) as exc:
+        return RobotSchedule(robot, False, [], source=source, problem=f"{source}: {str(exc).splitlines()[0]}")
     limit_s = section.limits.run_timeout_minutes * 60
     return RobotSchedule(robot, False, list(section.schedule), limit_s, source)
 
