@@ -7,6 +7,7 @@ before decoding: Pillow's ``MAX_IMAGE_PIXELS`` plus an explicit size check on th
 
 from __future__ import annotations
 
+import re
 import warnings
 from collections.abc import Iterator
 from pathlib import Path
@@ -87,9 +88,15 @@ def _image_pages(path: Path) -> Iterator[Page]:
                 yield np.asarray(frame.convert("L"), dtype=np.uint8).copy()
     except DataError:
         raise
-    except (Image.DecompressionBombError, Image.DecompressionBombWarning):
+    except (Image.DecompressionBombError, Image.DecompressionBombWarning) as exc:
+        found = re.search(r"\((\d+) pixels\)", str(exc))
+        pixels = f"{int(found.group(1)):,}" if found else "?"
         raise _bad(
-            path, "画像が大きすぎます（解凍爆弾の可能性）", "image too large (possible decompression bomb)"
+            path,
+            f"画像が大きすぎます（{pixels} ピクセル）。解凍爆弾の可能性があるため読み込みません",
+            f"image too large ({pixels} pixels); refused as a possible decompression bomb",
+            "300 dpi 以下でスキャンしてください",
+            "scan at 300 dpi or less",
         ) from None
     except (UnidentifiedImageError, OSError, SyntaxError, ValueError) as exc:
         raise _bad(

@@ -137,7 +137,7 @@ def doubtful_fields(session: Session, batch_id: str) -> list[tuple[OcrDocument, 
         .where(OcrDocument.batch_id == batch_id, OcrField.status == "review")
         .order_by(OcrDocument.id, OcrField.seq)
     )
-    return [(d, f) for d, f in rows.tuples()]
+    return [(row[0], row[1]) for row in rows]
 
 
 # ------------------------------------------------------------------------------- review
