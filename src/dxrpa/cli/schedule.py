@@ -60,10 +60,13 @@ def _stop_on_signals() -> threading.Event:
 def register(app: typer.Typer) -> None:
     """Add this module's commands to the root app."""
     sched_app = typer.Typer(
-        help=tr("スケジューラ (1 データベースに 1 プロセス)", "the scheduler process"), no_args_is_help=True
+        help="スケジューラ (1 データベースに 1 プロセス) / the scheduler process (one per database)",
+        no_args_is_help=True,
     )
-    schedule_app = typer.Typer(help=tr("ロボットのスケジュール", "robot schedules"), no_args_is_help=True)
-    cal_app = typer.Typer(help=tr("開庁日カレンダー", "office calendar"), no_args_is_help=True)
+    schedule_app = typer.Typer(
+        help="スケジュールの一覧・予定・一時停止 / list, preview, pause robot schedules", no_args_is_help=True
+    )
+    cal_app = typer.Typer(help="開庁日カレンダー / office calendar", no_args_is_help=True)
     app.add_typer(sched_app, name="scheduler")
     app.add_typer(schedule_app, name="schedule")
     app.add_typer(cal_app, name="calendar")
