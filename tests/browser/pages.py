@@ -74,6 +74,7 @@ DOWNLOAD = """<!doctype html><html lang="ja"><head><meta charset="utf-8"></head>
 VALIDATE = """<!doctype html><html lang="ja"><head><meta charset="utf-8"></head><body>
 <form onsubmit="event.preventDefault(); check();">
 <label for="name">氏名</label><input id="name"><button type="submit">登録</button></form>
+<p hidden>登録しました (hidden copy earlier in the page)</p>
 <div class="error" hidden></div><div id="ok" hidden>登録しました</div>
 <script>
 function check() {

@@ -193,3 +193,10 @@ def test_launch_and_close_own_browser() -> None:
         return connected, handle.is_connected, handle.crashed
 
     assert asyncio.run(main()) == (True, False, False)
+
+
+def test_page_crash_is_item_system_error(h: Harness) -> None:
+    with pytest.raises(ItemSystemError):
+        h.run_item([{"goto": "chrome://crash"}])
+    with pytest.raises(ItemSystemError, match=r"crash|クラッシュ"):
+        h.run_item([{"wait": {"seconds": 0.3}}, {"click": {"css": "body"}}])

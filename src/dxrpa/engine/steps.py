@@ -485,7 +485,7 @@ async def _wait(c: _Call) -> None:
     elif args.text is not None:
         text = c.render(args.text)
         c.subject = f"text={text}"
-        await c.root.get_by_text(text).first.wait_for(state="visible", timeout=c.timeout)
+        await _visible(c.root.get_by_text(text)).wait_for(state="visible", timeout=c.timeout)
 
 
 def _url_pattern(pattern: str) -> str | re.Pattern[str]:
@@ -504,9 +504,12 @@ async def _expect(c: _Call) -> None:
     args = c.step.expect
     assert args is not None
     try:
-        await _check_expectation(c, args)
+        if args.error_text is not None and args.business_error is not None:
+            await _expect_or_page_error(c, args)
+        else:
+            await _check_expectation(c, args)
     except (PlaywrightTimeoutError, AssertionError, _Unmet) as exc:
-        detail = exc.detail if isinstance(exc, _Unmet) else _expect_detail(c, args)
+        detail = exc.detail if isinstance(exc, _Unmet) else _expect_detail(c)
         if args.business_error is None:
             raise ItemSystemError(detail) from None
         message = c.render(args.business_error)
@@ -520,30 +523,45 @@ class _Unmet(Exception):
         super().__init__(detail)
 
 
-def _expect_detail(c: _Call, args: ExpectArgs) -> str:
+def _expect_detail(c: _Call) -> str:
     return tr(
         f"期待した状態になりません ({c.subject}, {c.timeout} ms)",
         f"expectation not met ({c.subject}, {c.timeout} ms)",
     )
 
 
+def _visible(target: PWLocator) -> PWLocator:
+    """The first *visible* match (a hidden duplicate earlier in the page must not pin the wait)."""
+    return target.locator("visible=true").first
+
+
+async def _expect_or_page_error(c: _Call, args: ExpectArgs) -> None:
+    """Fail fast: race the expectation against the page's own error message appearing."""
+    assert args.error_text is not None
+    error = _visible(build_locator(c.root, args.error_text, c.render))
+    ok = asyncio.ensure_future(_check_expectation(c, args))
+    bad = asyncio.ensure_future(error.wait_for(state="visible", timeout=c.timeout))
+    try:
+        await asyncio.wait({ok, bad}, return_when=asyncio.FIRST_COMPLETED)
+        if not ok.done() and (bad.cancelled() or bad.exception() is not None):
+            await asyncio.wait({ok})  # no error message showed up: the expectation decides
+    finally:
+        for task in (ok, bad):
+            if not task.done():
+                task.cancel()  # Playwright aborts the pending call in the driver
+        await asyncio.gather(ok, bad, return_exceptions=True)
+    if ok.cancelled():
+        raise _Unmet(_expect_detail(c))  # the page showed its error first
+    ok.result()  # re-raises the expectation's own failure
+
+
 async def _check_expectation(c: _Call, args: ExpectArgs) -> None:
-    target: PWLocator | None = None
     if args.text is not None:
         text = c.render(args.text)
         c.subject = f"text={text}"
-        target = c.root.get_by_text(text).first
+        await _visible(c.root.get_by_text(text)).wait_for(state="visible", timeout=c.timeout)
     elif args.visible is not None:
         target = await c.locate(args.visible)
-    if target is not None:
-        if args.error_text is not None and args.business_error is not None:
-            # fail fast: wait for the success sign or the page's own error message
-            error = build_locator(c.root, args.error_text, c.render)
-            either = target.or_(error).locator("visible=true").first  # the first *visible* of the two
-            await either.wait_for(state="visible", timeout=c.timeout)
-            if not await target.is_visible():
-                raise _Unmet(_expect_detail(c, args))
-            return
         await target.wait_for(state="visible", timeout=c.timeout)
     elif args.hidden is not None:
         hidden = await c.locate(args.hidden)
@@ -560,11 +578,15 @@ async def _check_expectation(c: _Call, args: ExpectArgs) -> None:
 async def _read_error_text(c: _Call, loc: Locator | None) -> str:
     if loc is None:
         return ""
-    try:
-        target = build_locator(c.root, loc, c.render).first
-        return (await target.inner_text(timeout=1000)).strip()
-    except PlaywrightError:
-        return ""
+    target = build_locator(c.root, loc, c.render)
+    for candidate in (_visible(target), target.first):
+        try:
+            text = (await candidate.inner_text(timeout=500)).strip()
+        except PlaywrightError:
+            continue
+        if text:
+            return text
+    return ""
 
 
 _TABLE_JS = r"""el => {
