@@ -1,0 +1,84 @@
+"""Start runs for the console without blocking a request: one child process per run."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import threading
+
+from dxrpa.config import Settings
+from dxrpa.console.launch import SETTINGS_ENV, launch_dir
+from dxrpa.log import logger
+from dxrpa.store import runs_repo
+
+
+class Launcher:
+    """Spawns ``dxrpa.console.launch`` children and reaps them (no zombies)."""
+
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        self.folder = launch_dir(settings)
+        self._procs: dict[str, subprocess.Popen[bytes]] = {}
+        self._lock = threading.Lock()
+
+    def start(self, robot: str, *, user: str, dry_run: bool = False, reprocess: tuple[str, ...] = ()) -> str:
+        """Start a run of ``robot``'s current version; returns its run id at once."""
+        run_id = runs_repo.new_run_id()
+        self.folder.mkdir(parents=True, exist_ok=True)
+        cmd = [
+            sys.executable,
+            "-m",
+            "dxrpa.console.launch",
+            "--robot",
+            robot,
+            "--run-id",
+            run_id,
+            "--by",
+            user,
+        ]
+        if dry_run:
+            cmd.append("--dry-run")
+        for key in reprocess:
+            cmd += ["--reprocess", key]
+        env = dict(os.environ)
+        env[SETTINGS_ENV] = self.settings.model_dump_json()
+        with open(self.folder / f"{run_id}.log", "wb") as log:
+            proc = subprocess.Popen(
+                cmd,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                stdin=subprocess.DEVNULL,
+                env=env,
+                cwd=str(self.settings.home),
+            )
+        with self._lock:
+            self._procs[run_id] = proc
+        threading.Thread(target=self._reap, args=(run_id, proc), daemon=True, name=f"reap-{run_id}").start()
+        logger.info("console: run {} of {} started (pid {})", run_id, robot, proc.pid)
+        return run_id
+
+    def _reap(self, run_id: str, proc: subprocess.Popen[bytes]) -> None:
+        proc.wait()
+        with self._lock:
+            self._procs.pop(run_id, None)
+
+    def is_alive(self, run_id: str) -> bool:
+        with self._lock:
+            proc = self._procs.get(run_id)
+        return proc is not None and proc.poll() is None
+
+    def launch_error(self, run_id: str) -> str | None:
+        """What stopped a run before it started (written by the child), if anything."""
+        err = self.folder / f"{run_id}.err"
+        return err.read_text(encoding="utf-8") if err.is_file() else None
+
+    def wait_all(self, timeout: float = 60.0) -> None:
+        """Wait for running children (used when the server stops in tests and benchmarks)."""
+        with self._lock:
+            procs = list(self._procs.values())
+        for proc in procs:
+            try:
+                proc.wait(timeout=timeout)
+            except subprocess.TimeoutExpired:
+                proc.terminate()

@@ -1,0 +1,179 @@
+"""OCR review in the browser: a queue of doubtful fields with their crop and read value, done with
+the keyboard only. Review minutes are measured (active time on the page, capped by the time since
+the page was opened) and recorded in the ledger as staff time, as the Excel round trip does."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import func, select
+from starlette.exceptions import HTTPException
+from starlette.requests import Request
+from starlette.responses import FileResponse, Response
+
+from dxrpa.console.web import NO_STORE, ConsoleState, db, flash, posted, redirect, render, require, state
+from dxrpa.engine.ocr_source import templates_dir
+from dxrpa.errors import DxrpaError
+from dxrpa.i18n import tr
+from dxrpa.ocr.review import ReviewSheet, clean_corrections
+from dxrpa.ocr.template import get_template
+from dxrpa.store import audit_repo, ocr_repo
+from dxrpa.store.base import utcnow
+from dxrpa.store.ledger_repo import record_human_minutes
+from dxrpa.store.ocr_tables import OcrDocument, OcrField, OcrReview
+
+
+def _queue(st: ConsoleState) -> list[dict[str, Any]]:
+    with st.store.session() as s:
+        counts = dict(
+            s.execute(
+                select(OcrDocument.batch_id, func.count(OcrField.id))
+                .join(OcrField, OcrField.document_id == OcrDocument.id)
+                .where(OcrField.status == "review")
+                .group_by(OcrDocument.batch_id)
+            )
+            .tuples()
+            .all()
+        )
+        return [{"batch": b, "doubtful": counts.get(b.id, 0)} for b in ocr_repo.list_batches(s, limit=50)]
+
+
+async def ocr_queue(request: Request) -> Response:
+    user = await require(request)
+    rows = await db(request, _queue, state(request))
+    return render(request, "ocr_queue.html", user=user, batches=rows)
+
+
+def _start(st: ConsoleState, batch_id: str, user: str) -> dict[str, Any]:
+    with st.store.session() as s:
+        batch = ocr_repo.get_batch(s, batch_id)
+        rows = ocr_repo.doubtful_fields(s, batch.id)
+        review = ocr_repo.start_review(s, batch.id, fields_exported=len(rows), by=user) if rows else None
+        fields = [
+            {
+                "id": f.id,
+                "name": f.name,
+                "type": f.type,
+                "value": f.value,
+                "text": f.ocr_text,
+                "confidence": f.confidence,
+                "reason": f.reason,
+                "file": Path(d.source_file).name,
+                "page": d.page,
+                "crop": bool(f.crop),
+            }
+            for d, f in rows
+        ]
+        return {"batch": batch, "fields": fields, "token": review.token if review else ""}
+
+
+async def ocr_review(request: Request) -> Response:
+    user = await require(request, "operator")
+    data = await db(request, _start, state(request), str(request.path_params["batch_id"]))
+    return render(request, "ocr_review.html", user=user, **data)
+
+
+def _apply(
+    st: ConsoleState, batch_id: str, token: str, typed: dict[int, str], active_s: float, user: str
+) -> tuple[int, int, float]:
+    with st.store.session() as s:
+        batch = ocr_repo.get_batch(s, batch_id)
+        review = s.scalar(select(OcrReview).where(OcrReview.token == token))
+        if review is None or review.batch_id != batch.id:
+            raise HTTPException(
+                400,
+                tr(
+                    "この確認画面は古くなっています。開き直してください",
+                    "this review page is stale; open it again",
+                ),
+            )
+        names = dict(
+            s.execute(select(OcrField.id, OcrField.name).where(OcrField.id.in_(list(typed)))).tuples()
+        )
+        template = get_template(batch.template, templates_dir(st.settings))
+        sheet = ReviewSheet(
+            token=token,
+            batch_id=batch.id,
+            reviewer=user,
+            minutes=None,
+            values={fid: (names.get(fid, ""), value) for fid, value in typed.items()},
+        )
+        values = clean_corrections(sheet, template.spec, Path(tr("確認画面", "review page")))
+        elapsed = (utcnow() - review.exported_at).total_seconds()
+        minutes = round(max(0.0, min(active_s, elapsed)) / 60, 2)
+        outcome = ocr_repo.apply_review(
+            s, token=token, batch_id=batch.id, values=values, reviewer=user, minutes=minutes
+        )
+        outcome.review.minutes_source = "measured"
+        record_human_minutes(
+            s,
+            department=batch.department or template.spec.department,
+            robot_name=batch.robot_name,
+            minutes=outcome.minutes,
+            reason="ocr_review",
+            source_ref=f"ocr_review:{outcome.review.id}",
+            at=outcome.review.applied_at or utcnow(),
+        )
+        outcome.review.ledger_recorded = True
+        audit_repo.append(
+            s,
+            user,
+            "ocr.review",
+            batch.id,
+            {"corrected": outcome.corrected, "confirmed": outcome.confirmed, "minutes": outcome.minutes},
+        )
+        return outcome.corrected, outcome.confirmed, outcome.minutes
+
+
+async def ocr_apply(request: Request) -> Response:
+    user, form = await posted(request, "operator")
+    batch_id = str(request.path_params["batch_id"])
+    typed: dict[int, str] = {}
+    for key, value in form.multi_items():
+        if key.startswith("v_") and key[2:].isdigit() and form.get(f"a_{key[2:]}") == "1":
+            typed[int(key[2:])] = str(value).strip()
+    try:
+        active_s = float(str(form.get("active_seconds") or "0"))
+    except ValueError:
+        active_s = 0.0
+    try:
+        corrected, confirmed, minutes = await db(
+            request,
+            _apply,
+            state(request),
+            batch_id,
+            str(form.get("token") or ""),
+            typed,
+            active_s,
+            user.name,
+        )
+    except DxrpaError as exc:
+        flash(request, str(exc), "error")
+        return redirect(str(request.url_for("ocr_review", batch_id=batch_id)))
+    flash(
+        request,
+        tr(
+            f"取込完了: 修正 {corrected} / 確認のみ {confirmed} / 作業時間 {minutes:.1f} 分",
+            f"applied: {corrected} corrected, {confirmed} confirmed, {minutes:.1f} min",
+        ),
+    )
+    return redirect(str(request.url_for("ocr_queue")))
+
+
+def _crop(st: ConsoleState, field_id: int) -> Path:
+    with st.store.session() as s:
+        field = s.get(OcrField, field_id)
+        raw = field.crop if field else None
+    if not raw:
+        raise HTTPException(404)
+    path = Path(raw).resolve()
+    if not path.is_relative_to((st.settings.var_dir / "ocr").resolve()) or not path.is_file():
+        raise HTTPException(404)
+    return path
+
+
+async def ocr_crop(request: Request) -> Response:
+    await require(request, "operator")
+    path = await db(request, _crop, state(request), int(request.path_params["field_id"]))
+    return FileResponse(path, headers=NO_STORE)

@@ -1,0 +1,247 @@
+"""Run pages: recent runs, live progress (a JSON endpoint the page polls), items with attempts,
+failure evidence served only from the run's own folder, reprocess and cancel."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import and_, func, select, update
+from starlette.exceptions import HTTPException
+from starlette.requests import Request
+from starlette.responses import FileResponse, JSONResponse, Response
+
+from dxrpa.console.web import (
+    NO_STORE,
+    RUN_ID,
+    ConsoleState,
+    db,
+    flash,
+    posted,
+    redirect,
+    render,
+    require,
+    state,
+    status_text,
+)
+from dxrpa.errors import DxrpaError
+from dxrpa.i18n import tr
+from dxrpa.store import audit_repo, runs_repo
+from dxrpa.store.tables import ItemAttempt, Robot, Run
+
+FINISHED = ("succeeded", "partial", "failed", "cancelled", "stopped", "crashed")
+ITEMS_SHOWN = 1000
+
+
+def _run_id(request: Request) -> str:
+    run_id = str(request.path_params["run_id"])
+    if not RUN_ID.match(run_id):
+        raise HTTPException(404)
+    return run_id
+
+
+def _recent(st: ConsoleState) -> list[tuple[Run, str]]:
+    with st.store.session() as s:
+        return runs_repo.list_runs(s, limit=50)
+
+
+async def runs_list(request: Request) -> Response:
+    user = await require(request)
+    rows = await db(request, _recent, state(request))
+    return render(request, "runs.html", user=user, runs=rows)
+
+
+def snapshot(st: ConsoleState, run_id: str) -> dict[str, Any]:
+    """Everything the run page shows, as JSON-able data (read-only, a few indexed queries)."""
+    with st.store.session() as s:
+        row = s.execute(
+            select(Run, Robot.name).join(Robot, Robot.id == Run.robot_id).where(Run.id == run_id)
+        ).first()
+        if row is None:
+            error = st.launcher.launch_error(run_id)
+            alive = st.launcher.is_alive(run_id)
+            return {
+                "id": run_id,
+                "found": False,
+                "status": "failed" if error else ("starting" if alive else "unknown"),
+                "status_text": status_text("failed" if error else "starting"),
+                "finished": bool(error) or not alive,
+                "error": error,
+                "items": [],
+                "counts": {},
+            }
+        run, robot = row
+        tries = (
+            select(ItemAttempt.key, func.max(ItemAttempt.id).label("last_id"), func.count().label("n"))
+            .where(ItemAttempt.run_id == run_id)
+            .group_by(ItemAttempt.key)
+            .subquery()
+        )
+        last = s.execute(
+            select(ItemAttempt, tries.c.n)
+            .join(tries, and_(ItemAttempt.id == tries.c.last_id))
+            .order_by(ItemAttempt.seq, ItemAttempt.id)
+            .limit(ITEMS_SHOWN)
+        ).all()
+        ids = [a.id for a, _n in last]
+        evidence = {}
+        if ids:  # the newest attempt of a key may lack evidence (verify); show the latest that has it
+            for a in s.scalars(
+                select(ItemAttempt)
+                .where(ItemAttempt.run_id == run_id, ItemAttempt.screenshot.is_not(None))
+                .order_by(ItemAttempt.id)
+            ):
+                evidence[a.key] = a
+    counts: dict[str, int] = {}
+    items = []
+    for a, n in last:
+        counts[a.status] = counts.get(a.status, 0) + 1
+        ev = evidence.get(a.key)
+        items.append(
+            {
+                "key": a.key,
+                "status": a.status,
+                "status_text": status_text(a.status),
+                "attempts": int(n),
+                "step": a.error_step,
+                "message": a.error_message,
+                "url": a.url,
+                "screenshot": f"/runs/{run_id}/attempts/{ev.id}/screenshot" if ev and ev.screenshot else None,
+                "trace": f"/runs/{run_id}/attempts/{ev.id}/trace" if ev and ev.trace else None,
+                "reprocess": a.status == "business_error" and not run.dry_run and run.status in FINISHED,
+            }
+        )
+    finished = run.status in FINISHED
+    return {
+        "id": run.id,
+        "found": True,
+        "robot": robot,
+        "status": run.status,
+        "status_text": status_text(run.status),
+        "finished": finished,
+        "dry_run": run.dry_run,
+        "cancel_requested": run.cancel_requested,
+        "error": run.error_message,
+        "counts": counts,
+        "processed": len(items),
+        "done": counts.get("done", 0),
+        "business_error": counts.get("business_error", 0),
+        "system_error": counts.get("system_error", 0) + counts.get("abandoned", 0),
+        "skipped": counts.get("skipped", 0),
+        "requested_by": run.requested_by,
+        "trigger": run.trigger,
+        "started_at": run.started_at.isoformat() if run.started_at else None,
+        "finished_at": run.finished_at.isoformat() if run.finished_at else None,
+        "items": items,
+    }
+
+
+async def run_detail(request: Request) -> Response:
+    user = await require(request)
+    run_id = _run_id(request)
+    snap = await db(request, snapshot, state(request), run_id)
+    if not snap["found"] and snap["status"] == "unknown":
+        raise HTTPException(404)
+    return render(request, "run.html", user=user, snap=snap, run_id=run_id)
+
+
+async def run_status(request: Request) -> Response:
+    await require(request)
+    snap = await db(request, snapshot, state(request), _run_id(request))
+    return JSONResponse(snap, headers=NO_STORE)
+
+
+def _cancel(st: ConsoleState, run_id: str, user: str) -> bool:
+    with st.store.session() as s:
+        run = s.get(Run, run_id)
+        if run is None or run.status in FINISHED:
+            return False
+        s.execute(update(Run).where(Run.id == run_id).values(cancel_requested=True))
+        audit_repo.append(s, user, "run.cancel", run_id, {"status": run.status})
+        return True
+
+
+async def run_cancel(request: Request) -> Response:
+    user, _form = await posted(request, "operator")
+    run_id = _run_id(request)
+    ok = await db(request, _cancel, state(request), run_id, user.name)
+    flash(
+        request,
+        tr(
+            "取り消しを依頼しました。処理中の項目を終えて停止します",
+            "cancel requested: the run stops after the current item",
+        )
+        if ok
+        else tr("この実行は終了しています", "this run has already finished"),
+        "info" if ok else "error",
+    )
+    if request.headers.get("x-csrf-token"):
+        return JSONResponse({"ok": ok})
+    return redirect(str(request.url_for("run_detail", run_id=run_id)))
+
+
+def _reprocess(st: ConsoleState, run_id: str, key: str, user: str) -> str:
+    with st.store.session() as s:
+        row = s.execute(
+            select(Run, Robot.name).join(Robot, Robot.id == Run.robot_id).where(Run.id == run_id)
+        ).first()
+        if row is None:
+            raise HTTPException(404)
+        run, robot = row
+        failed = s.scalar(
+            select(ItemAttempt.id)
+            .where(
+                ItemAttempt.run_id == run_id, ItemAttempt.key == key, ItemAttempt.status == "business_error"
+            )
+            .limit(1)
+        )
+        if failed is None or run.dry_run:
+            raise HTTPException(400, tr("この項目は再処理できません", "this item cannot be reprocessed"))
+        audit_repo.append(s, user, "console.reprocess_request", f"{robot}/{key}", {"from_run": run_id})
+    return st.launcher.start(robot, user=user, reprocess=(key,))
+
+
+async def run_reprocess(request: Request) -> Response:
+    user, form = await posted(request, "operator")
+    run_id = _run_id(request)
+    key = str(form.get("key") or "")
+    try:
+        new_id = await db(request, _reprocess, state(request), run_id, key, user.name)
+    except DxrpaError as exc:
+        flash(request, str(exc), "error")
+        return redirect(str(request.url_for("run_detail", run_id=run_id)))
+    flash(request, tr(f"{key} を再処理します", f"reprocessing {key}"))
+    return redirect(str(request.url_for("run_detail", run_id=new_id)))
+
+
+def _evidence_path(st: ConsoleState, run_id: str, attempt_id: int, kind: str) -> Path:
+    with st.store.session() as s:
+        attempt = s.get(ItemAttempt, attempt_id)
+        run = s.get(Run, run_id)
+        if attempt is None or run is None or attempt.run_id != run_id:
+            raise HTTPException(404)
+        raw = attempt.screenshot if kind == "screenshot" else attempt.trace
+        folder = run.folder
+    if not raw or not folder:
+        raise HTTPException(404)
+    base = Path(folder).resolve()
+    path = Path(raw).resolve()
+    runs_root = st.settings.runs_dir.resolve()
+    # only files inside this run's own folder, itself inside the runs folder
+    if not path.is_relative_to(base) or not base.is_relative_to(runs_root) or not path.is_file():
+        raise HTTPException(404)
+    return path
+
+
+async def evidence(request: Request) -> Response:
+    await require(request)
+    run_id = _run_id(request)
+    kind = str(request.path_params["kind"])
+    if kind not in ("screenshot", "trace"):
+        raise HTTPException(404)
+    path = await db(
+        request, _evidence_path, state(request), run_id, int(request.path_params["attempt_id"]), kind
+    )
+    if kind == "screenshot":
+        return FileResponse(path, media_type="image/png", headers=NO_STORE)
+    return FileResponse(path, media_type="application/zip", filename=path.name, headers=NO_STORE)

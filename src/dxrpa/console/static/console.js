@@ -1,0 +1,127 @@
+// dxrpa console: live run progress and the keyboard-only OCR review. No external code.
+"use strict";
+
+function csrfToken() {
+  const meta = document.querySelector('meta[name="csrf-token"]');
+  return meta ? meta.getAttribute("content") : "";
+}
+
+function cell(row, text) {
+  const td = document.createElement("td");
+  td.textContent = text == null ? "" : String(text);
+  row.appendChild(td);
+  return td;
+}
+
+function link(td, href, text) {
+  const a = document.createElement("a");
+  a.href = href;
+  a.textContent = text;
+  td.appendChild(a);
+  td.appendChild(document.createTextNode(" "));
+  return a;
+}
+
+function renderRun(root, snap) {
+  const status = document.getElementById("run-status");
+  status.textContent = snap.status_text;
+  status.dataset.status = snap.status;
+  for (const [id, key] of [["count-done", "done"], ["count-business", "business_error"],
+                           ["count-system", "system_error"], ["count-skipped", "skipped"]]) {
+    const el = document.getElementById(id);
+    if (el) el.textContent = String(snap[key] || 0);
+  }
+  const err = document.getElementById("run-error");
+  if (snap.error) { err.textContent = snap.error; err.hidden = false; }
+  const cancel = document.getElementById("cancel-form");
+  if (cancel && snap.finished) cancel.hidden = true;
+  const body = document.getElementById("items-body");
+  body.replaceChildren();
+  for (const item of snap.items || []) {
+    const tr = document.createElement("tr");
+    tr.className = "item " + item.status;
+    tr.dataset.key = item.key;
+    cell(tr, item.key);
+    cell(tr, item.status_text).className = "status";
+    cell(tr, item.attempts).className = "n";
+    cell(tr, item.step);
+    cell(tr, item.message);
+    cell(tr, item.url);
+    const ev = cell(tr, "");
+    if (item.screenshot) link(ev, item.screenshot, root.dataset.labelScreenshot).className = "shot";
+    if (item.trace) link(ev, item.trace, root.dataset.labelTrace);
+    const act = cell(tr, "");
+    if (item.reprocess && root.dataset.canReprocess === "1") {
+      const b = document.createElement("button");
+      b.type = "button";
+      b.className = "reprocess";
+      b.textContent = root.dataset.labelReprocess;
+      b.addEventListener("click", () => {
+        const form = document.getElementById("reprocess-form");
+        form.querySelector('input[name="key"]').value = item.key;
+        form.submit();
+      });
+      act.appendChild(b);
+    }
+    body.appendChild(tr);
+  }
+}
+
+function startRunPage(root) {
+  const url = root.dataset.statusUrl;
+  const poll = () => {
+    fetch(url, {headers: {Accept: "application/json"}, credentials: "same-origin", cache: "no-store"})
+      .then((r) => r.json())
+      .then((snap) => {
+        renderRun(root, snap);
+        if (!snap.finished) setTimeout(poll, 1000);
+      })
+      .catch(() => setTimeout(poll, 3000));
+  };
+  poll();
+  const cancel = document.getElementById("cancel-form");
+  if (cancel) {
+    cancel.addEventListener("submit", (ev) => {
+      ev.preventDefault();
+      fetch(cancel.action, {method: "POST", credentials: "same-origin",
+                            headers: {"X-CSRF-Token": csrfToken(), Accept: "application/json"}})
+        .then(() => poll());
+    });
+  }
+}
+
+function startReview(form) {
+  const inputs = Array.from(form.querySelectorAll("input.value"));
+  const save = document.getElementById("review-save");
+  let active = 0;
+  let lastKey = Date.now();
+  setInterval(() => {
+    if (document.visibilityState === "visible" && Date.now() - lastKey < 120000) active += 1;
+  }, 1000);
+  inputs.forEach((input, i) => {
+    const row = input.closest("tr");
+    input.addEventListener("input", () => row.classList.add("edited"));
+    input.addEventListener("keydown", (ev) => {
+      lastKey = Date.now();
+      if (ev.key !== "Enter") return;
+      ev.preventDefault();
+      row.querySelector("input.accepted").value = "1";
+      row.classList.add("accepted");
+      row.querySelector(".mark").textContent = "✓";
+      const next = inputs[i + 1];
+      (next || save).focus();
+      if (next) next.select();
+    });
+  });
+  form.addEventListener("submit", () => {
+    document.getElementById("active-seconds").value = String(active);
+  });
+  if (inputs.length) { inputs[0].focus(); inputs[0].select(); }
+}
+
+document.addEventListener("DOMContentLoaded", () => {
+  const run = document.getElementById("run");
+  if (run) startRunPage(run);
+  const review = document.getElementById("review-form");
+  if (review) startReview(review);
+});
