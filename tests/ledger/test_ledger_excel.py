@@ -6,10 +6,12 @@ from datetime import UTC, date, datetime
 from pathlib import Path
 
 import pytest
+from sqlalchemy import select
 
 from dxrpa.i18n import set_lang
 from dxrpa.reports import build_report, export_report
 from dxrpa.reports.excel import write_xlsx
+from dxrpa.store.ledger_tables import LedgerEntry
 
 from .reading import key_values, open_book, table
 from .scenario import EXPECTED, Ledger
@@ -49,6 +51,7 @@ def test_sheets_and_summary(ledger: Ledger, tmp_path: Path) -> None:
     ]
     assert formula and "成功件数 × 1件あたりの手作業時間" in formula[0] and "− 人手時間" in formula[0]
     assert "推計" not in wb.sheetnames  # no estimate unless asked
+    assert not any(c.value == "s1" for row in wb["概要"].iter_rows() for c in row)  # details stay on 明細
 
 
 def test_by_month_sheet_with_chart(ledger: Ledger, tmp_path: Path) -> None:
@@ -209,3 +212,13 @@ def test_failed_write_leaves_no_partial_file(ledger: Ledger, tmp_path: Path) -> 
             write_xlsx(data, target)
     assert target.read_bytes() == b"previous report"
     assert sorted(p.name for p in tmp_path.iterdir() if p.name.startswith(".out.xlsx")) == []
+
+
+def test_details_text_is_escaped(ledger: Ledger, tmp_path: Path) -> None:
+    with ledger.store.session() as s:
+        e = s.execute(select(LedgerEntry).where(LedgerEntry.run_id == "b1")).scalar_one()
+        e.robot_title = ' A&B <課> "q"\x01 '
+    wb = open_book(_write(ledger, tmp_path / "esc.xlsx"))
+    _h, rows = table(wb["明細"])
+    b1 = next(r for r in rows if r[2].value == "b1")
+    assert b1[5].value == ' A&B <課> "q" '

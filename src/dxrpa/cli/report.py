@@ -57,7 +57,7 @@ def report(
         None, "--as-of", help="推計の基準日 / estimate as of (YYYY-MM-DD, default today)"
     ),
     details_limit: int | None = typer.Option(
-        None, "--details-limit", min=1, help="明細の最大行数 (xlsx 20000, html 5000) / details rows cap"
+        None, "--details-limit", min=1, help="明細の最大行数 (xlsx 100000, html 5000) / details rows cap"
     ),
 ) -> None:
     """年度の業務削減時間レポートを出力 / write the fiscal year's hours-saved report."""

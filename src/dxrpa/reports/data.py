@@ -19,7 +19,7 @@ from dxrpa.ledger import DEFAULT_TZ, Projection, annualize, date_label, fiscal_p
 from dxrpa.store import ledger_repo
 from dxrpa.store.ledger_repo import Group
 
-DEFAULT_DETAILS_LIMIT = 20_000
+DEFAULT_DETAILS_LIMIT = 100_000
 """Rows of the details sheet in .xlsx/.html; beyond it the sheet says so (CSV has every row)."""
 
 

@@ -8,8 +8,9 @@ Every figure is a real number with a number format; every sheet is set up for pr
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from contextlib import suppress
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -24,6 +25,7 @@ from dxrpa.ledger import date_label, fiscal_year_dates, month_label
 from dxrpa.reports import labels
 from dxrpa.reports.atomic import atomic_path
 from dxrpa.reports.data import DEFAULT_DETAILS_LIMIT, ReportData, detail_values, robot_flag
+from dxrpa.reports.xlsx_rows import letters_for, row_xml, splice_rows
 
 HOURS = "#,##0.0"
 MINUTES = "#,##0.0"
@@ -45,7 +47,7 @@ def write_xlsx(data: ReportData, path: Path, *, details_limit: int = DEFAULT_DET
         _months(wb, data)
         _departments(wb, data)
         _robots(wb, data)
-        _details(wb, data, details_limit)
+        details_sheet, details_rows = _details(wb, data, details_limit)
         _human(wb, data, details_limit)
         if data.projection is not None:
             _estimate(wb, data)
@@ -53,7 +55,12 @@ def write_xlsx(data: ReportData, path: Path, *, details_limit: int = DEFAULT_DET
         _discard(wb)
         raise
     with atomic_path(path) as tmp:
-        wb.save(tmp)
+        staged = tmp.with_name(tmp.name + ".stage")
+        try:
+            wb.save(staged)
+            splice_rows(staged, tmp, details_sheet.path, details_rows)
+        finally:
+            staged.unlink(missing_ok=True)
     return path
 
 
@@ -300,43 +307,25 @@ def _robots(wb: Workbook, d: ReportData) -> None:
         )
 
 
-def _details(wb: Workbook, d: ReportData, limit: int) -> None:
+def _details(wb: Workbook, d: ReportData, limit: int) -> tuple[Any, Iterator[str]]:
+    """Header and print setup through openpyxl; the rows stream in later (see ``xlsx_rows``)."""
     widths = [17, 18, 34, 14, 20, 24, 6, 14, 9, 9, 9, 9, 9, 10, 11, 11, 11]
     s = _Sheet(wb, tr("明細", "Details"), widths, landscape=True)
     s.header(labels.detail_headers())
-    fmts: list[str | None] = [
-        DATETIME,
-        None,
-        None,
-        None,
-        None,
-        None,
-        None,
-        None,
-        None,
-        None,
-        None,
-        MINUTES,
-        MINUTES,
-        MINUTES,
-        MINUTES,
-        MINUTES,
-        MINUTES,
-    ]
-    # Hot loop (up to ``limit`` rows): share one style per column instead of styling each cell.
-    styles = [s.cell(0, f)._style if f else None for f in fmts]
-    shown = 0
-    for raw in d.details(limit=limit):
-        values: list[Any] = detail_values(d, raw)
-        for i, style in enumerate(styles):
-            if style is not None:
-                c = WriteOnlyCell(s.ws, value=values[i])
-                c._style = style
-                values[i] = c
-        s.row(values)
-        shown += 1
-    if shown < d.details_count:
-        s.row([s.cell(labels.truncated_note(shown, d.details_count), font=_NOTE_FONT)])
+    minutes = s.cell(0.0, MINUTES).style_id
+    styles: list[int | None] = [s.cell(datetime(2000, 1, 1), DATETIME).style_id] + [None] * 10 + [minutes] * 6
+    note_style = s.cell("", font=_NOTE_FONT).style_id
+    letters = letters_for(len(widths))
+
+    def rows() -> Iterator[str]:
+        idx = 2
+        for raw in d.details(limit=limit):
+            yield row_xml(idx, detail_values(d, raw), styles, letters)
+            idx += 1
+        if idx - 2 < d.details_count:
+            yield row_xml(idx, [labels.truncated_note(idx - 2, d.details_count)], [note_style], letters)
+
+    return s.ws, rows()  # the sheet's part name is known only once the workbook is saved
 
 
 def _human(wb: Workbook, d: ReportData, limit: int) -> None:
