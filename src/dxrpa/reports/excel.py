@@ -27,6 +27,7 @@ from dxrpa.reports.atomic import atomic_path
 from dxrpa.reports.data import DEFAULT_DETAILS_LIMIT, ReportData, detail_values, robot_flag
 from dxrpa.reports.xlsx_rows import letters_for, row_xml, splice_rows
 
+EXCEL_MAX_ROWS = 1_048_576
 HOURS = "#,##0.0"
 MINUTES = "#,##0.0"
 COUNT = "#,##0"
@@ -41,6 +42,7 @@ _NOTE_FONT = Font(name="Calibri", italic=True, color="7F6000")
 
 def write_xlsx(data: ReportData, path: Path, *, details_limit: int = DEFAULT_DETAILS_LIMIT) -> Path:
     """Write the workbook atomically to ``path`` and return it."""
+    details_limit = min(details_limit, EXCEL_MAX_ROWS - 2)  # header row + the "showing N of M" note
     wb = Workbook(write_only=True)
     try:
         _summary(wb, data)
