@@ -99,4 +99,6 @@ PERSONAL = """<!doctype html><html lang="ja"><head><meta charset="utf-8"></head>
 <label for="mail">メール</label><input id="mail" value="taro@example.jp">
 <label for="pw">パスワード</label><input id="pw" type="password" value="hunter22">
 <label for="city">市区町村</label><input id="city" value="横浜市">
+<label for="tel">電話</label><input id="tel" value="045-123-4567">
+<label for="born">生年月日</label><input id="born" value="2026-11-26">
 <p id="addr">横浜市中区1-1</p></body></html>"""

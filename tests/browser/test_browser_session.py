@@ -130,13 +130,14 @@ def test_masked_screenshot_hides_personal_inputs(h: Harness, tmp_path: Path) -> 
     h.run(page.goto(f"{h.site.base}/personal"))
     path = h.run(masked_screenshot(page, tmp_path / "shot.png", [page.locator("#addr")], full_page=False))
     img = Image.open(path).convert("RGB")
-    boxes = {
-        sel: h.run(page.locator(sel).bounding_box()) for sel in ("#mn", "#mail", "#pw", "#city", "#addr")
-    }
+    sels = ("#mn", "#mail", "#pw", "#city", "#addr", "#tel", "#born")
+    boxes = {sel: h.run(page.locator(sel).bounding_box()) for sel in sels}
     assert all(box is not None for box in boxes.values())
     assert _is_black(img, boxes["#mn"]) and _is_black(img, boxes["#mail"]) and _is_black(img, boxes["#pw"])  # type: ignore[arg-type]
     assert _is_black(img, boxes["#addr"])  # type: ignore[arg-type]
+    assert _is_black(img, boxes["#tel"])  # type: ignore[arg-type]
     assert not _is_black(img, boxes["#city"])  # type: ignore[arg-type]
+    assert not _is_black(img, boxes["#born"])  # type: ignore[arg-type]
     assert h.run(page.locator("[data-dxrpa-mask]").count()) == 0  # marks cleaned up
 
 

@@ -409,7 +409,7 @@ async def launch(settings: BrowserSettings, *, headless: bool | None = None) -> 
 
 _MARK_PERSONAL_JS = r"""() => {
   const myNumber = /^\s*\d{4}[ -]?\d{4}[ -]?\d{4}\s*$/;
-  const phone = /^\s*\+?[0-9０-９][0-9０-９\-ー－() ]{8,}\s*$/;
+  const phone = /^\s*(\+81|0|０)[0-9０-９\-ー－() ]{8,}\s*$/;  // Japanese numbers start with 0
   const email = /^[^\s@]+@[^\s@]+\.[^\s@]+$/;
   let n = 0;
   for (const el of document.querySelectorAll('input, textarea')) {
