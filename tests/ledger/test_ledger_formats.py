@@ -36,6 +36,7 @@ def test_html_is_self_contained_with_charts(ledger: Ledger, tmp_path: Path) -> N
     assert "削減時間 = 成功件数" in html
     for run_id in ("s1", "b1", "b3", "b6", "b2", "b4", "b5"):
         assert f"<td>{run_id}</td>" in html
+    assert "<td>ocr-batch-2</td>" in html and "<td>（ロボット指定なし）</td>" in html
 
 
 def test_csv_has_every_entry_with_plain_numbers(ledger: Ledger, tmp_path: Path) -> None:

@@ -298,6 +298,24 @@ def render_html(d: ReportData, *, details_limit: int = HTML_DETAILS_LIMIT) -> st
     ]
     if len(detail_rows) < d.details_count:
         out.append(f'<p class="note">{escape(labels.truncated_note(len(detail_rows), d.details_count))}</p>')
+    out.append("</section>")
+    human_rows = [
+        [
+            (f"{d.local(at):%Y-%m-%d %H:%M}", "s"),
+            (dept, "s"),
+            (robot or labels.no_robot(), "s"),
+            (reason, "s"),
+            (ref, "s"),
+            (float(minutes), "h"),
+        ]
+        for at, dept, robot, reason, ref, minutes in d.human_records(limit=details_limit)
+    ]
+    out += [
+        f"<section><h2>{escape(tr('人手時間', 'Staff time'))}</h2>",
+        _table(labels.human_headers(), human_rows),
+    ]
+    if len(human_rows) < d.human_count:
+        out.append(f'<p class="note">{escape(labels.truncated_note(len(human_rows), d.human_count))}</p>')
     out += ["</section></body></html>"]
     return "\n".join(out)
 
