@@ -41,6 +41,8 @@ def _num(v: Any, kind: str) -> str:
         text = f"{v:,.1f}"
     elif kind == "n":
         text = f"{v:,}"
+    elif kind == "2":
+        text = f"{v:,.2f}"
     else:
         return f"<td>{escape(str(v))}</td>"
     cls = "n neg" if isinstance(v, (int, float)) and v < 0 else "n"
@@ -165,7 +167,7 @@ def render_html(d: ReportData, *, details_limit: int = HTML_DETAILS_LIMIT) -> st
         (tr("対象", "Scope"), (d.scope_label, "s")),
         (tr("期間", "Period"), (f"{date_label(first)} – {date_label(last)}", "s")),
         (tr("削減時間（時間）", "Hours saved"), (d.saved_hours, "h")),
-        (tr("常勤換算（人）", "Full-time equivalent"), (round(d.fte, 2), "s")),
+        (tr("常勤換算（人）", "Full-time equivalent"), (d.fte, "2")),
         (tr("1人あたり年間時間", "Hours per FTE-year"), (d.hours_per_fte, "h")),
         (tr("総削減（時間）", "Gross hours"), (t.gross_minutes / 60, "h")),
         (tr("人手時間（時間）", "Staff hours"), (t.human_minutes / 60, "h")),
@@ -202,7 +204,7 @@ def render_html(d: ReportData, *, details_limit: int = HTML_DETAILS_LIMIT) -> st
             f"<tr><th>{escape(est)}: {escape(tr('年間削減時間', 'full-year hours saved'))}</th>"
             f"{_num(p.projected_minutes / 60, 'h')}</tr>",
             f"<tr><th>{escape(est)}: {escape(tr('常勤換算', 'FTE'))}</th>"
-            f"{_num(round(p.projected_minutes / 60 / d.hours_per_fte, 2), 's')}</tr>",
+            f"{_num(p.projected_minutes / 60 / d.hours_per_fte, '2')}</tr>",
             "</tbody></table></section>",
         ]
     months = [
