@@ -55,6 +55,9 @@ def test_folder_mode(ocr_home: Path, scans: tuple[Path, list[GroundTruth]]) -> N
         items = load_ocr_items(app.store, app.settings, spec, "inbox-robot")
         assert len(items.rows) + items.held == 3
         assert all(r["_source_file"] for r in items.rows)
+        # a run that stopped before finish() left the files in the inbox: they are not read twice
+        crashed = load_ocr_items(app.store, app.settings, spec, "inbox-robot")
+        assert crashed.batch_id is None and len(crashed.rows) == len(items.rows)
         items.finish({r["_document"] for r in items.rows})
         assert sorted(p.name for p in (ocr_home / "scans" / "failed").iterdir()) == [bad.file]
         assert sorted(p.name for p in (ocr_home / "scans" / "done").iterdir()) == sorted(t.file for t in good)

@@ -30,6 +30,7 @@ from dxrpa.store.base import Store, utcnow
 from dxrpa.store.ocr_repo import (
     count_documents,
     documents_for_robot,
+    files_already_read,
     get_batch,
     mark_taken,
     new_batch_id,
@@ -202,19 +203,22 @@ def load_ocr_items(store: Store, settings: Settings, spec: OcrSource, robot_name
     new_files = expand_inputs([inbox])
     started = utcnow()
     batch_id: str | None = None
-    failed: set[str] = set()
-    if new_files:
+    with store.session() as s:  # left in the inbox by a run that stopped before finish(): not read twice
+        known = files_already_read(s, robot_name=robot_name, folder=folder_key)
+    failed = {path for path, bad in known.items() if bad}
+    to_read = [p for p in new_files if str(p.resolve()) not in known]
+    if to_read:
         run = run_ocr(
             store,
             settings,
             spec.template,
-            new_files,
+            to_read,
             source="folder",
             robot_name=robot_name,
             folder=folder_key,
         )
         batch_id = run.batch_id
-        failed = {r.source_file for r in run.failed}
+        failed |= {r.source_file for r in run.failed}
     with store.session() as s:
         set_folder_run(s, robot_name, folder_key, started)
         docs = documents_for_robot(

@@ -304,6 +304,19 @@ def documents_for_robot(
     return [(d, _fields(session, d.id)) for d in session.scalars(q)]
 
 
+def files_already_read(session: Session, *, robot_name: str, folder: str) -> dict[str, bool]:
+    """Source files of a robot's inbox that were read before (path → any page failed)."""
+    rows = session.execute(
+        select(OcrDocument.source_file, OcrDocument.status)
+        .join(OcrBatch, OcrBatch.id == OcrDocument.batch_id)
+        .where(OcrBatch.robot_name == robot_name, OcrBatch.folder == folder)
+    )
+    out: dict[str, bool] = {}
+    for path, status in rows:
+        out[path] = out.get(path, False) or status == "failed"
+    return out
+
+
 def count_documents(
     session: Session, *, template: str, status: str, batch_id: str | None = None, folder: str | None = None
 ) -> int:
