@@ -712,7 +712,7 @@ def _run(runner: Runner, started: float) -> RunSummary:
     summary = runner.summary
     try:
         with store.session() as s:
-            runs_repo.create_run(
+            _, resumed = runs_repo.start_run(
                 s,
                 robot=runner.robot_row,
                 version=runner.version,
@@ -732,7 +732,7 @@ def _run(runner: Runner, started: float) -> RunSummary:
                 audit_repo.append(
                     s,
                     opt.requested_by,
-                    "run.start",
+                    "run.resume" if resumed else "run.start",
                     robot.name,
                     {"run_id": runner.run_id, "version": runner.version.version, "trigger": opt.trigger},
                 )

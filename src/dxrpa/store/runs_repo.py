@@ -36,6 +36,28 @@ def create_run(
     return run
 
 
+def start_run(
+    session: Session, *, robot: Robot, version: RobotVersion, run_id: str | None = None, **fields: Any
+) -> tuple[Run, bool]:
+    """Create the run, or take over an existing one with that id (a queue retried it after its
+    worker died): its items still marked in progress become abandoned, to be verified.
+    Returns (run, resumed)."""
+    run = session.get(Run, run_id) if run_id else None
+    if run is None:
+        return create_run(session, robot=robot, version=version, run_id=run_id, **fields), False
+    for key, value in fields.items():
+        setattr(run, key, value)
+    run.finished_at = None
+    session.execute(
+        update(WorkItem)
+        .where(WorkItem.claimed_by == run.id, WorkItem.status == "in_progress")
+        .values(status="abandoned", claimed_by=None)
+        .execution_options(synchronize_session=False)
+    )
+    session.flush()
+    return run, True
+
+
 def ensure_items(session: Session, robot_id: int, keys: list[str]) -> dict[str, WorkItem]:
     """Create missing work items as pending; return all of them by key."""
     found: dict[str, WorkItem] = {}
