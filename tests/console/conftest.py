@@ -7,6 +7,7 @@ import os
 import threading
 import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -37,16 +38,30 @@ class Console:
         self.app.state.console.launcher.wait_all(timeout=120)  # type: ignore[attr-defined]
 
 
-@pytest.fixture
-def console(dx_home: Path) -> Iterator[Console]:
+@pytest.fixture(scope="session")
+def password_hash() -> str:
+    return hash_password(PASSWORD)
+
+
+@contextmanager
+def start_console(
+    password_hash: str, monkeypatch: pytest.MonkeyPatch | None = None, trust_header_env: str | None = None
+) -> Iterator[Console]:
+    """The console over the home in DXRPA_HOME; ``trust_header_env`` sets DXRPA_CONSOLE_TRUST_HEADER
+    after the settings are read (dxrpa's settings loader refuses unknown DXRPA_* variables)."""
     settings = load_settings()
     store = Store(settings.db_url)
     store.upgrade()
     with store.session() as s:
         for name, role in USERS.items():
-            console_repo.add_user(s, name, role, hash_password(PASSWORD), by="test")
+            if console_repo.get_user(s, name) is None:
+                console_repo.add_user(s, name, role, password_hash, by="test")
+    if trust_header_env and monkeypatch is not None:
+        monkeypatch.setenv("DXRPA_CONSOLE_TRUST_HEADER", trust_header_env)
     app = create_app(settings, store)
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=0, log_level="warning", lifespan="off"))
+    server = uvicorn.Server(
+        uvicorn.Config(app, host="127.0.0.1", port=0, log_level="warning", lifespan="off")
+    )
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
     deadline = time.monotonic() + 20
@@ -64,6 +79,12 @@ def console(dx_home: Path) -> Iterator[Console]:
         store.dispose()
 
 
+@pytest.fixture
+def console(dx_home: Path, password_hash: str) -> Iterator[Console]:
+    with start_console(password_hash) as c:
+        yield c
+
+
 @pytest.fixture(scope="session")
 def browser() -> Iterator[Browser]:
     require_chromium()
@@ -71,8 +92,14 @@ def browser() -> Iterator[Browser]:
         b = p.chromium.launch(
             executable_path=CHROMIUM if os.path.exists(CHROMIUM) else None,
             headless=True,
-            args=["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-                  "--no-first-run", "--disable-sync"],
+            args=[
+                "--no-sandbox",
+                "--disable-gpu",
+                "--disable-background-networking",
+                "--disable-component-update",
+                "--no-first-run",
+                "--disable-sync",
+            ],
         )
         yield b
         b.close()

@@ -40,8 +40,10 @@ def test_upload_typo_fix_register_run_evidence_reprocess_dashboard(
     assert lines[3].startswith("title:")
     typo = text.replace("\ntitle:", "\ntitel:", 1)
     page.goto(console.url + "/robots/new")
-    page.set_input_files("input[name=file]", files=[
-        {"name": "juminhyo_entry.yaml", "mimeType": "text/yaml", "buffer": typo.encode("utf-8")}])
+    page.set_input_files(
+        "input[name=file]",
+        files=[{"name": "juminhyo_entry.yaml", "mimeType": "text/yaml", "buffer": typo.encode("utf-8")}],
+    )
     page.locator("#validate").click()
     expect(page.locator("#errors")).to_be_visible()
     expect(page.locator("#line-4")).to_have_class("err")
@@ -73,7 +75,8 @@ def test_upload_typo_fix_register_run_evidence_reprocess_dashboard(
     with Image.open(io.BytesIO(shot.body())) as im:
         assert im.width > 100 and im.height > 100
     assert sorted(a["受付番号"] for a in sample_app.applications()) == sorted(
-        r["受付番号"] for i, r in enumerate(rows) if i != 1)
+        r["受付番号"] for i, r in enumerate(rows) if i != 1
+    )
 
     # fix the data, reprocess that item from the run page
     rows[1]["フリガナ"] = good_kana
@@ -106,7 +109,9 @@ def test_upload_typo_fix_register_run_evidence_reprocess_dashboard(
     assert ("operator1", "report.exported") in actions
 
 
-def test_versions_diff_and_dry_run(console: Console, page: Page, robot_env: Path, sample_app: SampleApp) -> None:
+def test_versions_diff_and_dry_run(
+    console: Console, page: Page, robot_env: Path, sample_app: SampleApp
+) -> None:
     write_xlsx(robot_env / "data" / "juminhyo.xlsx", juminhyo_rows(1, seed=5))
     login(page, console, "author1")
     text = _robot_text()

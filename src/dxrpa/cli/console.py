@@ -102,14 +102,22 @@ def serve(
     secure_cookies: bool = typer.Option(
         False, "--secure-cookies", help="HTTPS の背後で Secure 属性を付ける / behind HTTPS"
     ),
+    trust_header: str = typer.Option(
+        "", "--trust-header", help="リバースプロキシの利用者ヘッダを信頼 / trust this proxy user header (SSO)"
+    ),
 ) -> None:
     """Web コンソールを起動 / run the web console."""
+    import os
+
     import uvicorn
 
     from dxrpa.console import create_app
+    from dxrpa.console.app import TRUST_HEADER_ENV
 
+    # read (and hide) the proxy-header switch first: the settings loader refuses unknown DXRPA_* names
+    header = trust_header or os.environ.pop(TRUST_HEADER_ENV, "") or None
     app = open_app()
-    web = create_app(app.settings, app.store, secure_cookies=secure_cookies)
+    web = create_app(app.settings, app.store, secure_cookies=secure_cookies, trust_header=header or "")
     console.print(
         tr(
             f"Web コンソール: http://{host}:{port}/  (Ctrl+C で停止)",

@@ -41,7 +41,7 @@ class Launcher:
             cmd.append("--dry-run")
         for key in reprocess:
             cmd += ["--reprocess", key]
-        env = dict(os.environ)
+        env = {k: v for k, v in os.environ.items() if k != "DXRPA_CONSOLE_TRUST_HEADER"}
         env[SETTINGS_ENV] = self.settings.model_dump_json()
         with open(self.folder / f"{run_id}.log", "wb") as log:
             proc = subprocess.Popen(
