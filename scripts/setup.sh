@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
-# Installs what dxrpa needs on Debian/Ubuntu: Chromium, Japanese fonts, LibreOffice (PDF check of
-# reports), PostgreSQL (multi-host mode and its tests), then the package with its test extras.
-# Nothing is downloaded at run time afterwards: OCR models ship inside the rapidocr wheel.
+# Sets dxrpa up on Debian/Ubuntu: Chromium, Japanese fonts, LibreOffice (PDF check of reports),
+# PostgreSQL (multi-host mode and its tests), then the package with its test extras in .venv.
+# Nothing is downloaded at run time afterwards: the OCR models ship inside the rapidocr wheel.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 SUDO=""
@@ -9,7 +9,9 @@ SUDO=""
 export DEBIAN_FRONTEND=noninteractive
 $SUDO apt-get update -qq
 $SUDO apt-get install -y -qq --no-install-recommends \
-  chromium fonts-ipaexfont fonts-noto-cjk libreoffice-calc-nogui postgresql >/dev/null
-python3 -m pip install -q --upgrade pip >/dev/null
-python3 -m pip install -q -e '.[test,postgres]'
-echo "dxrpa: setup done ($(chromium --version 2>/dev/null || echo 'chromium missing'))"
+  chromium fonts-ipaexfont fonts-noto-cjk libreoffice-calc-nogui postgresql python3-venv >/dev/null
+PY=${PYTHON:-python3}
+[ -x .venv/bin/python ] || "$PY" -m venv .venv
+.venv/bin/python -m pip install -q --upgrade pip
+.venv/bin/python -m pip install -q -e '.[test,postgres]'
+echo "dxrpa: ready — $(.venv/bin/dxrpa --version), $(chromium --version 2>/dev/null || echo 'chromium missing')"

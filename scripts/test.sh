@@ -19,4 +19,6 @@ if [ -z "${DXRPA_TEST_PG_URL:-}" ] && command -v pg_ctlcluster >/dev/null; then
     }
   fi
 fi
-exec python3 -m pytest "$@"
+PY=python3
+if [ -x .venv/bin/python ]; then PY=.venv/bin/python; export PATH="$PWD/.venv/bin:$PATH"; fi
+exec "$PY" -m pytest "$@"
