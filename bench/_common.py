@@ -24,12 +24,21 @@ def prepare_home(home: Path, *, robot_text: str | None = None) -> None:
 
 def bench_env(home: Path, app_url: str) -> dict[str, str]:
     env = dict(os.environ)
-    env.update({"APP_URL": app_url, "APP_USER": "staff01", "APP_PASSWORD": "demo-pass", "DXRPA_HOME": str(home),
-                "DXRPA_BROWSER__EXECUTABLE": CHROMIUM})
+    env.update(
+        {
+            "APP_URL": app_url,
+            "APP_USER": "staff01",
+            "APP_PASSWORD": "demo-pass",
+            "DXRPA_HOME": str(home),
+            "DXRPA_BROWSER__EXECUTABLE": CHROMIUM,
+        }
+    )
     env["PYTHONPATH"] = str(ROOT / "src") + os.pathsep + env.get("PYTHONPATH", "")
     return env
 
 
 def shared_session(text: str) -> str:
-    return text.replace("browser: {headless: true, allowed_domains: [127.0.0.1, localhost]}",
-                        "browser: {headless: true, allowed_domains: [127.0.0.1, localhost], session: shared}")
+    return text.replace(
+        "browser: {headless: true, allowed_domains: [127.0.0.1, localhost]}",
+        "browser: {headless: true, allowed_domains: [127.0.0.1, localhost], session: shared}",
+    )

@@ -12,7 +12,6 @@ import time
 from pathlib import Path
 
 from _common import ROOT, bench_env, machine, prepare_home, shared_session
-
 from dxrpa.demo.chaos import entry_counts, run_cli
 from dxrpa.demo.data import juminhyo_rows, write_xlsx
 from dxrpa.demo.webapp import SampleAppProcess
@@ -47,9 +46,14 @@ def main() -> None:
     for workers in (1, 4):
         seconds, ok, code = one(args.items, workers, args.session)
         results[workers] = seconds
-        print(f"  workers={workers}: {seconds:7.1f} s  {args.items / seconds:6.2f} items/s  "
-              f"entered once: {ok}/{args.items}  exit={code}")
-    print(f"  speed-up 4 workers vs 1: {results[1] / results[4]:.2f}x (target ≥ 3.5x where the app is not the limit)")
+        print(
+            f"  workers={workers}: {seconds:7.1f} s  {args.items / seconds:6.2f} items/s  "
+            f"entered once: {ok}/{args.items}  exit={code}"
+        )
+    print(
+        f"  speed-up 4 workers vs 1: {results[1] / results[4]:.2f}x"
+        " (target ≥ 3.5x where the app is not the limit)"
+    )
 
 
 if __name__ == "__main__":

@@ -13,7 +13,6 @@ import time
 from pathlib import Path
 
 from _common import ROOT, bench_env, machine, prepare_home, shared_session
-
 from dxrpa.demo.chaos import entry_counts, kill_drill, run_cli
 from dxrpa.demo.data import juminhyo_rows, write_xlsx
 from dxrpa.demo.webapp import SampleAppProcess
@@ -22,7 +21,9 @@ from dxrpa.demo.webapp import SampleAppProcess
 def trial(n: int, kills: int, workers: int, seed: int) -> tuple[float, int, int, int]:
     with tempfile.TemporaryDirectory() as tmp:
         home = Path(tmp)
-        prepare_home(home, robot_text=shared_session((ROOT / "robots" / "juminhyo_entry.yaml").read_text("utf-8")))
+        prepare_home(
+            home, robot_text=shared_session((ROOT / "robots" / "juminhyo_entry.yaml").read_text("utf-8"))
+        )
         rows = juminhyo_rows(n, seed=seed)
         write_xlsx(home / "data" / "juminhyo.xlsx", rows)
         app = SampleAppProcess(home / "app.sqlite", allow_duplicates=True)
@@ -33,7 +34,9 @@ def trial(n: int, kills: int, workers: int, seed: int) -> tuple[float, int, int,
             t0 = time.perf_counter()
             done_kills = 0
             if kills:
-                result = kill_drill(args, cwd=home, env=env, kills=kills, seed=seed, min_delay=3, max_delay=12)
+                result = kill_drill(
+                    args, cwd=home, env=env, kills=kills, seed=seed, min_delay=3, max_delay=12
+                )
                 done_kills = result.kills
             else:
                 run_cli(args, cwd=home, env=env)
@@ -52,7 +55,10 @@ def main() -> None:
     ap.add_argument("--kills", type=int, default=10)
     ap.add_argument("--workers", type=int, default=2)
     args = ap.parse_args()
-    print(f"crash_resume: {args.items} items, {args.kills} SIGKILLs, workers={args.workers}, machine: {machine()}")
+    print(
+        f"crash_resume: {args.items} items, {args.kills} SIGKILLs, workers={args.workers},"
+        f" machine: {machine()}"
+    )
     base, lost0, twice0, _ = trial(args.items, 0, args.workers, seed=42)
     print(f"  uninterrupted: {base:7.1f} s  lost={lost0} twice={twice0}")
     t, lost, twice, kills = trial(args.items, args.kills, args.workers, seed=42)
