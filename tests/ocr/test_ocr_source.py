@@ -115,3 +115,24 @@ def test_missing_inbox_is_a_clear_error(ocr_home: Path) -> None:
             load_ocr_items(app.store, app.settings, OcrSource(folder="nowhere", template="juminhyo"), "r")
     finally:
         app.close()
+
+
+def test_ocr_step_reader(ocr_home: Path, scans: tuple[Path, list[GroundTruth]]) -> None:
+    import io
+
+    from PIL import Image, ImageDraw
+
+    from dxrpa.config import load_settings
+    from dxrpa.demo.forms.layout import GOTHIC, font
+    from dxrpa.engine.ocr_source import make_ocr_reader
+
+    read = make_ocr_reader(load_settings())
+    folder, truths = scans
+    gt = next(t for t in truths if not t.expect_failure)
+    values = read(folder / gt.file, "juminhyo")
+    assert values["受付番号"] == gt.values["受付番号"]
+    img = Image.new("L", (420, 80), 255)
+    ImageDraw.Draw(img).text((10, 15), "申請番号 A-1234", font=font(GOTHIC, 36), fill=0)
+    buf = io.BytesIO()
+    img.save(buf, format="PNG")
+    assert "1234" in read(buf.getvalue(), None)
