@@ -26,16 +26,13 @@ from dxrpa.store.ocr_tables import OcrDocument, OcrField, OcrReview
 
 def _queue(st: ConsoleState) -> list[dict[str, Any]]:
     with st.store.session() as s:
-        counts = dict(
-            s.execute(
-                select(OcrDocument.batch_id, func.count(OcrField.id))
-                .join(OcrField, OcrField.document_id == OcrDocument.id)
-                .where(OcrField.status == "review")
-                .group_by(OcrDocument.batch_id)
-            )
-            .tuples()
-            .all()
+        counted = s.execute(
+            select(OcrDocument.batch_id, func.count(OcrField.id))
+            .join(OcrField, OcrField.document_id == OcrDocument.id)
+            .where(OcrField.status == "review")
+            .group_by(OcrDocument.batch_id)
         )
+        counts: dict[str, int] = {str(b): int(n) for b, n in counted}
         return [{"batch": b, "doubtful": counts.get(b.id, 0)} for b in ocr_repo.list_batches(s, limit=50)]
 
 
@@ -70,7 +67,7 @@ def _start(st: ConsoleState, batch_id: str, user: str) -> dict[str, Any]:
 
 async def ocr_review(request: Request) -> Response:
     user = await require(request, "operator")
-    data = await db(request, _start, state(request), str(request.path_params["batch_id"]))
+    data = await db(request, _start, state(request), str(request.path_params["batch_id"]), user.name)
     return render(request, "ocr_review.html", user=user, **data)
 
 
@@ -88,9 +85,8 @@ def _apply(
                     "this review page is stale; open it again",
                 ),
             )
-        names = dict(
-            s.execute(select(OcrField.id, OcrField.name).where(OcrField.id.in_(list(typed)))).tuples()
-        )
+        found = s.execute(select(OcrField.id, OcrField.name).where(OcrField.id.in_(list(typed))))
+        names: dict[int, str] = {int(i): str(n) for i, n in found}
         template = get_template(batch.template, templates_dir(st.settings))
         sheet = ReviewSheet(
             token=token,

@@ -105,6 +105,11 @@ function startReview(form) {
       lastKey = Date.now();
       if (ev.key !== "Enter") return;
       ev.preventDefault();
+      if (ev.ctrlKey || ev.metaKey) {  // Ctrl+Enter: save what was accepted so far
+        document.getElementById("active-seconds").value = String(active);
+        form.requestSubmit(save);
+        return;
+      }
       row.querySelector("input.accepted").value = "1";
       row.classList.add("accepted");
       row.querySelector(".mark").textContent = "✓";

@@ -1,0 +1,63 @@
+"""Schedules page: next fire times from the scheduler's rules, pause/resume, closures by an admin."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+from playwright.sync_api import Page, expect
+from sqlalchemy import select
+
+from dxrpa.engine.definitions import parse_robot
+from dxrpa.engine.registry import register_robots
+from dxrpa.scheduler.calendar import OfficeCalendar
+from dxrpa.store import robots_repo
+from dxrpa.store.schedule_repo import closures
+from dxrpa.store.tables import AuditRow
+from tests.console.conftest import ROOT, Console, login
+
+
+def test_next_fire_times_pause_resume_and_closures(console: Console, page: Page) -> None:
+    text = (ROOT / "robots" / "juminhyo_entry.yaml").read_text(encoding="utf-8")
+    register_robots(console.store, [parse_robot("juminhyo_entry.yaml", text)], actor="admin1")
+    cal = OfficeCalendar(console.settings.calendar)
+    today = datetime.now(ZoneInfo(console.settings.timezone)).date()
+    day = cal.next_office_day(today, include=False)
+
+    login(page, console, "admin1")
+    page.goto(console.url + "/schedules")
+    row = page.locator("#schedule-juminhyo_entry")
+    expect(row.locator("ul.fires li.run")).to_have_count(3)
+    expect(row).to_contain_text(f"{day.isoformat()}(")
+    expect(row.locator("td.state")).to_have_text("有効")
+
+    row.get_by_role("button", name="一時停止").click()
+    expect(page.locator("#schedule-juminhyo_entry td.state")).to_have_text("一時停止")
+    with console.store.session() as s:
+        assert robots_repo.get_robot(s, "juminhyo_entry").paused is True
+    page.locator("#schedule-juminhyo_entry").get_by_role("button", name="再開").click()
+    expect(page.locator("#schedule-juminhyo_entry td.state")).to_have_text("有効")
+
+    # an admin closes the next office day: the list shows it and that firing is skipped
+    page.locator("#closure-form input[name=day]").fill(day.isoformat())
+    page.locator("#closure-form input[name=reason]").fill("庁舎停電")
+    page.locator("#closure-form button").click()
+    expect(page.locator("#closures")).to_contain_text(day.isoformat())
+    expect(page.locator("#closed-days")).to_contain_text("庁舎停電")
+    expect(page.locator("#schedule-juminhyo_entry ul.fires li.skip").first).to_contain_text("庁舎停電")
+    with console.store.session() as s:
+        assert closures(s) == {day: "庁舎停電"}
+        actions = [(r.actor, r.action) for r in s.scalars(select(AuditRow))]
+    assert ("admin1", "schedule.pause") in actions and ("admin1", "schedule.resume") in actions
+    assert ("admin1", "calendar.close") in actions
+
+    # an operator sees the calendar but cannot change it
+    page.context.clear_cookies()
+    login(page, console, "operator1")
+    page.goto(console.url + "/schedules")
+    expect(page.locator("#closure-form")).to_have_count(0)
+    csrf = page.locator('meta[name="csrf-token"]').get_attribute("content") or ""
+    r = page.request.post(
+        console.url + "/calendar/closures", form={"csrf": csrf, "day": "2030-01-07"}, max_redirects=0
+    )
+    assert r.status == 403
