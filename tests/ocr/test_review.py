@@ -112,6 +112,17 @@ def test_minutes_measured_between_export_and_import(
             )
             assert outcome.minutes == 7.0 and outcome.review.minutes_source == "measured"
             assert outcome.confirmed == len(items) and outcome.corrected == 0
+            again = start_review(s, batch, fields_exported=0)
+            capped = apply_review(
+                s,
+                token=again.token,
+                batch_id=batch,
+                values={},
+                reviewer="r",
+                now=again.exported_at + timedelta(days=3),
+                max_measured=6.0,
+            )
+            assert capped.minutes == 6.0 and capped.review.minutes_source == "capped"
     finally:
         app.close()
 

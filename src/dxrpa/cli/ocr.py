@@ -27,6 +27,7 @@ if TYPE_CHECKING:
     from dxrpa.model.form import FormResult
 
 console = Console()
+MEASURED_CAP = 4  # measured review time counts at most 4 × the template's minutes per field
 ocr_app = typer.Typer(
     help="AI-OCR: 申請書スキャンの読取・様式テンプレート・確認 / read scans, templates, review",
     no_args_is_help=True,
@@ -336,6 +337,7 @@ def _apply_review(app: App, batch_ref: str, path: Path, reviewer: str | None, mi
             values=values,
             reviewer=reviewer or sheet.reviewer or _user(),
             minutes=minutes if minutes is not None else sheet.minutes,
+            max_measured=MEASURED_CAP * max(len(values), 1) * template.spec.review_minutes_per_field,
         )
         record_human_minutes(
             s,

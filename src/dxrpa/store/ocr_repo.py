@@ -174,10 +174,12 @@ def apply_review(
     reviewer: str,
     minutes: float | None = None,
     now: datetime | None = None,
+    max_measured: float | None = None,
 ) -> ReviewOutcome:
     """Apply reviewed values (field id → value); each reviewed field becomes ``ok``.
 
-    ``minutes`` given by the reviewer wins; otherwise the time between export and now is used.
+    ``minutes`` given by the reviewer wins; otherwise the time between export and now is used,
+    capped at ``max_measured`` (a workbook left open over a weekend is not 3,000 minutes of work).
     """
     now = now or utcnow()
     review = session.scalars(select(OcrReview).where(OcrReview.token == token)).first()
@@ -242,8 +244,12 @@ def apply_review(
     review.reviewer = reviewer
     review.fields_corrected = corrected
     review.fields_confirmed = confirmed
-    review.minutes = round(minutes if minutes is not None else measured, 2)
-    review.minutes_source = "entered" if minutes is not None else "measured"
+    if minutes is not None:
+        review.minutes, review.minutes_source = round(minutes, 2), "entered"
+    elif max_measured is not None and measured > max_measured:
+        review.minutes, review.minutes_source = round(max_measured, 2), "capped"
+    else:
+        review.minutes, review.minutes_source = round(measured, 2), "measured"
     batch = session.get(OcrBatch, batch_id)
     if batch is not None:
         batch.documents_ok += now_ok
