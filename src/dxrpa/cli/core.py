@@ -305,8 +305,85 @@ def run_command(
         )
 
 
+def demo_command(
+    folder: Path = typer.Option(Path("dxrpa-demo"), "--dir", help="demo folder (recreated)"),
+    forms: int = typer.Option(20, "--forms", min=2, max=500, help="scanned applications to render"),
+    workers: int = typer.Option(2, "--workers", min=1, max=8),
+    keep_serving: bool = typer.Option(False, "--keep-serving", help="keep the sample app up to inspect it"),
+) -> None:
+    """デモ: スキャン → AI-OCR → 確認 → 入力ロボット → 台帳 → 年度レポート / the whole job end to end."""
+    from dxrpa.demo.run import run_demo
+
+    result, sample = run_demo(
+        folder,
+        forms=forms,
+        workers=workers,
+        keep_app=keep_serving,
+        say=lambda text: console.print(text, markup=False, highlight=False),
+    )
+    r = result
+    console.print(tr("\n[bold]デモの結果[/]", "\n[bold]Demo summary[/]"))
+    rows = [
+        (
+            tr("申請書(スキャン)", "scanned forms"),
+            f"{r.forms + r.unreadable}"
+            + tr(f"(うち読取不可 {r.ocr_failed})", f" ({r.ocr_failed} unreadable)"),
+        ),
+        (
+            tr("AI-OCR", "AI-OCR"),
+            tr(
+                f"自動受理 {r.ocr_ok} / 要確認 {r.ocr_review} ({r.reviewed_fields} 項目、"
+                f"{r.review_minutes:.1f} 分)",
+                f"{r.ocr_ok} auto-accepted / {r.ocr_review} reviewed ({r.reviewed_fields} "
+                f"fields, {r.review_minutes:.1f} min)",
+            ),
+        ),
+        (
+            tr("ロボット入力", "entered by the robot"),
+            tr(
+                f"完了 {r.run.items_done} / 業務エラー {r.run.items_business_error} / システムエラー "
+                f"{r.run.items_system_error}",
+                f"done {r.run.items_done} / business errors {r.run.items_business_error} / system errors "
+                f"{r.run.items_system_error}",
+            ),
+        ),
+        (
+            tr("システム側の確認", "checked in the app"),
+            tr(
+                f"1 回だけ登録 {r.entered_once} 件、二重登録 {r.entered_twice} 件、"
+                f"未登録 {len(r.missing)} 件",
+                f"entered once {r.entered_once}, twice {r.entered_twice}, missing {len(r.missing)}",
+            ),
+        ),
+        (tr("削減時間(正味)", "hours saved (net)"), f"{r.saved_hours:,.2f} h"),
+        (tr("レポート", "reports"), f"{r.report_xlsx}\n{r.report_html}"),
+        (tr("フォルダ", "folder"), f"{r.folder.resolve()} ({r.seconds:.0f} s)"),
+    ]
+    table = Table(show_header=False)
+    for label, value in rows:
+        table.add_row(label, value)
+    console.print(table)
+    if sample is not None:
+        console.print(
+            tr(
+                f"サンプルシステム: {sample.url} (ユーザー staff01 / demo-pass、Ctrl+C で終了)",
+                f"sample app: {sample.url} (user staff01 / demo-pass; Ctrl+C to stop)",
+            )
+        )
+        try:
+            import time
+
+            while True:
+                time.sleep(3600)
+        except KeyboardInterrupt:
+            sample.stop()
+    if r.entered_twice or r.missing:
+        raise RunFailed(tr("入力の確認で不一致がありました", "the entry check found a mismatch"))
+
+
 def register(app: typer.Typer) -> None:
     """Add this module's commands to the root app."""
+    app.command("demo")(demo_command)
     app.add_typer(robots_app, name="robots")
     app.add_typer(runs_app, name="runs")
     app.command("run")(run_command)
