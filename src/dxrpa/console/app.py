@@ -18,6 +18,7 @@ from starlette.staticfiles import StaticFiles
 from dxrpa.config import Settings
 from dxrpa.console import dashboard, ocr_review, robots, runs, schedules
 from dxrpa.console.auth import Forbidden, NotLoggedIn, verify_password
+from dxrpa.console.headers import SecurityHeaders
 from dxrpa.console.jobs import Launcher
 from dxrpa.console.web import (
     HERE,
@@ -205,6 +206,7 @@ def create_app(
         Mount("/static", app=StaticFiles(directory=str(HERE / "static")), name="static"),
     ]
     middleware = [
+        Middleware(SecurityHeaders),
         Middleware(
             SessionMiddleware,
             secret_key=_session_key(settings),
@@ -212,7 +214,7 @@ def create_app(
             max_age=SESSION_HOURS * 3600,
             same_site="lax",
             https_only=secure_cookies,
-        )
+        ),
     ]
     handlers = {
         NotLoggedIn: _not_logged_in,
