@@ -9,8 +9,11 @@ from pathlib import Path
 
 from dxrpa.i18n import set_lang
 from dxrpa.reports import build_report, export_report
+from dxrpa.reports.tabular import render_text
+from dxrpa.store import Store
+from dxrpa.store.ledger_repo import record_run
 
-from .scenario import Ledger
+from .scenario import Factory, Ledger
 
 NOW = datetime(2027, 1, 5, tzinfo=UTC)
 
@@ -60,3 +63,13 @@ def test_text_report(ledger: Ledger, tmp_path: Path) -> None:
     set_lang("en")
     text_en = _export(ledger, "text", tmp_path / "en.txt")
     assert "Hours saved: 4.1 h" in text_en and "Apr 2026" in text_en and "[ESTIMATE]" not in text_en
+
+
+def test_robot_without_department_is_labelled(store: Store, tmp_path: Path) -> None:
+    with store.session() as s:
+        f = Factory(s)
+        r = f.robot("nodept", "課なし業務", "")
+        v = f.version(r, 1, mpi=2, mpr=0, rework=0)
+        record_run(s, f.run("n1", r, v, datetime(2026, 6, 1, tzinfo=UTC), ok=3), v, r)
+        text = render_text(build_report(s, 2026, now=NOW))
+    assert "（課未設定）" in text and "nodept" in text

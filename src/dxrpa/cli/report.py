@@ -89,6 +89,15 @@ def report(
                 hours_per_fte=app.settings.ledger.hours_per_fte,
                 annualize_as_of=as_of_day,
             )
+            if annualize and data.projection is None:
+                console.print(
+                    tr(
+                        f"{fy_label(year)} はまだ始まっていないため推計はありません",
+                        f"no estimate: {fy_label(year)} has not started yet",
+                    ),
+                    markup=False,
+                    highlight=False,
+                )
             if fmt == "text" and output is None:
                 typer.echo(render_text(data), nl=False)
                 return

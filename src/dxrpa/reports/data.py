@@ -38,7 +38,7 @@ class DepartmentRow:
 
     @property
     def name(self) -> str:
-        return str(self.group.key[0])
+        return department_label(self.group.key[0])
 
     @property
     def achievement(self) -> float | None:
@@ -92,6 +92,11 @@ class ReportData:
 
     def human_records(self, limit: int | None = None) -> Iterator[tuple[Any, ...]]:
         return ledger_repo.iter_human_minutes(self.session, self.fy, self.department, limit=limit)
+
+
+def department_label(name: object) -> str:
+    """A department name for display; robots registered without one are grouped as 課未設定."""
+    return str(name) if name else tr("（課未設定）", "(no department)")
 
 
 def robot_flag(group: Group) -> str:

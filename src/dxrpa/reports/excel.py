@@ -24,7 +24,7 @@ from dxrpa.i18n import tr
 from dxrpa.ledger import date_label, fiscal_year_dates, month_label
 from dxrpa.reports import labels
 from dxrpa.reports.atomic import atomic_path
-from dxrpa.reports.data import DEFAULT_DETAILS_LIMIT, ReportData, detail_values, robot_flag
+from dxrpa.reports.data import DEFAULT_DETAILS_LIMIT, ReportData, department_label, detail_values, robot_flag
 from dxrpa.reports.xlsx_rows import letters_for, row_xml, splice_rows
 
 EXCEL_MAX_ROWS = 1_048_576
@@ -296,7 +296,7 @@ def _robots(wb: Workbook, d: ReportData) -> None:
             [
                 s.cell(name if name is not None else labels.no_robot()),
                 s.cell(g.title),
-                s.cell(g.key[1]),
+                s.cell(department_label(g.key[1])),
                 s.cell(g.runs, COUNT),
                 s.cell(g.items, COUNT),
                 s.cell(g.succeeded, COUNT),

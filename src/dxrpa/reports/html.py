@@ -16,7 +16,7 @@ from dxrpa.i18n import tr
 from dxrpa.ledger import date_label, fiscal_year_dates, month_label
 from dxrpa.reports import labels
 from dxrpa.reports.atomic import atomic_path
-from dxrpa.reports.data import ReportData, detail_values, robot_flag
+from dxrpa.reports.data import ReportData, department_label, detail_values, robot_flag
 
 HTML_DETAILS_LIMIT = 5_000
 
@@ -271,7 +271,7 @@ def render_html(d: ReportData, *, details_limit: int = HTML_DETAILS_LIMIT) -> st
         [
             (g.key[0] if g.key[0] is not None else labels.no_robot(), "s"),
             (g.title, "s"),
-            (g.key[1], "s"),
+            (department_label(g.key[1]), "s"),
             (g.runs, "n"),
             (g.items, "n"),
             (g.succeeded, "n"),

@@ -13,7 +13,7 @@ from dxrpa.i18n import tr
 from dxrpa.ledger import month_label
 from dxrpa.reports import labels
 from dxrpa.reports.atomic import atomic_path
-from dxrpa.reports.data import ReportData, detail_values, robot_flag
+from dxrpa.reports.data import ReportData, department_label, detail_values, robot_flag
 
 
 def write_csv(data: ReportData, path: Path) -> Path:
@@ -107,7 +107,7 @@ def render_text(d: ReportData) -> str:
         [
             g.key[0] if g.key[0] is not None else labels.no_robot(),
             g.title,
-            str(g.key[1]),
+            department_label(g.key[1]),
             _fmt(g.runs, "n"),
             _fmt(g.items, "n"),
             _fmt(g.succeeded, "n"),
