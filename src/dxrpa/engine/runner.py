@@ -179,7 +179,10 @@ class Runner:
             columns = sorted({c for row in ocr.rows for c in row})
             rows = [(i + 1, dict(row)) for i, row in enumerate(ocr.rows)]
             return build_batch(f"ocr:{spec.ocr.template}", columns, rows, spec)
-        return load_tabular(spec, base_dir=self.settings.home, override=self.opt.data)
+        batch = load_tabular(spec, base_dir=self.settings.home, override=self.opt.data)
+        if batch.source == "none":  # a robot without data does its job once per run
+            batch.items[0].key = f"run:{self.run_id}"
+        return batch
 
     def _check_columns(self, batch: DataBatch) -> None:
         if not batch.items or batch.source == "none":
