@@ -126,7 +126,9 @@ def test_csv_in_unexpected_encoding_names_the_line(robot_env: Path) -> None:
         robot_env,
         robot_text(
             **{
-                "  excel: data/juminhyo.xlsx\n  sheet: 申請一覧\n": "  csv: data/list.csv\n  encoding: utf-8\n"
+                "  excel: data/juminhyo.xlsx\n  sheet: 申請一覧\n": (
+                    "  csv: data/list.csv\n  encoding: utf-8\n"
+                )
             }
         ),
     )
