@@ -223,6 +223,7 @@ def create_app(
         DxrpaError: _dxrpa_error,
         HTTPException: _http_error,
     }
+    console_repo.ensure_rollup(store)
     app = Starlette(routes=routes, middleware=middleware, exception_handlers=handlers)
     app.state.console = ConsoleState(
         settings=settings, store=store, launcher=Launcher(settings), env=make_env(), trust_header=header

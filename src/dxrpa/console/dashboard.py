@@ -11,6 +11,7 @@ from starlette.background import BackgroundTask
 from starlette.requests import Request
 from starlette.responses import FileResponse, Response
 
+from dxrpa.console.ledger_view import dashboard_report
 from dxrpa.console.web import ConsoleState, db, render, require, state
 from dxrpa.ledger import fiscal_year_of_date, fy_label, parse_fiscal_year, today_local
 from dxrpa.reports import build_report, export_report
@@ -35,7 +36,7 @@ def _dept(raw: str | None) -> str | None:
 
 def _data(st: ConsoleState, fy: int, department: str | None) -> dict[str, Any]:
     with st.store.session() as s:
-        d = build_report(s, fy, department=department, hours_per_fte=st.settings.ledger.hours_per_fte)
+        d = dashboard_report(s, fy, department=department, hours_per_fte=st.settings.ledger.hours_per_fte)
         counted = {str(g.key[0]) for g in d.robots if g.key and g.key[0] is not None}
         idle = [
             r.name

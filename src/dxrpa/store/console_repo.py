@@ -7,8 +7,8 @@ from sqlalchemy.orm import Session
 
 from dxrpa.errors import UsageError
 from dxrpa.i18n import tr
-from dxrpa.store.base import utcnow
-from dxrpa.store.console_tables import ROLES, ConsoleUser
+from dxrpa.store.base import Store, utcnow
+from dxrpa.store.console_tables import ROLES, ConsoleUser, install_rollup
 
 
 def _check_role(role: str) -> None:
@@ -60,3 +60,9 @@ def touch_login(session: Session, name: str) -> None:
     if user is not None:
         user.last_login_at = utcnow()
         session.flush()
+
+
+def ensure_rollup(store: Store) -> bool:
+    """Install the dashboard's ledger rollup (triggers + backfill) once; True when it did now."""
+    with store.engine.begin() as conn:
+        return install_rollup(conn)
