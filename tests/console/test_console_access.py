@@ -16,7 +16,7 @@ from dxrpa.cli import main
 from dxrpa.engine.definitions import parse_robot
 from dxrpa.engine.registry import register_robots
 from dxrpa.store import robots_repo, runs_repo
-from dxrpa.store.tables import Run
+from dxrpa.store.tables import AuditRow, Run
 from tests.console.conftest import PASSWORD, ROOT, Console, login, start_console
 
 GET_PAGES = [
@@ -210,3 +210,24 @@ def test_users_cli_add_list_disable(
     page.get_by_label("パスワード").fill("s3cret-pass")
     page.get_by_role("button", name="ログイン").click()
     expect(page.locator("#login-error")).to_be_visible()
+
+
+def test_operator_cancels_a_running_run(console: Console, page: Page) -> None:
+    _register(console)
+    with console.store.session() as s:
+        robot = robots_repo.get_robot(s, "juminhyo_entry")
+        version = robots_repo.current_version(s, robot)
+        assert version is not None
+        run_id = runs_repo.create_run(s, robot=robot, version=version, status="running", folder="").id
+    login(page, console, "operator1")
+    page.goto(console.url + f"/runs/{run_id}")
+    expect(page.locator("#run-status")).to_have_attribute("data-status", "running")
+    with page.expect_response(lambda r: r.url.endswith("/cancel")) as posted:
+        page.locator("#cancel").click()
+    assert posted.value.status == 200  # posted by JavaScript with the X-CSRF-Token header
+    with console.store.session() as s:
+        run = s.get(Run, run_id)
+        assert run is not None and run.cancel_requested is True
+        assert (
+            s.scalar(select(func.count()).select_from(AuditRow).where(AuditRow.action == "run.cancel")) == 1
+        )

@@ -20,6 +20,7 @@ from dxrpa.console import dashboard, ocr_review, robots, runs, schedules
 from dxrpa.console.auth import Forbidden, NotLoggedIn, verify_password
 from dxrpa.console.headers import SecurityHeaders
 from dxrpa.console.jobs import Launcher
+from dxrpa.console.reader import Reader
 from dxrpa.console.web import (
     HERE,
     ConsoleState,
@@ -226,7 +227,12 @@ def create_app(
     console_repo.ensure_rollup(store)
     app = Starlette(routes=routes, middleware=middleware, exception_handlers=handlers)
     app.state.console = ConsoleState(
-        settings=settings, store=store, launcher=Launcher(settings), env=make_env(), trust_header=header
+        settings=settings,
+        store=store,
+        launcher=Launcher(settings),
+        env=make_env(),
+        reader=Reader(store),
+        trust_header=header,
     )
     return app
 

@@ -11,14 +11,15 @@ from starlette.background import BackgroundTask
 from starlette.requests import Request
 from starlette.responses import FileResponse, Response
 
-from dxrpa.console.ledger_view import dashboard_report
+from dxrpa.console.ledger_view import dashboard_report, fiscal_years
+from dxrpa.console.ledger_view import departments as known_departments
 from dxrpa.console.web import ConsoleState, db, render, require, state
 from dxrpa.ledger import fiscal_year_of_date, fy_label, parse_fiscal_year, today_local
 from dxrpa.reports import build_report, export_report
 from dxrpa.reports.data import robot_flag
 from dxrpa.reports.export import default_filename
 from dxrpa.reports.html import department_chart_svg, month_chart_svg
-from dxrpa.store import ledger_repo, robots_repo
+from dxrpa.store import robots_repo
 
 
 def _fy(st: ConsoleState, raw: str | None) -> int:
@@ -35,7 +36,7 @@ def _dept(raw: str | None) -> str | None:
 
 
 def _data(st: ConsoleState, fy: int, department: str | None) -> dict[str, Any]:
-    with st.store.session() as s:
+    with st.reader.session() as s:
         d = dashboard_report(s, fy, department=department, hours_per_fte=st.settings.ledger.hours_per_fte)
         counted = {str(g.key[0]) for g in d.robots if g.key and g.key[0] is not None}
         idle = [
@@ -43,8 +44,8 @@ def _data(st: ConsoleState, fy: int, department: str | None) -> dict[str, Any]:
             for r, _ in robots_repo.list_robots(s)
             if r.name not in counted and (department is None or r.department == department)
         ]
-        years = ledger_repo.fiscal_years(s)
-        departments = ledger_repo.known_departments(s)
+        years = fiscal_years(s)
+        departments = known_departments(s)
         return {
             "d": d,
             "fy": fy,

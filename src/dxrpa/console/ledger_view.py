@@ -107,3 +107,25 @@ def dashboard_report(
         details_count=totals.runs,
         human_count=ledger_repo.count_human_minutes(session, fy, department),
     )
+
+
+def fiscal_years(session: Session) -> list[int]:
+    """Fiscal years with counted runs (from the rollup: no scan of the ledger)."""
+    q = select(LedgerRollup.fiscal_year).where(LedgerRollup.runs > 0).distinct()
+    return sorted(int(y) for y in session.scalars(q))
+
+
+def departments(session: Session) -> list[str]:
+    """Departments seen in the rollup, targets, robots or staff minutes (the small tables only)."""
+    from dxrpa.store.ledger_tables import DepartmentTarget
+    from dxrpa.store.tables import Robot
+
+    names: set[str] = set()
+    for col in (
+        LedgerRollup.department,
+        DepartmentTarget.department,
+        Robot.department,
+        LedgerHumanMinutes.department,
+    ):
+        names.update(str(v) for v in session.scalars(select(col).distinct()) if v)
+    return sorted(names)

@@ -25,7 +25,7 @@ from dxrpa.store.ocr_tables import OcrDocument, OcrField, OcrReview
 
 
 def _queue(st: ConsoleState) -> list[dict[str, Any]]:
-    with st.store.session() as s:
+    with st.reader.session() as s:
         counted = s.execute(
             select(OcrDocument.batch_id, func.count(OcrField.id))
             .join(OcrField, OcrField.document_id == OcrDocument.id)
@@ -158,7 +158,7 @@ async def ocr_apply(request: Request) -> Response:
 
 
 def _crop(st: ConsoleState, field_id: int) -> Path:
-    with st.store.session() as s:
+    with st.reader.session() as s:
         field = s.get(OcrField, field_id)
         raw = field.crop if field else None
     if not raw:

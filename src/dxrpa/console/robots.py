@@ -12,13 +12,14 @@ from starlette.datastructures import UploadFile
 from starlette.requests import Request
 from starlette.responses import Response
 
+from dxrpa.console.ledger_view import dashboard_report
 from dxrpa.console.web import ConsoleState, db, flash, posted, redirect, render, require, state
 from dxrpa.engine.definitions import LoadedRobot, parse_robot
 from dxrpa.engine.registry import register_robots
 from dxrpa.errors import DefinitionError, DefinitionErrors, DxrpaError
 from dxrpa.i18n import tr
 from dxrpa.ledger import fiscal_year_of_date, today_local
-from dxrpa.store import audit_repo, ledger_repo, robots_repo, runs_repo
+from dxrpa.store import audit_repo, robots_repo, runs_repo
 
 MAX_UPLOAD = 512 * 1024
 
@@ -54,9 +55,9 @@ def check_text(text: str, filename: str) -> Checked:
 
 def _robot_rows(st: ConsoleState) -> list[dict[str, Any]]:
     fy = fiscal_year_of_date(today_local(st.settings.timezone))
-    with st.store.session() as s:
+    with st.reader.session() as s:
         saved: dict[str, float] = {}
-        for g in ledger_repo.by_robot(s, fy):
+        for g in dashboard_report(s, fy).robots:
             if g.key and g.key[0] is not None:
                 saved[str(g.key[0])] = saved.get(str(g.key[0]), 0.0) + g.saved_hours
         return [
@@ -84,7 +85,7 @@ async def robots_list(request: Request) -> Response:
 
 
 def _robot_detail(st: ConsoleState, name: str, a: int | None, b: int | None) -> dict[str, Any]:
-    with st.store.session() as s:
+    with st.reader.session() as s:
         robot = robots_repo.get_robot(s, name)
         versions = robots_repo.versions(s, robot)
         runs = runs_repo.list_runs(s, robot=name, limit=15)

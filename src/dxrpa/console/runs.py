@@ -41,7 +41,7 @@ def _run_id(request: Request) -> str:
 
 
 def _recent(st: ConsoleState) -> list[tuple[Run, str]]:
-    with st.store.session() as s:
+    with st.reader.session() as s:
         return runs_repo.list_runs(s, limit=50)
 
 
@@ -53,7 +53,7 @@ async def runs_list(request: Request) -> Response:
 
 def snapshot(st: ConsoleState, run_id: str) -> dict[str, Any]:
     """Everything the run page shows, as JSON-able data (read-only, a few indexed queries)."""
-    with st.store.session() as s:
+    with st.reader.session() as s:
         row = s.execute(
             select(Run, Robot.name).join(Robot, Robot.id == Run.robot_id).where(Run.id == run_id)
         ).first()
@@ -215,7 +215,7 @@ async def run_reprocess(request: Request) -> Response:
 
 
 def _evidence_path(st: ConsoleState, run_id: str, attempt_id: int, kind: str) -> Path:
-    with st.store.session() as s:
+    with st.reader.session() as s:
         attempt = s.get(ItemAttempt, attempt_id)
         run = s.get(Run, run_id)
         if attempt is None or run is None or attempt.run_id != run_id:

@@ -19,6 +19,7 @@ from starlette.responses import HTMLResponse, RedirectResponse
 from dxrpa.config import Settings
 from dxrpa.console.auth import Forbidden, NotLoggedIn, User, csrf_ok, csrf_token, role_label
 from dxrpa.console.jobs import Launcher
+from dxrpa.console.reader import Reader
 from dxrpa.i18n import get_lang, tr
 from dxrpa.store import console_repo
 from dxrpa.store.base import Store
@@ -62,6 +63,7 @@ class ConsoleState:
     store: Store
     launcher: Launcher
     env: Environment
+    reader: Reader
     trust_header: str | None = None
 
 
@@ -87,7 +89,7 @@ async def db(request: Request, fn: Callable[..., T], *args: Any) -> T:
 
 
 def _lookup(st: ConsoleState, name: str) -> User | None:
-    with st.store.session() as s:
+    with st.reader.session() as s:
         row = console_repo.get_user(s, name)
         if row is None or row.disabled:
             return None
