@@ -267,7 +267,9 @@ class ContextHandle:
         return self.blocked_url is not None or self.http_error is not None or self.crashed
 
     async def start_trace(self) -> None:
-        await self.context.tracing.start(screenshots=True, snapshots=True)
+        # No screencast frames: they would keep typed personal data as images. DOM snapshots are
+        # text, which the runner redacts before a kept trace is stored.
+        await self.context.tracing.start(screenshots=False, snapshots=True)
         self.tracing = True
 
     async def stop_trace(self, path: Path | None) -> Path | None:

@@ -354,7 +354,7 @@ class Runner:
             "url": None if page.is_closed() else redact(page.url),
             "screenshot": str(shot) if shot else None,
             "trace": str(trace_path) if trace_path and trace_path.exists() else None,
-            "submitted": getattr(sctx, "submit_started", True),
+            "submitted": sctx.submit_started,
         }
 
     async def _pii_locators(self, page: Any) -> list[Any]:

@@ -12,7 +12,7 @@ from datetime import date
 from functools import lru_cache
 from typing import Any
 
-from jinja2 import StrictUndefined, TemplateSyntaxError, UndefinedError, nodes
+from jinja2 import StrictUndefined, TemplateSyntaxError, Undefined, UndefinedError, nodes
 from jinja2.sandbox import ImmutableSandboxedEnvironment
 
 _env = ImmutableSandboxedEnvironment(undefined=StrictUndefined, autoescape=False, keep_trailing_newline=False)
@@ -60,9 +60,12 @@ def evaluate(expr: str, scope: Mapping[str, Any]) -> Any:
     if expr.startswith("{{") and expr.endswith("}}"):
         expr = expr[2:-2].strip()
     try:
-        return _compile_expr(expr)(**scope)
+        value = _compile_expr(expr)(**scope)
     except UndefinedError as exc:
         raise TemplateProblem(f"'{expr}': {_explain_undefined(exc)}") from None
+    if isinstance(value, Undefined):
+        raise TemplateProblem(f"'{expr}': {_explain_undefined(UndefinedError(value._undefined_message))}")
+    return value
 
 
 def _explain_undefined(exc: UndefinedError) -> str:
