@@ -108,7 +108,8 @@ def test_http_500_and_stalls_end_in_done_or_classified_errors(
         items = {wi.key: wi for wi in s.scalars(select(WorkItem))}
         attempts = list(s.scalars(select(ItemAttempt)))
     assert len(items) == len(rows)
-    assert {wi.status for wi in items.values()} <= {"done", "business_error", "system_error"}
+    # abandoned: failed after its submit and verify could not tell — left for the next run to verify
+    assert {wi.status for wi in items.values()} <= {"done", "business_error", "system_error", "abandoned"}
     bad_keys = {rows[3]["受付番号"], rows[17]["受付番号"]}
     # a bad row ends as a business error, unless faults kept it from ever reaching the app's verdict
     assert {items[k].status for k in bad_keys} <= {"business_error", "system_error"}
@@ -125,4 +126,4 @@ def test_http_500_and_stalls_end_in_done_or_classified_errors(
     assert [k for k, n in counts.items() if n > 1] == [], "no item entered twice"
     done = {k for k, wi in items.items() if wi.status == "done"}
     assert done <= set(counts)
-    assert set(counts) - done <= {k for k, wi in items.items() if wi.status == "system_error"}
+    assert set(counts) - done <= {k for k, wi in items.items() if wi.status in ("system_error", "abandoned")}

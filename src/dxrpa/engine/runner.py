@@ -385,17 +385,32 @@ class Runner:
         return ItemSystemError(f"{type(exc).__name__}: {redact(str(exc))}", step=step)
 
     async def _verify(self, slot: _Slot, work: _Work, attempt: int) -> tuple[bool | None, dict[str, Any]]:
-        """True: the entry is in the target system; False: it is not; None: could not tell."""
+        """True: the entry is in the target system; False: it is not; None: could not tell.
+
+        A failed ``expect`` (or a business error) in ``verify:`` means "not there"; any other
+        failure means verify itself could not run, and it is tried again with backoff.
+        """
         if not self.robot.verify:
             return None, {}
-        try:
-            return True, await self._attempt(slot, work, attempt, "verify")
-        except BusinessError:
-            return False, {}
-        except ItemSystemError as exc:
-            if exc.step and "(expect" in exc.step:
+        for retry in range(self.robot.retries + 1):
+            try:
+                return True, await self._attempt(slot, work, attempt + retry, "verify")
+            except BusinessError:
                 return False, {}
-            return None, {}
+            except RobotDefect as exc:
+                self.defect = self.defect or exc
+                self.stopping = True
+                return None, {}
+            except ItemSystemError as exc:
+                if exc.step and "(expect" in exc.step:
+                    return False, {}
+                logger.bind(run_id=self.run_id).warning(
+                    tr("項目 {} の確認(verify)に失敗: {}", "item {}: verify could not run: {}"),
+                    work.item.key,
+                    exc,
+                )
+                await asyncio.sleep(self.robot.retry_backoff_seconds * (2**retry))
+        return None, {}
 
     async def _process(self, slot: _Slot, work: _Work) -> None:
         item, log = work.item, logger.bind(run_id=self.run_id)
@@ -467,11 +482,11 @@ class Runner:
                     if found:
                         await self._finish(work, attempt, "done", outputs=outputs)
                         return
-                    if found is None:
+                    if found is None:  # it may have gone through: the next run verifies before anything
                         await self._finish(
                             work,
                             attempt,
-                            "system_error",
+                            "abandoned",
                             exc=exc,
                             message=tr(
                                 f"登録ボタンの後に失敗しました。登録されたか確認できません: {exc}",
