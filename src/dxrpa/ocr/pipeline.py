@@ -27,6 +27,7 @@ from dxrpa.ocr.template import Template
 from dxrpa.ocr.validate import check
 
 MARGIN = 6  # px around a field box: handwriting spills over the line
+JOINT = 0.5  # wide gaps inside a field are closed up to this share of the text height
 MIN_INK_PIXELS = 40  # fewer dark pixels than this in a field means "empty"
 TICK_ON, TICK_OFF = 0.10, 0.035  # ink share inside a checkbox: ticked above ON, empty below OFF
 
@@ -160,8 +161,11 @@ class FormReader:
             if line is None:
                 results[prep.index] = self._finish(spec, "", Recognized("", 1.0, 1.0), crop_path)
             else:
-                to_read.append((prep, 1))
+                chunks = split_long(line) if spec.type in FREE_TEXT else [line]
                 images.append(line)
+                if len(chunks) > 1:  # long free text is also read piece by piece, as a cross-check
+                    images.extend(chunks)
+                to_read.append((prep, 1 + (len(chunks) if len(chunks) > 1 else 0)))
                 results[prep.index] = FieldResult(name=spec.name, type=spec.type, crop=crop_path)
         if to_read:
             recognized = self.engine.recognize(images)
@@ -169,7 +173,14 @@ class FormReader:
             for prep, count in to_read:
                 parts = recognized[pos : pos + count]
                 pos += count
-                rec = parts[0] if parts else Recognized("", 0.0, 0.0)
+                rec = parts[0]
+                if count > 1:
+                    alt = _join(parts[1:])
+                    t = prep.spec.type
+                    if normalize(t, alt.text, name=prep.spec.name) != normalize(
+                        t, rec.text, name=prep.spec.name
+                    ):
+                        rec = rec._replace(gap=True)
                 results[prep.index] = self._finish(prep.spec, rec.text, rec, results[prep.index].crop)
         return [results[i] for i in range(len(self._fields))]
 
@@ -298,7 +309,7 @@ def _tight(crop: np.ndarray) -> np.ndarray | None:
     words.append((start, prev + 1))
     pad = max(8, height // 4)
     parts: list[np.ndarray] = []
-    joint = np.full((height, max(4, height // 4)), 255, dtype=np.uint8)
+    joint = np.full((height, max(4, int(height * JOINT))), 255, dtype=np.uint8)
     for a, b in words:
         if int(ink[y0:y1, a:b].sum()) < 15:  # a speck, not writing
             continue
@@ -309,6 +320,48 @@ def _tight(crop: np.ndarray) -> np.ndarray | None:
         return None
     body = np.hstack(parts)
     return cv2.copyMakeBorder(body, pad, pad, pad, pad, cv2.BORDER_CONSTANT, value=255)
+
+
+def split_long(line: np.ndarray, max_ratio: float = 10.0) -> list[np.ndarray]:
+    """Cut a long line at blank columns into pieces of at most ~``max_ratio`` × its height.
+
+    The recognizer sometimes drops a character in a long line with high confidence (a 27-character
+    address lost "コ"; the same line cut in two was read right). Reading long free text both whole
+    and in pieces and comparing catches that; disagreement sends the field to review.
+    """
+    h, w = line.shape
+    if w <= max_ratio * h:
+        return [line]
+    blank_cols = np.where((line < 150).sum(axis=0) == 0)[0]
+    pieces: list[np.ndarray] = []
+    start = 0
+    step = int(max_ratio * h * 0.8)
+    while w - start > max_ratio * h:
+        target = start + step
+        near = blank_cols[(blank_cols > start + h) & (np.abs(blank_cols - target) <= 1.5 * h)]
+        if near.size == 0:
+            break
+        cut = int(near[np.argmin(np.abs(near - target))])
+        pieces.append(_pad_piece(line[:, start:cut], h))
+        start = cut
+    pieces.append(_pad_piece(line[:, start:], h))
+    return pieces
+
+
+def _pad_piece(piece: np.ndarray, h: int) -> np.ndarray:
+    side = max(4, h // 5)
+    return cv2.copyMakeBorder(piece, 0, 0, side, side, cv2.BORDER_CONSTANT, value=255)
+
+
+def _join(parts: list[Recognized]) -> Recognized:
+    if not parts:
+        return Recognized("", 0.0, 0.0)
+    if len(parts) == 1:
+        return parts[0]
+    text = "".join(p.text for p in parts)
+    lengths = [max(len(p.text), 1) for p in parts]
+    mean = sum(p.confidence * n for p, n in zip(parts, lengths, strict=True)) / sum(lengths)
+    return Recognized(text, mean, min(p.weakest for p in parts), any(p.gap for p in parts))
 
 
 def read_files(
