@@ -5,6 +5,7 @@ the item after the data was fixed, read the dashboard and download the report.""
 from __future__ import annotations
 
 import io
+import zipfile
 from pathlib import Path
 
 from openpyxl import load_workbook
@@ -70,10 +71,19 @@ def test_upload_typo_fix_register_run_evidence_reprocess_dashboard(
     # the failed item's masked screenshot comes from the run folder
     href = failed.locator("a.shot").get_attribute("href")
     assert href and href.startswith(f"/runs/{first_run}/attempts/")
+    trace_href = failed.locator("a", has_text="トレース").get_attribute("href")
     shot = page.goto(console.url + href)
     assert shot is not None and shot.status == 200 and shot.headers["content-type"] == "image/png"
     with Image.open(io.BytesIO(shot.body())) as im:
         assert im.width > 100 and im.height > 100
+    assert trace_href and trace_href.startswith(f"/runs/{first_run}/attempts/")
+    trace = page.request.get(console.url + trace_href)
+    assert trace.status == 200 and trace.headers["content-type"] == "application/zip"
+    with zipfile.ZipFile(io.BytesIO(trace.body())) as z:
+        assert z.namelist()
+    # evidence is only served for the run it belongs to
+    other = page.request.get(console.url + href.replace(first_run, "20200101-000000-000000"))
+    assert other.status == 404
     assert sorted(a["受付番号"] for a in sample_app.applications()) == sorted(
         r["受付番号"] for i, r in enumerate(rows) if i != 1
     )
