@@ -53,8 +53,8 @@ def check_text(text: str, filename: str) -> Checked:
     return result
 
 
-def _robot_rows(st: ConsoleState) -> list[dict[str, Any]]:
-    fy = fiscal_year_of_date(today_local(st.settings.timezone))
+def _robot_rows(st: ConsoleState, fy: int) -> list[dict[str, Any]]:
+    """Every robot with its latest run and the hours it saved in fiscal year ``fy``."""
     with st.reader.session() as s:
         saved: dict[str, float] = {}
         for g in dashboard_report(s, fy).robots:
@@ -74,13 +74,14 @@ def _robot_rows(st: ConsoleState) -> list[dict[str, Any]]:
                 "saved_hours": saved.get(r.name, 0.0),
             }
             for r, last in robots_repo.list_robots(s)
-        ] + [{"fy": fy}]
+        ]
 
 
 async def robots_list(request: Request) -> Response:
     user = await require(request)
-    rows = await db(request, _robot_rows, state(request))
-    fy = rows.pop()["fy"]
+    st = state(request)
+    fy = fiscal_year_of_date(today_local(st.settings.timezone))
+    rows = await db(request, _robot_rows, st, fy)
     return render(request, "robots.html", user=user, robots=rows, fy=fy)
 
 
