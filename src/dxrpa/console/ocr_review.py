@@ -13,14 +13,12 @@ from starlette.requests import Request
 from starlette.responses import FileResponse, Response
 
 from dxrpa.console.web import NO_STORE, ConsoleState, db, flash, posted, redirect, render, require, state
-from dxrpa.engine.ocr_source import templates_dir
+from dxrpa.engine.ocr_review import apply_sheet
 from dxrpa.errors import DxrpaError
 from dxrpa.i18n import tr
-from dxrpa.ocr.review import ReviewSheet, clean_corrections
-from dxrpa.ocr.template import get_template
+from dxrpa.ocr.review import ReviewSheet
 from dxrpa.store import audit_repo, ocr_repo
 from dxrpa.store.base import utcnow
-from dxrpa.store.ledger_repo import record_human_minutes
 from dxrpa.store.ocr_tables import OcrDocument, OcrField, OcrReview
 
 
@@ -87,7 +85,6 @@ def _apply(
             )
         found = s.execute(select(OcrField.id, OcrField.name).where(OcrField.id.in_(list(typed))))
         names: dict[int, str] = {int(i): str(n) for i, n in found}
-        template = get_template(batch.template, templates_dir(st.settings))
         sheet = ReviewSheet(
             token=token,
             batch_id=batch.id,
@@ -95,23 +92,18 @@ def _apply(
             minutes=None,
             values={fid: (names.get(fid, ""), value) for fid, value in typed.items()},
         )
-        values = clean_corrections(sheet, template.spec, Path(tr("確認画面", "review page")))
         elapsed = (utcnow() - review.exported_at).total_seconds()
         minutes = round(max(0.0, min(active_s, elapsed)) / 60, 2)
-        outcome = ocr_repo.apply_review(
-            s, token=token, batch_id=batch.id, values=values, reviewer=user, minutes=minutes
-        )
-        outcome.review.minutes_source = "measured"
-        record_human_minutes(
+        outcome = apply_sheet(
             s,
-            department=batch.department or template.spec.department,
-            robot_name=batch.robot_name,
-            minutes=outcome.minutes,
-            reason="ocr_review",
-            source_ref=f"ocr_review:{outcome.review.id}",
-            at=outcome.review.applied_at or utcnow(),
+            st.settings,
+            batch,
+            sheet,
+            Path(tr("確認画面", "review page")),
+            reviewer=user,
+            minutes=minutes,
+            measured_source="measured",
         )
-        outcome.review.ledger_recorded = True
         audit_repo.append(
             s,
             user,

@@ -8,17 +8,26 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from sqlalchemy.orm import Session
+
 from dxrpa.config import Settings
 from dxrpa.engine.ocr_source import templates_dir
 from dxrpa.errors import UsageError
 from dxrpa.i18n import tr
 from dxrpa.log import logger
-from dxrpa.ocr.review import ReviewItem, clean_corrections, read_review_workbook, write_review_workbook
+from dxrpa.ocr.review import (
+    ReviewItem,
+    ReviewSheet,
+    clean_corrections,
+    read_review_workbook,
+    write_review_workbook,
+)
 from dxrpa.ocr.template import get_template
 from dxrpa.store import audit_repo
 from dxrpa.store.base import Store
 from dxrpa.store.ledger_repo import record_human_minutes
 from dxrpa.store.ocr_repo import ReviewOutcome, apply_review, doubtful_fields, get_batch, start_review
+from dxrpa.store.ocr_tables import OcrBatch
 
 MEASURED_CAP = 4  # measured review time counts at most 4 × the template's minutes per field
 
@@ -57,6 +66,45 @@ def export_review(store: Store, settings: Settings, batch_ref: str, output: Path
     return len(items)
 
 
+def apply_sheet(
+    session: Session,
+    settings: Settings,
+    batch: OcrBatch,
+    sheet: ReviewSheet,
+    source: Path,
+    *,
+    reviewer: str,
+    minutes: float | None,
+    measured_source: str | None = None,
+) -> ReviewOutcome:
+    """Apply one review (from a workbook or the web console) and book its minutes in the ledger."""
+    template = get_template(batch.template, templates_dir(settings))
+    values = clean_corrections(sheet, template.spec, source)
+    outcome = apply_review(
+        session,
+        token=sheet.token,
+        batch_id=batch.id,
+        values=values,
+        reviewer=reviewer,
+        minutes=minutes,
+        max_measured=MEASURED_CAP * max(len(values), 1) * template.spec.review_minutes_per_field,
+    )
+    if measured_source:
+        outcome.review.minutes_source = measured_source
+    record_human_minutes(
+        session,
+        department=batch.department or template.spec.department,
+        robot_name=batch.robot_name,
+        minutes=outcome.minutes,
+        reason="ocr_review",
+        source_ref=f"ocr_review:{outcome.review.id}",
+        at=outcome.review.applied_at or outcome.review.exported_at,
+    )
+    outcome.review.ledger_recorded = True
+    logger.info("OCR review of batch {} applied by {}", batch.id, outcome.review.reviewer)
+    return outcome
+
+
 def apply_review_file(
     store: Store,
     settings: Settings,
@@ -74,26 +122,12 @@ def apply_review_file(
     sheet = read_review_workbook(path)
     with store.session() as s:
         batch = get_batch(s, batch_ref)
-        template = get_template(batch.template, templates_dir(settings))
-        values = clean_corrections(sheet, template.spec, path)
-        outcome = apply_review(
+        return apply_sheet(
             s,
-            token=sheet.token,
-            batch_id=batch.id,
-            values=values,
+            settings,
+            batch,
+            sheet,
+            path,
             reviewer=reviewer or sheet.reviewer or audit_repo.current_actor(),
             minutes=minutes if minutes is not None else sheet.minutes,
-            max_measured=MEASURED_CAP * max(len(values), 1) * template.spec.review_minutes_per_field,
         )
-        record_human_minutes(
-            s,
-            department=batch.department or template.spec.department,
-            robot_name=batch.robot_name,
-            minutes=outcome.minutes,
-            reason="ocr_review",
-            source_ref=f"ocr_review:{outcome.review.id}",
-            at=outcome.review.applied_at or outcome.review.exported_at,
-        )
-        outcome.review.ledger_recorded = True
-    logger.info("OCR review of batch {} applied by {}", batch.id, outcome.review.reviewer)
-    return outcome

@@ -21,7 +21,8 @@ import os
 import signal
 import socket
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Coroutine
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import timedelta
 from pathlib import Path
@@ -50,7 +51,7 @@ from dxrpa.i18n import tr
 from dxrpa.log import add_run_file, logger, redact, remove_sink
 from dxrpa.store import audit_repo, ledger_repo, robots_repo, runs_repo
 from dxrpa.store.base import Store, utcnow
-from dxrpa.store.tables import Robot, RobotVersion
+from dxrpa.store.tables import Robot, RobotVersion, Run
 
 Progress = Callable[["ItemOutcome"], None]
 
@@ -665,6 +666,18 @@ class Runner:
                 loop.remove_signal_handler(signal.SIGTERM)
 
 
+def _run_coroutine(coro: Coroutine[Any, Any, None]) -> None:
+    """``asyncio.run``, or in a worker thread when this thread already runs an event loop
+    (a caller inside Jupyter or a sync Playwright session)."""
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:
+        asyncio.run(coro)
+        return
+    with ThreadPoolExecutor(1, thread_name_prefix="dxrpa-run") as pool:
+        pool.submit(asyncio.run, coro).result()
+
+
 def _pid_alive(pid: int) -> bool:
     if pid == os.getpid():
         return True
@@ -767,10 +780,13 @@ def _run(runner: Runner, started: float) -> RunSummary:
             runner._check_columns(batch)
             with store.session() as s:
                 plan = runner._plan(s, batch)
+                run_row = s.get(Run, runner.run_id)
+                if run_row is not None:  # progress shown by the console needs the total early
+                    run_row.items_total = len(plan)
         except DxrpaError as exc:
             _close_run(runner, "failed", exc)
             raise
-        asyncio.run(runner.execute(plan))
+        _run_coroutine(runner.execute(plan))
         summary.defect = runner.defect
         with store.session() as s:
             run = runs_repo.refresh_counts(s, runner.run_id)

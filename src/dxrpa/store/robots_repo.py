@@ -116,4 +116,4 @@ def current_versions(session: Session) -> list[tuple[Robot, RobotVersion]]:
         )
         .order_by(Robot.name)
     )
-    return [(r, v) for r, v in rows.tuples()]
+    return [(r, v) for r, v in rows]

@@ -259,7 +259,7 @@ def list_runs(session: Session, *, robot: str | None = None, limit: int = 20) ->
     )
     if robot:
         q = q.where(Robot.name == robot)
-    return [(r, n) for r, n in session.execute(q).tuples()]
+    return [(r, n) for r, n in session.execute(q)]
 
 
 def attempts_of(session: Session, run_id: str) -> list[ItemAttempt]:
