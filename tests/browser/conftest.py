@@ -79,14 +79,14 @@ def site() -> Iterator[Site]:
     server.server_close()
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def loop() -> Iterator[asyncio.AbstractEventLoop]:
     ev = asyncio.new_event_loop()
     yield ev
     ev.close()
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def browser(loop: asyncio.AbstractEventLoop) -> Iterator[BrowserHandle]:
     if not CHROMIUM.is_file():
         pytest.fail("Chromium not found at /usr/bin/chromium: install it with `apt-get install chromium`")

@@ -85,7 +85,7 @@ def console(dx_home: Path, password_hash: str) -> Iterator[Console]:
         yield c
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")  # not session: a live sync Playwright keeps an event loop running
 def browser() -> Iterator[Browser]:
     require_chromium()
     with sync_playwright() as p:

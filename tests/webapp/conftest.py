@@ -31,7 +31,7 @@ APPLICANT: dict[str, str] = {
 }
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")  # not session: a live sync Playwright keeps an event loop running
 def browser() -> Iterator[Browser]:
     if not CHROMIUM.exists():
         pytest.fail(f"{CHROMIUM} not found: install the system browser with `apt-get install chromium`")
