@@ -20,14 +20,12 @@ from rich.table import Table
 
 from dxrpa.errors import DefinitionError, DefinitionErrors, SomeFilesFailed, UsageError
 from dxrpa.i18n import tr
-from dxrpa.log import logger
 
 if TYPE_CHECKING:
     from dxrpa.app import App
     from dxrpa.model.form import FormResult
 
 console = Console()
-MEASURED_CAP = 4  # measured review time counts at most 4 × the template's minutes per field
 ocr_app = typer.Typer(
     help="AI-OCR: 申請書スキャンの読取・様式テンプレート・確認 / read scans, templates, review",
     no_args_is_help=True,
@@ -264,92 +262,35 @@ def review_cmd(
 
 
 def _export_review(app: App, batch_ref: str, output: Path | None) -> None:
-    from dxrpa.ocr.review import ReviewItem, write_review_workbook
-    from dxrpa.store.ocr_repo import doubtful_fields, get_batch, start_review
+    from dxrpa.engine.ocr_review import export_review
+    from dxrpa.store.ocr_repo import get_batch
 
     with app.store.session() as s:
-        batch = get_batch(s, batch_ref)
-        rows = doubtful_fields(s, batch.id)
-        if not rows:
-            console.print(
-                tr(f"バッチ {batch.id} に要確認の項目はありません", f"batch {batch.id} has nothing to review")
-            )
-            return
-        items = [
-            ReviewItem(
-                f.id,
-                d.source_file,
-                d.page,
-                f.name,
-                f.type,
-                f.value,
-                f.ocr_text,
-                f.confidence,
-                f.reason,
-                f.crop,
-            )
-            for d, f in rows
-        ]
-        review = start_review(s, batch.id, fields_exported=len(items), by=_user())
-        target = output or Path(f"review_{batch.id}.xlsx")
-        write_review_workbook(
-            target,
-            token=review.token,
-            batch_id=batch.id,
-            template=batch.template,
-            items=items,
-            exported_at=review.exported_at,
+        batch_id = get_batch(s, batch_ref).id
+    target = output or Path(f"review_{batch_id}.xlsx")
+    count = export_review(app.store, app.settings, batch_id, target, by=_user())
+    if not count:
+        console.print(
+            tr(f"バッチ {batch_id} に要確認の項目はありません", f"batch {batch_id} has nothing to review")
         )
+        return
     console.print(
-        tr(
-            f"{len(items)} 項目をレビュー表に出力しました: {target}",
-            f"{len(items)} field(s) written to {target}",
-        )
+        tr(f"{count} 項目をレビュー表に出力しました: {target}", f"{count} field(s) written to {target}")
     )
     console.print(
         tr(
-            f"修正後: dxrpa ocr review {batch.id} --apply {target}",
-            f"when done: dxrpa ocr review {batch.id} --apply {target}",
+            f"修正後: dxrpa ocr review {batch_id} --apply {target}",
+            f"when done: dxrpa ocr review {batch_id} --apply {target}",
         )
     )
 
 
 def _apply_review(app: App, batch_ref: str, path: Path, reviewer: str | None, minutes: float | None) -> None:
-    from dxrpa.engine.ocr_source import templates_dir
-    from dxrpa.ocr.review import clean_corrections, read_review_workbook
-    from dxrpa.ocr.template import get_template
-    from dxrpa.store.ledger_repo import record_human_minutes
-    from dxrpa.store.ocr_repo import apply_review, get_batch
+    from dxrpa.engine.ocr_review import apply_review_file
 
-    if not path.is_file():
-        raise UsageError(tr(f"{path} がありません", f"{path} not found"))
-    if minutes is not None and minutes < 0:
-        raise UsageError(tr("--minutes は 0 以上にしてください", "--minutes must not be negative"))
-    sheet = read_review_workbook(path)
-    with app.store.session() as s:
-        batch = get_batch(s, batch_ref)
-        template = get_template(batch.template, templates_dir(app.settings))
-        values = clean_corrections(sheet, template.spec, path)
-        outcome = apply_review(
-            s,
-            token=sheet.token,
-            batch_id=batch.id,
-            values=values,
-            reviewer=reviewer or sheet.reviewer or _user(),
-            minutes=minutes if minutes is not None else sheet.minutes,
-            max_measured=MEASURED_CAP * max(len(values), 1) * template.spec.review_minutes_per_field,
-        )
-        record_human_minutes(
-            s,
-            department=batch.department or template.spec.department,
-            robot_name=batch.robot_name,
-            minutes=outcome.minutes,
-            reason="ocr_review",
-            source_ref=f"ocr_review:{outcome.review.id}",
-            at=outcome.review.applied_at or outcome.review.exported_at,
-        )
-        outcome.review.ledger_recorded = True
-    logger.info("OCR review of batch {} applied by {}", batch.id, outcome.review.reviewer)
+    outcome = apply_review_file(
+        app.store, app.settings, batch_ref, path, reviewer=reviewer or None, minutes=minutes
+    )
     console.print(
         tr(
             f"取込完了: 修正 {outcome.corrected} / 確認のみ {outcome.confirmed} / OK になった帳票 "

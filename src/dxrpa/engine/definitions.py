@@ -4,6 +4,7 @@ static checks pydantic cannot do (templates compile, secrets are declared, names
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -138,3 +139,21 @@ def item_columns(robot: Robot) -> set[str]:
             for text in _strings(step.model_dump(by_alias=True, exclude_none=True)):
                 found |= templating.references(text, "item")
     return found
+
+
+def iter_steps(steps: list[Step]) -> Iterator[Step]:
+    """Every step, nested ones (if/else, for_each, frame) included."""
+    for step in steps:
+        yield step
+        for args, attr in (
+            (step.if_, "then"),
+            (step.if_, "else_"),
+            (step.for_each, "steps"),
+            (step.frame, "steps"),
+        ):
+            if args is not None:
+                yield from iter_steps(getattr(args, attr))
+
+
+def uses_action(robot: Robot, action: str) -> bool:
+    return any(step.action == action for section in SECTIONS for step in iter_steps(getattr(robot, section)))

@@ -35,7 +35,7 @@ from dxrpa.browser.session import BrowserHandle, launch
 from dxrpa.config import Settings
 from dxrpa.engine import evidence
 from dxrpa.engine.data import DataBatch, DataItem, load_tabular
-from dxrpa.engine.definitions import LoadedRobot, item_columns, parse_robot
+from dxrpa.engine.definitions import LoadedRobot, item_columns, parse_robot, uses_action
 from dxrpa.engine.secrets import resolve_secrets
 from dxrpa.engine.steps import StepContext, run_steps
 from dxrpa.errors import (
@@ -152,6 +152,11 @@ class Runner:
         }
         self.host = socket.gethostname()
         self._item_steps = self.robot.item
+        self._ocr_reader: Any = None
+        if uses_action(self.robot, "ocr"):  # OCR models load on the first ocr: step only
+            from dxrpa.engine.ocr_source import make_ocr_reader
+
+            self._ocr_reader = make_ocr_reader(settings)
         if options.dry_run:  # a dry run stops at the final submit: what follows checks its outcome
             cut = next((i for i, st in enumerate(self.robot.item) if st.is_submit), None)
             if cut is not None:
@@ -286,6 +291,7 @@ class Runner:
             dry_run=self.opt.dry_run,
             timeout_ms=self.robot.browser.timeout_ms or self.settings.browser.timeout_ms,
             source=self.loaded.path,
+            ocr_reader=self._ocr_reader,
         )
 
     # ------------------------------------------------------------------ one item

@@ -47,9 +47,6 @@ def upgrade(engine: Engine) -> None:
             conn.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": _PG_LOCK})
         if current(conn) != head():
             command.upgrade(_config(conn), "head")
-    from dxrpa.store.schema import metadata  # TEMP(dev): tables added after the revision
-
-    metadata.create_all(engine)
 
 
 def revision(engine: Engine, message: str) -> None:

@@ -1,8 +1,8 @@
 """initial schema
 
-Revision ID: 3885df2e9022
+Revision ID: 7b39f450f374
 Revises:
-Create Date: 2026-11-26 05:43:56.089138
+Create Date: 2026-11-26 06:33:41.171530
 """
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ from alembic import op
 
 import dxrpa.store.base
 
-revision = "3885df2e9022"
+revision = "7b39f450f374"
 down_revision = None
 branch_labels = None
 depends_on = None
@@ -39,6 +39,29 @@ def upgrade() -> None:
         sa.Column("created_by", sa.String(length=100), nullable=False),
         sa.Column("created_at", dxrpa.store.base.UtcDateTime(timezone=True), nullable=False),
         sa.PrimaryKeyConstraint("day", name=op.f("pk_calendar_closures")),
+    )
+    op.create_table(
+        "console_ledger_rollup",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("fiscal_year", sa.Integer(), nullable=False),
+        sa.Column("month", sa.Integer(), nullable=False),
+        sa.Column("department", sa.String(length=100), nullable=False),
+        sa.Column("robot_name", sa.String(length=100), nullable=False),
+        sa.Column("robot_title", sa.String(length=200), nullable=False),
+        sa.Column("runs", sa.Integer(), nullable=False),
+        sa.Column("succeeded", sa.Integer(), nullable=False),
+        sa.Column("business_errors", sa.Integer(), nullable=False),
+        sa.Column("system_errors", sa.Integer(), nullable=False),
+        sa.Column("gross_minutes", sa.Float(), nullable=False),
+        sa.Column("human_minutes", sa.Float(), nullable=False),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_console_ledger_rollup")),
+        sa.UniqueConstraint(
+            "fiscal_year",
+            "month",
+            "department",
+            "robot_name",
+            name=op.f("uq_console_ledger_rollup_fiscal_year"),
+        ),
     )
     op.create_table(
         "console_users",
@@ -463,6 +486,7 @@ def downgrade() -> None:
 
     op.drop_table("ledger_entries")
     op.drop_table("console_users")
+    op.drop_table("console_ledger_rollup")
     op.drop_table("calendar_closures")
     op.drop_table("audit_log")
     # ### end Alembic commands ###
