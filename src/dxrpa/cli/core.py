@@ -16,6 +16,7 @@ from dxrpa.engine.definitions import parse_robot
 from dxrpa.errors import DefinitionError, DefinitionErrors, RobotDefect, RunFailed, UsageError
 from dxrpa.i18n import tr
 from dxrpa.model.robot import Robot
+from dxrpa.model.status import status_text
 from dxrpa.store import audit_repo, robots_repo, runs_repo
 
 if TYPE_CHECKING:
@@ -26,29 +27,6 @@ robots_app = typer.Typer(
     help="ロボットの検証・登録・一覧 / validate, register and list robots", no_args_is_help=True
 )
 runs_app = typer.Typer(help="実行履歴 / run history", no_args_is_help=True)
-
-STATUS_JA = {
-    "done": "完了",
-    "business_error": "業務エラー",
-    "system_error": "システムエラー",
-    "skipped": "スキップ",
-    "abandoned": "中断(要確認)",
-    "pending": "未処理",
-    "in_progress": "処理中",
-    "robot_defect": "ロボット定義の誤り",
-    "succeeded": "成功",
-    "partial": "一部失敗",
-    "failed": "失敗",
-    "running": "実行中",
-    "crashed": "異常終了",
-    "cancelled": "取消",
-    "stopped": "停止",
-    "queued": "待機",
-}
-
-
-def status_text(status: str) -> str:
-    return tr(STATUS_JA.get(status, status), status)
 
 
 def _robot_files(paths: list[Path]) -> list[Path]:

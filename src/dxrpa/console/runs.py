@@ -22,10 +22,10 @@ from dxrpa.console.web import (
     render,
     require,
     state,
-    status_text,
 )
 from dxrpa.errors import DxrpaError
 from dxrpa.i18n import tr
+from dxrpa.model.status import status_text
 from dxrpa.store import audit_repo, runs_repo
 from dxrpa.store.tables import ItemAttempt, Robot, Run
 

@@ -21,36 +21,13 @@ from dxrpa.console.auth import Forbidden, NotLoggedIn, User, csrf_ok, csrf_token
 from dxrpa.console.jobs import Launcher
 from dxrpa.console.reader import Reader
 from dxrpa.i18n import get_lang, tr
+from dxrpa.model.status import status_text
 from dxrpa.store import console_repo
 from dxrpa.store.base import Store
 
 T = TypeVar("T")
 HERE = Path(__file__).parent
 RUN_ID = re.compile(r"^[0-9A-Za-z_-]{1,32}$")
-
-STATUS_JA = {
-    "done": "完了",
-    "business_error": "業務エラー",
-    "system_error": "システムエラー",
-    "skipped": "スキップ",
-    "abandoned": "中断(要確認)",
-    "pending": "未処理",
-    "in_progress": "処理中",
-    "robot_defect": "ロボット定義の誤り",
-    "succeeded": "成功",
-    "partial": "一部失敗",
-    "failed": "失敗",
-    "running": "実行中",
-    "crashed": "異常終了",
-    "cancelled": "取消",
-    "stopped": "停止",
-    "queued": "待機",
-    "starting": "開始待ち",
-}
-
-
-def status_text(status: str) -> str:
-    return tr(STATUS_JA.get(status, status), status)
 
 
 class CsrfRefused(Exception):

@@ -34,7 +34,7 @@ from sqlalchemy.orm import Session
 from dxrpa.browser.session import BrowserHandle, launch
 from dxrpa.config import Settings
 from dxrpa.engine import evidence
-from dxrpa.engine.data import DataBatch, DataItem, load_tabular
+from dxrpa.engine.data import DataBatch, DataItem, build_batch, load_tabular
 from dxrpa.engine.definitions import LoadedRobot, item_columns, parse_robot, uses_action
 from dxrpa.engine.secrets import resolve_secrets
 from dxrpa.engine.steps import StepContext, run_steps
@@ -147,12 +147,12 @@ class Runner:
         self.browser: BrowserHandle | None = None
         self._browser_lock = asyncio.Lock()
         self.secrets: dict[str, str] = {}
-        self.env = {
-            k: v for k, v in os.environ.items() if k not in set(self.robot.secrets) and "SECRET" not in k
-        }
+        hidden = set(self.robot.secrets)
+        self.env = {k: v for k, v in os.environ.items() if k not in hidden and "SECRET" not in k}
         self.host = socket.gethostname()
         self._item_steps = self.robot.item
         self._ocr_reader: Any = None
+        self._ocr_items: Any = None  # OcrItems of an ocr: data source, finished after the run
         if uses_action(self.robot, "ocr"):  # OCR models load on the first ocr: step only
             from dxrpa.engine.ocr_source import make_ocr_reader
 
@@ -179,9 +179,7 @@ class Runner:
             from dxrpa.engine.ocr_source import load_ocr_items
 
             ocr = load_ocr_items(self.store, self.settings, spec.ocr, self.robot.name)
-            self._ocr = ocr
-            from dxrpa.engine.data import build_batch
-
+            self._ocr_items = ocr
             columns = sorted({c for row in ocr.rows for c in row})
             rows = [(i + 1, dict(row)) for i, row in enumerate(ocr.rows)]
             return build_batch(f"ocr:{spec.ocr.template}", columns, rows, spec)
@@ -515,37 +513,40 @@ class Runner:
             status = "abandoned" if work.recheck else "pending"
             await self._db(lambda s: runs_repo.release(s, item_id, self.run_id, status=status))
 
-    async def _record_attempt(
+    def _add_attempt(
         self,
+        s: Session,
         work: _Work,
         attempt: int,
         status: str,
         exc: ItemError | None,
-        message: str | None = None,
-        outputs: dict[str, Any] | None = None,
+        text: str | None,
+        step: str | None,
+        outputs: dict[str, Any] | None,
     ) -> None:
         ev: dict[str, Any] = getattr(exc, "evidence", {}) if exc else {}
+        runs_repo.add_attempt(
+            s,
+            run_id=self.run_id,
+            item_id=work.item_id,
+            key=work.item.key,
+            seq=work.item.seq,
+            attempt=attempt,
+            status=status,
+            error_class=type(exc).__name__ if exc else None,
+            error_message=text,
+            error_step=step,
+            url=ev.get("url"),
+            screenshot=ev.get("screenshot"),
+            trace=ev.get("trace"),
+            outputs=outputs or {},
+            finished_at=utcnow(),
+        )
 
-        def write(s: Session) -> None:
-            runs_repo.add_attempt(
-                s,
-                run_id=self.run_id,
-                item_id=work.item_id,
-                key=work.item.key,
-                seq=work.item.seq,
-                attempt=attempt,
-                status=status,
-                error_class=type(exc).__name__ if exc else None,
-                error_message=redact(message or str(exc)) if (exc or message) else None,
-                error_step=exc.step if exc else None,
-                url=ev.get("url"),
-                screenshot=ev.get("screenshot"),
-                trace=ev.get("trace"),
-                outputs=outputs or {},
-                finished_at=utcnow(),
-            )
-
-        await self._db(write)
+    async def _record_attempt(self, work: _Work, attempt: int, status: str, exc: ItemError) -> None:
+        """A failed attempt that is not the item's last word (it is retried or verified)."""
+        text, step = redact(str(exc)), exc.step
+        await self._db(lambda s: self._add_attempt(s, work, attempt, status, exc, text, step, None))
 
     async def _finish(
         self,
@@ -559,29 +560,13 @@ class Runner:
         outputs: dict[str, Any] | None = None,
         skipped: bool = False,
     ) -> None:
+        """The item's outcome: its last attempt and the work item's final status."""
         status_for_run = "skipped" if skipped else status
         text = redact(message or str(exc)) if (exc or message) else None
         step = step or (exc.step if exc else None)
-        ev: dict[str, Any] = getattr(exc, "evidence", {}) if exc else {}
 
         def write(s: Session) -> None:
-            runs_repo.add_attempt(
-                s,
-                run_id=self.run_id,
-                item_id=work.item_id,
-                key=work.item.key,
-                seq=work.item.seq,
-                attempt=attempt,
-                status=status_for_run,
-                error_class=type(exc).__name__ if exc else None,
-                error_message=text,
-                error_step=step,
-                url=ev.get("url"),
-                screenshot=ev.get("screenshot"),
-                trace=ev.get("trace"),
-                outputs=outputs or {},
-                finished_at=utcnow(),
-            )
+            self._add_attempt(s, work, attempt, status_for_run, exc, text, step, outputs)
             if work.item_id is not None:
                 runs_repo.finish_item(
                     s,
@@ -809,8 +794,8 @@ def _run(runner: Runner, started: float) -> RunSummary:
         )
         summary.status = status
         _close_run(runner, status, runner.defect)
-        if getattr(runner, "_ocr", None) is not None and not opt.dry_run:
-            runner._ocr.finish({o.key for o in summary.outcomes if o.status == "done"})
+        if runner._ocr_items is not None and not opt.dry_run:
+            runner._ocr_items.finish({o.key for o in summary.outcomes if o.status == "done"})
         if robot.results is not None:
             from dxrpa.engine.results import write_results
 

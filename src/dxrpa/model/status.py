@@ -1,0 +1,29 @@
+"""Run and item statuses as staff read them (Japanese first, English available)."""
+
+from __future__ import annotations
+
+from dxrpa.i18n import tr
+
+STATUS_JA = {
+    "done": "完了",
+    "business_error": "業務エラー",
+    "system_error": "システムエラー",
+    "skipped": "スキップ",
+    "abandoned": "中断(要確認)",
+    "pending": "未処理",
+    "in_progress": "処理中",
+    "robot_defect": "ロボット定義の誤り",
+    "succeeded": "成功",
+    "partial": "一部失敗",
+    "failed": "失敗",
+    "running": "実行中",
+    "crashed": "異常終了",
+    "cancelled": "取消",
+    "stopped": "停止",
+    "queued": "待機",
+    "starting": "開始待ち",
+}
+
+
+def status_text(status: str) -> str:
+    return tr(STATUS_JA.get(status, status), status)
