@@ -86,7 +86,7 @@ def _mac_candidates() -> list[Path]:
 
 
 def _playwright_browser_exists() -> bool:
-    """True when ``playwright install`` has put a Chromium where Playwright looks for it."""
+    """True when Playwright's own Chromium build is present where Playwright looks for it."""
     configured = os.environ.get("PLAYWRIGHT_BROWSERS_PATH")
     if configured == "0":
         import playwright
