@@ -20,8 +20,8 @@ def test_search_finds_by_receipt_number_and_name(logged_in: Page, app: SampleApp
     page.get_by_label("受付番号または氏名").fill("000202")
     page.get_by_role("button", name="検索").click()
     table = page.get_by_role("table", name="検索結果")
-    headers = table.get_by_role("columnheader").all_inner_texts()
-    assert headers == ["受付番号", "氏名", "請求の種類", "登録日時", "交付番号"]
+    headers = ["受付番号", "氏名", "請求の種類", "登録日時", "交付番号"]
+    expect(table.get_by_role("columnheader")).to_have_text(headers)  # waits for the results page
     rows = table.locator("tbody tr")
     expect(rows).to_have_count(1)
     expect(rows.first).to_contain_text("佐藤 花子")

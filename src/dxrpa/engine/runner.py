@@ -264,6 +264,14 @@ class Runner:
                 self.browser = await launch(self.settings.browser, headless=headless)
             return self.browser
 
+    async def _drop_browser(self) -> None:
+        """Forget a browser that failed, so the next context comes from a fresh launch."""
+        async with self._browser_lock:
+            if self.browser is not None:
+                with contextlib.suppress(Exception):
+                    await self.browser.close()
+                self.browser = None
+
     async def _new_context(self) -> Any:
         browser = await self._ensure_browser()
         spec = self.robot.browser
@@ -303,12 +311,19 @@ class Runner:
         """
         shared = self.robot.browser.session == "shared"
         fresh = slot.handle is None or not shared
-        if fresh:
-            slot.handle = await self._new_context()
-            slot.page = await slot.handle.new_page()
-        elif slot.handle is not None and not slot.handle.tracing:
-            await slot.handle.context.tracing.start_chunk()
-            slot.handle.tracing = True
+        try:
+            if fresh:
+                slot.handle = await self._new_context()
+                slot.page = await slot.handle.new_page()
+            elif slot.handle is not None and not slot.handle.tracing:
+                await slot.handle.context.tracing.start_chunk()
+                slot.handle.tracing = True
+        except PlaywrightError as exc:  # the browser died under us: relaunch on the next attempt
+            slot.handle = slot.page = None
+            await self._drop_browser()
+            raise ItemSystemError(
+                tr("ブラウザを開けませんでした: ", "could not open the browser: ") + str(exc).splitlines()[0]
+            ) from None
         handle, page = slot.handle, slot.page
         assert handle is not None and page is not None
         sctx = self._step_context(page, work.item)

@@ -13,6 +13,8 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import and_, func, or_, select, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
 from dxrpa.store.base import utcnow
@@ -59,7 +61,30 @@ def start_run(
 
 
 def ensure_items(session: Session, robot_id: int, keys: list[str]) -> dict[str, WorkItem]:
-    """Create missing work items as pending; return all of them by key."""
+    """Create missing work items as pending; return all of them by key.
+
+    ``INSERT … ON CONFLICT DO NOTHING`` (SQLite and PostgreSQL), so two runs starting at the same
+    moment with the same data never collide on the unique (robot, key).
+    """
+    dialect = session.get_bind().dialect.name
+    insert = pg_insert if dialect == "postgresql" else sqlite_insert
+    now = utcnow()
+    for start in range(0, len(keys), 500):
+        chunk = keys[start : start + 500]
+        rows = [
+            {
+                "robot_id": robot_id,
+                "key": k,
+                "status": "pending",
+                "attempts": 0,
+                "outputs": {},
+                "created_at": now,
+            }
+            for k in chunk
+        ]
+        session.execute(
+            insert(WorkItem).values(rows).on_conflict_do_nothing(index_elements=["robot_id", "key"])
+        )
     found: dict[str, WorkItem] = {}
     for start in range(0, len(keys), 500):
         chunk = keys[start : start + 500]
@@ -67,12 +92,6 @@ def ensure_items(session: Session, robot_id: int, keys: list[str]) -> dict[str, 
             select(WorkItem).where(WorkItem.robot_id == robot_id, WorkItem.key.in_(chunk))
         ):
             found[wi.key] = wi
-    for key in keys:
-        if key not in found:
-            wi = WorkItem(robot_id=robot_id, key=key, status="pending", outputs={})
-            session.add(wi)
-            found[key] = wi
-    session.flush()
     return found
 
 
