@@ -137,3 +137,35 @@ def test_regex_allowed_email_hiragana() -> None:
     assert normalize("hiragana", "やまだ たろう") == "やまだたろう"
     assert check(kana, "やまだたろう") == ""
     assert check(kana, "ヤマダ") != ""
+
+
+@pytest.mark.parametrize(
+    ("field_type", "text", "value"),
+    [
+        ("hiragana", "かとうかずゃ", "かとうかずや"),  # small ゃ only after an い-column kana
+        ("hiragana", "まっもとゆみ", "まつもとゆみ"),  # no small っ before ま
+        ("hiragana", "きょうこ", "きょうこ"),
+        ("hiragana", "はっとり", "はっとり"),
+        ("katakana", "タナカョウコ", "タナカヨウコ"),
+        ("katakana", "デュボア", "デュボア"),
+        ("text", "グリーンハイッ203", "グリーンハイツ203"),  # no small ッ before a digit
+        ("text", "北ー条西", "北一条西"),  # a long-vowel mark between kanji is 一
+        ("text", "コ一ポ桜", "コーポ桜"),
+        ("email", "user5@city.example.Ig.jp", "user5@city.example.lg.jp"),  # .jp has nine two-letter labels
+        ("email", "a@b.c0.jp", "a@b.co.jp"),
+        ("email", "a@b.xy.jp", "a@b.xy.jp"),
+    ],
+)
+def test_kana_and_domain_rules(field_type: str, text: str, value: str) -> None:
+    assert normalize(field_type, text) == value
+
+
+@pytest.mark.parametrize("text", ["西新宿8H24番7号", "西新宿1厂目15番18号", "西新宿9日18番19号", "西新宿2目9番"])
+def test_chome_misreadings_in_addresses(text: str) -> None:
+    assert "丁目" in normalize("text", text, name="住所")
+    assert "丁目" not in normalize("text", text, name="氏名")
+
+
+def test_email_needs_a_real_top_level_domain() -> None:
+    mail = FieldSpec(name="m", type="email", box=(0, 0, 1, 1))
+    assert check(mail, "user7@example.p") != ""

@@ -274,8 +274,51 @@ PREFECTURES = [
 _CJK = r"\u3000-\u30ff\u3400-\u9fff\uf900-\ufaff\uff01-\uff60"
 _SPACE_NEAR_CJK = re.compile(rf"(?<=[{_CJK}])\s+|\s+(?=[{_CJK}])")
 _KANJI_DASH = re.compile(r"(?<=[\u30a1-\u30fa])[一\-−―‐](?=[\u30a1-\u30fa\d])")
+_DASH_KANJI = re.compile(r"(?<=[\u4e00-\u9fff])[ー\-−―‐—](?=[\u4e00-\u9fff])")
 _TRAILING_NOISE = re.compile(r"[\s|｜丨_.,、。・:;'\"`]+$")
 _LEADING_NOISE = re.compile(r"^[\s|｜丨_.,、。・:;'\"`]+")
+
+
+# Small ゃゅょ only follow an い-column kana (きゃ, しゅ, ちょ; katakana also テュ, デュ, フュ);
+# small っ never comes last or before a vowel, な/ま/や/ら/わ-row kana or ん. A reading that breaks
+# this took a full-size kana for a small one (かずゃ → かずや, まっもと → まつもと).
+_I_COLUMN = set("きぎしじちぢにひびぴみりキギシジチヂニヒビピミリ")
+_SMALL_YA = {"ゃ": "や", "ゅ": "ゆ", "ょ": "よ", "ャ": "ヤ", "ュ": "ユ", "ョ": "ヨ"}
+_SMALL_TSU = {"っ": "つ", "ッ": "ツ"}
+_NO_GEMINATE = set(
+    "あいうえおなにぬねのまみむめもやゆよらりるれろわをんゃゅょっぁぃぅぇぉ"
+    "アイウエオナニヌネノマミムメモヤユヨラリルレロワヲンャュョッァィゥェォー"
+)
+_JP_SLD = {"ac", "ad", "co", "ed", "go", "gr", "lg", "ne", "or"}  # the two-letter labels under .jp
+_LATIN_LOOKALIKES = str.maketrans({"i": "l", "1": "l", "|": "l", "!": "l", "0": "o"})
+_CHOME = re.compile(r"(\d)(?:丁目|丁日|丁H|T目|厂目|丁|目|日|H|厂)(?=\d+番)")
+
+
+def _is_kana(ch: str) -> bool:
+    return bool(ch) and "\u3041" <= ch <= "\u30ff"
+
+
+def fix_small_kana(kana: str) -> str:
+    """Small kana where Japanese cannot have them become full size (かずゃ → かずや, ハイッ2 → ハイツ2)."""
+    out = list(kana)
+    for i, ch in enumerate(out):
+        prev = out[i - 1] if i else ""
+        nxt = out[i + 1] if i + 1 < len(out) else ""
+        if ch in _SMALL_YA and prev not in _I_COLUMN and not (ch == "ュ" and prev in "テデフヴ"):
+            out[i] = _SMALL_YA[ch]
+        elif ch in _SMALL_TSU and (not _is_kana(nxt) or nxt in _NO_GEMINATE):
+            out[i] = _SMALL_TSU[ch]
+    return "".join(out)
+
+
+def fix_jp_domain(email: str) -> str:
+    """``.ig.jp`` → ``.lg.jp``: a two-letter label under .jp is one of nine, so a look-alike is fixed."""
+    labels = email.split(".")
+    if len(labels) >= 3 and labels[-1] == "jp" and len(labels[-2]) == 2 and labels[-2] not in _JP_SLD:
+        fixed = labels[-2].translate(_LATIN_LOOKALIKES)
+        if fixed in _JP_SLD:
+            labels[-2] = fixed
+    return ".".join(labels)
 
 
 def base_text(text: str) -> str:
@@ -353,10 +396,9 @@ def normalize(field_type: str, text: str, *, name: str = "") -> str:
         return ""
     if field_type == "katakana":
         t = t.replace(" ", "")
-        t = unicodedata.normalize("NFKC", t.translate(KATAKANA_FIXES))
-        return t
+        return fix_small_kana(unicodedata.normalize("NFKC", t.translate(KATAKANA_FIXES)))
     if field_type == "hiragana":
-        return t.replace(" ", "").translate(HIRAGANA_FIXES)
+        return fix_small_kana(t.replace(" ", "").translate(HIRAGANA_FIXES))
     if field_type in ("number", "my_number"):
         return _digits(t)
     if field_type == "postal_code":
@@ -369,11 +411,13 @@ def normalize(field_type: str, text: str, *, name: str = "") -> str:
         return t
     if field_type == "email":
         t = t.replace(" ", "").replace("＠", "@").replace("。", ".").replace("、", ".").lower()
-        return re.sub(r"\.ip$", ".jp", t)
+        return fix_jp_domain(re.sub(r"\.ip$", ".jp", t))
     if field_type == "date":
         return parse_date(t) or t
     t = _KANJI_DASH.sub("ー", t)  # 一 (kanji one) between katakana is the long-vowel mark
+    t = _DASH_KANJI.sub("一", t)  # and a long-vowel mark or dash between kanji is 一
+    t = fix_small_kana(t)
     if field_type == "text" and ("住所" in name or "所在" in name):
-        t = re.sub(r"(\d)(?:丁|目|丁日|T目)(?=\d+番)", r"\1丁目", t)  # 丁目 is never written half
+        t = _CHOME.sub(r"\1丁目", t)  # 丁目 is never written half, nor as 日 or H
         return _fix_prefecture(t)
     return t

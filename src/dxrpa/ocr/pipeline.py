@@ -7,7 +7,9 @@ by the share of ink inside the box, never by OCR. Personal data (field values) i
 
 from __future__ import annotations
 
+import itertools
 import time
+import unicodedata
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -28,6 +30,8 @@ from dxrpa.ocr.validate import check
 
 MARGIN = 6  # px around a field box: handwriting spills over the line
 JOINT = 0.5  # wide gaps inside a field are closed up to this share of the text height
+INK_LEVEL = 150  # darker than this is firm writing
+FAINT_LEVEL = 210  # darker than this may be a faint stroke (never closed up as a blank gap)
 MIN_INK_PIXELS = 40  # fewer dark pixels than this in a field means "empty"
 TICK_ON, TICK_OFF = 0.10, 0.035  # ink share inside a checkbox: ticked above ON, empty below OFF
 
@@ -42,7 +46,7 @@ class _Prepared:
 FREE_TEXT = frozenset({"text", "katakana", "hiragana", "email"})
 
 
-def field_confidence(field_type: str, rec: Recognized) -> float:
+def field_confidence(field_type: str, rec: Recognized, dropped: bool = False) -> float:
     """One confidence per field from the engine's character probabilities.
 
     Free text has no format to catch a wrong or dropped character, so it is judged by its weakest
@@ -51,7 +55,7 @@ def field_confidence(field_type: str, rec: Recognized) -> float:
     """
     if field_type in FREE_TEXT:
         conf = min(rec.confidence, rec.weakest)
-        return min(conf, 0.5) if rec.gap else conf
+        return min(conf, 0.5) if dropped else conf
     return rec.confidence
 
 
@@ -140,8 +144,7 @@ class FormReader:
     def read_fields(self, warped: np.ndarray, key: str) -> list[FieldResult]:
         h, w = warped.shape
         results: dict[int, FieldResult] = {}
-        to_read: list[tuple[_Prepared, int]] = []
-        images: list[np.ndarray] = []
+        to_read: list[tuple[_Prepared, Line, str | None]] = []
         for prep in self._fields:
             spec = prep.spec
             if spec.type == "checkbox":
@@ -159,50 +162,18 @@ class FormReader:
                 cleaned[prep.erase] = 255
             line = _tight(cleaned)
             if line is None:
-                results[prep.index] = self._finish(spec, "", Recognized("", 1.0, 1.0), crop_path)
+                results[prep.index] = self._finish(spec, Recognized("", 1.0, 1.0), False, crop_path)
             else:
-                chunks = split_long(line) if spec.type in FREE_TEXT else [line]
-                images.append(line)
-                if len(chunks) > 1:  # long free text is also read piece by piece, as a cross-check
-                    images.extend(chunks)
-                to_read.append((prep, 1 + (len(chunks) if len(chunks) > 1 else 0)))
-                results[prep.index] = FieldResult(name=spec.name, type=spec.type, crop=crop_path)
-        if to_read:
-            recognized = self.engine.recognize(images)
-            pos = 0
-            second: list[tuple[_Prepared, Recognized, np.ndarray]] = []
-            for prep, count in to_read:
-                line, parts = images[pos], recognized[pos : pos + count]
-                pos += count
-                rec = parts[0]
-                if count > 1 and not _same(prep.spec, rec, _join(parts[1:])):
-                    rec = rec._replace(gap=True)
-                results[prep.index] = self._finish(prep.spec, rec.text, rec, results[prep.index].crop)
-                if prep.spec.type in FREE_TEXT and results[prep.index].status == "ok":
-                    second.append((prep, rec, line))
-            self._second_opinion(second, results)
+                to_read.append((prep, line, crop_path))
+        recognized = self.engine.recognize([line.image for _, line, _ in to_read])
+        for (prep, line, crop_path), rec in zip(to_read, recognized, strict=True):
+            dropped = prep.spec.type in FREE_TEXT and dropped_character(rec, line)
+            results[prep.index] = self._finish(prep.spec, rec, dropped, crop_path)
         return [results[i] for i in range(len(self._fields))]
 
-    def _second_opinion(
-        self, accepted: list[tuple[_Prepared, Recognized, np.ndarray]], results: dict[int, FieldResult]
-    ) -> None:
-        """Free text about to be auto-accepted is read once more, slightly blurred; it must agree.
-
-        Free text has no format to validate, so a confident misreading (前田 → 前山) would pass;
-        a second reading of a softened image disagrees on most such misreadings and rarely on
-        correct ones (bench/ocr_accuracy.py), so disagreement sends the field to review.
-        """
-        if not accepted:
-            return
-        again = self.engine.recognize([cv2.GaussianBlur(line, (3, 3), 0) for _, _, line in accepted])
-        for (prep, rec, _), other in zip(accepted, again, strict=True):
-            if not _same(prep.spec, rec, other):
-                crop = results[prep.index].crop
-                results[prep.index] = self._finish(prep.spec, rec.text, rec._replace(gap=True), crop)
-
-    def _finish(self, spec: FieldSpec, text: str, rec: Recognized, crop: str | None) -> FieldResult:
-        confidence = field_confidence(spec.type, rec)
-        value = normalize(spec.type, text, name=spec.name)
+    def _finish(self, spec: FieldSpec, rec: Recognized, dropped: bool, crop: str | None) -> FieldResult:
+        confidence = field_confidence(spec.type, rec, dropped)
+        value = normalize(spec.type, rec.text, name=spec.name)
         reason = check(spec, value, self.template.dictionaries.get(spec.name))
         if not reason and confidence < self.review_threshold:
             reason = tr(f"確信度が低い（{confidence:.2f}）", f"low confidence ({confidence:.2f})")
@@ -210,10 +181,10 @@ class FormReader:
             name=spec.name,
             type=spec.type,
             value=value,
-            text=text,
+            text=rec.text,
             confidence=round(confidence, 4),
             weakest=round(rec.weakest, 4),
-            gap=rec.gap,
+            gap=dropped,
             status="review" if reason else "ok",
             reason=reason,
             crop=crop,
@@ -292,96 +263,105 @@ class FormReader:
         return str(path)
 
 
-def _tight(crop: np.ndarray) -> np.ndarray | None:
-    """Cut the crop to its ink and close up wide gaps (the space between 氏 and 名).
+@dataclass
+class Line:
+    """A field's writing cut to its ink, as handed to the recognizer."""
 
-    Returns the padded line image, or None when there is no writing. A wide blank gap makes the
-    model read "ー" or drop a character; the value carries no spaces next to Japanese anyway.
-    """
-    raw = (crop < 150).astype(np.uint8)
+    image: np.ndarray
+    em: float  # height of the writing in pixels: a full-width character is about this wide
+    pad: int  # white border added on every side
+    joints: list[tuple[int, int]]  # x ranges of the short blanks that replaced wide gaps
+
+
+def _ink(crop: np.ndarray, level: int) -> np.ndarray:
+    """Pixels darker than ``level``, without scanner specks (smaller than any stroke)."""
+    raw = (crop < level).astype(np.uint8)
     count, labels, stats, _ = cv2.connectedComponentsWithStats(raw, connectivity=8)
     keep = np.zeros(count, dtype=bool)
-    keep[1:] = stats[1:, cv2.CC_STAT_AREA] >= 6  # scanner specks are smaller than any stroke
-    ink = keep[labels]
+    keep[1:] = stats[1:, cv2.CC_STAT_AREA] >= 6
+    return np.asarray(keep[labels])
+
+
+def _tight(crop: np.ndarray) -> Line | None:
+    """Cut the crop to its writing and close up wide blank gaps (the space between 氏 and 名).
+
+    Returns None when there is no writing. A wide blank gap makes the model read "ー" or drop a
+    character; the value carries no spaces next to Japanese anyway. Where the writing starts and
+    ends is found on firm ink, but a gap is only closed where not even faint ink is left: the
+    hairlines of a Mincho 一 or 二 scanned at 150 dpi are light grey, and closing "a gap" there
+    erased the character.
+    """
+    ink = _ink(crop, INK_LEVEL)
     if int(ink.sum()) < MIN_INK_PIXELS:
         return None
     rows = np.where(ink.sum(axis=1) >= 2)[0]
-    if rows.size == 0:
+    cols = np.where(ink.sum(axis=0) >= 1)[0]
+    if rows.size == 0 or cols.size == 0:
         return None
-    y0, y1 = int(rows[0]), int(rows[-1]) + 1
-    cols = ink[y0:y1].sum(axis=0) >= 1
-    xs = np.where(cols)[0]
-    if xs.size == 0:
-        return None
-    height = y1 - y0
+    height = int(rows[-1]) + 1 - int(rows[0])
+    edge = max(2, height // 8)  # faint ends of strokes lie just outside the firm ink
+    y0, y1 = max(int(rows[0]) - edge, 0), min(int(rows[-1]) + 1 + edge, crop.shape[0])
+    x0, x1 = max(int(cols[0]) - edge, 0), min(int(cols[-1]) + 1 + edge, crop.shape[1])
+    faint = _ink(crop[y0:y1], FAINT_LEVEL).any(axis=0)
+    faint[x0:x1] |= ink[y0:y1, x0:x1].any(axis=0)
     min_gap = max(14, int(height * 0.6))
-    words: list[tuple[int, int]] = []
-    start = prev = int(xs[0])
-    for x in xs[1:]:
-        if x - prev > min_gap:
-            words.append((start, prev + 1))
-            start = int(x)
-        prev = int(x)
-    words.append((start, prev + 1))
+    spans: list[tuple[int, int]] = []
+    start = x0
+    blank = 0
+    for x in range(x0, x1):
+        if faint[x]:
+            if blank > min_gap + 2 * edge:
+                spans.append((start, x - blank + edge))
+                start = x - edge
+            blank = 0
+        else:
+            blank += 1
+    spans.append((start, x1))
     pad = max(8, height // 4)
+    joint_w = max(4, int(height * JOINT))
     parts: list[np.ndarray] = []
-    joint = np.full((height, max(4, int(height * JOINT))), 255, dtype=np.uint8)
-    for a, b in words:
+    joints: list[tuple[int, int]] = []
+    x = pad
+    for a, b in spans:
         if int(ink[y0:y1, a:b].sum()) < 15:  # a speck, not writing
             continue
         if parts:
-            parts.append(joint)
+            parts.append(np.full((y1 - y0, joint_w), 255, dtype=np.uint8))
+            joints.append((x, x + joint_w))
+            x += joint_w
         parts.append(crop[y0:y1, a:b])
+        x += b - a
     if not parts:
         return None
-    body = np.hstack(parts)
-    return cv2.copyMakeBorder(body, pad, pad, pad, pad, cv2.BORDER_CONSTANT, value=255)
+    body = cv2.copyMakeBorder(np.hstack(parts), pad, pad, pad, pad, cv2.BORDER_CONSTANT, value=255)
+    return Line(body, float(height), pad, joints)
 
 
-def _same(spec: FieldSpec, a: Recognized, b: Recognized) -> bool:
-    return normalize(spec.type, a.text, name=spec.name) == normalize(spec.type, b.text, name=spec.name)
+HALF_WIDTH_EM = 0.55  # digits and Latin letters are about half as wide as a kanji
+DROPPED_EM = 0.75  # unexplained blank this wide (in character widths) between two characters
 
 
-def split_long(line: np.ndarray, max_ratio: float = 10.0) -> list[np.ndarray]:
-    """Cut a long line at blank columns into pieces of at most ~``max_ratio`` × its height.
+def dropped_character(rec: Recognized, line: Line) -> bool:
+    """Whether the decoded character positions leave room for a character the recognizer dropped.
 
-    The recognizer sometimes drops a character in a long line with high confidence (a 27-character
-    address lost "コ"; the same line cut in two was read right). Reading long free text both whole
-    and in pieces and comparing catches that; disagreement sends the field to review.
+    CTC recognizers sometimes drop a character with full confidence (コーポ read as 一ポ, 千葉
+    read as 葉). Each decoded character has a position; knowing the writing's height (a
+    full-width character is about as wide as it is high) and where blanks were closed up, the
+    distance between neighbours that is left unexplained is the room of a missing character.
+    Only gaps next to a full-width character are judged: Latin letters vary too much in width.
     """
-    h, w = line.shape
-    if w <= max_ratio * h:
-        return [line]
-    blank_cols = np.where((line < 150).sum(axis=0) == 0)[0]
-    pieces: list[np.ndarray] = []
-    start = 0
-    step = int(max_ratio * h * 0.8)
-    while w - start > max_ratio * h:
-        target = start + step
-        near = blank_cols[(blank_cols > start + h) & (np.abs(blank_cols - target) <= 1.5 * h)]
-        if near.size == 0:
-            break
-        cut = int(near[np.argmin(np.abs(near - target))])
-        pieces.append(_pad_piece(line[:, start:cut], h))
-        start = cut
-    pieces.append(_pad_piece(line[:, start:], h))
-    return pieces
-
-
-def _pad_piece(piece: np.ndarray, h: int) -> np.ndarray:
-    side = max(4, h // 5)
-    return cv2.copyMakeBorder(piece, 0, 0, side, side, cv2.BORDER_CONSTANT, value=255)
-
-
-def _join(parts: list[Recognized]) -> Recognized:
-    if not parts:
-        return Recognized("", 0.0, 0.0)
-    if len(parts) == 1:
-        return parts[0]
-    text = "".join(p.text for p in parts)
-    lengths = [max(len(p.text), 1) for p in parts]
-    mean = sum(p.confidence * n for p, n in zip(parts, lengths, strict=True)) / sum(lengths)
-    return Recognized(text, mean, min(p.weakest for p in parts), any(p.gap for p in parts))
+    if not rec.centers or len(rec.centers) != len(rec.text) or line.em <= 0:
+        return False
+    widths = [1.0 if unicodedata.east_asian_width(c) in "WF" else HALF_WIDTH_EM for c in rec.text]
+    right_edge = line.image.shape[1] - line.pad
+    points = [(float(line.pad), 0.0), *zip(rec.centers, widths, strict=True), (float(right_edge), 0.0)]
+    for (a, wa), (b, wb) in itertools.pairwise(points):
+        if max(wa, wb) < 1.0:
+            continue
+        blanks = sum(max(0, min(j1, b) - max(j0, a)) for j0, j1 in line.joints)
+        if (b - a - blanks) / line.em - (wa + wb) / 2 > DROPPED_EM:
+            return True
+    return False
 
 
 def read_files(

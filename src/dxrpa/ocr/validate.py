@@ -11,7 +11,7 @@ from dxrpa.ocr.normalize import parse_date
 
 _KATAKANA = re.compile(r"^[\u30a0-\u30ffー・]+$")
 _HIRAGANA = re.compile(r"^[\u3041-\u309fー・]+$")
-_EMAIL = re.compile(r"^[a-z0-9._%+\-]+@[a-z0-9\-]+(\.[a-z0-9\-]+)+$")
+_EMAIL = re.compile(r"^[a-z0-9._%+\-]+@[a-z0-9\-]+(\.[a-z0-9\-]+)*\.[a-z]{2,}$")
 _PHONE = re.compile(r"^0\d{1,4}-\d{1,4}-\d{3,4}$|^0\d{9,10}$")
 _POSTAL = re.compile(r"^\d{3}-\d{4}$")
 

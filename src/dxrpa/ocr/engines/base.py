@@ -18,7 +18,7 @@ class Recognized(NamedTuple):
     text: str
     confidence: float  # mean character probability
     weakest: float = 1.0  # probability of the least certain character
-    gap: bool = False  # decoded positions show a hole: a character may have been dropped
+    centers: tuple[float, ...] = ()  # x of each character's centre in crop pixels (when the engine knows)
 
 
 class PageLine(NamedTuple):

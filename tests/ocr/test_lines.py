@@ -1,0 +1,64 @@
+"""Line preparation and dropped-character detection on real renderings with the real recognizer."""
+
+from __future__ import annotations
+
+import numpy as np
+from PIL import Image
+
+from dxrpa.demo.forms.layout import GOTHIC, MINCHO, font
+from dxrpa.demo.scans import _printed_mask
+from dxrpa.ocr.engines.base import Engine
+from dxrpa.ocr.normalize import normalize
+from dxrpa.ocr.pipeline import _tight, dropped_character
+
+
+def _render(text: str, path: str = GOTHIC, size: int = 34, ink: int = 20, width: int = 760) -> np.ndarray:
+    """A field crop as the scanner gives it: white paper, one line of print."""
+    page = Image.new("L", (width, 80), 245)
+    page.paste(ink, (14, 18), _printed_mask(text, path, size))
+    return np.asarray(page)
+
+
+def test_print_keeps_thin_strokes() -> None:
+    """Hinting at small sizes dropped Mincho's thin strokes (田 drawn as 山); the generator must not."""
+    top_bar = font(MINCHO, 33 * 4).getbbox("田")[1] // 4 + 1
+    mask = np.asarray(_printed_mask("田", MINCHO, 33))
+    assert mask[top_bar - 1 : top_bar + 2].max(axis=0).astype(bool).sum() > 15
+
+
+def test_faint_strokes_are_not_closed_up_as_gaps(engine: Engine) -> None:
+    crop = _render("北一条西6丁目", MINCHO, size=34, ink=120)
+    line = _tight(crop)
+    assert line is not None and not line.joints
+    assert engine.recognize([line.image])[0].text == "北一条西6丁目"
+
+
+def test_wide_gaps_are_closed_up(engine: Engine) -> None:
+    line = _tight(_render("佐藤　　　花子"))
+    assert line is not None and len(line.joints) == 1
+    assert engine.recognize([line.image])[0].text == "佐藤花子"
+
+
+def test_clean_reading_has_no_dropped_character(engine: Engine) -> None:
+    for text in ("千葉県千葉市中央区中央6丁目25番5号", "東京都新宿区西新宿7丁目7番19号コーポ桜101", "田中浩二"):
+        line = _tight(_render(text))
+        assert line is not None
+        rec = engine.recognize([line.image])[0]
+        assert normalize("text", rec.text) == text
+        assert not dropped_character(rec, line), text
+
+
+def test_missing_character_room_is_noticed(engine: Engine) -> None:
+    """A reading that leaves a character's room unexplained (here the recognizer is shown the line
+    with one character's ink painted out, as when it skips a character) is flagged."""
+    crop = _render("千葉県千葉市中央区")
+    line = _tight(crop)
+    assert line is not None
+    rec = engine.recognize([line.image])[0]
+    em = line.em
+    start = line.pad + int(em * 3)  # the second 千
+    painted = line.image.copy()
+    painted[:, start : start + int(em)] = 255
+    skipped = engine.recognize([painted])[0]
+    assert skipped.text != rec.text
+    assert dropped_character(skipped, line), skipped.text
