@@ -29,8 +29,12 @@ def _batch_with_doubts(scans: tuple[Path, list[GroundTruth]]) -> str:
             fields = list(s.scalars(select(OcrField).order_by(OcrField.id)))
             for f in (fields[2], fields[6]):
                 f.status, f.reason = "review", "test"
-            for d, _ in documents(s, run.batch_id):
+            docs = documents(s, run.batch_id)
+            for d, _ in docs:
                 d.status = "review"
+            batch = s.get(OcrBatch, run.batch_id)
+            assert batch is not None
+            batch.documents_ok, batch.documents_review = 0, len(docs)
         return run.batch_id
     finally:
         app.close()

@@ -48,7 +48,7 @@ class Aligner:
         self.height, self.width = blank.shape
         self.min_score = min_score
         orb_create = getattr(cv2, "ORB_create")  # noqa: B009 - missing from OpenCV's type stubs
-        self._orb = orb_create(nfeatures=3000, scaleFactor=1.2, nlevels=8, fastThreshold=12)
+        self._orb = orb_create(nfeatures=1500, scaleFactor=1.2, nlevels=8, fastThreshold=12)
         self._matcher = cv2.BFMatcher(cv2.NORM_HAMMING)
         scale = WORK_WIDTH / self.width
         small = cv2.resize(blank, None, fx=scale, fy=scale, interpolation=cv2.INTER_AREA)

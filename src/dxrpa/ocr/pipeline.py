@@ -1,7 +1,7 @@
 """The OCR pipeline for one template: page → align → crop fields → recognize → normalize → validate.
 
 Only field crops are recognized (no text detection on the page): the template says where each
-field is, so one batched recognition call per page reads every text field. Checkboxes are decided
+field is, so one recognition call per page reads every text field. Checkboxes are decided
 by the share of ink inside the box, never by OCR. Personal data (field values) is never logged.
 """
 
