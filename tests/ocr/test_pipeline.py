@@ -45,8 +45,8 @@ def test_fields_read_correctly(results: list[tuple[GroundTruth, FormResult]]) ->
                 wrong_but_ok.append((gt.file, f.name))
             if f.type in ("checkbox", "choice", "date", "number", "postal_code"):
                 assert f.value == gt.values[f.name], (gt.file, f.name, f.text)
-    assert correct / total >= 0.95, f"{correct}/{total}"
-    assert len(wrong_but_ok) <= 1, wrong_but_ok
+    assert correct / total >= 0.97, f"{correct}/{total}"
+    assert not wrong_but_ok, "auto-accepted but wrong"
 
 
 def test_handwriting_like_and_printed_both_present(results: list[tuple[GroundTruth, FormResult]]) -> None:
