@@ -40,7 +40,8 @@ def test_wide_gaps_are_closed_up(engine: Engine) -> None:
 
 
 def test_clean_reading_has_no_dropped_character(engine: Engine) -> None:
-    for text in ("千葉県千葉市中央区中央6丁目25番5号", "東京都新宿区西新宿7丁目7番19号コーポ桜101", "田中浩二"):
+    texts = ("千葉県千葉市中央区中央6丁目25番5号", "東京都新宿区西新宿7丁目7番19号コーポ桜101", "田中浩二")
+    for text in texts:
         line = _tight(_render(text))
         assert line is not None
         rec = engine.recognize([line.image])[0]

@@ -263,8 +263,8 @@ def _printed_mask(text: str, path: str, size: int) -> Image.Image:
     30–37 px turns 田 into 山 and 子 into 了), which no paper would show.
     """
     big = font(path, size * SUPERSAMPLE)
-    right, bottom = big.getbbox(text)[2:]
-    tile = Image.new("L", (right + SUPERSAMPLE, bottom + SUPERSAMPLE), 0)
+    right, bottom = (int(v) + SUPERSAMPLE for v in big.getbbox(text)[2:])
+    tile = Image.new("L", (right, bottom), 0)
     ImageDraw.Draw(tile).text((0, 0), text, font=big, fill=255)
     width, height = -(-tile.width // SUPERSAMPLE), -(-tile.height // SUPERSAMPLE)
     return tile.resize((width, height), Image.Resampling.BOX)

@@ -124,7 +124,7 @@ class FieldResult(BaseModel):
     text: str = ""  # what the engine read before normalization
     confidence: float = 0.0  # the figure compared with the review threshold
     weakest: float = 1.0  # least certain character
-    gap: bool = False  # a character may have been dropped (hole in decoded positions, or readings disagree)
+    gap: bool = False  # a character may have been dropped (unexplained room between decoded characters)
     status: FieldStatus = "review"
     reason: str = ""  # why the field needs review
     crop: str | None = None  # path of the field crop image

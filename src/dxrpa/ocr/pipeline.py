@@ -302,7 +302,7 @@ def _tight(crop: np.ndarray) -> Line | None:
     edge = max(2, height // 8)  # faint ends of strokes lie just outside the firm ink
     y0, y1 = max(int(rows[0]) - edge, 0), min(int(rows[-1]) + 1 + edge, crop.shape[0])
     x0, x1 = max(int(cols[0]) - edge, 0), min(int(cols[-1]) + 1 + edge, crop.shape[1])
-    faint = _ink(crop[y0:y1], FAINT_LEVEL).any(axis=0)
+    faint = np.asarray(_ink(crop[y0:y1], FAINT_LEVEL).any(axis=0))
     faint[x0:x1] |= ink[y0:y1, x0:x1].any(axis=0)
     min_gap = max(14, int(height * 0.6))
     spans: list[tuple[int, int]] = []
