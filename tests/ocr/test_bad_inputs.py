@@ -156,3 +156,10 @@ def test_cli_mixed_batch_writes_outputs_then_exits_11(
     assert code == ExitCode.FILES_FAILED
     data = json.loads((tmp_path / "out.json").read_text(encoding="utf-8"))
     assert [f["status"] for f in data["forms"]][1] == "failed"
+    # both batches are listed, newest first, with what could not be read
+    capsys.readouterr()
+    assert main(["ocr", "batches"]) == 0
+    listing = capsys.readouterr().out
+    lines = [ln for ln in listing.splitlines() if "juminhyo" in ln]
+    assert len(lines) == 2
+    assert lines[0].split("│")[-2].strip() == "1" and lines[1].split("│")[-2].strip() == "6"

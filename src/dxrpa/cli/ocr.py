@@ -3,6 +3,7 @@
 dxrpa ocr run --template juminhyo scans/ -o 結果.xlsx
 dxrpa ocr templates list | validate [FILES...]
 dxrpa ocr template init 白紙.png
+dxrpa ocr batches [--limit 20]
 dxrpa ocr review BATCH [-o review.xlsx]
 dxrpa ocr review BATCH --apply reviewed.xlsx [--reviewer 山田 --minutes 12]
 """
@@ -231,6 +232,52 @@ def template_init(
             f"draft written: {path} (set field names and types)",
         )
     )
+
+
+@ocr_app.command("batches")
+def batches_cmd(
+    limit: int = typer.Option(20, "--limit", "-n", min=1, help="表示する件数 / how many"),
+) -> None:
+    """最近の OCR バッチと要確認の件数 / recent OCR batches and what is left to review."""
+    from zoneinfo import ZoneInfo
+
+    from dxrpa.app import open_app
+    from dxrpa.store.ocr_repo import list_batches
+
+    app = open_app()
+    try:
+        tz = ZoneInfo(app.settings.timezone)
+        with app.store.session() as s:
+            batches = list_batches(s, limit)
+            table = Table(title=tr("OCR バッチ（新しい順）", "OCR batches (newest first)"))
+            for col in (
+                tr("バッチ ID", "batch id"),
+                tr("様式", "template"),
+                tr("読取日時", "read at"),
+                tr("読取元", "source"),
+                tr("ファイル", "files"),
+                "OK",
+                tr("要確認", "review"),
+                tr("読取不可", "failed"),
+            ):
+                table.add_column(col)
+            for b in batches:
+                table.add_row(
+                    b.id,
+                    b.template,
+                    b.created_at.astimezone(tz).strftime("%Y-%m-%d %H:%M"),
+                    b.robot_name or b.source,
+                    str(b.files),
+                    str(b.documents_ok),
+                    f"[yellow]{b.documents_review}[/]" if b.documents_review else "0",
+                    f"[red]{b.documents_failed}[/]" if b.documents_failed else "0",
+                )
+        if not batches:
+            console.print(tr("OCR バッチはまだありません", "no OCR batches yet"))
+            return
+        console.print(table)
+    finally:
+        app.close()
 
 
 @ocr_app.command("review")
