@@ -75,7 +75,12 @@ def test_browser_killed_mid_run_is_relaunched(robot_env: Path, sample_app: Sampl
             os.kill(pid, signal.SIGKILL)
             killed += 1
             break
-    out, _ = proc.communicate(timeout=600)
+    try:
+        out, _ = proc.communicate(timeout=300)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        out, _ = proc.communicate()
+        raise AssertionError("the run hung after the browser was killed:\n" + out) from None
     assert killed >= 1, "the browser must have been killed during the run"
     assert proc.returncode == 0, out
     counts = entry_counts(sample_app.applications())

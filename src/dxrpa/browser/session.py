@@ -11,6 +11,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import glob
 import os
@@ -18,6 +19,7 @@ import re
 import shutil
 import sys
 import weakref
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from types import TracebackType
 from typing import Literal
@@ -63,6 +65,7 @@ _INSTALL_HINT = tr(
     "on Debian/Ubuntu run `apt-get install chromium`; on Windows install Microsoft Edge; or set "
     "browser.executable (env DXRPA_BROWSER__EXECUTABLE) to a browser's path",
 )
+CLOSE_SECONDS = 10.0  # closing a context or browser that was killed can wait forever
 _ALWAYS_ALLOWED_SCHEMES = ("data", "blob", "about", "chrome-error", "javascript")
 
 ProblemKind = Literal["blocked", "http", "crash"]
@@ -292,11 +295,14 @@ class ContextHandle:
         return await self.context.new_page()
 
     async def close(self) -> None:
-        with contextlib.suppress(Error):
-            if self.tracing:
-                await self.stop_trace(None)
-        with contextlib.suppress(Error):
-            await self.context.close()
+        """Close the context; bounded, because calls into a browser that was killed can hang."""
+        with contextlib.suppress(Error, TimeoutError):
+            async with asyncio.timeout(CLOSE_SECONDS):
+                if self.tracing:
+                    await self.stop_trace(None)
+        with contextlib.suppress(Error, TimeoutError):
+            async with asyncio.timeout(CLOSE_SECONDS):
+                await self.context.close()
 
 
 class BrowserHandle:
@@ -308,12 +314,30 @@ class BrowserHandle:
         self.description = description
         self._closing = False
         self._crashed = False
+        self._watchers: list[Callable[[], None]] = []
         browser.on("disconnected", self._on_disconnected)
 
     def _on_disconnected(self, _browser: Browser) -> None:
         if not self._closing:
             self._crashed = True
             logger.warning(tr("ブラウザが終了しました", "the browser went away"))
+            for watcher in list(self._watchers):
+                watcher()
+
+    @contextlib.contextmanager
+    def watch(self, on_gone: Callable[[], None]) -> Iterator[None]:
+        """Call ``on_gone`` if the browser dies meanwhile (at once if it already has).
+
+        Calls in flight into a killed browser do not always fail: some wait forever. The runner
+        uses this to cut such an attempt short instead of waiting for its time limit.
+        """
+        if self._crashed:
+            on_gone()
+        self._watchers.append(on_gone)
+        try:
+            yield
+        finally:
+            self._watchers.remove(on_gone)
 
     @property
     def crashed(self) -> bool:
@@ -361,11 +385,14 @@ class BrowserHandle:
         return handle
 
     async def close(self) -> None:
+        """Close the browser and the driver; bounded like :meth:`ContextHandle.close`."""
         self._closing = True
-        with contextlib.suppress(Error):
-            await self.browser.close()
-        with contextlib.suppress(Error):
-            await self._pw.stop()
+        with contextlib.suppress(Error, TimeoutError):
+            async with asyncio.timeout(CLOSE_SECONDS):
+                await self.browser.close()
+        with contextlib.suppress(Error, TimeoutError):
+            async with asyncio.timeout(CLOSE_SECONDS):
+                await self._pw.stop()
 
     async def __aenter__(self) -> BrowserHandle:
         return self

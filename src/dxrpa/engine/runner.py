@@ -56,6 +56,15 @@ from dxrpa.store.tables import Robot, RobotVersion, Run
 Progress = Callable[["ItemOutcome"], None]
 
 
+def _expire(limit: asyncio.Timeout) -> Callable[[], None]:
+    """A callback that makes ``limit`` expire now (the attempt ends with TimeoutError)."""
+    return lambda: limit.reschedule(asyncio.get_running_loop().time())
+
+
+OPEN_SECONDS = 90.0  # launch (30 s) + context + first page; a killed browser may never answer
+EVIDENCE_SECONDS = 30.0  # screenshot + trace of a failed attempt
+
+
 @dataclass
 class ItemOutcome:
     key: str
@@ -272,8 +281,7 @@ class Runner:
                     await self.browser.close()
                 self.browser = None
 
-    async def _new_context(self) -> Any:
-        browser = await self._ensure_browser()
+    async def _new_context(self, browser: BrowserHandle) -> Any:
         spec = self.robot.browser
         return await browser.new_context(
             allowed_domains=spec.allowed_domains,
@@ -312,17 +320,25 @@ class Runner:
         shared = self.robot.browser.session == "shared"
         fresh = slot.handle is None or not shared
         try:
-            if fresh:
-                slot.handle = await self._new_context()
-                slot.page = await slot.handle.new_page()
-            elif slot.handle is not None and not slot.handle.tracing:
-                await slot.handle.context.tracing.start_chunk()
-                slot.handle.tracing = True
-        except PlaywrightError as exc:  # the browser died under us: relaunch on the next attempt
+            async with asyncio.timeout(OPEN_SECONDS) as limit:
+                browser = await self._ensure_browser()
+                with browser.watch(_expire(limit)):
+                    if fresh:
+                        slot.handle = await self._new_context(browser)
+                        slot.page = await slot.handle.new_page()
+                    elif slot.handle is not None and not slot.handle.tracing:
+                        await slot.handle.context.tracing.start_chunk()
+                        slot.handle.tracing = True
+        except (PlaywrightError, TimeoutError) as exc:  # the browser died under us: relaunch next time
+            reason = (str(exc).splitlines() or [tr("応答がありません", "no answer")])[0]
+            if isinstance(exc, TimeoutError) and self.browser is not None and self.browser.crashed:
+                reason = tr("ブラウザが終了しました", "the browser went away")
+            if slot.handle is not None:
+                await slot.handle.close()
             slot.handle = slot.page = None
             await self._drop_browser()
             raise ItemSystemError(
-                tr("ブラウザを開けませんでした: ", "could not open the browser: ") + str(exc).splitlines()[0]
+                tr("ブラウザを開けませんでした: ", "could not open the browser: ") + reason
             ) from None
         handle, page = slot.handle, slot.page
         assert handle is not None and page is not None
@@ -330,11 +346,12 @@ class Runner:
         sctx.guard = handle
         failed = True
         try:
-            async with asyncio.timeout(self.robot.limits.item_timeout_seconds):
-                if fresh:
-                    await run_steps(self.robot.setup, sctx, "setup")
-                steps = self.robot.verify if section == "verify" else self._item_steps
-                await run_steps(steps, sctx, section)
+            async with asyncio.timeout(self.robot.limits.item_timeout_seconds) as limit:
+                with browser.watch(_expire(limit)):
+                    if fresh:
+                        await run_steps(self.robot.setup, sctx, "setup")
+                    steps = self.robot.verify if section == "verify" else self._item_steps
+                    await run_steps(steps, sctx, section)
             failed = False
             slot.skipped_submits = sctx.skipped_submits
             return {k: sctx.variables.get(k) for k in self.robot.outputs}
@@ -355,7 +372,25 @@ class Runner:
     async def _evidence(
         self, handle: Any, page: Any, work: _Work, attempt: int, section: str, sctx: StepContext
     ) -> dict[str, Any]:
-        """Masked screenshot + scrubbed trace of a failed attempt, under the run folder."""
+        """Masked screenshot + scrubbed trace of a failed attempt, under the run folder.
+
+        Bounded in time: after the browser was killed, Playwright calls may never answer.
+        """
+        try:
+            async with asyncio.timeout(EVIDENCE_SECONDS):
+                return await self._collect_evidence(handle, page, work, attempt, section, sctx)
+        except TimeoutError:
+            logger.bind(run_id=self.run_id).warning(
+                tr(
+                    "証跡を保存できませんでした（ブラウザが応答しません）",
+                    "no evidence: the browser does not answer",
+                )
+            )
+            return {"url": None, "screenshot": None, "trace": None, "submitted": sctx.submit_started}
+
+    async def _collect_evidence(
+        self, handle: Any, page: Any, work: _Work, attempt: int, section: str, sctx: StepContext
+    ) -> dict[str, Any]:
         stem = self.folder / "evidence" / f"{evidence.safe_name(work.item.key)}-{section}-{attempt}"
         shot = await evidence.screenshot(page, stem.with_suffix(".png"), await self._pii_locators(page))
         trace_path: Path | None = stem.with_name(stem.name + "-trace.zip")
@@ -388,6 +423,8 @@ class Runner:
             if exc.step is None:
                 exc.step = step
             return exc
+        if isinstance(exc, TimeoutError) and self.browser is not None and self.browser.crashed:
+            return ItemSystemError(tr("ブラウザが終了しました", "the browser went away"), step=step)
         if isinstance(exc, TimeoutError):
             return ItemSystemError(
                 tr(
