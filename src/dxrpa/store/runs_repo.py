@@ -69,6 +69,7 @@ def ensure_items(session: Session, robot_id: int, keys: list[str]) -> dict[str, 
     dialect = session.get_bind().dialect.name
     insert = pg_insert if dialect == "postgresql" else sqlite_insert
     now = utcnow()
+    found: dict[str, WorkItem] = {}
     for start in range(0, len(keys), 500):
         chunk = keys[start : start + 500]
         rows = [
@@ -85,9 +86,6 @@ def ensure_items(session: Session, robot_id: int, keys: list[str]) -> dict[str, 
         session.execute(
             insert(WorkItem).values(rows).on_conflict_do_nothing(index_elements=["robot_id", "key"])
         )
-    found: dict[str, WorkItem] = {}
-    for start in range(0, len(keys), 500):
-        chunk = keys[start : start + 500]
         for wi in session.scalars(
             select(WorkItem).where(WorkItem.robot_id == robot_id, WorkItem.key.in_(chunk))
         ):
