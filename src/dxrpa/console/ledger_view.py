@@ -117,15 +117,4 @@ def fiscal_years(session: Session) -> list[int]:
 
 def departments(session: Session) -> list[str]:
     """Departments seen in the rollup, targets, robots or staff minutes (the small tables only)."""
-    from dxrpa.store.ledger_tables import DepartmentTarget
-    from dxrpa.store.tables import Robot
-
-    names: set[str] = set()
-    for col in (
-        LedgerRollup.department,
-        DepartmentTarget.department,
-        Robot.department,
-        LedgerHumanMinutes.department,
-    ):
-        names.update(str(v) for v in session.scalars(select(col).distinct()) if v)
-    return sorted(names)
+    return ledger_repo.known_departments(session, LedgerRollup.department)

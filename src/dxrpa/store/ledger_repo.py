@@ -333,11 +333,16 @@ def iter_human_minutes(
         yield tuple(row)
 
 
-def known_departments(session: Session) -> list[str]:
-    """Every department name seen in the ledger, targets or registered robots."""
+def known_departments(
+    session: Session, counted: InstrumentedAttribute[str] = LedgerEntry.department
+) -> list[str]:
+    """Every department name seen in the ledger, targets, registered robots or staff minutes.
+
+    ``counted`` is where counted runs are read from: the ledger itself, or a rollup of it.
+    """
     names: set[str] = set()
     for col in (
-        LedgerEntry.department,
+        counted,
         DepartmentTarget.department,
         Robot.department,
         LedgerHumanMinutes.department,
