@@ -19,7 +19,7 @@ import re
 import shutil
 import sys
 import weakref
-from collections.abc import Callable, Iterator
+from collections.abc import Awaitable, Callable, Iterator
 from pathlib import Path
 from types import TracebackType
 from typing import Literal
@@ -295,14 +295,17 @@ class ContextHandle:
         return await self.context.new_page()
 
     async def close(self) -> None:
-        """Close the context; bounded, because calls into a browser that was killed can hang."""
-        with contextlib.suppress(Error, TimeoutError):
-            async with asyncio.timeout(CLOSE_SECONDS):
-                if self.tracing:
-                    await self.stop_trace(None)
-        with contextlib.suppress(Error, TimeoutError):
-            async with asyncio.timeout(CLOSE_SECONDS):
-                await self.context.close()
+        if self.tracing:
+            await _close_quietly(self.stop_trace(None))
+        await _close_quietly(self.context.close())
+
+
+async def _close_quietly(closing: Awaitable[object]) -> None:
+    """Await a closing call, ignoring errors, for at most ``CLOSE_SECONDS``: calls into a browser
+    that was killed can wait forever."""
+    with contextlib.suppress(Error, TimeoutError):
+        async with asyncio.timeout(CLOSE_SECONDS):
+            await closing
 
 
 class BrowserHandle:
@@ -385,14 +388,9 @@ class BrowserHandle:
         return handle
 
     async def close(self) -> None:
-        """Close the browser and the driver; bounded like :meth:`ContextHandle.close`."""
         self._closing = True
-        with contextlib.suppress(Error, TimeoutError):
-            async with asyncio.timeout(CLOSE_SECONDS):
-                await self.browser.close()
-        with contextlib.suppress(Error, TimeoutError):
-            async with asyncio.timeout(CLOSE_SECONDS):
-                await self._pw.stop()
+        await _close_quietly(self.browser.close())
+        await _close_quietly(self._pw.stop())
 
     async def __aenter__(self) -> BrowserHandle:
         return self
