@@ -321,16 +321,16 @@ def _tight(crop: np.ndarray) -> Line | None:
     joint_w = max(4, int(height * JOINT))
     parts: list[np.ndarray] = []
     joints: list[tuple[int, int]] = []
-    x = pad
+    out_x = pad  # where the next part starts in the line image
     for a, b in spans:
         if int(ink[y0:y1, a:b].sum()) < 15:  # a speck, not writing
             continue
         if parts:
             parts.append(np.full((y1 - y0, joint_w), 255, dtype=np.uint8))
-            joints.append((x, x + joint_w))
-            x += joint_w
+            joints.append((out_x, out_x + joint_w))
+            out_x += joint_w
         parts.append(crop[y0:y1, a:b])
-        x += b - a
+        out_x += b - a
     if not parts:
         return None
     body = cv2.copyMakeBorder(np.hstack(parts), pad, pad, pad, pad, cv2.BORDER_CONSTANT, value=255)
