@@ -408,7 +408,9 @@ def launch_args() -> list[str]:
     return args
 
 
-async def launch(settings: BrowserSettings, *, headless: bool | None = None) -> BrowserHandle:
+async def launch(
+    settings: BrowserSettings, *, headless: bool | None = None, extra_args: tuple[str, ...] = ()
+) -> BrowserHandle:
     """Start one browser for a run (detects the executable; DependencyMissing says what to install)."""
     executable, channel = detect_executable(settings)
     pw = await async_playwright().start()
@@ -417,7 +419,7 @@ async def launch(settings: BrowserSettings, *, headless: bool | None = None) -> 
             executable_path=executable,
             channel=channel,
             headless=settings.headless if headless is None else headless,
-            args=launch_args(),
+            args=[*launch_args(), *extra_args],
         )
     except Error as exc:
         await pw.stop()

@@ -47,9 +47,9 @@ def _root(
 
 
 def _register_all() -> None:
-    from dxrpa.cli import admin, console, core, ocr, report, schedule
+    from dxrpa.cli import admin, author, console, core, ocr, report, schedule
 
-    for module in (core, ocr, report, schedule, console, admin):
+    for module in (core, author, ocr, report, schedule, console, admin):
         module.register(app)
 
 
@@ -57,7 +57,8 @@ def main(argv: list[str] | None = None) -> int:
     """Entry point of the console script; returns the exit code."""
     try:
         _register_all()
-        app(args=argv, standalone_mode=False)
+        code = app(args=argv, standalone_mode=False)  # click returns typer.Exit's code here
+        return int(code) if isinstance(code, int) else 0
     except DxrpaError as exc:
         err_console.print(
             f"[bold red]{tr('エラー', 'error')}:[/] {exc}", highlight=False, markup=True, soft_wrap=True
@@ -83,7 +84,6 @@ def main(argv: list[str] | None = None) -> int:
             soft_wrap=True,
         )
         return int(ExitCode.INTERNAL)
-    return 0
 
 
 def run() -> None:  # pragma: no cover - console script shim
