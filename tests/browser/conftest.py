@@ -71,6 +71,7 @@ def site() -> Iterator[Site]:
         "/links": (200, html, pages.LINKS.replace("{port}", str(port)).encode(), {}),
         "/boom": (500, html, "<h1>内部エラー</h1>".encode(), {}),
         "/personal": (200, html, pages.PERSONAL.encode(), {}),
+        "/busy": (200, html, pages.BUSY.encode(), {}),
     }
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()

@@ -49,6 +49,11 @@ setTimeout(() => { document.getElementById('box').innerHTML = '<p id="late">検�
 setTimeout(() => { history.pushState({}, '', '/delayed/done'); }, 400);
 </script></body></html>"""
 
+BUSY = """<!doctype html><html lang="ja"><head><meta charset="utf-8"></head><body>
+<label for="q">検索語</label><input id="q">
+<script>setInterval(() => fetch('/form'), 150);  // the page never goes quiet (polling)</script>
+</body></html>"""
+
 FALLBACK = """<!doctype html><html lang="ja"><head><meta charset="utf-8"></head><body>
 <label for="new">お名前（新）</label><input id="new">
 <script>setTimeout(() => { document.body.insertAdjacentHTML('beforeend',

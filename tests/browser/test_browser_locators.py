@@ -75,11 +75,23 @@ def test_two_matches_is_robot_defect_until_nth(h: Harness) -> None:
         h.run_item([{"extract": {"css": "button.del", "into": "x"}}])
 
 
-def test_missing_element_is_item_system_error_naming_locator(h: Harness) -> None:
-    with pytest.raises(ItemSystemError) as err:
+def test_missing_element_on_a_settled_page_is_a_robot_defect_naming_the_closest(h: Harness) -> None:
+    with pytest.raises(RobotDefect) as err:  # retrying cannot make a wrong label right
         h.run_item(
             [
                 {"goto": f"{h.site.base}/form"},
+                {"fill": {"label": "氏 名", "value": "x"}, "timeout_ms": 300},
+            ]
+        )
+    msg = str(err.value)
+    assert "label=氏 名" in msg and "label=氏名" in msg and "dxrpa inspect" in msg, msg
+
+
+def test_missing_element_on_a_busy_page_is_item_system_error_naming_locator(h: Harness) -> None:
+    with pytest.raises(ItemSystemError) as err:  # still fetching: it may yet appear, so retry
+        h.run_item(
+            [
+                {"goto": f"{h.site.base}/busy"},
                 {"fill": {"label": "生年月日", "value": "x"}, "timeout_ms": 300},
             ]
         )

@@ -15,9 +15,10 @@ from playwright.async_api import Error, Page
 
 from dxrpa.browser.recorder import LOCATE_JS, frame_selector
 
-_INSPECT_JS = (
-    "() => {\n" + LOCATE_JS + (Path(__file__).parent / "inspect.js").read_text(encoding="utf-8") + "\n}"
-)
+_INSPECT_BODY = LOCATE_JS + (Path(__file__).parent / "inspect.js").read_text(encoding="utf-8")
+_INSPECT_JS = "() => {\n" + _INSPECT_BODY + "\n}"
+#: the same listing run from an element (a frame locator has no evaluate of its own)
+INSPECT_ON_ELEMENT_JS = "(_element) => {\n" + _INSPECT_BODY + "\n}"
 
 
 @dataclass
@@ -55,4 +56,4 @@ async def inventory(page: Page) -> list[FrameInventory]:
     return out
 
 
-__all__ = ["FrameInventory", "inventory"]
+__all__ = ["INSPECT_ON_ELEMENT_JS", "FrameInventory", "inventory"]

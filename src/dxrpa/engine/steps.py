@@ -32,6 +32,7 @@ from playwright.async_api import Locator as PWLocator
 from playwright.async_api import TimeoutError as PlaywrightTimeoutError
 from playwright.async_api import expect as pw_expect
 
+from dxrpa.browser.diagnose import absent_on_settled_page, closest_locators
 from dxrpa.browser.locators import build_locator, resolve_locator
 from dxrpa.browser.session import ContextHandle, guard_for, host_of, masked_screenshot
 from dxrpa.engine.templating import TemplateProblem, base_scope, evaluate, is_template, render
@@ -169,7 +170,7 @@ async def _run_one(
         if guard is not None and guard.has_problem:
             raise _from_guard(guard, call) or ItemSystemError(where)
     except (ItemError, PlaywrightError, TemplateProblem, AssertionError) as exc:
-        err = _classify(exc, call)
+        err = await _missing_element(exc, call) or _classify(exc, call)
         if step.optional and not isinstance(err, RobotDefect):
             logger.warning(tr(f"{err} (optional のため続行します)", f"{err} (optional: continuing)"))
             return
@@ -177,6 +178,32 @@ async def _run_one(
 
 
 # --------------------------------------------------------------------------- error mapping
+
+
+async def _missing_element(exc: Exception, call: _Call) -> RobotDefect | None:
+    """A timeout on a locator that matches nothing on a loaded, quiet page is a robot defect:
+    retrying cannot help, so stop at once and name what the page does have."""
+    loc = call.located
+    if not isinstance(exc, PlaywrightTimeoutError) or loc is None or loc.any or call.step.optional:
+        return None  # an optional step's element may well be absent (a notice that is not shown)
+    target = build_locator(call.root, loc, call.render)
+    if not await absent_on_settled_page(call.ctx.page, target):
+        return None
+    near = await closest_locators(call.root, loc)
+    maybe = tr("もしかして: ", "did you mean: ") + ", ".join(near) if near else ""
+    return RobotDefect(
+        tr(
+            f"{call.where}: {call.subject} に当たる要素がこのページにありません(読み込み完了後)"
+            + (f" — {maybe}" if maybe else ""),
+            f"{call.where}: nothing on this page matches {call.subject} (page fully loaded)"
+            + (f" — {maybe}" if maybe else ""),
+        ),
+        step=call.label,
+        hint=tr(
+            f"`dxrpa inspect {call.ctx.page.url}` でこのページで指定できる要素を確認できます",
+            f"`dxrpa inspect {call.ctx.page.url}` lists what this page offers",
+        ),
+    )
 
 
 def _from_guard(guard: ContextHandle, call: _Call) -> ItemError | None:
@@ -259,7 +286,7 @@ def _classify(exc: Exception, call: _Call) -> ItemError:
 class _Call:
     """One step being run: its timeout, lazily built template scope and locator helpers."""
 
-    __slots__ = ("_scope", "ctx", "label", "step", "subject", "timeout", "where")
+    __slots__ = ("_scope", "ctx", "label", "located", "step", "subject", "timeout", "where")
 
     def __init__(self, ctx: StepContext, step: Step, action: str, where: str, label: str) -> None:
         self.ctx = ctx
@@ -268,6 +295,7 @@ class _Call:
         self.label = label
         self.timeout = step.timeout_ms or ctx.timeout_ms
         self.subject = action
+        self.located: Locator | None = None  # the last locator this step looked for
         self._scope: dict[str, Any] | None = None
 
     @property
@@ -302,6 +330,7 @@ class _Call:
 
     async def locate(self, loc: Locator) -> PWLocator:
         self.subject = loc.describe()
+        self.located = loc
         return await resolve_locator(self.root, loc, self.render, timeout_ms=self.timeout)
 
     def inside_run_folder(self, relative: str, what: str) -> Path:
