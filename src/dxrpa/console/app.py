@@ -100,7 +100,9 @@ async def login_post(request: Request) -> Response:
             "このコンソールはリバースプロキシの認証でログインします", "this console logs in through the proxy"
         )
         return render(request, "login.html", 403, next=target, error=message)
-    result = await db(request, sessions.login, st.store, st.policy, name, password, _client(request))
+    result = await db(
+        request, sessions.login, st.store, st.reader, st.policy, name, password, _client(request)
+    )
     if result.token is None:
         return render(request, "login.html", 401, next=target, error=result.error)
     request.session.clear()  # a fresh CSRF token too: nothing from before the login carries over

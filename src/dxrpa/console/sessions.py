@@ -53,18 +53,27 @@ def _wait_message(until: datetime) -> str:
 WRONG = ("ユーザー名またはパスワードが違います", "wrong user name or password")
 
 
-def login(store: Store, policy: SessionPolicy, name: str, password: str, client: str) -> LoginResult:
-    """Check a password (throttled) and open a session; the same answer for every kind of failure."""
+def login(
+    store: Store, reader: Reader, policy: SessionPolicy, name: str, password: str, client: str
+) -> LoginResult:
+    """Check a password (throttled) and open a session; the same answer for every kind of failure.
+
+    The argon2 verify runs outside the write transaction, so a login never holds the database's
+    write lock (which running robots need) for the fraction of a second a verify takes."""
     user_key, client_key = f"user:{name[:100]}", f"ip:{client[:60]}"
-    with store.session() as s:
+    with reader.session() as s:
         user = console_repo.get_user(s, name)
+        known, usable = user is not None, user is not None and not user.disabled
+        password_hash = user.password_hash if user is not None else ""
         locked = [t for t in (console_repo.locked_until(s, k) for k in (user_key, client_key)) if t]
-        verified = verify_password(user.password_hash if user is not None else "", password)
-        actor = name if user is not None else "-"
+    verified = verify_password(password_hash, password)  # always exactly one verify
+    actor = name if known else "-"
+    with store.session() as s:
         if locked:
             audit_repo.append(s, actor, "console.login_locked", name[:100], {"client": client})
             return LoginResult(None, _wait_message(max(locked)))
-        if user is None or user.disabled or not verified:
+        row = console_repo.get_user(s, name) if usable and verified else None
+        if row is None or row.disabled or row.password_hash != password_hash:
             console_repo.record_failure(s, user_key, ACCOUNT_BACKOFF)
             console_repo.record_failure(s, client_key, CLIENT_BACKOFF)
             audit_repo.append(s, actor, "console.login_failed", name[:100], {"client": client})
@@ -73,7 +82,7 @@ def login(store: Store, policy: SessionPolicy, name: str, password: str, client:
         token = secrets.token_urlsafe(32)
         console_repo.clear_failures(s, user_key)
         console_repo.touch_login(s, name)
-        console_repo.open_session(s, user, token, policy.absolute, client)
+        console_repo.open_session(s, row, token, policy.absolute, client)
         audit_repo.append(s, name, "console.login", name[:100], {"client": client})
         return LoginResult(token)
 

@@ -248,7 +248,7 @@ class Backoff:
     (up to ``cap``); counters are forgotten after ``forget`` without failures."""
 
     free: int
-    base: float = 1.0
+    base: float = 2.0
     cap: float = 900.0
     forget: timedelta = timedelta(hours=1)
 
