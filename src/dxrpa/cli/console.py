@@ -161,6 +161,15 @@ def serve(
     web = create_app(
         app.settings, app.store, secure_cookies=secure_cookies, trust_header=header or "", host=host
     )
+    if web.state.console.secure:
+        console.print(
+            tr(
+                "Cookie は Secure です: HTTPS (リバースプロキシ) 経由で開いてください。"
+                "HTTP のままなら --no-secure-cookies",
+                "cookies are Secure: open the console through HTTPS (a reverse proxy), "
+                "or pass --no-secure-cookies for plain HTTP",
+            )
+        )
     console.print(
         tr(
             f"Web コンソール: http://{host}:{port}/  (Ctrl+C で停止)",

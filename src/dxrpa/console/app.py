@@ -255,6 +255,7 @@ def create_app(
         reader=Reader(store),
         trust_header=header,
         policy=policy,
+        secure=secure,
     )
     return app
 

@@ -83,6 +83,7 @@ def login(
         console_repo.clear_failures(s, user_key)
         console_repo.touch_login(s, name)
         console_repo.open_session(s, row, token, policy.absolute, client)
+        console_repo.prune_sessions(s)
         audit_repo.append(s, name, "console.login", name[:100], {"client": client})
         return LoginResult(token)
 

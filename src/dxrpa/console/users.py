@@ -5,7 +5,7 @@ last enabled admin can be neither deleted, disabled nor demoted."""
 
 from __future__ import annotations
 
-from typing import Literal, cast
+from typing import Literal
 
 from starlette.requests import Request
 from starlette.responses import Response
@@ -128,9 +128,7 @@ async def user_change(request: Request) -> Response:
     name = str(request.path_params["name"])
     value = str(form.get("value") or "")
     try:
-        message = await db(
-            request, change, state(request).store, user.name, name, cast(Action, action), value
-        )
+        message = await db(request, change, state(request).store, user.name, name, action, value)
         flash(request, message)
     except DxrpaError as exc:
         flash(request, str(exc), "error")

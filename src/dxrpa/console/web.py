@@ -44,6 +44,7 @@ class ConsoleState:
     reader: Reader
     trust_header: str | None = None
     policy: SessionPolicy = field(default_factory=SessionPolicy)
+    secure: bool = False  # Secure cookies and HSTS
 
 
 def make_env() -> Environment:
