@@ -25,7 +25,9 @@ from dxrpa.store.base import Store, utcnow
 from dxrpa.store.console_repo import Backoff
 
 ACCOUNT_BACKOFF = Backoff(free=5)
-CLIENT_BACKOFF = Backoff(free=30)  # a city hall's staff may all come through one proxy address
+# a city hall's staff may all come through one proxy address: more free failures, a shorter cap, so
+# one attacker cannot lock everybody out for long (each account still has its own, longer lock)
+CLIENT_BACKOFF = Backoff(free=30, cap=120.0)
 TOUCH_EVERY = timedelta(seconds=60)  # last-seen is written at most this often per session
 
 
