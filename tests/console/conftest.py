@@ -10,6 +10,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import pytest
 import uvicorn
@@ -45,10 +46,14 @@ def password_hash() -> str:
 
 @contextmanager
 def start_console(
-    password_hash: str, monkeypatch: pytest.MonkeyPatch | None = None, trust_header_env: str | None = None
+    password_hash: str,
+    monkeypatch: pytest.MonkeyPatch | None = None,
+    trust_header_env: str | None = None,
+    **app_options: Any,
 ) -> Iterator[Console]:
     """The console over the home in DXRPA_HOME; ``trust_header_env`` sets DXRPA_CONSOLE_TRUST_HEADER
-    after the settings are read (dxrpa's settings loader refuses unknown DXRPA_* variables)."""
+    after the settings are read (dxrpa's settings loader refuses unknown DXRPA_* variables);
+    ``app_options`` go to :func:`create_app` (e.g. ``host=`` the address it believes it listens on)."""
     settings = load_settings()
     store = Store(settings.db_url)
     store.upgrade()
@@ -58,7 +63,7 @@ def start_console(
                 console_repo.add_user(s, name, role, password_hash, by="test")
     if trust_header_env and monkeypatch is not None:
         monkeypatch.setenv("DXRPA_CONSOLE_TRUST_HEADER", trust_header_env)
-    app = create_app(settings, store)
+    app = create_app(settings, store, **app_options)
     server = uvicorn.Server(
         uvicorn.Config(app, host="127.0.0.1", port=0, log_level="warning", lifespan="off")
     )

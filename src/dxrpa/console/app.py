@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import ipaddress
 import os
 import secrets
+from datetime import timedelta
 from urllib.parse import urlsplit
 
 from starlette.applications import Starlette
@@ -16,8 +18,8 @@ from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 
 from dxrpa.config import Settings
-from dxrpa.console import dashboard, ocr_review, robots, runs, schedules
-from dxrpa.console.auth import Forbidden, NotLoggedIn, verify_password
+from dxrpa.console import dashboard, ocr_review, robots, runs, schedules, sessions, users
+from dxrpa.console.auth import Forbidden, NotLoggedIn, csrf_ok
 from dxrpa.console.headers import SecurityHeaders
 from dxrpa.console.jobs import Launcher
 from dxrpa.console.reader import Reader
@@ -36,11 +38,23 @@ from dxrpa.console.web import (
 from dxrpa.errors import DxrpaError
 from dxrpa.i18n import tr
 from dxrpa.log import logger
-from dxrpa.store import audit_repo, console_repo
+from dxrpa.store import console_repo
 from dxrpa.store.base import Store
 
 TRUST_HEADER_ENV = "DXRPA_CONSOLE_TRUST_HEADER"
 SESSION_HOURS = 8
+LOOPBACK_NAMES = ("localhost", "localhost.localdomain")
+
+
+def is_loopback(host: str) -> bool:
+    """True when ``host`` (what the console listens on) is reachable from this machine only."""
+    name = host.strip().strip("[]").lower()
+    if name in LOOPBACK_NAMES:
+        return True
+    try:
+        return ipaddress.ip_address(name).is_loopback
+    except ValueError:
+        return False
 
 
 def _session_key(settings: Settings) -> str:
@@ -69,48 +83,38 @@ async def login_page(request: Request) -> Response:
     return render(request, "login.html", next=_safe_next(request.query_params.get("next")), error=None)
 
 
-def _login(st: ConsoleState, name: str, password: str) -> bool:
-    with st.store.session() as s:
-        user = console_repo.get_user(s, name)
-        ok = user is not None and not user.disabled and verify_password(user.password_hash, password)
-        if user is None:
-            verify_password("", password)  # same work for unknown names
-        if ok:
-            console_repo.touch_login(s, name)
-        audit_repo.append(
-            s,
-            name if user is not None else "-",
-            "console.login" if ok else "console.login_failed",
-            name[:100],
-            {},
-        )
-        return ok
+def _client(request: Request) -> str:
+    return request.client.host if request.client else "-"
 
 
 async def login_post(request: Request) -> Response:
     form = await request.form()
-    from dxrpa.console.auth import csrf_ok
-
     if not csrf_ok(request, str(form.get("csrf") or "")):
         raise CsrfRefused()
+    st = state(request)
     name = str(form.get("name") or "").strip()
     password = str(form.get("password") or "")
     target = _safe_next(str(form.get("next") or ""))
-    if not name or not await db(request, _login, state(request), name, password):
-        return render(
-            request,
-            "login.html",
-            401,
-            next=target,
-            error=tr("ユーザー名またはパスワードが違います", "wrong user name or password"),
+    if st.trust_header:  # the proxy's header alone decides who is logged in
+        message = tr(
+            "このコンソールはリバースプロキシの認証でログインします", "this console logs in through the proxy"
         )
-    request.session.clear()
-    request.session["user"] = name
+        return render(request, "login.html", 403, next=target, error=message)
+    result = await db(
+        request, sessions.login, st.store, st.reader, st.policy, name, password, _client(request)
+    )
+    if result.token is None:
+        return render(request, "login.html", 401, next=target, error=result.error)
+    request.session.clear()  # a fresh CSRF token too: nothing from before the login carries over
+    request.session["sid"] = result.token
     return redirect(target)
 
 
 async def logout(request: Request) -> Response:
-    await posted(request, "viewer")
+    user, _form = await posted(request, "viewer")
+    token = request.session.get("sid")
+    if isinstance(token, str) and token:
+        await db(request, sessions.logout, state(request).store, token, user.name)
     request.session.clear()
     return redirect("/login")
 
@@ -166,12 +170,26 @@ async def _http_error(request: Request, exc: Exception) -> Response:
 
 
 def create_app(
-    settings: Settings, store: Store, *, secure_cookies: bool = False, trust_header: str | None = None
+    settings: Settings,
+    store: Store,
+    *,
+    secure_cookies: bool | None = None,
+    trust_header: str | None = None,
+    host: str = "127.0.0.1",
+    idle_minutes: float = 60,
 ) -> Starlette:
-    """The console as an ASGI app over one store (``dxrpa serve`` runs it with uvicorn)."""
+    """The console as an ASGI app over one store (``dxrpa serve`` runs it with uvicorn).
+
+    ``host`` is the address the server listens on: cookies are ``Secure`` (and HSTS is sent)
+    unless it is a loopback address; ``secure_cookies`` overrides that either way.
+    """
     header = trust_header if trust_header is not None else os.environ.get(TRUST_HEADER_ENV) or None
     if header:
         logger.warning("console: trusting the reverse-proxy user header {}", header)
+    secure = secure_cookies if secure_cookies is not None else not is_loopback(host)
+    policy = sessions.SessionPolicy(
+        idle=timedelta(minutes=idle_minutes), absolute=timedelta(hours=SESSION_HOURS)
+    )
     routes = [
         Route("/", home),
         Route("/login", login_page, methods=["GET"], name="login"),
@@ -204,17 +222,20 @@ def create_app(
         Route("/ocr/crops/{field_id:int}", ocr_review.ocr_crop, name="ocr_crop"),
         Route("/dashboard", dashboard.dashboard, name="dashboard"),
         Route("/dashboard/report.xlsx", dashboard.report_xlsx, name="report_xlsx"),
+        Route("/users", users.users_page, name="users"),
+        Route("/users/add", users.user_add, methods=["POST"], name="user_add"),
+        Route("/users/{name}/{action:str}", users.user_change, methods=["POST"], name="user_change"),
         Mount("/static", app=StaticFiles(directory=str(HERE / "static")), name="static"),
     ]
     middleware = [
-        Middleware(SecurityHeaders),
+        Middleware(SecurityHeaders, hsts=secure),
         Middleware(
             SessionMiddleware,
             secret_key=_session_key(settings),
             session_cookie="dxrpa_session",
             max_age=SESSION_HOURS * 3600,
             same_site="lax",
-            https_only=secure_cookies,
+            https_only=secure,
         ),
     ]
     handlers = {
@@ -233,6 +254,8 @@ def create_app(
         env=make_env(),
         reader=Reader(store),
         trust_header=header,
+        policy=policy,
+        secure=secure,
     )
     return app
 

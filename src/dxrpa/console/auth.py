@@ -3,7 +3,9 @@
 Roles are ordered: viewer < author < operator < admin. Authors validate, register and dry-run
 robots; operators also run, cancel, reprocess, pause schedules and review OCR; admins also edit
 the office calendar. A reverse proxy may name the user in a header (``DXRPA_CONSOLE_TRUST_HEADER``,
-off by default); the user must still exist here and be enabled.
+off by default); the user must still exist here and be enabled. A user may be limited to some
+departments (``departments``; empty = all, admins always all): evidence of other departments'
+robots is refused.
 """
 
 from __future__ import annotations
@@ -35,7 +37,8 @@ def hash_password(password: str) -> str:
 
 
 def verify_password(password_hash: str, password: str) -> bool:
-    """True when the password matches; runs a hash even for unknown users (same timing)."""
+    """True when the password matches. Exactly one argon2 verify whatever the hash: an empty one
+    (unknown user, proxy-only account) is checked against a dummy hash, so timing tells nothing."""
     try:
         return _hasher.verify(password_hash or _DUMMY_HASH, password) and bool(password_hash)
     except (VerifyMismatchError, VerificationError, InvalidHashError):
@@ -51,9 +54,18 @@ def role_label(role: str) -> str:
 class User:
     name: str
     role: str
+    departments: tuple[str, ...] = ()
 
     def can(self, role: str) -> bool:
         return RANK.get(self.role, -1) >= RANK[role]
+
+    @property
+    def all_departments(self) -> bool:
+        return self.role == "admin" or not self.departments
+
+    def sees(self, department: str) -> bool:
+        """May this user see evidence of a robot of ``department``? (admins and unscoped users: all)"""
+        return self.all_departments or department in self.departments
 
 
 class NotLoggedIn(Exception):

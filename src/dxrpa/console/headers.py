@@ -1,7 +1,9 @@
 """ASGI middleware adding security headers and a ``Server-Timing`` header to every response.
 
 The Content-Security-Policy allows scripts, styles and images from the console itself only, so
-nothing can load from the internet and injected markup cannot run scripts.
+nothing can load from the internet and injected markup cannot run scripts. When the console
+serves ``Secure`` cookies (it is not on a loopback address), ``Strict-Transport-Security`` tells
+browsers to use HTTPS only.
 """
 
 from __future__ import annotations
@@ -21,11 +23,13 @@ HEADERS: list[tuple[bytes, bytes]] = [
     (b"x-frame-options", b"DENY"),
     (b"referrer-policy", b"same-origin"),
 ]
+HSTS = (b"strict-transport-security", b"max-age=31536000")
 
 
 class SecurityHeaders:
-    def __init__(self, app: ASGIApp) -> None:
+    def __init__(self, app: ASGIApp, hsts: bool = False) -> None:
         self.app = app
+        self.headers = [*HEADERS, HSTS] if hsts else HEADERS
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -36,7 +40,7 @@ class SecurityHeaders:
         async def wrapped(message: Message) -> None:
             if message["type"] == "http.response.start":
                 headers: list[Any] = list(message.get("headers", []))
-                headers.extend(HEADERS)
+                headers.extend(self.headers)
                 took = (time.perf_counter() - started) * 1000
                 headers.append((b"server-timing", f"app;dur={took:.1f}".encode()))
                 message["headers"] = headers

@@ -1,5 +1,6 @@
 """Run pages: recent runs, live progress (a JSON endpoint the page polls), items with attempts,
-failure evidence served only from the run's own folder, reprocess and cancel."""
+failure evidence served only from the run's own folder and only to users of the robot's department
+(each download audited), reprocess and cancel."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import FileResponse, JSONResponse, Response
 
+from dxrpa.console.auth import Forbidden, User
 from dxrpa.console.web import (
     NO_STORE,
     RUN_ID,
@@ -139,15 +141,15 @@ def snapshot(st: ConsoleState, run_id: str) -> dict[str, Any]:
 async def run_detail(request: Request) -> Response:
     user = await require(request)
     run_id = _run_id(request)
-    snap = await db(request, snapshot, state(request), run_id)
+    snap = await scoped(request, user, await db(request, snapshot, state(request), run_id))
     if not snap["found"] and snap["status"] == "unknown":
         raise HTTPException(404)
     return render(request, "run.html", user=user, snap=snap, run_id=run_id)
 
 
 async def run_status(request: Request) -> Response:
-    await require(request)
-    snap = await db(request, snapshot, state(request), _run_id(request))
+    user = await require(request)
+    snap = await scoped(request, user, await db(request, snapshot, state(request), _run_id(request)))
     return JSONResponse(snap, headers=NO_STORE)
 
 
@@ -214,12 +216,16 @@ async def run_reprocess(request: Request) -> Response:
     return redirect(str(request.url_for("run_detail", run_id=new_id)))
 
 
-def _evidence_path(st: ConsoleState, run_id: str, attempt_id: int, kind: str) -> Path:
+def _evidence_path(st: ConsoleState, run_id: str, attempt_id: int, kind: str) -> tuple[Path, str]:
+    """The evidence file of one attempt and the department of the run's robot."""
     with st.reader.session() as s:
         attempt = s.get(ItemAttempt, attempt_id)
-        run = s.get(Run, run_id)
-        if attempt is None or run is None or attempt.run_id != run_id:
+        row = s.execute(
+            select(Run, Robot.department).join(Robot, Robot.id == Run.robot_id).where(Run.id == run_id)
+        ).first()
+        if attempt is None or row is None or attempt.run_id != run_id:
             raise HTTPException(404)
+        run, department = row
         raw = attempt.screenshot if kind == "screenshot" else attempt.trace
         folder = run.folder
     if not raw or not folder:
@@ -230,18 +236,50 @@ def _evidence_path(st: ConsoleState, run_id: str, attempt_id: int, kind: str) ->
     # only files inside this run's own folder, itself inside the runs folder
     if not path.is_relative_to(base) or not base.is_relative_to(runs_root) or not path.is_file():
         raise HTTPException(404)
-    return path
+    return path, str(department or "")
+
+
+def _audit_evidence(st: ConsoleState, user: str, run_id: str, attempt_id: int, kind: str, ok: bool) -> None:
+    """Who fetched (or was refused) which evidence: names only, never the file or its contents."""
+    with st.store.session() as s:
+        action = "run.evidence_download" if ok else "run.evidence_refused"
+        audit_repo.append(s, user, action, run_id, {"attempt": attempt_id, "kind": kind})
+
+
+def _department_of(st: ConsoleState, run_id: str) -> str | None:
+    with st.reader.session() as s:
+        return s.scalar(select(Robot.department).join(Run, Run.robot_id == Robot.id).where(Run.id == run_id))
+
+
+async def scoped(request: Request, user: User, snap: dict[str, Any]) -> dict[str, Any]:
+    """Drop evidence links the user may not open (robots of departments outside theirs)."""
+    if not snap.get("found") or user.all_departments:
+        return snap
+    department = await db(request, _department_of, state(request), str(snap["id"]))
+    if user.sees(department or ""):
+        return snap
+    items = [{**item, "screenshot": None, "trace": None} for item in snap["items"]]
+    return {**snap, "items": items}
 
 
 async def evidence(request: Request) -> Response:
-    await require(request)
+    user = await require(request)
     run_id = _run_id(request)
     kind = str(request.path_params["kind"])
     if kind not in ("screenshot", "trace"):
         raise HTTPException(404)
-    path = await db(
-        request, _evidence_path, state(request), run_id, int(request.path_params["attempt_id"]), kind
-    )
+    attempt_id = int(request.path_params["attempt_id"])
+    st = state(request)
+    path, department = await db(request, _evidence_path, st, run_id, attempt_id, kind)
+    allowed = user.sees(department)
+    await db(request, _audit_evidence, st, user.name, run_id, attempt_id, kind, allowed)
+    if not allowed:
+        raise Forbidden(
+            tr(
+                f"この証跡は {department} のロボットのものです。担当課の利用者だけが見られます",
+                f"this evidence belongs to a robot of {department}; only its department's users may see it",
+            )
+        )
     if kind == "screenshot":
         return FileResponse(path, media_type="image/png", headers=NO_STORE)
     return FileResponse(path, media_type="application/zip", filename=path.name, headers=NO_STORE)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 from typing import Any, TypeVar
@@ -20,6 +20,7 @@ from dxrpa.config import Settings
 from dxrpa.console.auth import Forbidden, NotLoggedIn, User, csrf_ok, csrf_token, role_label
 from dxrpa.console.jobs import Launcher
 from dxrpa.console.reader import Reader
+from dxrpa.console.sessions import SessionPolicy, current
 from dxrpa.i18n import get_lang, tr
 from dxrpa.model.status import status_text
 from dxrpa.store import console_repo
@@ -42,6 +43,8 @@ class ConsoleState:
     env: Environment
     reader: Reader
     trust_header: str | None = None
+    policy: SessionPolicy = field(default_factory=SessionPolicy)
+    secure: bool = False  # Secure cookies and HSTS
 
 
 def make_env() -> Environment:
@@ -70,32 +73,34 @@ def _lookup(st: ConsoleState, name: str) -> User | None:
         row = console_repo.get_user(s, name)
         if row is None or row.disabled:
             return None
-        return User(row.name, row.role)
+        return User(row.name, row.role, tuple(row.departments or ()))
 
 
 async def current_user(request: Request) -> User:
+    """The user of this request. With a trusted proxy header, that header alone decides (it is
+    never stored in the cookie); otherwise the cookie's token must name a live session row."""
     st = state(request)
     if st.trust_header:
         name = request.headers.get(st.trust_header, "").strip()
-        if name:
-            user = await db(request, _lookup, st, name)
-            if user is None:
-                raise Forbidden(
-                    tr(
-                        f"ユーザー '{name}' は登録されていないか無効です",
-                        f"user '{name}' is not registered or disabled",
-                    )
+        if not name:
+            raise NotLoggedIn()
+        user = await db(request, _lookup, st, name)
+        if user is None:
+            raise Forbidden(
+                tr(
+                    f"ユーザー '{name}' は登録されていないか無効です",
+                    f"user '{name}' is not registered or disabled",
                 )
-            request.session["user"] = user.name
-            return user
-    who = request.session.get("user")
-    if not isinstance(who, str) or not who:
+            )
+        return user
+    token = request.session.get("sid")
+    if not isinstance(token, str) or not token:
         raise NotLoggedIn()
-    user = await db(request, _lookup, st, who)
-    if user is None:
+    found = await db(request, current, st.store, st.reader, st.policy, token)
+    if found is None:
         request.session.clear()
         raise NotLoggedIn()
-    return user
+    return found
 
 
 async def require(request: Request, role: str = "viewer") -> User:

@@ -1,16 +1,28 @@
 """Tables owned by the console feature (defined here so one metadata holds every table).
 
-``console_users``: local accounts of the web console with a role and an argon2 password hash.
-Sessions are signed cookies (nothing stored); a disabled user's cookie stops working at once
-because every request looks the user up. ``console_ledger_rollup``: the dashboard's sums of the
-hours-saved ledger, kept current by triggers (see :class:`LedgerRollup`).
+``console_users``: local accounts of the web console with a role, an argon2 password hash and the
+departments whose evidence they may see. ``console_sessions``: server-side login sessions (the
+cookie holds a random id, the table only its sha256), revoked on logout and whenever the user is
+disabled, deleted or given a new password or role. ``console_login_throttle``: failed-login
+counters per account and per client address, for exponential back-off. ``console_ledger_rollup``:
+the dashboard's sums of the hours-saved ledger, kept current by triggers (see :class:`LedgerRollup`).
 """
 
 from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import Boolean, Connection, Float, Integer, String, UniqueConstraint, text
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    Connection,
+    Float,
+    ForeignKey,
+    Integer,
+    String,
+    UniqueConstraint,
+    text,
+)
 from sqlalchemy.orm import Mapped, mapped_column
 
 from dxrpa.store.base import Base, UtcDateTime, utcnow
@@ -28,6 +40,32 @@ class ConsoleUser(Base):
     created_by: Mapped[str] = mapped_column(String(100), default="")
     created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
     last_login_at: Mapped[datetime | None] = mapped_column(UtcDateTime, nullable=True)
+    departments: Mapped[list[str]] = mapped_column(JSON, default=list)  # [] = every department
+
+
+class ConsoleSession(Base):
+    """One login. ``id`` is the sha256 of the random token in the cookie (a copy of the database
+    does not yield usable cookies). Valid while not revoked, before ``expires_at`` (absolute) and
+    while ``last_seen_at`` is recent enough (idle timeout, checked by the console)."""
+
+    __tablename__ = "console_sessions"
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("console_users.id"), index=True)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
+    last_seen_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
+    expires_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    revoked_at: Mapped[datetime | None] = mapped_column(UtcDateTime, nullable=True)
+    client: Mapped[str] = mapped_column(String(64), default="")
+
+
+class LoginThrottle(Base):
+    """Failed logins of one key (``user:NAME`` or ``ip:ADDRESS``) and the time it is locked until."""
+
+    __tablename__ = "console_login_throttle"
+    key: Mapped[str] = mapped_column(String(200), primary_key=True)
+    failures: Mapped[int] = mapped_column(Integer, default=0)
+    last_failure_at: Mapped[datetime | None] = mapped_column(UtcDateTime, nullable=True)
+    locked_until: Mapped[datetime | None] = mapped_column(UtcDateTime, nullable=True)
 
 
 class LedgerRollup(Base):
