@@ -1,0 +1,177 @@
+"""Field-type rules and cross-checks that need no OCR model: variant glyphs, the Japanese numbering
+plan, Japan Post postal codes, the 町字 master and フリガナ ↔ 氏名."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+
+from dxrpa.errors import DefinitionError
+from dxrpa.model.form import FieldResult, FieldSpec
+from dxrpa.ocr.address import AddressMaster
+from dxrpa.ocr.crosscheck import cross_check
+from dxrpa.ocr.normalize import normalize
+from dxrpa.ocr.reading import settle
+from dxrpa.ocr.template import Template, load_template
+from dxrpa.ocr.validate import check
+
+ROOT = Path(__file__).resolve().parents[2]
+TEMPLATES = ROOT / "ocr" / "templates"
+PHONE = FieldSpec(name="電話番号", type="phone", box=(0, 0, 1, 1))
+POSTAL = FieldSpec(name="郵便番号", type="postal_code", box=(0, 0, 1, 1))
+MASTER_TEXT = (
+    "都道府県,市区町村,町字\n福岡県,福岡市中央区,天神\n福岡県,福岡市中央区,今泉\n福岡県,福岡市中央区,今川\n"
+)
+
+
+@pytest.mark.parametrize(
+    ("read", "joyo"),
+    [
+        ("記錄", "記録"),
+        ("產業", "産業"),
+        ("渡邊", "渡辺"),
+        ("东京", "東京"),
+        ("國學院", "国学院"),
+        ("髙﨑", "高崎"),
+    ],
+)
+def test_variant_glyphs_become_joyo_from_the_tables(read: str, joyo: str) -> None:
+    assert normalize("text", read) == joyo
+
+
+def test_variants_without_one_joyo_form_stay_as_read() -> None:
+    assert normalize("text", "发") == "发"  # 発 or 髪: the tables do not say which
+    assert normalize("text", "渡邉") == "渡邉"  # a JIS X 0208 name character, not a misread
+
+
+def test_names_can_keep_their_glyphs() -> None:
+    assert normalize("text", "渡邊 錄", keep_variants=True) == "渡邊錄"
+    assert normalize("text", "渡邊 錄") == "渡辺録"
+
+
+@pytest.mark.parametrize(
+    ("read", "value", "ok"),
+    [
+        ("092-834-991", "092-834-991", False),  # nine digits: was auto-accepted
+        ("092-834-99111", "092-834-99111", False),  # a doubled digit
+        ("0928349911", "092-834-9911", True),
+        ("0928-34-9911", "092-834-9911", True),  # hyphens where the numbering plan puts them
+        ("090 1234 5678", "090-1234-5678", True),
+        ("0120-123-456", "0120-123-456", True),
+        ("010-1234-5678", "010-1234-5678", False),  # 010 is the international prefix
+    ],
+)
+def test_phone_numbers_follow_the_numbering_plan(read: str, value: str, ok: bool) -> None:
+    assert normalize("phone", read) == value
+    assert (check(PHONE, value) == "") is ok
+
+
+def test_postal_codes_are_japan_post_codes() -> None:
+    assert check(POSTAL, "810-0001") == ""
+    assert "日本郵便" in check(POSTAL, "999-9999") or "Japan Post" in check(POSTAL, "999-9999")
+
+
+def _master(tmp_path: Path, body: bytes) -> Path:
+    path = tmp_path / "machiaza.csv"
+    path.write_bytes(body)
+    return path
+
+
+@pytest.mark.parametrize("encoding", ["utf-8", "utf-8-sig", "cp932"])
+def test_master_reads_utf8_bom_and_cp932(tmp_path: Path, encoding: str) -> None:
+    master = AddressMaster.load(_master(tmp_path, MASTER_TEXT.encode(encoding)))
+    assert [t.town for t in master.towns] == ["天神", "今泉", "今川"]
+
+
+def test_master_errors_name_file_and_line(tmp_path: Path) -> None:
+    bad = _master(tmp_path, MASTER_TEXT.encode("utf-8") + "福岡県,福岡市中央区\n".encode())
+    with pytest.raises(DefinitionError) as err:
+        AddressMaster.load(bad)
+    assert f"{bad}:5" in str(err.value)
+    undecodable = _master(tmp_path, MASTER_TEXT.encode("utf-8") + b"\xff\xfe\xfa\n")
+    with pytest.raises(DefinitionError) as err:
+        AddressMaster.load(undecodable)
+    assert f"{undecodable}:5" in str(err.value)
+    with pytest.raises(DefinitionError) as err:
+        AddressMaster.load(_master(tmp_path, "市,町\n".encode()))
+    assert ":1" in str(err.value)
+    with pytest.raises(DefinitionError) as err:
+        AddressMaster.load(tmp_path / "missing.csv")
+    assert "missing.csv" in str(err.value)
+
+
+def test_master_corrects_the_nearest_town_and_sends_ties_to_review(tmp_path: Path) -> None:
+    master = AddressMaster.load(_master(tmp_path, MASTER_TEXT.encode()))
+    assert master.match("福岡県福岡市中央区天神1丁目8番1号").reason == ""
+    fixed = master.match("福岡県福周市中央区天神1丁目8番1号")  # 岡 read as 周
+    assert fixed.corrected and fixed.value == "福岡県福岡市中央区天神1丁目8番1号"
+    tie = master.match("福岡県福岡市中央区今山2丁目1番")  # 今泉 or 今川
+    assert tie.reason and tie.value == "福岡県福岡市中央区今山2丁目1番"
+    assert master.match("福岡県福岡市中央区大名2丁目1番").reason  # the city has no such 町字
+    assert master.match("東京都新宿区西新宿2丁目8番1号").reason == ""  # another city: not constrained
+
+
+def test_a_missing_master_is_reported_at_the_template_line(tmp_path: Path) -> None:
+    shutil.copy(TEMPLATES / "juminhyo.png", tmp_path / "juminhyo.png")
+    (tmp_path / "juminhyo.yaml").write_text(
+        (TEMPLATES / "juminhyo.yaml").read_text(encoding="utf-8"), encoding="utf-8"
+    )
+    with pytest.raises(DefinitionError) as err:
+        load_template(tmp_path / "juminhyo.yaml")
+    assert "machiaza.csv" in str(err.value) and "juminhyo.yaml:" in str(err.value)
+
+
+@pytest.mark.parametrize(
+    ("kana", "name", "settled", "agrees"),
+    [
+        ("タナカユウコ", "田中優子", "タナカユウコ", True),
+        ("テナカユウコ", "田中優子", "テナカユウコ", False),  # not a 濁点 question: nothing settled
+        ("ヤマタタロウ", "山田太郎", "ヤマダタロウ", True),  # テ/デ-like doubt settled by the reading
+        ("さとうけんだ", "佐藤健太", "さとうけんた", True),
+    ],
+)
+def test_furigana_is_settled_by_the_reading_of_the_name(
+    kana: str, name: str, settled: str, agrees: bool
+) -> None:
+    assert settle(kana, name) == (settled, agrees)
+
+
+def _form(**values: tuple[str, float]) -> list[FieldResult]:
+    spec = load_template(TEMPLATES / "juminhyo.yaml").spec
+    out = []
+    for f in spec.fields:
+        value, conf = values.get(f.name, ("", 1.0))
+        out.append(FieldResult(name=f.name, type=f.type, value=value, confidence=conf, status="ok"))
+    return out
+
+
+def _by_name(fields: list[FieldResult]) -> dict[str, FieldResult]:
+    return {f.name: f for f in fields}
+
+
+def test_cross_checks_on_the_shipped_template() -> None:
+    template: Template = load_template(TEMPLATES / "juminhyo.yaml")
+    fields = _form(
+        郵便番号=("810-0001", 0.99),
+        住所=("福岡県福周市中央区天神1丁目8番1号", 0.99),
+        氏名=("山田太郎", 0.99),
+        フリガナ=("ヤマタタロウ", 0.6),
+    )
+    cross_check(template, fields, 0.9)
+    f = _by_name(fields)
+    assert f["住所"].value == "福岡県福岡市中央区天神1丁目8番1号" and f["住所"].status == "ok"
+    assert f["郵便番号"].status == "ok"
+    assert f["フリガナ"].value == "ヤマダタロウ" and f["フリガナ"].status == "ok"
+
+    fields = _form(
+        郵便番号=("100-0013", 0.99),  # 霞が関, 千代田区
+        住所=("福岡県福岡市中央区天神1丁目8番1号", 0.99),
+        氏名=("山田太郎", 0.99),
+        フリガナ=("ヤマタタロウ", 0.99),  # confident, yet the reading says ダ
+    )
+    cross_check(template, fields, 0.9)
+    f = _by_name(fields)
+    assert f["郵便番号"].status == "review" and f["住所"].status == "review"
+    assert f["フリガナ"].status == "review" and f["フリガナ"].value == "ヤマタタロウ"
