@@ -73,10 +73,10 @@ def cross_check(template: Template, fields: list[FieldResult], threshold: float)
             _flag(postal, reason)
             _flag(addr, reason)
     for spec, target in _reading_pairs(specs):
-        kana, name = by_name.get(spec.name), by_name.get(target)
-        if kana is None or name is None or not kana.value or not name.value:
+        kana, kanji = by_name.get(spec.name), by_name.get(target)
+        if kana is None or kanji is None or not kana.value or not kanji.value:
             continue
-        settled, agrees = settle(kana.value, name.value)
+        settled, agrees = settle(kana.value, kanji.value)
         if not agrees:
             continue
         if settled != kana.value:

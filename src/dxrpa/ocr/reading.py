@@ -29,7 +29,7 @@ def fold(kana: str) -> str:
 def _kakasi() -> Any:
     import pykakasi
 
-    return pykakasi.kakasi()
+    return pykakasi.kakasi()  # type: ignore[no-untyped-call]
 
 
 def reading(name: str) -> str:
