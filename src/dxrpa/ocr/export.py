@@ -119,7 +119,8 @@ def _xlsx(path: Path, template: FormTemplate, results: list[FormResult], batch_i
             cell = ws.cell(row, col)
             cell.number_format = "@"
             if f.raw:
-                cell.comment = Comment(tr(f"字形: {f.raw}", f"as written: {f.raw}"), "dxrpa", width=260, height=40)
+                written = tr(f"字形: {f.raw}", f"as written: {f.raw}")
+                cell.comment = Comment(written, "dxrpa", width=260, height=40)
             if f.status != "ok":
                 cell.fill = DOUBT
                 text = tr(

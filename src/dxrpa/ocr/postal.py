@@ -28,9 +28,8 @@ def postal_areas(code: str) -> tuple[PostalArea, ...]:
         except KeyError:
             return ()
     entries = [entry, *(getattr(entry, "alternates", None) or [])]
-    return tuple(
-        PostalArea(str(e.prefecture), str(e.city), str(e.neighborhood or "")) for e in entries
-    )
+    areas = (PostalArea(str(e.prefecture), str(e.city), str(e.neighborhood or "")) for e in entries)
+    return tuple(areas)
 
 
 def address_matches(areas: tuple[PostalArea, ...], address: str) -> bool:
