@@ -3,16 +3,20 @@ plan, Japan Post postal codes, the 町字 master and フリガナ ↔ 氏名."""
 
 from __future__ import annotations
 
+import json
 import shutil
 from pathlib import Path
 
 import pytest
 
 from dxrpa.errors import DefinitionError
-from dxrpa.model.form import FieldResult, FieldSpec
+from dxrpa.model.form import FieldResult, FieldSpec, FormResult
 from dxrpa.ocr.address import AddressMaster
 from dxrpa.ocr.crosscheck import cross_check
+from dxrpa.ocr.engines.base import Recognized
+from dxrpa.ocr.export import write_results
 from dxrpa.ocr.normalize import normalize
+from dxrpa.ocr.pipeline import FormReader
 from dxrpa.ocr.reading import settle
 from dxrpa.ocr.template import Template, load_template
 from dxrpa.ocr.validate import check
@@ -71,6 +75,9 @@ def test_phone_numbers_follow_the_numbering_plan(read: str, value: str, ok: bool
 def test_postal_codes_are_japan_post_codes() -> None:
     assert check(POSTAL, "810-0001") == ""
     assert "日本郵便" in check(POSTAL, "999-9999") or "Japan Post" in check(POSTAL, "999-9999")
+    # a reviewer may confirm a code newer than the shipped data, but not a malformed one
+    assert check(POSTAL, "999-9999", reference_data=False) == ""
+    assert check(POSTAL, "999-999", reference_data=False) != ""
 
 
 def _master(tmp_path: Path, body: bytes) -> Path:
@@ -175,3 +182,40 @@ def test_cross_checks_on_the_shipped_template() -> None:
     f = _by_name(fields)
     assert f["郵便番号"].status == "review" and f["住所"].status == "review"
     assert f["フリガナ"].status == "review" and f["フリガナ"].value == "ヤマタタロウ"
+
+
+def test_a_misread_place_name_is_fixed_by_variants_and_the_master(tmp_path: Path) -> None:
+    body = "都道府県,市区町村,町字\n福岡県,福岡市西区,姪浜\n福岡県,福岡市西区,愛宕\n"
+    master = AddressMaster.load(_master(tmp_path, body.encode("cp932")))
+    read = normalize("text", "福岡県福岡市西区经浜1丁目2番3号", name="住所")  # 姪 read as 经 (→ 経)
+    match = master.match(read)
+    assert match.corrected and match.value == "福岡県福岡市西区姪浜1丁目2番3号"
+
+
+def test_template_options_are_checked() -> None:
+    from pydantic import ValidationError
+
+    from dxrpa.model.form import FormTemplate
+
+    with pytest.raises(ValidationError, match="reading_of"):
+        FormTemplate(
+            name="t",
+            image="t.png",
+            page={"width": 10, "height": 10},  # type: ignore[arg-type]
+            fields=[FieldSpec(name="カナ", type="katakana", box=(0, 0, 1, 1), reading_of="氏名")],
+        )
+    with pytest.raises(ValidationError, match="master"):
+        FieldSpec(name="電話", type="phone", box=(0, 0, 1, 1), master="m.csv")
+
+
+def test_raw_reading_is_kept_beside_the_value(reader: FormReader, tmp_path: Path) -> None:
+    name = FieldSpec(name="氏名", type="text", box=(0, 0, 1, 1))
+    kept = FieldSpec(name="氏名", type="text", box=(0, 0, 1, 1), keep_variants=True)
+    plain = reader._finish(name, Recognized("渡邊 錄", 0.99, 0.99), False, None)
+    assert (plain.value, plain.raw) == ("渡辺録", "渡邊錄")
+    as_written = reader._finish(kept, Recognized("渡邊 錄", 0.99, 0.99), False, None)
+    assert (as_written.value, as_written.raw) == ("渡邊錄", "")
+    out = write_results(
+        tmp_path / "r.json", reader.template.spec, [FormResult(source_file="a.png", fields=[plain])]
+    )
+    assert json.loads(out.read_text(encoding="utf-8"))["forms"][0]["fields"][0]["raw"] == "渡邊錄"
