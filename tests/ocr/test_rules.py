@@ -219,3 +219,13 @@ def test_raw_reading_is_kept_beside_the_value(reader: FormReader, tmp_path: Path
         tmp_path / "r.json", reader.template.spec, [FormResult(source_file="a.png", fields=[plain])]
     )
     assert json.loads(out.read_text(encoding="utf-8"))["forms"][0]["fields"][0]["raw"] == "渡邊錄"
+
+
+def test_a_dropped_kana_is_sent_to_review() -> None:
+    template: Template = load_template(TEMPLATES / "juminhyo.yaml")
+    fields = _form(氏名=("佐藤健太", 0.99), フリガナ=("サトケンタ", 0.99))  # the ウ of サトウ dropped
+    cross_check(template, fields, 0.9)
+    assert _by_name(fields)["フリガナ"].status == "review"
+    fields = _form(氏名=("陽菜", 0.99), フリガナ=("ヒナ", 0.95))  # a reading the dictionary does not know
+    cross_check(template, fields, 0.9)
+    assert _by_name(fields)["フリガナ"].status == "ok"

@@ -10,7 +10,7 @@ from __future__ import annotations
 from dxrpa.i18n import tr
 from dxrpa.model.form import FieldResult, FieldSpec
 from dxrpa.ocr.postal import address_matches, postal_areas
-from dxrpa.ocr.reading import settle
+from dxrpa.ocr.reading import one_short, settle
 from dxrpa.ocr.template import Template
 from dxrpa.ocr.validate import check
 
@@ -78,6 +78,11 @@ def cross_check(template: Template, fields: list[FieldResult], threshold: float)
             continue
         settled, agrees = settle(kana.value, kanji.value)
         if not agrees:
+            if one_short(kana.value, kanji.value):  # a kana the recognizer dropped (サトウ → サト)
+                _flag(
+                    kana,
+                    tr(f"{target} の読みより 1 文字少ない", f"one kana shorter than the reading of {target}"),
+                )
             continue
         if settled != kana.value:
             if kana.confidence >= threshold:

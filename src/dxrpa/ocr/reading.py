@@ -52,3 +52,11 @@ def settle(kana: str, name: str) -> tuple[str, bool]:
     if plain != kana:  # a hiragana field stays hiragana
         return "".join(chr(ord(c) - 0x60) if "\u30a1" <= c <= "\u30f6" else c for c in expected), True
     return expected, True
+
+
+def one_short(kana: str, name: str) -> bool:
+    """Whether ``kana`` is the reading of ``name`` with one kana left out (サトウ read as サト)."""
+    expected, plain = fold(reading(name)), fold(kana)
+    if len(expected) != len(plain) + 1:
+        return False
+    return any(expected[:i] + expected[i + 1 :] == plain for i in range(len(expected)))
