@@ -229,3 +229,20 @@ def test_a_dropped_kana_is_sent_to_review() -> None:
     fields = _form(氏名=("陽菜", 0.99), フリガナ=("ヒナ", 0.95))  # a reading the dictionary does not know
     cross_check(template, fields, 0.9)
     assert _by_name(fields)["フリガナ"].status == "ok"
+
+
+@pytest.mark.parametrize("encoding", ["utf-8-sig", "cp932"])
+def test_dictionaries_read_cp932_and_bom_and_name_the_bad_line(tmp_path: Path, encoding: str) -> None:
+    shutil.copy(TEMPLATES / "juminhyo.png", tmp_path / "juminhyo.png")
+    shutil.copy(TEMPLATES / "machiaza.csv", tmp_path / "machiaza.csv")
+    text = (TEMPLATES / "juminhyo.yaml").read_text(encoding="utf-8")
+    text = text.replace(
+        "- name: 氏名\n  type: text\n", "- name: 氏名\n  type: text\n  dictionary: names.txt\n"
+    )
+    (tmp_path / "juminhyo.yaml").write_text(text, encoding="utf-8")
+    (tmp_path / "names.txt").write_bytes("山田太郎\n佐藤花子\n".encode(encoding))
+    assert load_template(tmp_path / "juminhyo.yaml").dictionaries["氏名"] == {"山田太郎", "佐藤花子"}
+    (tmp_path / "names.txt").write_bytes("山田太郎\n".encode() + b"\x80\xff\n")
+    with pytest.raises(DefinitionError) as err:
+        load_template(tmp_path / "juminhyo.yaml")
+    assert f"{tmp_path / 'names.txt'}:2" in str(err.value)

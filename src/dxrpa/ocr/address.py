@@ -16,6 +16,7 @@ from pathlib import Path
 
 from dxrpa.errors import DefinitionError
 from dxrpa.i18n import tr
+from dxrpa.ocr.textfile import decode
 
 HEADER = ["都道府県", "市区町村", "町字"]
 _BOUNDARY = set("0123456789一二三四五六七八九十丁番号-の")  # what may follow a 町字 in an address
@@ -42,27 +43,6 @@ def _error(path: Path, line: int | None, message: str, hint: str) -> DefinitionE
     return DefinitionError(message, path=path, line=line, hint=hint)
 
 
-def _decode(path: Path, data: bytes) -> str:
-    encodings = ["utf-8-sig"] if data.startswith(b"\xef\xbb\xbf") else ["utf-8", "cp932"]
-    first: UnicodeDecodeError | None = None
-    for enc in encodings:
-        try:
-            return data.decode(enc)
-        except UnicodeDecodeError as exc:
-            first = first or exc
-    assert first is not None
-    line = data[: first.start].count(b"\n") + 1
-    raise _error(
-        path,
-        line,
-        tr("町字マスターの文字コードを読めません", "cannot decode the address master"),
-        tr(
-            "UTF-8（BOM 可）か Shift_JIS（cp932）で保存してください",
-            "save it as UTF-8 (BOM allowed) or cp932",
-        ),
-    ) from first
-
-
 class AddressMaster:
     """The 町字 of one or more 市区町村, loaded from a CSV the city maintains."""
 
@@ -85,7 +65,7 @@ class AddressMaster:
                     "テンプレートの master: のファイル名を確認してください", "check the file named by master:"
                 ),
             ) from exc
-        text = _decode(path, data)
+        text = decode(path, data)
         rows = list(csv.reader(io.StringIO(text)))
         hint = tr(
             "1 行目は 都道府県,市区町村,町字、以降は 1 行に 1 町字です",

@@ -19,6 +19,7 @@ from dxrpa.errors import DefinitionError, DefinitionErrors, UsageError
 from dxrpa.i18n import tr
 from dxrpa.model.form import Box, FormTemplate
 from dxrpa.ocr.address import AddressMaster
+from dxrpa.ocr.textfile import decode
 
 
 @dataclass
@@ -106,8 +107,10 @@ def load_template(path: Path) -> Template:
         if f.dictionary is not None:
             dpath = path.parent / f.dictionary
             try:
-                words = dpath.read_text(encoding="utf-8-sig").splitlines()
+                words = decode(dpath, dpath.read_bytes()).splitlines()
                 dictionaries[f.name] = {w.strip() for w in words if w.strip()}
+            except DefinitionError as exc:
+                errors.append(exc)
             except OSError:
                 line, col = pos.find(("fields", i, "dictionary"))
                 errors.append(
