@@ -171,6 +171,11 @@ def test_cross_checks_on_the_shipped_template() -> None:
     assert f["住所"].value == "福岡県福岡市中央区天神1丁目8番1号" and f["住所"].status == "ok"
     assert f["郵便番号"].status == "ok"
     assert f["フリガナ"].value == "ヤマダタロウ" and f["フリガナ"].status == "ok"
+    assert f["フリガナ"].confidence == pytest.approx(0.96)  # 0.6, with a tenth of its doubt left
+
+    fields = _form(氏名=("山田太郎", 0.99), フリガナ=("ヤマダタロウ", 0.6))
+    cross_check(template, fields, 1.01)  # a city that reviews everything
+    assert _by_name(fields)["フリガナ"].status == "review"
 
     fields = _form(
         郵便番号=("100-0013", 0.99),  # 霞が関, 千代田区

@@ -12,9 +12,10 @@ from dxrpa.model.form import FieldResult, FieldSpec
 from dxrpa.ocr.postal import address_matches, postal_areas
 from dxrpa.ocr.reading import one_short, settle
 from dxrpa.ocr.template import Template
-from dxrpa.ocr.validate import check
+from dxrpa.ocr.validate import check, judge
 
 NAME_FIELDS = ("氏名", "名前", "申請者氏名")
+AGREEMENT = 10.0  # how much less likely a kana reading is wrong when the name's reading agrees with it
 
 
 def _flag(f: FieldResult, reason: str) -> None:
@@ -95,7 +96,10 @@ def cross_check(template: Template, fields: list[FieldResult], threshold: float)
                 )
                 continue
             kana.value = settled
-        # the reading of the name agrees: the kana's own rules decide, not its confidence
-        reason = check(spec, kana.value, template.dictionaries.get(spec.name))
-        kana.reason = reason
-        kana.status = "review" if reason else "ok"
+        # an independent agreement with the reading of the name cuts the remaining doubt tenfold;
+        # the threshold still decides (a city that reviews everything keeps reviewing everything)
+        kana.confidence = round(1 - (1 - kana.confidence) / AGREEMENT, 4)
+        kana.reason = judge(
+            check(spec, kana.value, template.dictionaries.get(spec.name)), kana.confidence, threshold
+        )
+        kana.status = "review" if kana.reason else "ok"
