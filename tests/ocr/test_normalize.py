@@ -90,10 +90,11 @@ def test_phone(text: str, value: str, ok: bool) -> None:
 @pytest.mark.parametrize(
     ("text", "value", "ok"),
     [
-        ("〒123-4567", "123-4567", True),
-        ("1234567", "123-4567", True),
-        ("１２３－４５６７", "123-4567", True),
+        ("〒100-0013", "100-0013", True),
+        ("1600023", "160-0023", True),
+        ("１００－００１３", "100-0013", True),
         ("123-456", "123456", False),
+        ("123-4567", "123-4567", False),  # seven digits, but Japan Post has no such code
     ],
 )
 def test_postal_code(text: str, value: str, ok: bool) -> None:

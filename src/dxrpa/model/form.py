@@ -56,6 +56,9 @@ class FieldSpec(_Strict):
     max: float | None = None
     digits: int | None = None  # exact number of digits (number fields)
     era: Literal["wareki", "seireki", "any"] = "any"  # how dates are written on paper; output is ISO
+    keep_variants: bool = False  # keep 異体字・旧字体 as written (names); the 常用 form is not substituted
+    master: str | None = None  # address fields: the city's 町字 master CSV beside the template
+    reading_of: str | None = None  # kana fields: the kanji field they are the reading of (default 氏名)
 
     @model_validator(mode="after")
     def _shape(self) -> FieldSpec:
@@ -66,6 +69,10 @@ class FieldSpec(_Strict):
             raise ValueError("this field needs a box: [x, y, width, height]")
         elif self.options:
             raise ValueError("options are only allowed on choice fields")
+        if self.master is not None and self.type != "text":
+            raise ValueError("master: (a 町字 master CSV) is only allowed on text (address) fields")
+        if self.reading_of is not None and self.type not in ("katakana", "hiragana"):
+            raise ValueError("reading_of: is only allowed on katakana or hiragana fields")
         return self
 
     def boxes(self) -> list[Box]:
@@ -99,6 +106,9 @@ class FormTemplate(_Strict):
             if f.name in seen:
                 raise ValueError(f"field name '{f.name}' appears twice")
             seen.add(f.name)
+        for f in self.fields:
+            if f.reading_of is not None and f.reading_of not in seen:
+                raise ValueError(f"reading_of: no field named '{f.reading_of}'")
         return self
 
     def field(self, name: str) -> FieldSpec:
@@ -122,6 +132,7 @@ class FieldResult(BaseModel):
     type: FieldType
     value: str = ""  # normalized value ("" when empty)
     text: str = ""  # what the engine read before normalization
+    raw: str = ""  # the value with its 字形 kept (異体字 as written) when that differs from ``value``
     confidence: float = 0.0  # the figure compared with the review threshold
     weakest: float = 1.0  # least certain character
     gap: bool = False  # a character may have been dropped (unexplained room between decoded characters)

@@ -118,12 +118,17 @@ def _xlsx(path: Path, template: FormTemplate, results: list[FormResult], batch_i
         for col, f in enumerate(r.fields, start=len(_fixed_headers()) + 1):
             cell = ws.cell(row, col)
             cell.number_format = "@"
+            if f.raw:
+                written = tr(f"字形: {f.raw}", f"as written: {f.raw}")
+                cell.comment = Comment(written, "dxrpa", width=260, height=40)
             if f.status != "ok":
                 cell.fill = DOUBT
                 text = tr(
                     f"OCR: {f.text}\n確信度: {f.confidence:.2f}\n理由: {f.reason}",
                     f"OCR: {f.text}\nconfidence: {f.confidence:.2f}\nreason: {f.reason}",
                 )
+                if f.raw:
+                    text += tr(f"\n字形: {f.raw}", f"\nas written: {f.raw}")
                 cell.comment = Comment(text, "dxrpa", width=260, height=90)
             if f.crop:
                 cell.hyperlink = os.path.relpath(f.crop, path.parent)

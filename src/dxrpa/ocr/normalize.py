@@ -2,7 +2,8 @@
 
 Rules are per field type, so a character is only "fixed" where the field type makes the intent
 clear (才→オ only in a katakana field; O→0 only in a number). Dates come out as ISO ``YYYY-MM-DD``
-from 和暦 (令和/平成/昭和/大正, 元年) or 西暦; postal codes as ``123-4567``.
+from 和暦 (令和/平成/昭和/大正, 元年) or 西暦; postal codes as ``123-4567``; phone numbers in the
+national format of the Japanese numbering plan; variant kanji become 常用 (:mod:`dxrpa.ocr.variants`).
 """
 
 from __future__ import annotations
@@ -11,124 +12,9 @@ import datetime as dt
 import re
 import unicodedata
 
-# 旧字体・異体字 and 簡体字 look-alikes → 常用漢字 (characters never intended as-is on these forms)
-KANJI_FIXES = str.maketrans(
-    {
-        "髙": "高",
-        "﨑": "崎",
-        "邊": "辺",
-        "邉": "辺",
-        "齋": "斎",
-        "齊": "斉",
-        "濵": "浜",
-        "國": "国",
-        "澤": "沢",
-        "櫻": "桜",
-        "廣": "広",
-        "嶋": "島",
-        "德": "徳",
-        "眞": "真",
-        "學": "学",
-        "會": "会",
-        "驛": "駅",
-        "縣": "県",
-        "實": "実",
-        "兒": "児",
-        "壽": "寿",
-        "與": "与",
-        "藝": "芸",
-        "萬": "万",
-        "豐": "豊",
-        "來": "来",
-        "惠": "恵",
-        "黑": "黒",
-        "團": "団",
-        "鐵": "鉄",
-        "關": "関",
-        "將": "将",
-        "條": "条",
-        "圓": "円",
-        "淺": "浅",
-        "瀨": "瀬",
-        "佛": "仏",
-        "靜": "静",
-        "榮": "栄",
-        "氣": "気",
-        "舊": "旧",
-        "體": "体",
-        "發": "発",
-        "寫": "写",
-        "證": "証",
-        "區": "区",
-        "號": "号",
-        "濱": "浜",
-        "峯": "峰",
-        "冨": "富",
-        "东": "東",
-        "门": "門",
-        "书": "書",
-        "车": "車",
-        "长": "長",
-        "马": "馬",
-        "鸟": "鳥",
-        "发": "発",
-        "证": "証",
-        "请": "請",
-        "县": "県",
-        "厅": "庁",
-        "场": "場",
-        "桥": "橋",
-        "泽": "沢",
-        "滨": "浜",
-        "边": "辺",
-        "冈": "岡",
-        "广": "広",
-        "岛": "島",
-        "华": "華",
-        "乡": "郷",
-        "乐": "楽",
-        "宫": "宮",
-        "荣": "栄",
-        "丰": "豊",
-        "卫": "衛",
-        "应": "応",
-        "纪": "紀",
-        "绘": "絵",
-        "见": "見",
-        "贝": "貝",
-        "间": "間",
-        "关": "関",
-        "开": "開",
-        "际": "際",
-        "阳": "陽",
-        "陈": "陳",
-        "张": "張",
-        "军": "軍",
-        "农": "農",
-        "铁": "鉄",
-        "银": "銀",
-        "钱": "銭",
-        "铃": "鈴",
-        "树": "樹",
-        "实": "実",
-        "齐": "斉",
-        "斋": "斎",
-        "风": "風",
-        "满": "満",
-        "泷": "滝",
-        "绿": "緑",
-        "红": "紅",
-        "丽": "麗",
-        "丛": "叢",
-        "纳": "納",
-        "渊": "淵",
-        "济": "済",
-        "总": "総",
-        "务": "務",
-        "课": "課",
-        "历": "暦",
-    }
-)
+import phonenumbers
+
+from dxrpa.ocr.variants import to_joyo
 
 # katakana fields: kanji / hiragana / symbols that look like katakana
 KATAKANA_FIXES = str.maketrans(
@@ -321,9 +207,11 @@ def fix_jp_domain(email: str) -> str:
     return ".".join(labels)
 
 
-def base_text(text: str) -> str:
-    """NFKC, old/simplified kanji → 常用, spaces next to Japanese removed, stray edge marks cut."""
-    t = unicodedata.normalize("NFKC", text).translate(KANJI_FIXES)
+def base_text(text: str, *, keep_variants: bool = False) -> str:
+    """NFKC, variant kanji → 常用 (unless kept), spaces next to Japanese removed, stray edge marks cut."""
+    t = unicodedata.normalize("NFKC", text)
+    if not keep_variants:
+        t = to_joyo(t)
     t = re.sub(r"\s+", " ", t).strip()
     t = _SPACE_NEAR_CJK.sub("", t)
     t = _TRAILING_NOISE.sub("", t)
@@ -389,9 +277,28 @@ def parse_date(text: str) -> str | None:
     return None
 
 
-def normalize(field_type: str, text: str, *, name: str = "") -> str:
-    """The normalized value of ``text`` for a field of ``field_type`` (unparseable dates stay as read)."""
-    t = base_text(text)
+def format_phone(text: str) -> str | None:
+    """A Japanese number in the national format with hyphens (``0928349911`` → ``092-834-9911``).
+
+    The grouping comes from the Japanese numbering plan (``phonenumbers``), not from where the writer
+    put the hyphens; None for a number the plan does not allow (wrong digit count, impossible prefix).
+    """
+    digits = re.sub(r"\D", "", text)
+    try:
+        number = phonenumbers.parse(digits, "JP")
+    except phonenumbers.NumberParseException:
+        return None
+    if not digits.startswith("0") or not phonenumbers.is_valid_number(number):
+        return None
+    return str(phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.NATIONAL))
+
+
+def normalize(field_type: str, text: str, *, name: str = "", keep_variants: bool = False) -> str:
+    """The normalized value of ``text`` for a field of ``field_type`` (unparseable dates stay as read).
+
+    ``keep_variants`` keeps 異体字・旧字体 as written (names whose 字形 staff want to keep).
+    """
+    t = base_text(text, keep_variants=keep_variants)
     if not t:
         return ""
     if field_type == "katakana":
@@ -408,7 +315,7 @@ def normalize(field_type: str, text: str, *, name: str = "") -> str:
         t = t.replace(" ", "").replace("(", "-").replace(")", "-").translate(DASHES)
         t = re.sub(r"[^\d\-]", lambda m: m.group(0).translate(DIGIT_FIXES), t)
         t = re.sub(r"-+", "-", t).strip("-")
-        return t
+        return format_phone(t) or t
     if field_type == "email":
         t = t.replace(" ", "").replace("＠", "@").replace("。", ".").replace("、", ".").lower()
         return fix_jp_domain(re.sub(r"\.ip$", ".jp", t))

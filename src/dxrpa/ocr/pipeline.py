@@ -22,11 +22,12 @@ from dxrpa.i18n import tr
 from dxrpa.log import logger
 from dxrpa.model.form import Box, FieldResult, FieldSpec, FormResult
 from dxrpa.ocr.align import Aligner
+from dxrpa.ocr.crosscheck import cross_check
 from dxrpa.ocr.engines.base import Engine, Recognized
 from dxrpa.ocr.load import load_pages
 from dxrpa.ocr.normalize import normalize
 from dxrpa.ocr.template import Template
-from dxrpa.ocr.validate import check
+from dxrpa.ocr.validate import check, judge
 
 MARGIN = 6  # px around a field box: handwriting spills over the line
 JOINT = 0.5  # wide gaps inside a field are closed up to this share of the text height
@@ -169,18 +170,21 @@ class FormReader:
         for (prep, line, crop_path), rec in zip(to_read, recognized, strict=True):
             dropped = prep.spec.type in FREE_TEXT and dropped_character(rec, line)
             results[prep.index] = self._finish(prep.spec, rec, dropped, crop_path)
-        return [results[i] for i in range(len(self._fields))]
+        fields = [results[i] for i in range(len(self._fields))]
+        cross_check(self.template, fields, self.review_threshold)
+        return fields
 
     def _finish(self, spec: FieldSpec, rec: Recognized, dropped: bool, crop: str | None) -> FieldResult:
         confidence = field_confidence(spec.type, rec, dropped)
-        value = normalize(spec.type, rec.text, name=spec.name)
-        reason = check(spec, value, self.template.dictionaries.get(spec.name))
-        if not reason and confidence < self.review_threshold:
-            reason = tr(f"確信度が低い（{confidence:.2f}）", f"low confidence ({confidence:.2f})")
+        value = normalize(spec.type, rec.text, name=spec.name, keep_variants=spec.keep_variants)
+        raw = normalize(spec.type, rec.text, name=spec.name, keep_variants=True)
+        rule = check(spec, value, self.template.dictionaries.get(spec.name))
+        reason = judge(rule, confidence, self.review_threshold)
         return FieldResult(
             name=spec.name,
             type=spec.type,
             value=value,
+            raw=raw if raw != value else "",
             text=rec.text,
             confidence=round(confidence, 4),
             weakest=round(rec.weakest, 4),

@@ -189,10 +189,13 @@ def clean_corrections(sheet: ReviewSheet, template: FormTemplate, path: Path) ->
         if spec is None:
             problems.append(tr(f"ID {fid}: 様式にない項目 {name}", f"ID {fid}: unknown field {name}"))
             continue
-        value = typed if spec.type in ("checkbox", "choice") else normalize(spec.type, typed, name=name)
+        if spec.type in ("checkbox", "choice"):
+            value = typed
+        else:
+            value = normalize(spec.type, typed, name=name, keep_variants=spec.keep_variants)
         if spec.type == "checkbox" and value not in ("true", "false"):
             value = "true" if value.lower() in ("1", "yes", "y", "はい", "✓", "レ", "有", "○") else "false"
-        reason = check(spec, value)
+        reason = check(spec, value, reference_data=False)  # the reviewer has the last word on reference data
         if reason:
             problems.append(f"ID {fid} ({name}): {reason}")
         out[fid] = value

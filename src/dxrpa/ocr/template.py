@@ -18,6 +18,8 @@ from dxrpa.config import Positions, load_definition
 from dxrpa.errors import DefinitionError, DefinitionErrors, UsageError
 from dxrpa.i18n import tr
 from dxrpa.model.form import Box, FormTemplate
+from dxrpa.ocr.address import AddressMaster
+from dxrpa.ocr.textfile import decode
 
 
 @dataclass
@@ -28,6 +30,7 @@ class Template:
     path: Path
     blank: np.ndarray
     dictionaries: dict[str, set[str]] = field(default_factory=dict)
+    masters: dict[str, AddressMaster] = field(default_factory=dict)  # field name → its 町字 master
 
     @property
     def name(self) -> str:
@@ -63,7 +66,27 @@ def load_template(path: Path) -> Template:
     spec, pos = load_definition(path, FormTemplate)
     errors: list[DefinitionError] = []
     dictionaries: dict[str, set[str]] = {}
+    masters: dict[str, AddressMaster] = {}
     for i, f in enumerate(spec.fields):
+        if f.master is not None and not (path.parent / f.master).is_file():
+            line, col = pos.find(("fields", i, "master"))
+            errors.append(
+                DefinitionError(
+                    tr(
+                        f"町字マスター {path.parent / f.master} がありません",
+                        f"address master {path.parent / f.master} not found",
+                    ),
+                    path=pos.path,
+                    line=line,
+                    col=col,
+                    hint=tr("テンプレートと同じフォルダに置いてください", "put it beside the template"),
+                )
+            )
+        elif f.master is not None:
+            try:
+                masters[f.name] = AddressMaster.load(path.parent / f.master)
+            except DefinitionError as exc:
+                errors.append(exc)
         if f.box is not None:
             errors += _box_errors(f.box, ("fields", i, "box"), spec, pos)
         for j, opt in enumerate(f.options):
@@ -84,8 +107,10 @@ def load_template(path: Path) -> Template:
         if f.dictionary is not None:
             dpath = path.parent / f.dictionary
             try:
-                words = dpath.read_text(encoding="utf-8-sig").splitlines()
+                words = decode(dpath, dpath.read_bytes()).splitlines()
                 dictionaries[f.name] = {w.strip() for w in words if w.strip()}
+            except DefinitionError as exc:
+                errors.append(exc)
             except OSError:
                 line, col = pos.find(("fields", i, "dictionary"))
                 errors.append(
@@ -132,7 +157,7 @@ def load_template(path: Path) -> Template:
     if errors:
         errors.sort(key=lambda e: (e.line or 0, e.col or 0))
         raise DefinitionErrors(errors)
-    return Template(spec=spec, path=path, blank=blank, dictionaries=dictionaries)
+    return Template(spec=spec, path=path, blank=blank, dictionaries=dictionaries, masters=masters)
 
 
 def template_paths(folder: Path) -> list[Path]:

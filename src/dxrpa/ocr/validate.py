@@ -7,17 +7,24 @@ import re
 from dxrpa.i18n import tr
 from dxrpa.log import is_my_number
 from dxrpa.model.form import FieldSpec
-from dxrpa.ocr.normalize import parse_date
+from dxrpa.ocr.normalize import format_phone, parse_date
+from dxrpa.ocr.postal import postal_areas
 
 _KATAKANA = re.compile(r"^[\u30a0-\u30ffー・]+$")
 _HIRAGANA = re.compile(r"^[\u3041-\u309fー・]+$")
 _EMAIL = re.compile(r"^[a-z0-9._%+\-]+@[a-z0-9\-]+(\.[a-z0-9\-]+)*\.[a-z]{2,}$")
-_PHONE = re.compile(r"^0\d{1,4}-\d{1,4}-\d{3,4}$|^0\d{9,10}$")
+_PHONE = re.compile(r"^0\d{1,4}-\d{1,4}-\d{3,4}$")
 _POSTAL = re.compile(r"^\d{3}-\d{4}$")
 
 
-def check(spec: FieldSpec, value: str, dictionary: set[str] | None = None) -> str:
-    """Why ``value`` is not acceptable for ``spec`` ('' when it is)."""
+def check(
+    spec: FieldSpec, value: str, dictionary: set[str] | None = None, *, reference_data: bool = True
+) -> str:
+    """Why ``value`` is not acceptable for ``spec`` ('' when it is).
+
+    ``reference_data=False`` skips the look-ups in shipped reference data (Japan Post's codes): a
+    reviewer who typed a code newer than the package's data has the last word.
+    """
     if value == "" or (spec.type == "checkbox" and value == "false"):
         if spec.required and spec.type != "checkbox":
             return tr("必須項目が空です", "required field is empty")
@@ -39,10 +46,15 @@ def check(spec: FieldSpec, value: str, dictionary: set[str] | None = None) -> st
             reason = tr(f"{spec.max:g} を超えています", f"more than {spec.max:g}")
     elif t == "date" and parse_date(value) is None:
         reason = tr("日付として読めません", "not a valid date")
-    elif t == "phone" and not _PHONE.match(value):
-        reason = tr("電話番号の形式ではありません", "not a phone number")
+    elif t == "phone" and not (_PHONE.match(value) and format_phone(value) == value):
+        reason = tr(
+            "日本の電話番号としてあり得ません（桁数・番号）",
+            "not a possible Japanese phone number (digits or prefix)",
+        )
     elif t == "postal_code" and not _POSTAL.match(value):
         reason = tr("郵便番号（7桁）ではありません", "not a 7-digit postal code")
+    elif t == "postal_code" and reference_data and not postal_areas(value):
+        reason = tr("日本郵便のデータにない郵便番号です", "not a postal code in Japan Post's data")
     elif t == "email" and not _EMAIL.match(value):
         reason = tr("メールアドレスの形式ではありません", "not an email address")
     elif t == "my_number" and not is_my_number(value):
@@ -57,4 +69,13 @@ def check(spec: FieldSpec, value: str, dictionary: set[str] | None = None) -> st
         return tr("許可された値ではありません", "not one of the allowed values")
     if dictionary is not None and value not in dictionary:
         return tr("辞書にない値です", "not in the dictionary")
+    return ""
+
+
+def judge(reason: str, confidence: float, threshold: float) -> str:
+    """The review reason of a field: its rule or cross-check failure, else low confidence, else ''."""
+    if reason:
+        return reason
+    if confidence < threshold:
+        return tr(f"確信度が低い（{confidence:.2f}）", f"low confidence ({confidence:.2f})")
     return ""

@@ -76,6 +76,7 @@ def save_batch(
                     name=f.name,
                     type=f.type,
                     value=f.value,
+                    raw_value=f.raw,
                     ocr_text=f.text,
                     confidence=f.confidence,
                     status=f.status,

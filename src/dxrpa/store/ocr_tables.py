@@ -61,6 +61,8 @@ class OcrField(Base):
     name: Mapped[str] = mapped_column(String(100))
     type: Mapped[str] = mapped_column(String(20))
     value: Mapped[str] = mapped_column(Text, default="")
+    # the value with its 字形 kept (異体字 as written) when that differs from ``value``
+    raw_value: Mapped[str] = mapped_column(Text, default="", server_default="")
     ocr_text: Mapped[str] = mapped_column(Text, default="")
     confidence: Mapped[float] = mapped_column(Float, default=0)
     status: Mapped[str] = mapped_column(String(20))  # ok | review

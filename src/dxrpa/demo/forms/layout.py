@@ -107,7 +107,7 @@ def juminhyo_layout() -> Layout:
             ("フリガナ", "フリガナ", "katakana", 560, {"required": True}),
             ("生年月日", "生年月日", "date", 420, {"required": True}),
             ("郵便番号", "郵便番号", "postal_code", 260, {"required": True}),
-            ("住所", "住所", "text", 0, {"required": True}),
+            ("住所", "住所", "text", 0, {"required": True, "master": "machiaza.csv"}),
             ("電話番号", "電話番号", "phone", 400, {"required": True}),
             (
                 "請求の種類",
@@ -148,7 +148,7 @@ def inkan_layout() -> Layout:
             ("氏名", "氏名", "text", 560, {"required": True}),
             ("ふりがな", "ふりがな", "hiragana", 560, {"required": True}),
             ("生年月日", "生年月日", "date", 420, {"required": True}),
-            ("住所", "住所", "text", 0, {"required": True}),
+            ("住所", "住所", "text", 0, {"required": True, "master": "machiaza.csv"}),
             ("電話番号", "電話番号", "phone", 400, {}),
             ("メール", "メールアドレス", "email", 620, {}),
             ("個人番号", "個人番号", "my_number", 460, {}),

@@ -1,0 +1,151 @@
+"""The city's 町字 master (CSV) and the nearest-match correction of a read address.
+
+Format (documented in docs/ocr.md): a header line ``都道府県,市区町村,町字`` and one 町字 per line,
+UTF-8 (with or without BOM) or cp932 (Shift_JIS as Excel saves it). A read address that starts with
+one of the master's ``都道府県市区町村町字`` (or ``市区町村町字``) is confirmed; one a character or two away
+from exactly one entry is corrected to it (岡→周 misreads); a tie goes to review. An address in a
+市区町村 the master does not list is left alone (applicants may live elsewhere).
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from dataclasses import dataclass
+from pathlib import Path
+
+from dxrpa.errors import DefinitionError
+from dxrpa.i18n import tr
+from dxrpa.ocr.textfile import decode
+
+HEADER = ["都道府県", "市区町村", "町字"]
+_BOUNDARY = set("0123456789一二三四五六七八九十丁番号-の")  # what may follow a 町字 in an address
+
+
+@dataclass(frozen=True)
+class Town:
+    prefecture: str
+    city: str
+    town: str
+
+
+@dataclass(frozen=True)
+class Match:
+    """The master's verdict on one address: ``value`` (possibly corrected) or a reason for review."""
+
+    value: str
+    town: Town | None = None
+    corrected: bool = False
+    reason: str = ""
+
+
+def _error(path: Path, line: int | None, message: str, hint: str) -> DefinitionError:
+    return DefinitionError(message, path=path, line=line, hint=hint)
+
+
+class AddressMaster:
+    """The 町字 of one or more 市区町村, loaded from a CSV the city maintains."""
+
+    def __init__(self, towns: list[Town], path: Path | None = None) -> None:
+        self.path = path
+        self.towns = towns
+        self.cities = {(t.prefecture, t.city) for t in towns}
+
+    @classmethod
+    def load(cls, path: Path) -> AddressMaster:
+        """Read ``path``; a missing file, bad encoding or malformed line is an error naming file and line."""
+        try:
+            data = path.read_bytes()
+        except OSError as exc:
+            raise _error(
+                path,
+                None,
+                tr(f"町字マスター {path} を読めません", f"cannot read the address master {path}"),
+                tr(
+                    "テンプレートの master: のファイル名を確認してください", "check the file named by master:"
+                ),
+            ) from exc
+        text = decode(path, data)
+        rows = list(csv.reader(io.StringIO(text)))
+        hint = tr(
+            "1 行目は 都道府県,市区町村,町字、以降は 1 行に 1 町字です",
+            "line 1 is 都道府県,市区町村,町字, then one 町字 per line",
+        )
+        if not rows or [c.strip() for c in rows[0]] != HEADER:
+            raise _error(
+                path, 1, tr("町字マスターの見出し行が違います", "the address master's header is wrong"), hint
+            )
+        towns: list[Town] = []
+        for number, row in enumerate(rows[1:], start=2):
+            cells = [c.strip() for c in row]
+            if not any(cells):
+                continue
+            if len(cells) != 3 or not all(cells):
+                raise _error(
+                    path,
+                    number,
+                    tr(
+                        f"町字マスターの行が不正です（{len(cells)} 列）",
+                        f"malformed address master line ({len(cells)} columns)",
+                    ),
+                    hint,
+                )
+            towns.append(Town(*cells))
+        if not towns:
+            raise _error(path, 1, tr("町字マスターが空です", "the address master is empty"), hint)
+        return cls(towns, path)
+
+    def match(self, address: str) -> Match:
+        """Confirm, correct (one nearest entry) or send to review (a tie) the start of ``address``."""
+        best: list[tuple[int, Town, int, str]] = []  # (distance, town, length read, key)
+        for t in self.towns:
+            for key in (t.prefecture + t.city + t.town, t.city + t.town):
+                if len(set(key) - set(address[: len(key) + 1])) > _allowed(key):
+                    continue  # cheap filter: too many of the key's characters are missing
+                for length in (len(key) - 1, len(key), len(key) + 1):
+                    head = address[:length]
+                    if length <= 0 or len(head) < length:
+                        continue
+                    rest = address[length:]
+                    if rest and rest[0] not in _BOUNDARY:
+                        continue
+                    d = _distance(head, key)
+                    if d <= _allowed(key):
+                        best.append((d, t, length, key))
+        if not best:
+            if any(address.startswith(p + c) or address.startswith(c) for p, c in self.cities):
+                return Match(
+                    address, reason=tr("町字が町字マスターにありません", "町字 is not in the address master")
+                )
+            return Match(address)
+        low = min(b[0] for b in best)
+        exact = [b for b in best if b[0] == low]
+        if low == 0:
+            d, town, length, key = max(exact, key=lambda b: len(b[3]))
+            return Match(address, town)
+        towns = {b[1] for b in exact}
+        if len(towns) > 1:
+            names = "、".join(sorted(t.town for t in towns))
+            return Match(
+                address, reason=tr(f"町字の候補が複数あります（{names}）", f"several 町字 match ({names})")
+            )
+        d, town, length, key = min(exact, key=lambda b: abs(b[2] - len(b[3])))
+        return Match(key + address[length:], town, corrected=True)
+
+    def contains(self, prefecture: str, city: str) -> bool:
+        return (prefecture, city) in self.cities
+
+
+def _allowed(key: str) -> int:
+    return 1 if len(key) < 8 else 2
+
+
+def _distance(a: str, b: str) -> int:
+    """Levenshtein distance (addresses are short)."""
+    prev = list(range(len(b) + 1))
+    for i, ca in enumerate(a, 1):
+        cur = [i]
+        for j, cb in enumerate(b, 1):
+            cur.append(min(prev[j] + 1, cur[j - 1] + 1, prev[j - 1] + (ca != cb)))
+        prev = cur
+    return prev[-1]
