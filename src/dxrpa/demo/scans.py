@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+import phonenumbers
 from PIL import Image, ImageDraw, ImageFilter
 
 from dxrpa.demo.forms.layout import (
@@ -102,22 +103,24 @@ GIVEN = [
     ("結衣", "ユイ"),
     ("修", "オサム"),
 ]
+#: (都道府県, 市区町村, 町字, 郵便番号, 市外局番): real places with their Japan Post code and area code,
+#: so a generated applicant writes what a real one would (the OCR checks both against real data)
 PLACES = [
-    ("東京都", "千代田区", "霞が関"),
-    ("東京都", "新宿区", "西新宿"),
-    ("東京都", "世田谷区", "太子堂"),
-    ("神奈川県", "横浜市中区", "日本大通"),
-    ("大阪府", "大阪市北区", "中之島"),
-    ("愛知県", "名古屋市中区", "三の丸"),
-    ("北海道", "札幌市中央区", "北一条西"),
-    ("福岡県", "福岡市中央区", "天神"),
-    ("埼玉県", "さいたま市浦和区", "常盤"),
-    ("千葉県", "千葉市中央区", "中央"),
-    ("京都府", "京都市中京区", "寺町通"),
-    ("兵庫県", "神戸市中央区", "加納町"),
-    ("静岡県", "静岡市葵区", "追手町"),
-    ("宮城県", "仙台市青葉区", "国分町"),
-    ("広島県", "広島市中区", "国泰寺町"),
+    ("東京都", "千代田区", "霞が関", "100-0013", "03"),
+    ("東京都", "新宿区", "西新宿", "160-0023", "03"),
+    ("東京都", "世田谷区", "太子堂", "154-0004", "03"),
+    ("神奈川県", "横浜市中区", "日本大通", "231-0021", "045"),
+    ("大阪府", "大阪市北区", "中之島", "530-0005", "06"),
+    ("愛知県", "名古屋市中区", "三の丸", "460-0001", "052"),
+    ("北海道", "札幌市中央区", "北一条西", "060-0001", "011"),
+    ("福岡県", "福岡市中央区", "天神", "810-0001", "092"),
+    ("埼玉県", "さいたま市浦和区", "常盤", "330-0061", "048"),
+    ("千葉県", "千葉市中央区", "中央", "260-0013", "043"),
+    ("京都府", "京都市中京区", "恵比須町", "604-8005", "075"),
+    ("兵庫県", "神戸市中央区", "加納町", "650-0001", "078"),
+    ("静岡県", "静岡市葵区", "追手町", "420-0853", "054"),
+    ("宮城県", "仙台市青葉区", "国分町", "980-0803", "022"),
+    ("広島県", "広島市中区", "国泰寺町", "730-0042", "082"),
 ]
 BUILDINGS = ["", "", "", "コーポ桜101", "グリーンハイツ203", "メゾン若葉305"]
 ROMAJI = {"サトウ": "sato", "スズキ": "suzuki", "タカハシ": "takahashi", "タナカ": "tanaka", "イトウ": "ito"}
@@ -171,11 +174,20 @@ def _random_day(rng: random.Random, start: dt.date, end: dt.date) -> dt.date:
     return start + dt.timedelta(days=rng.randrange((end - start).days + 1))
 
 
+def _fixed_line(rng: random.Random, area: str) -> str:
+    """A valid fixed-line number in the city's area, split the official way (0544-72-3748)."""
+    while True:
+        digits = area + "".join(str(rng.randint(0, 9)) for _ in range(10 - len(area)))
+        number = phonenumbers.parse(digits, "JP")
+        if phonenumbers.is_valid_number(number):
+            return str(phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.NATIONAL))
+
+
 def fake_values(layout: Layout, rng: random.Random, number: int) -> tuple[dict[str, str], dict[str, str]]:
     """(text written on paper per field, normalized ground truth per field)."""
     sur_w, sur_n, sur_k = rng.choice(SURNAMES)
     giv, giv_k = rng.choice(GIVEN)
-    pref, city, town = rng.choice(PLACES)
+    pref, city, town, postal, area = rng.choice(PLACES)
     written: dict[str, str] = {}
     truth: dict[str, str] = {}
     for f in layout.fields:
@@ -201,8 +213,7 @@ def fake_values(layout: Layout, rng: random.Random, number: int) -> tuple[dict[s
         elif n == "ふりがな":
             w, t = f"{to_hiragana(sur_k)}　{to_hiragana(giv_k)}", to_hiragana(sur_k + giv_k)
         elif n == "郵便番号":
-            w = f"{rng.randrange(100, 1000)}-{rng.randrange(0, 10000):04d}"
-            t = w
+            w = t = postal
         elif n == "住所":
             bld = rng.choice(BUILDINGS)
             num = f"{rng.randint(1, 9)}丁目{rng.randint(1, 30)}番{rng.randint(1, 20)}号"
@@ -212,8 +223,7 @@ def fake_values(layout: Layout, rng: random.Random, number: int) -> tuple[dict[s
             if rng.random() < 0.5:
                 w = f"0{rng.choice('789')}0-{rng.randrange(1000, 10000)}-{rng.randrange(0, 10000):04d}"
             else:
-                area = f"0{rng.randint(3, 9)}{rng.randint(1, 9)}"
-                w = f"{area}-{rng.randrange(100, 1000)}-{rng.randrange(0, 10000):04d}"
+                w = _fixed_line(rng, area)
             t = w
         elif n == "メールアドレス":
             user = ROMAJI.get(sur_k, "user") + str(rng.randint(1, 99))
