@@ -16,7 +16,7 @@ from dxrpa.engine.ocr_source import run_ocr
 from dxrpa.errors import ExitCode
 from dxrpa.store.ledger_tables import LedgerHumanMinutes
 from dxrpa.store.ocr_repo import apply_review, documents, doubtful_fields, start_review
-from dxrpa.store.ocr_tables import OcrBatch, OcrField, OcrReview
+from dxrpa.store.ocr_tables import OcrBatch, OcrReview
 
 
 def _batch_with_doubts(scans: tuple[Path, list[GroundTruth]]) -> str:
@@ -25,12 +25,12 @@ def _batch_with_doubts(scans: tuple[Path, list[GroundTruth]]) -> str:
     app = open_app()
     try:
         run = run_ocr(app.store, app.settings, "juminhyo", files)
-        with app.store.session() as s:  # force doubts (氏名, フリガナ, 住所) so the round trip has work
-            fields = list(s.scalars(select(OcrField).order_by(OcrField.id)))
-            for f in (fields[2], fields[3], fields[6]):
-                f.status, f.reason = "review", "test"
+        with app.store.session() as s:  # force doubts (氏名, フリガナ, 住所) in every form: work to review
             docs = documents(s, run.batch_id)
-            for d, _ in docs:
+            for d, fields in docs:
+                by_id = sorted(fields, key=lambda f: f.id)
+                for f in (by_id[2], by_id[3], by_id[6]):
+                    f.status, f.reason = "review", "test"
                 d.status = "review"
             batch = s.get(OcrBatch, run.batch_id)
             assert batch is not None

@@ -420,8 +420,8 @@ def generate(
     start = first_number if first_number is not None else rng.randrange(100000, 900000 - n)
     numbers = list(range(start, start + n))
     truths: list[GroundTruth] = []
-    for i in range(n):
-        hand = rng.random() < handwriting_share
+    hands = [rng.random() < handwriting_share for _ in range(n)]  # styles do not shift with the values drawn
+    for i, hand in enumerate(hands):
         written, truth = fake_values(layout, rng, numbers[i])
         page = scan(render_filled(layout, written, rng, hand=hand), rng, strength=strength)
         name = f"{form}_{seed}_{i:04d}{formats[i % len(formats)]}"
