@@ -10,6 +10,7 @@ sending any absolute path, the report download overwriting and deleting a file n
 from __future__ import annotations
 
 import os
+import shutil
 import stat
 import subprocess
 from collections.abc import Iterator
@@ -25,6 +26,7 @@ from dxrpa.store import Store, ledger_repo
 from dxrpa.store.tables import Run
 from tests.conftest import CHROMIUM
 from tests.console.conftest import (  # noqa: F401  (fixtures)
+    ROOT,
     Console,
     browser,
     console,
@@ -113,6 +115,22 @@ def test_validate_refuses_an_ocr_drop_folder_in_var(cli: CliRunner, home: Path) 
     )
     proc = cli("robots", "validate", "robots/ocr_var.yaml")
     assert proc.returncode == ExitCode.DEFINITION and "robots/ocr_var.yaml:6" in _out(proc)
+
+
+def test_ocr_template_dictionary_stays_beside_the_template(cli: CliRunner, home: Path) -> None:
+    (home / "var" / "secret.key").write_text(SIGNING_KEY + "\n", encoding="utf-8")
+    folder = home / "ocr" / "templates"
+    folder.mkdir(parents=True)
+    shutil.copy(ROOT / "ocr" / "templates" / "juminhyo.png", folder)
+    text = (ROOT / "ocr" / "templates" / "juminhyo.yaml").read_text(encoding="utf-8")
+    text = text.replace(
+        "- name: 氏名\n  type: text\n", "- name: 氏名\n  type: text\n  dictionary: ../../var/secret.key\n"
+    )
+    (folder / "juminhyo.yaml").write_text(text, encoding="utf-8")
+    proc = cli("ocr", "templates", "validate", "ocr/templates/juminhyo.yaml")
+    out = _out(proc)
+    assert proc.returncode == ExitCode.DEFINITION, out
+    assert "dictionary" in out and SIGNING_KEY not in out
 
 
 # --------------------------------------------------------------------------- run time: symlinks
@@ -222,7 +240,7 @@ def test_report_cli_department_cannot_leave_the_folder(cli: CliRunner, home: Pat
     victim = tmp_path / "victim" / "victim.xlsx"
     victim.parent.mkdir()
     victim.write_bytes(b"precious")
-    dept = "../../victim/victim"
+    dept = "../../../victim/victim"  # home/"dxrpa_report_FY2026_.."/../.. = tmp_path
     assert cli("targets", "set", dept, "2026", "10h").returncode == 0
     proc = cli("report", "--fy", "2026", "--department", dept)
     assert proc.returncode == 0, _out(proc)
@@ -240,9 +258,8 @@ def test_everything_a_run_writes_is_private(cli: CliRunner, home: Path) -> None:
     _robot(
         home,
         "private",
-        """folders: [results]
-data: {items: [{n: "1"}, {n: "2"}]}
-results: {excel: results/private.xlsx}
+        """data: {items: [{n: "1"}, {n: "2"}]}
+results: {excel: data/private.xlsx}
 item:
   - if:
       condition: "item.n == '2'"
@@ -260,6 +277,6 @@ item:
     names = {p.name for p in written}
     assert "dxrpa.db" in names and any(n.endswith(".png") for n in names)  # DB and evidence
     assert any(n.endswith(".zip") for n in names)  # the failure's trace
-    for path in [*written, home / "results", home / "results" / "private.xlsx", home / "report.xlsx"]:
+    for path in [*written, home / "data", home / "data" / "private.xlsx", home / "report.xlsx"]:
         mode = stat.S_IMODE(path.lstat().st_mode)
         assert mode & 0o077 == 0, f"{path}: {oct(mode)}"

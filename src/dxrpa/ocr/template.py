@@ -84,6 +84,8 @@ def load_template(path: Path) -> Template:
         if f.dictionary is not None:
             dpath = path.parent / f.dictionary
             try:
+                if not dpath.resolve().is_relative_to(path.parent.resolve()):  # only beside the template
+                    raise OSError(f.dictionary)
                 words = dpath.read_text(encoding="utf-8-sig").splitlines()
                 dictionaries[f.name] = {w.strip() for w in words if w.strip()}
             except OSError:
@@ -94,6 +96,10 @@ def load_template(path: Path) -> Template:
                         path=pos.path,
                         line=line,
                         col=col,
+                        hint=tr(
+                            "辞書はテンプレートと同じフォルダー(またはその下)に置いてください",
+                            "keep the dictionary in the template's folder (or below it)",
+                        ),
                     )
                 )
     blank = np.zeros((1, 1), dtype=np.uint8)
