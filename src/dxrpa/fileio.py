@@ -13,9 +13,10 @@ from pathlib import Path
 def atomic_path(target: Path, *, mode: int = 0o600) -> Iterator[Path]:
     """Yield a temporary path in the target's folder; on success it replaces ``target``.
 
-    A failure (or Ctrl+C) leaves the old file, or none, never a half-written one.
+    A failure (or Ctrl+C) leaves the old file, or none, never a half-written one. Files are
+    private (0600) by default: reports and robot data name residents and staff.
     """
-    target.parent.mkdir(parents=True, exist_ok=True)
+    target.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
     fd, tmp_name = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
     os.close(fd)
     tmp = Path(tmp_name)

@@ -85,7 +85,7 @@ def test_missing_column_stops_before_any_entry(robot_env: Path, sample_app: Samp
     assert dx(robot_env, "robots", "register", "robots/juminhyo_entry.yaml").returncode == 0
     check_error(dx(robot_env, "run", "juminhyo_entry"), ExitCode.DATA, "フリガナ", "data/juminhyo.xlsx")
     assert sample_app.applications() == []
-    assert not (robot_env / "var" / "results").exists()
+    assert not (robot_env / "results").exists()
 
 
 def test_missing_secret_names_robot_and_how_to_set_it(robot_env: Path, sample_app: SampleApp) -> None:

@@ -42,7 +42,7 @@ def test_register_dry_run_then_run_enters_each_item_once(robot_env: Path, sample
         assert {wi.status for wi in items} == {"done"}
         receipts = {wi.key: wi.outputs["receipt_no"] for wi in items}
     assert receipts == {a["受付番号"]: a["交付番号"] for a in entered}
-    assert (robot_env / "var" / "results" / "juminhyo_entry.xlsx").is_file()
+    assert (robot_env / "results" / "juminhyo_entry.xlsx").is_file()
 
 
 def test_business_error_is_not_retried_and_exit_code_says_items_failed(

@@ -12,6 +12,7 @@ import typer
 from rich.console import Console
 
 from dxrpa import __version__
+from dxrpa.engine.paths import restrict_new_files
 from dxrpa.errors import DxrpaError, ExitCode
 from dxrpa.i18n import set_lang, tr
 from dxrpa.log import logger
@@ -55,6 +56,7 @@ def _register_all() -> None:
 
 def main(argv: list[str] | None = None) -> int:
     """Entry point of the console script; returns the exit code."""
+    restrict_new_files()  # DB, evidence, results, reports: 0600 / 0700 (console, scheduler, worker too)
     try:
         _register_all()
         code = app(args=argv, standalone_mode=False)  # click returns typer.Exit's code here

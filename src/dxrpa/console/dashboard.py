@@ -6,14 +6,16 @@ from __future__ import annotations
 import tempfile
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote
 
-from starlette.background import BackgroundTask
 from starlette.requests import Request
-from starlette.responses import FileResponse, Response
+from starlette.responses import Response
 
 from dxrpa.console.ledger_view import dashboard_report, fiscal_years
 from dxrpa.console.ledger_view import departments as known_departments
 from dxrpa.console.web import ConsoleState, db, render, require, state
+from dxrpa.errors import UsageError
+from dxrpa.i18n import tr
 from dxrpa.ledger import fiscal_year_of_date, fy_label, parse_fiscal_year, today_local
 from dxrpa.reports import build_report, export_report
 from dxrpa.reports.data import robot_flag
@@ -68,32 +70,33 @@ async def dashboard(request: Request) -> Response:
     return render(request, "dashboard.html", user=user, **data)
 
 
-def _export(st: ConsoleState, fy: int, department: str | None, user: str) -> Path:
-    folder = Path(
-        tempfile.mkdtemp(
-            prefix="dxrpa-report-", dir=st.settings.var_dir if st.settings.var_dir.is_dir() else None
-        )
-    )
-    path = folder / default_filename(fy, department, "xlsx")
+def _export(st: ConsoleState, fy: int, department: str | None, user: str) -> tuple[bytes, str]:
+    """The .xlsx report as bytes and its download name. Written to a private temporary folder with
+    a fixed name (nothing from the request reaches the file system) and read back; only that
+    folder is removed. An unknown department is refused (400)."""
     with st.store.session() as s:
+        if department is not None and department not in known_departments(s):
+            raise UsageError(
+                tr(f"課「{department}」は見つかりません", f"department {department!r} not found"),
+                hint=tr("ダッシュボードの課の一覧から選んでください", "pick one from the dashboard's list"),
+            )
         data = build_report(s, fy, department=department, hours_per_fte=st.settings.ledger.hours_per_fte)
-        export_report(data, "xlsx", path, actor=user)
-    return path
-
-
-def _cleanup(path: Path) -> None:
-    path.unlink(missing_ok=True)
-    path.parent.rmdir()
+        name = default_filename(fy, department, "xlsx")
+        var = st.settings.var_dir
+        with tempfile.TemporaryDirectory(prefix="dxrpa-report-", dir=var if var.is_dir() else None) as tmp:
+            path = export_report(data, "xlsx", Path(tmp) / "report.xlsx", actor=user, name=name)
+            return path.read_bytes(), name
 
 
 async def report_xlsx(request: Request) -> Response:
     user = await require(request)
     st = state(request)
     fy = _fy(st, request.query_params.get("fy"))
-    path = await db(request, _export, st, fy, _dept(request.query_params.get("department")), user.name)
-    return FileResponse(
-        path,
-        filename=path.name,
-        background=BackgroundTask(_cleanup, path),
+    content, name = await db(
+        request, _export, st, fy, _dept(request.query_params.get("department")), user.name
+    )
+    return Response(
+        content,
         media_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+        headers={"Content-Disposition": f"attachment; filename*=utf-8''{quote(name)}"},
     )

@@ -14,6 +14,7 @@ import sys
 from pathlib import Path
 
 from dxrpa.config import Settings, load_settings
+from dxrpa.engine.paths import restrict_new_files
 from dxrpa.errors import DxrpaError
 from dxrpa.log import redact
 
@@ -32,6 +33,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--dry-run", action="store_true")
     parser.add_argument("--reprocess", action="append", default=[])
     args = parser.parse_args(argv)
+    restrict_new_files()  # the run's DB rows, evidence and results: 0600 / 0700
     raw = os.environ.get(SETTINGS_ENV)
     settings = Settings.model_validate_json(raw) if raw else load_settings()
     from dxrpa.engine.runner import RunOptions, run_robot

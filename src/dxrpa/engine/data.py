@@ -19,6 +19,7 @@ from datetime import date, datetime, time
 from pathlib import Path
 from typing import Any
 
+from dxrpa.engine.paths import Folders
 from dxrpa.errors import DataError
 from dxrpa.i18n import tr
 from dxrpa.model.robot import ColumnRule, DataSpec
@@ -182,6 +183,19 @@ def _read_csv(path: Path, encoding: str) -> tuple[list[str], list[tuple[int, dic
     return [name for _, name in columns], out
 
 
+def column_list(columns: list[str], limit: int = 10, width: int = 40) -> str:
+    """Column names for a hint: the first ``limit``, each cut to ``width`` characters, control
+    characters escaped, so a header row can neither flood nor forge the message."""
+
+    def one(name: str) -> str:
+        name = "".join(c if c.isprintable() else c.encode("unicode_escape").decode("ascii") for c in name)
+        return name if len(name) <= width else name[: width - 1] + "…"
+
+    shown = ", ".join(one(c) for c in columns[:limit])
+    more = len(columns) - limit
+    return shown + (tr(f" ほか {more} 列", f" and {more} more") if more > 0 else "")
+
+
 def _content_key(values: dict[str, Any]) -> str:
     blob = json.dumps(values, ensure_ascii=False, sort_keys=True, default=str)
     return "h:" + hashlib.sha256(blob.encode()).hexdigest()[:16]
@@ -224,7 +238,7 @@ def build_batch(
     if spec.key and spec.key not in columns:
         raise DataError(
             tr(f"{source}: キー列 '{spec.key}' がありません", f"{source}: key column '{spec.key}' not found"),
-            hint=tr("列: ", "columns: ") + ", ".join(columns),
+            hint=tr("列: ", "columns: ") + column_list(columns),
         )
     for column in spec.validate_:
         if column not in columns:
@@ -262,8 +276,12 @@ def build_batch(
     return DataBatch(source=source, columns=columns, items=items)
 
 
-def load_tabular(spec: DataSpec, *, base_dir: Path, override: Path | None = None) -> DataBatch:
-    """Excel, CSV or inline items (OCR sources are loaded by the runner through ocr_source)."""
+def load_tabular(spec: DataSpec, *, folders: Folders, override: Path | None = None) -> DataBatch:
+    """Excel, CSV or inline items (OCR sources are loaded by the runner through ocr_source).
+
+    The robot's own ``excel:``/``csv:`` path must lie inside its ``folders:`` (symlinks followed:
+    a :class:`~dxrpa.errors.DefinitionError` otherwise); the operator's ``--data FILE`` is the
+    operator's own choice and is read wherever it is."""
     kind = spec.kind
     if override is not None:
         kind = "csv" if override.suffix.lower() == ".csv" else "excel"
@@ -278,8 +296,12 @@ def load_tabular(spec: DataSpec, *, base_dir: Path, override: Path | None = None
         return DataBatch(
             source="none", columns=[], items=[DataItem(key="run", seq=0, where="run", values={})]
         )
-    raw_path = override or Path(str(spec.excel if kind == "excel" else spec.csv))
-    path = raw_path if raw_path.is_absolute() else base_dir / raw_path
+    if override is not None:
+        raw_path = override
+        path = override if override.is_absolute() else folders.home / override
+    else:
+        raw_path = Path(str(spec.excel if kind == "excel" else spec.csv))
+        path = folders.resolve(raw_path, f"data: {kind}")
     if not path.is_file():
         raise DataError(
             tr(f"{path}: データファイルがありません", f"{path}: data file not found"),

@@ -10,8 +10,9 @@ from pathlib import Path
 from typing import Any
 
 from dxrpa.config import Loc, Positions, load_definition
-from dxrpa.engine import templating
+from dxrpa.engine import paths, templating
 from dxrpa.errors import DefinitionError, DefinitionErrors
+from dxrpa.i18n import tr
 from dxrpa.model.robot import Robot, Step
 
 SECTIONS = ("setup", "item", "verify", "teardown")
@@ -92,6 +93,84 @@ def _check_templates(robot: Robot, pos: Positions, raw: dict[str, Any]) -> list[
     return problems
 
 
+def _path_error(pos: Positions, loc: Loc, what: str, raw: str, problem: str) -> DefinitionError:
+    line, col = pos.find(loc)
+    return DefinitionError(
+        tr(f"{what} '{raw}' は使えません: {problem}", f"{what} '{raw}' refused: {problem}"),
+        path=pos.path,
+        line=line,
+        col=col,
+        hint=tr(
+            "ロボットの folders: (既定 data) の中をホームからの相対パスで指定してください",
+            "use a path relative to home inside the robot's folders: (default: data)",
+        ),
+    )
+
+
+def _check_folder_paths(robot: Robot, pos: Positions) -> list[DefinitionError]:
+    """``folders:`` stay under home and off var/, configs/, robots/; data:, results: and the OCR
+    drop folder lie inside them (checked again after resolving symlinks when the robot runs)."""
+    problems = [
+        _path_error(pos, ("folders", i), "folders:", name, problem)
+        for i, name in enumerate(robot.folders)
+        if (problem := paths.folder_problem(name)) is not None
+    ]
+    spec = robot.data
+    named: list[tuple[Loc, str, str | None]] = [
+        (("data", "excel"), "data: excel", spec.excel),
+        (("data", "csv"), "data: csv", spec.csv),
+        (("data", "ocr", "folder"), "data: ocr folder", spec.ocr.folder if spec.ocr else None),
+        (("results", "excel"), "results: excel", robot.results.excel if robot.results else None),
+    ]
+    for loc, what, raw in named:
+        if raw is None:
+            continue
+        problem = paths.literal_problem(raw)
+        if problem is None and not paths.within_literal(raw, robot.folders):
+            problem = tr(
+                f"folders: ({', '.join(robot.folders)}) の中にありません",
+                f"not inside folders: ({', '.join(robot.folders)})",
+            )
+        if problem is not None:
+            problems.append(_path_error(pos, loc, what, raw, problem))
+    return problems
+
+
+def _check_step_paths(robot: Robot, pos: Positions) -> list[DefinitionError]:
+    """Paths written in upload/download/screenshot/ocr steps: relative and without '..'."""
+    problems: list[DefinitionError] = []
+    for section in SECTIONS:
+        for step in iter_steps(getattr(robot, section)):
+            named: list[tuple[str, str]] = []
+            if step.upload is not None:
+                files = step.upload.files
+                named += [("upload files", f) for f in ([files] if isinstance(files, str) else files)]
+            if step.download is not None:
+                named.append(("download save_as", step.download.save_as))
+            if step.screenshot is not None:
+                named.append(("screenshot name", step.screenshot.name))
+            if step.ocr is not None and step.ocr.file is not None:
+                named.append(("ocr file", step.ocr.file))
+            for what, raw in named:
+                problem = paths.literal_problem(raw)
+                if problem is not None:
+                    problems.append(
+                        DefinitionError(
+                            tr(
+                                f"{what} '{raw}' は使えません: {problem}",
+                                f"{what} '{raw}' refused: {problem}",
+                            ),
+                            path=pos.path,
+                            line=step.line,
+                            hint=tr(
+                                "実行フォルダーまたは folders: の中を相対パスで指定してください",
+                                "use a relative path inside the run folder or the robot's folders:",
+                            ),
+                        )
+                    )
+    return problems
+
+
 def parse_robot(path: str | Path, text: str | None = None) -> LoadedRobot:
     """Load and check a robot file; raises DefinitionErrors listing every problem with its line."""
     spath = str(path)
@@ -113,6 +192,7 @@ def parse_robot(path: str | Path, text: str | None = None) -> LoadedRobot:
     for section in SECTIONS:
         _set_lines(getattr(robot, section), (section,), pos)
     problems = _check_templates(robot, pos, raw)
+    problems += _check_folder_paths(robot, pos) + _check_step_paths(robot, pos)
     stem = Path(spath).stem
     if stem != robot.name and not spath.startswith("<"):
         line, col = pos.find(("name",))

@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from dxrpa.config import Settings
+from dxrpa.engine.paths import Folders
 from dxrpa.errors import DataError
 from dxrpa.i18n import tr
 from dxrpa.log import logger
@@ -172,8 +173,13 @@ def _row(doc: OcrDocument, fields: list[OcrField]) -> dict[str, Any]:
     return row
 
 
-def load_ocr_items(store: Store, settings: Settings, spec: OcrSource, robot_name: str) -> OcrItems:
-    """Items for a robot from a stored batch (``batch:``) or by reading its inbox (``folder:``)."""
+def load_ocr_items(
+    store: Store, settings: Settings, spec: OcrSource, robot_name: str, *, folders: Folders | None = None
+) -> OcrItems:
+    """Items for a robot from a stored batch (``batch:``) or by reading its inbox (``folder:``).
+
+    The runner passes the robot's ``folders:``: the inbox must then lie inside one of them, so its
+    ``done/`` and ``failed/`` siblings do too (DefinitionError otherwise)."""
     statuses = STATUSES[spec.status]
     if spec.folder is None:
         with store.session() as s:
@@ -191,9 +197,12 @@ def load_ocr_items(store: Store, settings: Settings, spec: OcrSource, robot_name
             store=store,
         )
 
-    inbox = Path(spec.folder)
-    if not inbox.is_absolute():
-        inbox = settings.home / inbox
+    if folders is not None:
+        inbox = folders.resolve(spec.folder, "data: ocr folder")
+    else:
+        inbox = Path(spec.folder)
+        if not inbox.is_absolute():
+            inbox = settings.home / inbox
     if not inbox.is_dir():
         raise DataError(
             tr(f"OCR の受信フォルダ {inbox} がありません", f"OCR inbox folder {inbox} does not exist"),

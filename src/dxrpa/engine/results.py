@@ -1,16 +1,18 @@
-"""The results workbook a robot may declare (``results: {excel: out/x.xlsx}``): one row per item
-of the run with its status, attempts, error and declared outputs. Written atomically."""
+"""The results workbook a robot may declare (``results: {excel: results/x.xlsx}``): one row per item
+of the run with its status, attempts, error and declared outputs. The path lies inside the robot's
+``folders:`` (checked before the first item); the file is written atomically with mode 0600."""
 
 from __future__ import annotations
 
 import os
+import tempfile
+from contextlib import suppress
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from openpyxl import Workbook
-from openpyxl.styles import Font, PatternFill
-
+from dxrpa.engine.paths import Folders
 from dxrpa.i18n import tr
+from dxrpa.model.robot import Robot
 from dxrpa.store import runs_repo
 from dxrpa.store.base import Store
 
@@ -20,7 +22,17 @@ if TYPE_CHECKING:
 FILL = {"business_error": "FFF2CC", "system_error": "F8CBAD", "abandoned": "F8CBAD"}
 
 
+def results_path(robot: Robot, folders: Folders) -> Path | None:
+    """Where ``results:`` goes, resolved inside the robot's folders (DefinitionError otherwise)."""
+    if robot.results is None:
+        return None
+    return folders.resolve(robot.results.excel, "results: excel")
+
+
 def write_results(store: Store, runner: Runner, path: Path) -> Path:
+    from openpyxl import Workbook
+    from openpyxl.styles import Font, PatternFill
+
     with store.session() as s:
         attempts = runs_repo.attempts_of(s, runner.run_id)
     last = {a.key: a for a in attempts}  # ordered by seq, id: the last attempt wins
@@ -54,8 +66,13 @@ def write_results(store: Store, runner: Runner, path: Path) -> Path:
             for cell in ws[ws.max_row]:
                 cell.fill = PatternFill("solid", fgColor=FILL[a.status])
     ws.freeze_panes = "A2"
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.tmp")
-    wb.save(tmp)
-    os.replace(tmp, path)
+    path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+    fd, tmp_name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)  # 0600
+    os.close(fd)
+    try:
+        wb.save(tmp_name)
+        os.replace(tmp_name, path)
+    finally:
+        with suppress(FileNotFoundError):
+            os.unlink(tmp_name)
     return path

@@ -34,8 +34,10 @@ from sqlalchemy.orm import Session
 from dxrpa.browser.session import BrowserHandle, launch
 from dxrpa.config import Settings
 from dxrpa.engine import evidence
-from dxrpa.engine.data import DataBatch, DataItem, build_batch, load_tabular
+from dxrpa.engine.data import DataBatch, DataItem, build_batch, column_list, load_tabular
 from dxrpa.engine.definitions import LoadedRobot, item_columns, parse_robot, uses_action
+from dxrpa.engine.paths import Folders
+from dxrpa.engine.results import results_path, write_results
 from dxrpa.engine.secrets import resolve_secrets
 from dxrpa.engine.steps import StepContext, run_steps
 from dxrpa.errors import (
@@ -162,6 +164,8 @@ class Runner:
         self._item_steps = self.robot.item
         self._ocr_reader: Any = None
         self._ocr_items: Any = None  # OcrItems of an ocr: data source, finished after the run
+        self.folders: Folders  # the robot's folders: resolved and checked by _load_data
+        self.results_path: Path | None = None
         if uses_action(self.robot, "ocr"):  # OCR models load on the first ocr: step only
             from dxrpa.engine.ocr_source import make_ocr_reader
 
@@ -184,15 +188,17 @@ class Runner:
 
     def _load_data(self) -> DataBatch:
         spec = self.robot.data
+        self.folders = Folders.of(self.settings, self.robot.folders, source=self.loaded.path)
+        self.results_path = results_path(self.robot, self.folders)  # refused before any item
         if spec.ocr is not None and self.opt.data is None:
             from dxrpa.engine.ocr_source import load_ocr_items
 
-            ocr = load_ocr_items(self.store, self.settings, spec.ocr, self.robot.name)
+            ocr = load_ocr_items(self.store, self.settings, spec.ocr, self.robot.name, folders=self.folders)
             self._ocr_items = ocr
             columns = sorted({c for row in ocr.rows for c in row})
             rows = [(i + 1, dict(row)) for i, row in enumerate(ocr.rows)]
             return build_batch(f"ocr:{spec.ocr.template}", columns, rows, spec)
-        batch = load_tabular(spec, base_dir=self.settings.home, override=self.opt.data)
+        batch = load_tabular(spec, folders=self.folders, override=self.opt.data)
         if batch.source == "none":  # a robot without data does its job once per run
             batch.items[0].key = f"run:{self.run_id}"
         return batch
@@ -209,7 +215,7 @@ class Runner:
                     f"{self.loaded.path}: column(s) {', '.join(missing)} used by the robot"
                     f" are not in {batch.source}",
                 ),
-                hint=tr("列名: ", "columns: ") + ", ".join(batch.columns),
+                hint=tr("列名: ", "columns: ") + column_list(batch.columns),
             )
 
     def _plan(self, s: Session, batch: DataBatch) -> list[_Work]:
@@ -302,6 +308,7 @@ class Runner:
             secrets=self.secrets,
             run={"id": self.run_id, "dry_run": self.opt.dry_run},
             run_folder=self.folder,
+            folders=self.folders,
             dry_run=self.opt.dry_run,
             timeout_ms=self.robot.browser.timeout_ms or self.settings.browser.timeout_ms,
             source=self.loaded.path,
@@ -780,7 +787,7 @@ def run_robot(
 
 def _run(runner: Runner, started: float) -> RunSummary:
     settings, store, opt, robot = runner.settings, runner.store, runner.opt, runner.robot
-    runner.folder.mkdir(parents=True, exist_ok=True)
+    runner.folder.mkdir(mode=0o700, parents=True, exist_ok=True)
     sink = add_run_file(runner.folder / "run.log", run_id=runner.run_id, json_logs=settings.json_logs)
     log = logger.bind(run_id=runner.run_id)
     summary = runner.summary
@@ -848,10 +855,8 @@ def _run(runner: Runner, started: float) -> RunSummary:
         _close_run(runner, status, runner.defect)
         if runner._ocr_items is not None and not opt.dry_run:
             runner._ocr_items.finish({o.key for o in summary.outcomes if o.status == "done"})
-        if robot.results is not None:
-            from dxrpa.engine.results import write_results
-
-            write_results(store, runner, settings.home / robot.results.excel)
+        if runner.results_path is not None:
+            write_results(store, runner, runner.results_path)
         log.info(
             tr(
                 "実行 {} 終了: {} (完了 {} / 業務エラー {} / システムエラー {})",

@@ -35,6 +35,7 @@ from playwright.async_api import expect as pw_expect
 from dxrpa.browser.diagnose import absent_on_settled_page, closest_locators
 from dxrpa.browser.locators import build_locator, resolve_locator
 from dxrpa.browser.session import ContextHandle, guard_for, host_of, masked_screenshot
+from dxrpa.engine.paths import Folders, inside_run_folder
 from dxrpa.engine.templating import TemplateProblem, base_scope, evaluate, is_template, render
 from dxrpa.errors import BusinessError, ItemError, ItemSystemError, RobotDefect
 from dxrpa.i18n import tr
@@ -114,6 +115,7 @@ class StepContext:
     frame_root: FrameLocator | None = None  # set while `frame:` steps run
     locals: dict[str, Any] = field(default_factory=dict)  # for_each bindings (`as`, loop)
     screenshots: list[Path] = field(default_factory=list)  # files written by screenshot steps
+    folders: Folders | None = None  # the robot's folders: under home (uploads); None: run folder only
 
 
 async def run_steps(steps: list[Step], ctx: StepContext, section: str) -> None:
@@ -334,18 +336,8 @@ class _Call:
         return await resolve_locator(self.root, loc, self.render, timeout_ms=self.timeout)
 
     def inside_run_folder(self, relative: str, what: str) -> Path:
-        """``run_folder / relative``, refusing absolute paths and ``..`` (RobotDefect)."""
-        rel = Path(relative)
-        base = self.ctx.run_folder.resolve()
-        target = (base / rel).resolve()
-        if rel.is_absolute() or ".." in rel.parts or not target.is_relative_to(base) or not rel.parts:
-            raise RobotDefect(
-                tr(
-                    f"{what} '{relative}' は実行フォルダーの外です: '..' のない相対パスにしてください",
-                    f"{what} '{relative}' points outside the run folder: use a relative path without '..'",
-                )
-            )
-        return target
+        """``run_folder / relative`` with symlinks followed; outside the run folder: RobotDefect."""
+        return inside_run_folder(self.ctx.run_folder, relative, what, RobotDefect)
 
 
 # --------------------------------------------------------------------------- handlers
@@ -464,16 +456,21 @@ async def _upload(c: _Call) -> None:
 
 
 def _find_upload(c: _Call, name: str) -> Path:
-    path = Path(name)
-    candidates = (
-        [path]
-        if path.is_absolute()
-        else [
-            c.ctx.run_folder / path,
-            Path(c.ctx.source).parent / path,
-            Path.cwd() / path,
-        ]
-    )
+    """In the run folder (a download), else relative to home inside the robot's ``folders:``;
+    a path allowed in neither is a RobotDefect, an allowed but missing file a BusinessError."""
+    candidates: list[Path] = []
+    refused: RobotDefect | None = None
+    try:
+        candidates.append(c.inside_run_folder(name, "upload"))
+    except RobotDefect as exc:
+        refused = exc
+    if c.ctx.folders is not None:
+        try:
+            candidates.append(c.ctx.folders.resolve(name, "upload", RobotDefect))
+        except RobotDefect as exc:
+            refused = exc
+    if not candidates and refused is not None:
+        raise refused
     for cand in candidates:
         if cand.is_file():
             return cand

@@ -102,7 +102,7 @@ class PressArgs(Locator):
 
 
 class UploadArgs(Locator):
-    files: str | list[str]
+    files: str | list[str]  # relative to the run folder, else to home inside the robot's folders:
 
 
 class DownloadArgs(Locator):
@@ -376,7 +376,7 @@ class Limits(_Strict):
 
 
 class ResultsSpec(_Strict):
-    excel: str  # a results workbook: one row per item with status and outputs
+    excel: str  # a results workbook: one row per item with status and outputs, inside folders:
 
 
 class Robot(_Strict):
@@ -390,6 +390,11 @@ class Robot(_Strict):
     secrets: list[str] = Field(default_factory=list)
     pii: list[Locator] = Field(default_factory=list)  # masked in every screenshot
     data: DataSpec = Field(default_factory=DataSpec)
+    folders: list[str] = Field(
+        default_factory=lambda: ["data"],
+        description="folders under home this robot may read and write (data:, results:, upload:,"
+        " the OCR drop folder); never var/, configs/ or robots/",
+    )
     setup: list[Step] = Field(default_factory=list)
     item: list[Step] = Field(default_factory=list)
     verify: list[Step] = Field(default_factory=list)  # passes ⇒ an interrupted item did go through

@@ -68,13 +68,15 @@ def load_template(path: Path) -> Template:
     dictionaries: dict[str, set[str]] = {}
     masters: dict[str, AddressMaster] = {}
     for i, f in enumerate(spec.fields):
-        if f.master is not None and not (path.parent / f.master).is_file():
+        folder = path.parent.resolve()
+        beside = f.master is not None and (path.parent / f.master).resolve().is_relative_to(folder)
+        if f.master is not None and not (beside and (path.parent / f.master).is_file()):
             line, col = pos.find(("fields", i, "master"))
             errors.append(
                 DefinitionError(
                     tr(
-                        f"町字マスター {path.parent / f.master} がありません",
-                        f"address master {path.parent / f.master} not found",
+                        f"町字マスター {path.parent / f.master} がテンプレートのフォルダにありません",
+                        f"address master {path.parent / f.master} not found beside the template",
                     ),
                     path=pos.path,
                     line=line,
@@ -107,6 +109,8 @@ def load_template(path: Path) -> Template:
         if f.dictionary is not None:
             dpath = path.parent / f.dictionary
             try:
+                if not dpath.resolve().is_relative_to(path.parent.resolve()):  # only beside the template
+                    raise OSError(f.dictionary)
                 words = decode(dpath, dpath.read_bytes()).splitlines()
                 dictionaries[f.name] = {w.strip() for w in words if w.strip()}
             except DefinitionError as exc:
@@ -119,6 +123,10 @@ def load_template(path: Path) -> Template:
                         path=pos.path,
                         line=line,
                         col=col,
+                        hint=tr(
+                            "辞書はテンプレートと同じフォルダー(またはその下)に置いてください",
+                            "keep the dictionary in the template's folder (or below it)",
+                        ),
                     )
                 )
     blank = np.zeros((1, 1), dtype=np.uint8)

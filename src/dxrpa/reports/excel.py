@@ -20,10 +20,10 @@ from openpyxl.chart import BarChart, LineChart, Reference
 from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
 
+from dxrpa.fileio import atomic_path
 from dxrpa.i18n import tr
 from dxrpa.ledger import date_label, fiscal_year_dates, month_label
 from dxrpa.reports import labels
-from dxrpa.reports.atomic import atomic_path
 from dxrpa.reports.data import DEFAULT_DETAILS_LIMIT, ReportData, department_label, detail_values, robot_flag
 from dxrpa.reports.xlsx_rows import letters_for, row_xml, splice_rows
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+import unicodedata
 from pathlib import Path
 
 from sqlalchemy.orm import Session
@@ -15,16 +17,36 @@ from dxrpa.store import audit_repo
 FORMATS = ("xlsx", "csv", "html", "text")
 
 
+_UNSAFE = re.compile(r'[\x00-\x1f\x7f<>:"/\\|?*]|\.\.+')
+
+
+def safe_name_part(text: str, limit: int = 60) -> str:
+    """``text`` usable inside a file name: no path separators, no ``..``, no control or
+    Windows-reserved characters (a department name comes from robot files and requests)."""
+    cleaned = _UNSAFE.sub("_", unicodedata.normalize("NFC", text))
+    cleaned = "".join("_" if unicodedata.category(c).startswith("C") else c for c in cleaned)
+    return cleaned.strip(" ._")[:limit].strip(" ._")
+
+
 def default_filename(fy: int, department: str | None, fmt: str) -> str:
+    """``dxrpa_report_FY2026_市民課.xlsx``: the department part is sanitized (never a path)."""
     ext = "txt" if fmt == "text" else fmt
-    dept = f"_{department}" if department else ""
+    part = safe_name_part(department) if department else ""
+    dept = f"_{part}" if part else ""
     return f"dxrpa_report_FY{fy}{dept}.{ext}"
 
 
 def export_report(
-    data: ReportData, fmt: str, path: Path, *, details_limit: int | None = None, actor: str = ""
+    data: ReportData,
+    fmt: str,
+    path: Path,
+    *,
+    details_limit: int | None = None,
+    actor: str = "",
+    name: str | None = None,
 ) -> Path:
-    """Write ``data`` as ``fmt`` (xlsx | csv | html | text) to ``path`` atomically; audit it."""
+    """Write ``data`` as ``fmt`` (xlsx | csv | html | text) to ``path`` atomically; audit it
+    (under ``name`` when the file is handed out under another name, e.g. a console download)."""
     if fmt == "xlsx":
         write_xlsx(data, path, details_limit=details_limit or DEFAULT_DETAILS_LIMIT)
     elif fmt == "csv":
@@ -35,17 +57,17 @@ def export_report(
         write_text(data, path)
     else:
         raise ValueError(f"unknown report format {fmt!r}")
-    _audit(data.session, actor, path, data, fmt)
+    _audit(data.session, actor, name or path.name, data, fmt)
     return path
 
 
-def _audit(session: Session, actor: str, path: Path, data: ReportData, fmt: str) -> None:
+def _audit(session: Session, actor: str, name: str, data: ReportData, fmt: str) -> None:
     """Append "report.exported" to the hash-chained audit log (same transaction as the read)."""
     detail = {
         "fy": data.fy,
         "department": data.department,
         "format": fmt,
-        "file": path.name,
+        "file": name,
         "entries": data.details_count,
         "saved_minutes": round(data.totals.saved_minutes, 3),
         "estimate": data.projection is not None,

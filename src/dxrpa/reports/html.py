@@ -12,10 +12,10 @@ from html import escape
 from pathlib import Path
 from typing import Any
 
+from dxrpa.fileio import atomic_path
 from dxrpa.i18n import tr
 from dxrpa.ledger import date_label, fiscal_year_dates, month_label
 from dxrpa.reports import labels
-from dxrpa.reports.atomic import atomic_path
 from dxrpa.reports.data import ReportData, department_label, detail_values, robot_flag
 
 HTML_DETAILS_LIMIT = 5_000

@@ -9,10 +9,10 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+from dxrpa.fileio import atomic_path
 from dxrpa.i18n import tr
 from dxrpa.ledger import month_label
 from dxrpa.reports import labels
-from dxrpa.reports.atomic import atomic_path
 from dxrpa.reports.data import ReportData, department_label, detail_values, robot_flag
 
 

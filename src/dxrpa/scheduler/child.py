@@ -22,6 +22,7 @@ from types import FrameType
 from typing import Any
 
 from dxrpa.config import Settings, load_settings
+from dxrpa.engine.paths import restrict_new_files
 from dxrpa.errors import DxrpaError
 
 SETTINGS_ENV = "DXRPA_CHILD_SETTINGS"
@@ -83,6 +84,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--trigger", default="schedule")
     parser.add_argument("--target", default=DEFAULT_TARGET)
     args = parser.parse_args(argv)
+    restrict_new_files()  # the run's DB rows, evidence and results: 0600 / 0700
     _die_with_parent()
     if os.getppid() == 1:
         return 1
