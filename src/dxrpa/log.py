@@ -17,6 +17,7 @@ import sys
 import threading
 import unicodedata
 from collections.abc import Iterable
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote, quote_plus, urlsplit, urlunsplit
@@ -27,7 +28,7 @@ MASK = "***"
 # Separators staff and forms put between the 4-digit groups of a My Number; the text is NFKC
 # normalized first, which folds full-width digits, the full-width hyphen (－) and the ideographic
 # space into their ASCII forms, but leaves ー (prolonged sound mark) and ‐ (U+2010) alone.
-MY_NUMBER_SEPARATORS = " \t.\\/\-\u2010\u2011\u2012\u2013\u2014\u2212\u30fc\uff0d\u3000"
+MY_NUMBER_SEPARATORS = " \t./\\-\u2010\u2011\u2012\u2013\u2014\u2212\u30fc\uff0d\u3000"
 _SEP = f"[{MY_NUMBER_SEPARATORS}]?"
 MY_NUMBER_CANDIDATE = re.compile(rf"(?<!\d)\d{{4}}{_SEP}\d{{4}}{_SEP}\d{{4}}(?!\d)")
 _BASE64_RUN = re.compile(r"[A-Za-z0-9+/_\-]*={0,2}")
@@ -110,6 +111,17 @@ def _alternation(words: Iterable[str]) -> re.Pattern[str] | None:
     return re.compile("|".join(re.escape(w) for w in ordered)) if ordered else None
 
 
+@lru_cache(maxsize=64)
+def _compile_forms(values: tuple[str, ...]) -> tuple[re.Pattern[str] | None, re.Pattern[str] | None]:
+    forms: set[str] = set()
+    cores: set[str] = set()
+    for v in values:
+        f, c = encodings(v)
+        forms |= f
+        cores |= c
+    return _alternation(forms), _alternation(cores)
+
+
 class Redactor:
     """Replaces secret values (in every encoding) and My Numbers in text.
 
@@ -132,13 +144,7 @@ class Redactor:
 
     @staticmethod
     def _compile(values: Iterable[str]) -> tuple[re.Pattern[str] | None, re.Pattern[str] | None]:
-        forms: set[str] = set()
-        cores: set[str] = set()
-        for v in values:
-            f, c = encodings(v)
-            forms |= f
-            cores |= c
-        return _alternation(forms), _alternation(cores)
+        return _compile_forms(tuple(sorted(v for v in values if v and len(v) >= _MIN_SECRET)))
 
     def has_secret(self, text: str, values: Iterable[str] | None = None) -> bool:
         """Whether ``text`` holds a registered secret (or one of ``values``) in any encoding."""

@@ -36,7 +36,7 @@ from dxrpa.config import Settings
 from dxrpa.engine import evidence
 from dxrpa.engine.data import DataBatch, DataItem, build_batch, load_tabular
 from dxrpa.engine.definitions import LoadedRobot, item_columns, parse_robot, uses_action
-from dxrpa.engine.secrets import resolve_secrets
+from dxrpa.engine.secrets import allowed_env, refuse_secret, resolve_secrets
 from dxrpa.engine.steps import StepContext, run_steps
 from dxrpa.errors import (
     BusinessError,
@@ -156,8 +156,7 @@ class Runner:
         self.browser: BrowserHandle | None = None
         self._browser_lock = asyncio.Lock()
         self.secrets: dict[str, str] = {}
-        hidden = set(self.robot.secrets)
-        self.env = {k: v for k, v in os.environ.items() if k not in hidden and "SECRET" not in k}
+        self.env = allowed_env(self.robot.env)  # only the declared env: names (an allow-list)
         self.host = socket.gethostname()
         self._item_steps = self.robot.item
         self._ocr_reader: Any = None
@@ -352,9 +351,11 @@ class Runner:
                         await run_steps(self.robot.setup, sctx, "setup")
                     steps = self.robot.verify if section == "verify" else self._item_steps
                     await run_steps(steps, sctx, section)
+            outputs = {k: sctx.variables.get(k) for k in self.robot.outputs}
+            refuse_secret(outputs, self.secrets, f"{self.loaded.path} outputs")  # never stored
             failed = False
             slot.skipped_submits = sctx.skipped_submits
-            return {k: sctx.variables.get(k) for k in self.robot.outputs}
+            return outputs
         except BaseException as exc:
             err = self._classify(exc, sctx)
             err.evidence = await self._evidence(handle, page, work, attempt, section, sctx)  # type: ignore[attr-defined]

@@ -34,6 +34,8 @@ from playwright.async_api import expect as pw_expect
 
 from dxrpa.browser.locators import build_locator, resolve_locator
 from dxrpa.browser.session import ContextHandle, guard_for, host_of, masked_screenshot
+from dxrpa.engine.definitions import SECRET_SINKS
+from dxrpa.engine.secrets import refuse_secret
 from dxrpa.engine.templating import TemplateProblem, base_scope, evaluate, is_template, render
 from dxrpa.errors import BusinessError, ItemError, ItemSystemError, RobotDefect
 from dxrpa.i18n import tr
@@ -281,14 +283,22 @@ class _Call:
         return self._scope
 
     def render(self, text: str) -> str:
-        return render(text, self.scope) if is_template(text) else text
+        if not is_template(text):
+            return text
+        return self.shown(render(text, self.scope))
+
+    def shown(self, value: Any) -> Any:
+        """``value``, refused (RobotDefect) when this step shows or stores it and it holds a secret."""
+        if self.step.action in SECRET_SINKS:
+            refuse_secret(value, self.ctx.secrets, self.where)
+        return value
 
     def value(self, raw: Any) -> Any:
         """Render a `set:` value; a lone ``{{ expr }}`` keeps its type (lists, numbers)."""
         if isinstance(raw, str):
             m = _ONE_EXPR.match(raw)
             if m:
-                return _evaluate(m.group(1), self.scope)
+                return self.shown(_evaluate(m.group(1), self.scope))
             return self.render(raw)
         if isinstance(raw, list):
             return [self.value(v) for v in raw]
@@ -638,7 +648,7 @@ async def _extract(c: _Call) -> None:
         if data is None:
             raise RobotDefect(tr(f"{c.subject} は表 (table) ではありません", f"{c.subject} is not a table"))
         value = table_records(data["headers"], data["rows"])
-    c.ctx.variables[args.into] = value
+    c.ctx.variables[args.into] = c.shown(value)
 
 
 async def _screenshot(c: _Call) -> None:
