@@ -115,7 +115,13 @@ class _BudgetedEnvironment(ImmutableSandboxedEnvironment):
 
 _env = _BudgetedEnvironment(undefined=StrictUndefined, autoescape=False, keep_trailing_newline=False)
 _env.globals[_BUDGET_NAME] = _budget_iter
-_env.filters["zfill"] = lambda v, n: str(v).zfill(min(int(n), MAX_OUTPUT))
+def _zfill(value: Any, width: Any) -> str:
+    if int(width) > MAX_OUTPUT:
+        raise _BudgetExceeded(f"a value longer than {MAX_OUTPUT:,}")
+    return str(value).zfill(int(width))
+
+
+_env.filters["zfill"] = _zfill
 _env.filters["digits"] = lambda v: "".join(c for c in str(v) if c.isdigit())
 
 
