@@ -201,7 +201,7 @@ baseline: {minutes_per_item: 1}
 secrets: [APP_USER, APP_PASSWORD]
 env: [APP_URL]
 data:
-  items: [{ref: "1", 暗証: "PIN_VALUE", 個人番号: "MY_NUMBER"}]
+  csv: data/taint.csv
   key: ref
 setup:
   - goto: "{{ env.APP_URL }}/login"
@@ -232,6 +232,9 @@ def _members(root: Path) -> list[tuple[str, bytes]]:
 
 
 def _run_app_robot(home: Path, monkeypatch: pytest.MonkeyPatch, robot: str) -> int:
+    (home / "data").mkdir(exist_ok=True)
+    csv = f"ref,暗証,個人番号\r\n1,{PIN},{MY_NUMBER}\r\n"
+    (home / "data" / "taint.csv").write_text(csv, encoding="utf-8")
     app = start_app(users={"staff01": PASSWORD})
     monkeypatch.setenv("APP_URL", app.url)
     monkeypatch.setenv("APP_PASSWORD", PASSWORD)
@@ -247,7 +250,7 @@ def _run_app_robot(home: Path, monkeypatch: pytest.MonkeyPatch, robot: str) -> i
 def test_failure_trace_and_var_hold_no_encoding_of_secret_or_password_field(
     robot_env: Path, monkeypatch: pytest.MonkeyPatch  # noqa: F811
 ) -> None:
-    robot = LEAKY.replace("PIN_VALUE", PIN).replace("MY_NUMBER", MY_NUMBER)
+    robot = LEAKY
     assert _run_app_robot(robot_env, monkeypatch, robot) == ExitCode.ITEMS_FAILED
     var = robot_env / "var"
     traces = list(var.rglob("*-trace.zip"))
@@ -268,7 +271,7 @@ def test_failure_trace_and_var_hold_no_encoding_of_secret_or_password_field(
 
 
 def test_url_with_secret_query_is_stored_redacted(robot_env: Path, monkeypatch: pytest.MonkeyPatch) -> None:  # noqa: F811
-    robot = LEAKY.replace("PIN_VALUE", PIN).replace("MY_NUMBER", MY_NUMBER)
+    robot = LEAKY
     robot = robot.replace("  - goto: \"{{ env.APP_URL }}/login\"\n  - fill: {label: ユーザーID, value: \"{{ item",
                           "  - goto: \"{{ env.APP_URL }}/nowhere?ref={{ item.ref }}&pin={{ item.暗証 }}\"\n"
                           "  - fill: {label: ユーザーID, value: \"{{ item", 1)
