@@ -105,16 +105,36 @@ def _scrub_event(event: Any, found: set[str], dropped: set[str]) -> Any:
     return _mask_typed(event, found)
 
 
-def _scrub_lines(text: str, found: set[str], dropped: set[str]) -> str:
-    out: list[str] = []
+def _parse_lines(text: str, found: set[str], dropped: set[str]) -> list[Any]:
+    """JSON-lines of a trace member, scrubbed event by event (a non-JSON line is kept as text)."""
+    events: list[Any] = []
     for line in text.splitlines():
         try:
-            event = json.loads(line)
+            events.append(_scrub_event(json.loads(line), found, dropped))
         except ValueError:
-            out.append(line)
-            continue
-        out.append(json.dumps(_scrub_event(event, found, dropped), ensure_ascii=False, separators=(",", ":")))
-    return "\n".join(out) + "\n"
+            events.append(line)
+    return events
+
+
+def _redact_leaves(node: Any, masked: set[str]) -> Any:
+    """Redact the string values of a JSON event (never its syntax: ``true`` or ``15000`` stay)."""
+    if isinstance(node, str):
+        return redact.redact_with(node, masked)
+    if isinstance(node, dict):
+        return {key: _redact_leaves(value, masked) for key, value in node.items()}
+    if isinstance(node, list):
+        return [_redact_leaves(value, masked) for value in node]
+    return node
+
+
+def _dump_lines(events: list[Any], masked: set[str]) -> str:
+    lines = [
+        redact.redact_with(e, masked)
+        if isinstance(e, str)
+        else json.dumps(_redact_leaves(e, masked), ensure_ascii=False, separators=(",", ":"))
+        for e in events
+    ]
+    return "\n".join(lines) + "\n"
 
 
 def scrub_trace(path: Path, extra: Iterable[str] = ()) -> None:
@@ -131,19 +151,24 @@ def scrub_trace(path: Path, extra: Iterable[str] = ()) -> None:
     with zipfile.ZipFile(path) as src:
         members = [(info, src.read(info)) for info in src.infolist()]
     texts: dict[str, str] = {}
+    events: dict[str, list[Any]] = {}
     for info, data in members:
         try:
             texts[info.filename] = data.decode("utf-8")
         except UnicodeDecodeError:
             continue
         if info.filename.endswith((".trace", ".network")):
-            texts[info.filename] = _scrub_lines(texts[info.filename], found, dropped)
-    masked = {*found, *extra}
+            events[info.filename] = _parse_lines(texts[info.filename], found, dropped)
+    masked = {v for v in (*found, *extra) if v.strip()}
     tmp = path.with_suffix(".tmp")
     with zipfile.ZipFile(tmp, "w", zipfile.ZIP_DEFLATED) as dst:
         for info, data in members:
             if info.filename in dropped:
                 continue
-            text = texts.get(info.filename)
-            dst.writestr(info, data if text is None else redact.redact_with(text, masked).encode("utf-8"))
+            name = info.filename
+            if name in events:
+                data = _dump_lines(events[name], masked).encode("utf-8")
+            elif name in texts:
+                data = redact.redact_with(texts[name], masked).encode("utf-8")
+            dst.writestr(info, data)
     os.replace(tmp, path)
