@@ -193,7 +193,7 @@ def _mask_base64(text: str, b64: re.Pattern[str]) -> str:
 def redact_url(url: str) -> str:
     """``url`` with its userinfo password and every query value replaced by ``***`` (then redacted).
 
-    ``https://u:pw@host/p?a=1&b`` → ``https://u:***@host/p?a=***&b``; text that is not a URL is
+    ``https://u:pw@host/p?a=1&b`` → ``https://u:***@host/p?a=***&***``; text that is not a URL is
     only passed through the redactor.
     """
     try:
@@ -207,8 +207,9 @@ def redact_url(url: str) -> str:
         userinfo, host = netloc.rsplit("@", 1)
         user = userinfo.split(":", 1)[0]
         netloc = f"{user}:{MASK}@{host}" if ":" in userinfo else f"{userinfo}@{host}"
+    # a bare part (``&flag``) may be the tail of an unencoded value (``pin=a&b``): masked too
     query = "&".join(
-        f"{pair.split('=', 1)[0]}={MASK}" if "=" in pair else pair for pair in parts.query.split("&") if pair
+        f"{pair.split('=', 1)[0]}={MASK}" if "=" in pair else MASK for pair in parts.query.split("&") if pair
     )
     fragment = MASK if parts.fragment and "=" in parts.fragment else parts.fragment
     return redact(urlunsplit((parts.scheme, netloc, parts.path, query, fragment)))
@@ -228,7 +229,7 @@ redact = Redactor()
 
 
 def _filter(record: dict[str, Any]) -> bool:
-    record["message"] = redact(record["message"])
+    record["message"] = redact_urls_in(record["message"])
     if record["exception"] is not None:
         exc = record["exception"]
         if exc.value is not None and exc.value.args:

@@ -48,7 +48,7 @@ from dxrpa.errors import (
     UsageError,
 )
 from dxrpa.i18n import tr
-from dxrpa.log import add_run_file, logger, redact, remove_sink
+from dxrpa.log import add_run_file, logger, redact, redact_url, redact_urls_in, remove_sink
 from dxrpa.store import audit_repo, ledger_repo, robots_repo, runs_repo
 from dxrpa.store.base import Store, utcnow
 from dxrpa.store.tables import Robot, RobotVersion, Run
@@ -407,7 +407,7 @@ class Runner:
             logger.bind(run_id=self.run_id).debug("no trace: {}", trace_exc)
             trace_path = None
         return {
-            "url": None if page.is_closed() else redact(page.url),
+            "url": None if page.is_closed() else redact_url(page.url),
             "screenshot": str(shot) if shot else None,
             "trace": str(trace_path) if trace_path and trace_path.exists() else None,
             "submitted": sctx.submit_started,
@@ -598,7 +598,7 @@ class Runner:
 
     async def _record_attempt(self, work: _Work, attempt: int, status: str, exc: ItemError) -> None:
         """A failed attempt that is not the item's last word (it is retried or verified)."""
-        text, step = redact(str(exc)), exc.step
+        text, step = redact_urls_in(str(exc)), exc.step
         await self._db(lambda s: self._add_attempt(s, work, attempt, status, exc, text, step, None))
 
     async def _finish(
@@ -615,7 +615,7 @@ class Runner:
     ) -> None:
         """The item's outcome: its last attempt and the work item's final status."""
         status_for_run = "skipped" if skipped else status
-        text = redact(message or str(exc)) if (exc or message) else None
+        text = redact_urls_in(message or str(exc)) if (exc or message) else None
         step = step or (exc.step if exc else None)
 
         def write(s: Session) -> None:
@@ -877,7 +877,7 @@ def _close_run(runner: Runner, status: str, exc: BaseException | None) -> None:
         run.finished_at = utcnow()
         if exc is not None:
             run.error_class = type(exc).__name__
-            run.error_message = redact(str(exc))
+            run.error_message = redact_urls_in(str(exc))
         if not runner.opt.dry_run:
             ledger_repo.record_run(s, run, runner.version, runner.robot_row)
             audit_repo.append(
