@@ -361,3 +361,34 @@ retries: 0
         db.close()
     assert status not in ("running", None)
     assert any("rendering budget" in (e or "") for e in errors)
+
+
+def test_item_time_limit_holds_for_a_loop_of_cpu_bound_steps(
+    robot_env: Path, monkeypatch: pytest.MonkeyPatch  # noqa: F811
+) -> None:
+    """Each render stays within its budget, but 100 000 of them would run for an hour: the item
+    limit must still cut the item off (steps that never await used to starve the timeout)."""
+    robot = """
+name: taint_run
+title: 重いループ(テスト)
+department: 市民課
+baseline: {minutes_per_item: 1}
+item:
+  - for_each:
+      in: "range(100000)|list"
+      as: n
+      steps:
+        - set: {x: "{% for i in range(20000) %}{% endfor %}{{ n }}"}
+limits: {item_timeout_seconds: 3}
+retries: 0
+"""
+    started = time.monotonic()
+    code = _run_app_robot(robot_env, monkeypatch, robot)
+    assert time.monotonic() - started < 45
+    assert code == ExitCode.ITEMS_FAILED
+    db = sqlite3.connect(robot_env / "var" / "dxrpa.db")
+    try:
+        errors = [r[0] for r in db.execute("SELECT error_message FROM item_attempts")]
+    finally:
+        db.close()
+    assert any("3" in (e or "") and ("秒" in (e or "") or " s" in (e or "")) for e in errors), errors
