@@ -200,7 +200,7 @@ def redact_url(url: str) -> str:
         parts = urlsplit(url)
     except ValueError:
         return redact(url)
-    if not parts.scheme or not parts.netloc and not parts.query:
+    if not parts.scheme or (not parts.netloc and not parts.query):
         return redact(url)
     netloc = parts.netloc
     if "@" in netloc:

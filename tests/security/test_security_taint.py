@@ -2,6 +2,7 @@
 shown or stored value, every encoding of a secret is redacted (logs, traces), URLs lose their
 userinfo password and query values, and a CPU-bound template cannot outlive its budget."""
 
+# ruff: noqa: F811  (the real-app fixtures of tests/engine are imported and then used as arguments)
 from __future__ import annotations
 
 import base64
@@ -16,7 +17,7 @@ from urllib.parse import quote, quote_plus, urlencode
 import pytest
 
 from dxrpa.cli import main
-from dxrpa.demo.webapp import SampleApp, start_app
+from dxrpa.demo.webapp import start_app
 from dxrpa.engine.definitions import parse_robot
 from dxrpa.engine.secrets import allowed_env
 from dxrpa.engine.templating import TemplateProblem, render
@@ -61,7 +62,8 @@ def test_redactor_masks_every_encoding(form: str) -> None:
     r.add(PASSWORD)
     encoded = _encodings(PASSWORD)[form]
     user = form.removeprefix("basic-")
-    carrier = base64.b64encode(f"{user}:{PASSWORD}".encode()).decode() if form.startswith("basic-") else encoded
+    basic = base64.b64encode(f"{user}:{PASSWORD}".encode()).decode()
+    carrier = basic if form.startswith("basic-") else encoded
     out = r(f"before {carrier} after")
     assert encoded not in out and MASK in out
     assert out.startswith("before ") and out.endswith(" after")
@@ -103,7 +105,10 @@ def test_non_my_number_digits_survive() -> None:
 @pytest.mark.parametrize(
     ("url", "expected"),
     [
-        ("https://bob:hunter22@host.example/p?token=abc&x=1#frag", "https://bob:***@host.example/p?token=***&x=***#frag"),
+        (
+            "https://bob:hunter22@host.example/p?token=abc&x=1#frag",
+            "https://bob:***@host.example/p?token=***&x=***#frag",
+        ),
         ("http://h/p?pin=Pin&9-7/3+zz", "http://h/p?pin=***&***"),
         ("http://127.0.0.1:8000/applications?q=123456", "http://127.0.0.1:8000/applications?q=***"),
         ("http://127.0.0.1:8000/login", "http://127.0.0.1:8000/login"),
@@ -139,9 +144,12 @@ def test_undeclared_env_is_a_definition_error_with_line() -> None:
     assert "env 'DXRPA_DATABASE_URL' is used but not declared" in msg
 
 
-@pytest.mark.parametrize("name", ["DXRPA_DATABASE_URL", "PGPASSWORD", "OTHER_ROBOT_PASSWORD", "API_TOKEN", "SIGNING_KEY"])
+@pytest.mark.parametrize(
+    "name", ["DXRPA_DATABASE_URL", "PGPASSWORD", "OTHER_ROBOT_PASSWORD", "API_TOKEN", "SIGNING_KEY"]
+)
 def test_credentials_can_never_be_declared_under_env(name: str) -> None:
-    (msg,) = _problems('  - goto: "{{ env.APP_URL }}"\n', BASE.replace("env: [APP_URL]", f"env: [APP_URL, {name}]"))
+    head = BASE.replace("env: [APP_URL]", f"env: [APP_URL, {name}]")
+    (msg,) = _problems('  - goto: "{{ env.APP_URL }}"\n', head)
     assert ":7:" in msg and name in msg
 
 
@@ -150,7 +158,7 @@ def test_credentials_can_never_be_declared_under_env(name: str) -> None:
     [
         '  - expect: {text: "{{ secret.APP_PASSWORD|reverse }}"}',
         '  - log: "pw {{ secret.APP_PASSWORD }}"',
-        '  - set: {x: "{{ secret[\'APP_PASSWORD\']|list|join(\',\') }}"}',
+        "  - set: {x: \"{{ secret['APP_PASSWORD']|list|join(',') }}\"}",
         '  - extract: {css: "#x", into: y, what: attribute, attribute: "{{ secret.APP_PASSWORD }}"}',
         '  - if: {condition: "1", then: [{log: "{{ secret.APP_PASSWORD|upper }}"}]}',
     ],
@@ -250,7 +258,8 @@ def _run_app_robot(home: Path, monkeypatch: pytest.MonkeyPatch, robot: str) -> i
 
 
 def test_failure_trace_and_var_hold_no_encoding_of_secret_or_password_field(
-    robot_env: Path, monkeypatch: pytest.MonkeyPatch  # noqa: F811
+    robot_env: Path,
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     robot = LEAKY
     assert _run_app_robot(robot_env, monkeypatch, robot) == ExitCode.ITEMS_FAILED
@@ -262,27 +271,36 @@ def test_failure_trace_and_var_hold_no_encoding_of_secret_or_password_field(
         assert any(n.endswith(".trace") for n in names) and any(n.endswith(".network") for n in names)
         events = z.read(next(n for n in names if n.endswith("trace.trace"))).decode()
     assert '"method":"fill"' in events.replace(" ", ""), "the trace still records the fill actions"
-    needles = {f"{label} of {what}": form for what, value in (("secret", PASSWORD), ("pin", PIN))
-               for label, form in _encodings(value).items()}
+    needles = {
+        f"{label} of {what}": form
+        for what, value in (("secret", PASSWORD), ("pin", PIN))
+        for label, form in _encodings(value).items()
+    }
     needles |= {"my number": MY_NUMBER, "my number hyphen": "1234-5678-9018"}
     leaks = [
-        (where, label) for where, data in _members(var) for label, needle in needles.items()
+        (where, label)
+        for where, data in _members(var)
+        for label, needle in needles.items()
         if needle.encode() in data
     ]
     assert leaks == []
 
 
-def test_url_with_secret_query_is_stored_redacted(robot_env: Path, monkeypatch: pytest.MonkeyPatch) -> None:  # noqa: F811
+def test_url_with_secret_query_is_stored_redacted(robot_env: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     robot = LEAKY
-    robot = robot.replace("  - goto: \"{{ env.APP_URL }}/login\"\n  - fill: {label: ユーザーID, value: \"{{ item",
-                          "  - goto: \"{{ env.APP_URL }}/nowhere?ref={{ item.ref }}&pin={{ item.暗証 }}\"\n"
-                          "  - fill: {label: ユーザーID, value: \"{{ item", 1)
+    robot = robot.replace(
+        '  - goto: "{{ env.APP_URL }}/login"\n  - fill: {label: ユーザーID, value: "{{ item',
+        '  - goto: "{{ env.APP_URL }}/nowhere?ref={{ item.ref }}&pin={{ item.暗証 }}"\n'
+        '  - fill: {label: ユーザーID, value: "{{ item',
+        1,
+    )
     assert _run_app_robot(robot_env, monkeypatch, robot) == ExitCode.ITEMS_FAILED
     db = sqlite3.connect(robot_env / "var" / "dxrpa.db")
     try:
         stored = "\n".join(
-            str(v) for table in ("runs", "work_items", "item_attempts")
-            for row in db.execute(f"SELECT * FROM {table}")  # noqa: S608 - fixed table names
+            str(v)
+            for table in ("runs", "work_items", "item_attempts")
+            for row in db.execute(f"SELECT * FROM {table}")
             for v in row
         )
     finally:
@@ -292,7 +310,9 @@ def test_url_with_secret_query_is_stored_redacted(robot_env: Path, monkeypatch: 
 
 
 def test_secret_reaching_a_shown_value_at_run_time_is_a_definition_error(
-    robot_env: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]  # noqa: F811
+    robot_env: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
 ) -> None:
     """The static check cannot see ``vars`` built from a secret-filled field read back by extract."""
     robot = """
@@ -327,12 +347,13 @@ def test_env_holds_declared_names_only() -> None:
     for use in ("{{ env[vars.name] }}", "{{ env|length }}", "{% for k in env %}{{ k }}{% endfor %}"):
         msgs = _problems(f'  - goto: "{{{{ env.APP_URL }}}}/{use}"\n')
         assert any("'env' may only be used as env.NAME" in m for m in msgs)
-    environ = {"APP_URL": "http://x", "PGPASSWORD": "p", "DXRPA_DATABASE_URL": "postgresql://u:p@h/d", "OTHER": "o"}
+    environ = {"APP_URL": "http://x", "PGPASSWORD": "p", "DXRPA_DATABASE_URL": "postgresql://u:p@h/d"}
     assert allowed_env(["APP_URL", "NOT_SET"], environ) == {"APP_URL": "http://x"}
 
 
 def test_cpu_bound_item_template_ends_fast_and_run_finishes(
-    robot_env: Path, monkeypatch: pytest.MonkeyPatch  # noqa: F811
+    robot_env: Path,
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     robot = """
 name: taint_run
@@ -345,7 +366,9 @@ data:
   key: ref
 item:
   - goto: "{{ env.APP_URL }}/login"
-  - fill: {label: ユーザーID, value: "{% for i in range(100000) %}{% for j in range(100000) %}x{% endfor %}{% endfor %}"}
+  - fill:
+      label: ユーザーID
+      value: "{% for i in range(100000) %}{% for j in range(100000) %}x{% endfor %}{% endfor %}"
 limits: {item_timeout_seconds: 300}
 retries: 0
 """
@@ -364,7 +387,8 @@ retries: 0
 
 
 def test_item_time_limit_holds_for_a_loop_of_cpu_bound_steps(
-    robot_env: Path, monkeypatch: pytest.MonkeyPatch  # noqa: F811
+    robot_env: Path,
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     """Each render stays within its budget, but 100 000 of them would run for an hour: the item
     limit must still cut the item off (steps that never await used to starve the timeout)."""

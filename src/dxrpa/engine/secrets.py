@@ -340,8 +340,8 @@ def resolve_secret(robot: str, name: str, *, var_dir: Path, env: Mapping[str, st
 
 __all__ = [
     "FileSecretStore",
-    "allowed_env",
     "Secrets",
+    "allowed_env",
     "check_name",
     "keyring_available",
     "keyring_delete",

@@ -286,7 +286,9 @@ class _Call:
     def render(self, text: str) -> str:
         if not is_template(text):
             return text
-        return self.shown(render(text, self.scope))
+        rendered = render(text, self.scope)
+        self.shown(rendered)
+        return rendered
 
     def shown(self, value: Any) -> Any:
         """``value``, refused (RobotDefect) when this step shows or stores it and it holds a secret."""

@@ -89,7 +89,7 @@ class _BudgetedEnvironment(ImmutableSandboxedEnvironment):
             loop.iter = nodes.Call(nodes.Name(_BUDGET_NAME, "load"), [loop.iter], [], None, None)
         return tree
 
-    def call(__self, __context: Any, __obj: Any, *args: Any, **kwargs: Any) -> Any:  # noqa: N805
+    def call(__self, __context: Any, __obj: Any, *args: Any, **kwargs: Any) -> Any:
         _budget.tick()
         return super().call(__context, __obj, *args, **kwargs)
 
@@ -260,9 +260,7 @@ def bare_use(text: str, root: str) -> bool:
         return False
     direct: set[int] = set()
     for node in _walk(tree):
-        if isinstance(node, nodes.Getattr) and isinstance(node.node, nodes.Name):
-            direct.add(id(node.node))
-        elif (
+        if (isinstance(node, nodes.Getattr) and isinstance(node.node, nodes.Name)) or (
             isinstance(node, nodes.Getitem)
             and isinstance(node.node, nodes.Name)
             and isinstance(node.arg, nodes.Const)

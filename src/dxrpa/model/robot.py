@@ -22,7 +22,9 @@ NAME_RE = re.compile(r"^[a-z][a-z0-9_]{1,63}$")
 ENV_NAME_RE = re.compile(r"^[A-Za-z_][A-Za-z0-9_]{0,99}$")
 # Names a robot may never read through ``env:``: dxrpa's own settings and keys, the database
 # password, and anything that looks like a credential (declare those under ``secrets:``).
-_FORBIDDEN_ENV = re.compile(r"^(DXRPA_.*|PG.*|.*(PASSWORD|PASSWD|SECRET|TOKEN|KEY|CREDENTIAL|DATABASE_URL).*)$")
+_FORBIDDEN_ENV = re.compile(
+    r"^(DXRPA_.*|PG.*|.*(PASSWORD|PASSWD|SECRET|TOKEN|KEY|CREDENTIAL|DATABASE_URL).*)$"
+)
 
 
 def env_name_problem(name: str) -> str | None:
@@ -449,7 +451,9 @@ class Robot(_Strict):
     def _env_not_secret(self) -> Robot:
         both = sorted(set(self.env) & set(self.secrets))
         if both:
-            raise ValueError(f"'{both[0]}' is listed under both 'env:' and 'secrets:': keep it under secrets:")
+            raise ValueError(
+                f"'{both[0]}' is listed under both 'env:' and 'secrets:': keep it under secrets:"
+            )
         return self
 
     @model_validator(mode="after")
