@@ -30,14 +30,17 @@ MASK = "***"
 # space into their ASCII forms, but leaves ー (prolonged sound mark) and ‐ (U+2010) alone.
 MY_NUMBER_SEPARATORS = " \t./\\-\u2010\u2011\u2012\u2013\u2014\u2212\u30fc\uff0d\u3000"
 _SEP = f"[{MY_NUMBER_SEPARATORS}]?"
-MY_NUMBER_CANDIDATE = re.compile(rf"(?<!\d)\d{{4}}{_SEP}\d{{4}}{_SEP}\d{{4}}(?!\d)")
+# ASCII digits: the text is NFKC-folded first, which turns full-width digits into these
+MY_NUMBER_CANDIDATE = re.compile(rf"(?<![0-9])[0-9]{{4}}{_SEP}[0-9]{{4}}{_SEP}[0-9]{{4}}(?![0-9])")
+_ANY_DIGIT = re.compile(r"[0-9\uff10-\uff19]")
 _BASE64_RUN = re.compile(r"[A-Za-z0-9+/_\-]*={0,2}")
 _MIN_SECRET = 3
 
 
 def is_my_number(digits: str) -> bool:
     """Check digit of 個人番号 (12 digits), per the 行政手続番号法 施行令."""
-    d = re.sub(r"\D", "", unicodedata.normalize("NFKC", digits))
+    folded = digits if digits.isascii() else unicodedata.normalize("NFKC", digits)
+    d = "".join(c for c in folded if "0" <= c <= "9")
     if len(d) != 12:
         return False
     body = [int(c) for c in d[:11]][::-1]  # P1..P11 from the right
@@ -47,28 +50,26 @@ def is_my_number(digits: str) -> bool:
     return check == int(d[11])
 
 
-def _normalized_with_map(text: str) -> tuple[str, list[int]]:
-    """NFKC of ``text`` plus, for each normalized character, the index of its source character."""
-    out: list[str] = []
-    where: list[int] = []
-    for i, ch in enumerate(text):
-        norm = unicodedata.normalize("NFKC", ch) if ord(ch) > 127 else ch
-        out.append(norm)
-        where.extend([i] * len(norm))
-    return "".join(out), where
+class _Nfkc1(dict[int, int]):
+    """A ``str.translate`` table: each character to its NFKC form when that is one character (full-
+    width digits, －, the ideographic space...), so offsets in the folded text are the original's."""
+
+    def __missing__(self, code: int) -> int:
+        norm = unicodedata.normalize("NFKC", chr(code))
+        self[code] = ord(norm) if len(norm) == 1 else code
+        return self[code]
+
+
+_NFKC1 = _Nfkc1()
 
 
 def my_number_spans(text: str) -> list[tuple[int, int]]:
     """``(start, end)`` offsets in ``text`` of every valid My Number (the one rule set that log
     redaction and screenshot masking share): NFKC first, separators as :data:`MY_NUMBER_SEPARATORS`."""
-    if not any(c.isdigit() for c in text):
+    if _ANY_DIGIT.search(text) is None:
         return []
-    norm, where = _normalized_with_map(text)
-    spans: list[tuple[int, int]] = []
-    for m in MY_NUMBER_CANDIDATE.finditer(norm):
-        if is_my_number(m.group(0)):
-            spans.append((where[m.start()], where[m.end() - 1] + 1))
-    return spans
+    folded = text if text.isascii() else text.translate(_NFKC1)
+    return [m.span() for m in MY_NUMBER_CANDIDATE.finditer(folded) if is_my_number(m.group(0))]
 
 
 def _base64_cores(raw: bytes) -> set[str]:
@@ -166,9 +167,15 @@ class Redactor:
         if pattern is not None:
             text = pattern.sub(MASK, text)
         spans = my_number_spans(text)
-        for start, end in reversed(spans):
-            text = text[:start] + MASK + text[end:]
-        return text
+        if not spans:
+            return text
+        out: list[str] = []
+        pos = 0
+        for start, end in spans:
+            out += (text[pos:start], MASK)
+            pos = end
+        out.append(text[pos:])
+        return "".join(out)
 
 
 def _mask_base64(text: str, b64: re.Pattern[str]) -> str:
