@@ -154,6 +154,7 @@ def challenge_robot() -> Robot:
             "title": "RPA Challenge",
             "department": "情報政策課",
             "baseline": {"minutes_per_item": 1},
+            "env": ["URL"],
             "setup": [{"goto": "{{ env.URL }}/"}],
             "item": [
                 *({"fill": {"label": f, "value": "{{ item['" + f + "'] }}"}} for f in FIELDS),

@@ -1,26 +1,46 @@
 """The one place that configures loguru: console, per-run file, optional JSON, redaction.
 
-Every record passes :class:`Redactor`, which replaces resolved secret values and anything that
-looks like a My Number (12 digits with a valid check digit) with ``***`` before any sink sees it.
+Every record passes :class:`Redactor`, which replaces resolved secret values (raw and in every
+encoding a browser, a trace or a template produces: JSON-escaped, percent/form-encoded, base64,
+HTML-escaped, reversed) and anything that looks like a My Number (12 digits with a valid check
+digit, after NFKC normalization, with any of the usual separators) with ``***`` before any sink
+sees it. :func:`redact_url` strips userinfo passwords and query values from URLs.
 """
 
 from __future__ import annotations
 
+import base64
+import html
+import json
 import re
 import sys
 import threading
+import unicodedata
+from collections.abc import Iterable
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote, quote_plus, urlsplit, urlunsplit
 
 from loguru import logger
 
 MASK = "***"
-_DIGITS12 = re.compile(r"(?<!\d)(\d{4})[ -]?(\d{4})[ -]?(\d{4})(?!\d)")
+# Separators staff and forms put between the 4-digit groups of a My Number; the text is NFKC
+# normalized first, which folds full-width digits, the full-width hyphen (－) and the ideographic
+# space into their ASCII forms, but leaves ー (prolonged sound mark) and ‐ (U+2010) alone.
+MY_NUMBER_SEPARATORS = " \t./\\-\u2010\u2011\u2012\u2013\u2014\u2212\u30fc\uff0d\u3000"
+_SEP = f"[{MY_NUMBER_SEPARATORS}]?"
+# ASCII digits: the text is NFKC-folded first, which turns full-width digits into these
+MY_NUMBER_CANDIDATE = re.compile(rf"(?<![0-9])[0-9]{{4}}{_SEP}[0-9]{{4}}{_SEP}[0-9]{{4}}(?![0-9])")
+_ANY_DIGIT = re.compile(r"[0-9\uff10-\uff19]")
+_BASE64_RUN = re.compile(r"[A-Za-z0-9+/_\-]*={0,2}")
+_MIN_SECRET = 3
 
 
 def is_my_number(digits: str) -> bool:
     """Check digit of 個人番号 (12 digits), per the 行政手続番号法 施行令."""
-    d = re.sub(r"\D", "", digits)
+    folded = digits if digits.isascii() else unicodedata.normalize("NFKC", digits)
+    d = "".join(c for c in folded if "0" <= c <= "9")
     if len(d) != 12:
         return False
     body = [int(c) for c in d[:11]][::-1]  # P1..P11 from the right
@@ -30,36 +50,193 @@ def is_my_number(digits: str) -> bool:
     return check == int(d[11])
 
 
+class _Nfkc1(dict[int, int]):
+    """A ``str.translate`` table: each character to its NFKC form when that is one character (full-
+    width digits, －, the ideographic space...), so offsets in the folded text are the original's."""
+
+    def __missing__(self, code: int) -> int:
+        norm = unicodedata.normalize("NFKC", chr(code))
+        self[code] = ord(norm) if len(norm) == 1 else code
+        return self[code]
+
+
+_NFKC1 = _Nfkc1()
+
+
+def my_number_spans(text: str) -> list[tuple[int, int]]:
+    """``(start, end)`` offsets in ``text`` of every valid My Number (the one rule set that log
+    redaction and screenshot masking share): NFKC first, separators as :data:`MY_NUMBER_SEPARATORS`."""
+    if _ANY_DIGIT.search(text) is None:
+        return []
+    folded = text if text.isascii() else text.translate(_NFKC1)
+    return [m.span() for m in MY_NUMBER_CANDIDATE.finditer(folded) if is_my_number(m.group(0))]
+
+
+def _base64_cores(raw: bytes) -> set[str]:
+    """Base64 text that encodes ``raw`` at any of the 3 byte alignments (``user:pass`` in Basic
+    auth puts a secret mid-stream), without the boundary groups that depend on the neighbours."""
+    cores: set[str] = set()
+    for shift in range(3):
+        enc = base64.b64encode(b"\0" * shift + raw).decode("ascii")
+        body = enc.rstrip("=")
+        start = 4 if shift else 0
+        stop = len(body) if (shift + len(raw)) % 3 == 0 else (len(body) // 4) * 4
+        core = body[start:stop]
+        if len(core) >= 4:
+            cores.add(core)
+            cores.add(core.replace("+", "-").replace("/", "_"))
+    return cores
+
+
+def encodings(value: str) -> tuple[set[str], set[str]]:
+    """``(text forms, base64 cores)`` of a secret value: every way it shows up in logs and traces."""
+    forms: set[str] = set()
+    cores: set[str] = set()
+    for v in (value, value[::-1]):
+        forms.add(v)
+        for ascii_only in (True, False):
+            forms.add(json.dumps(v, ensure_ascii=ascii_only)[1:-1])
+            forms.add(json.dumps(json.dumps(v, ensure_ascii=ascii_only)[1:-1])[1:-1])  # JSON in JSON
+        for quoted in (quote(v, safe=""), quote(v), quote_plus(v), quote_plus(v, safe="")):
+            forms.add(quoted)
+            forms.add(re.sub(r"%[0-9A-F]{2}", lambda m: m.group(0).lower(), quoted))
+        forms.add(html.escape(v))
+        forms.add(html.escape(v, quote=False))
+        forms.add(html.escape(v).replace("&#x27;", "&#39;"))
+        cores |= _base64_cores(v.encode("utf-8"))
+    return {f for f in forms if len(f) >= _MIN_SECRET}, cores
+
+
+def _alternation(words: Iterable[str]) -> re.Pattern[str] | None:
+    ordered = sorted(set(words), key=len, reverse=True)
+    return re.compile("|".join(re.escape(w) for w in ordered)) if ordered else None
+
+
+@lru_cache(maxsize=64)
+def _compile_forms(values: tuple[str, ...]) -> tuple[re.Pattern[str] | None, re.Pattern[str] | None]:
+    forms: set[str] = set()
+    cores: set[str] = set()
+    for v in values:
+        f, c = encodings(v)
+        forms |= f
+        cores |= c
+    return _alternation(forms), _alternation(cores)
+
+
 class Redactor:
-    """Replaces secret values and My Numbers in text. Thread-safe; secrets can be added any time."""
+    """Replaces secret values (in every encoding) and My Numbers in text.
+
+    Thread-safe; secrets can be added any time. ``extra`` values given to :meth:`redact_with` are
+    masked for one call only (e.g. the fill values of one trace).
+    """
 
     def __init__(self) -> None:
         self._secrets: set[str] = set()
         self._lock = threading.Lock()
         self._pattern: re.Pattern[str] | None = None
+        self._b64: re.Pattern[str] | None = None
 
     def add(self, *values: str) -> None:
         with self._lock:
             for v in values:
-                if v and len(v) >= 3:
+                if v and len(v) >= _MIN_SECRET:
                     self._secrets.add(v)
-            words = sorted(self._secrets, key=len, reverse=True)
-            self._pattern = re.compile("|".join(re.escape(w) for w in words)) if words else None
+            self._pattern, self._b64 = self._compile(self._secrets)
+
+    @staticmethod
+    def _compile(values: Iterable[str]) -> tuple[re.Pattern[str] | None, re.Pattern[str] | None]:
+        return _compile_forms(tuple(sorted(v for v in values if v and len(v) >= _MIN_SECRET)))
+
+    def has_secret(self, text: str, values: Iterable[str] | None = None) -> bool:
+        """Whether ``text`` holds a registered secret (or one of ``values``) in any encoding."""
+        pattern, b64 = self._compile(values) if values is not None else (self._pattern, self._b64)
+        return bool((pattern and pattern.search(text)) or (b64 and b64.search(text)))
+
+    def redact_with(self, text: str, extra: Iterable[str]) -> str:
+        """Like calling the redactor, also masking ``extra`` values (all encodings) this once."""
+        pattern, b64 = self._compile({*self._secrets, *(v for v in extra if v and len(v) >= _MIN_SECRET)})
+        return self._apply(text, pattern, b64)
 
     def __call__(self, text: str) -> str:
-        pattern = self._pattern
+        return self._apply(text, self._pattern, self._b64)
+
+    @staticmethod
+    def _apply(text: str, pattern: re.Pattern[str] | None, b64: re.Pattern[str] | None) -> str:
+        if b64 is not None and b64.search(text):
+            text = _mask_base64(text, b64)
         if pattern is not None:
             text = pattern.sub(MASK, text)
-        if any(c.isdigit() for c in text):
-            text = _DIGITS12.sub(lambda m: MASK if is_my_number(m.group(0)) else m.group(0), text)
-        return text
+        spans = my_number_spans(text)
+        if not spans:
+            return text
+        out: list[str] = []
+        pos = 0
+        for start, end in spans:
+            out += (text[pos:start], MASK)
+            pos = end
+        out.append(text[pos:])
+        return "".join(out)
+
+
+def _mask_base64(text: str, b64: re.Pattern[str]) -> str:
+    """Mask the whole base64 run around each core, so no boundary group keeps part of a secret."""
+    out: list[str] = []
+    pos = 0
+    for m in b64.finditer(text):
+        if m.start() < pos:
+            continue
+        start = m.start()
+        while start > pos and _BASE64_RUN.fullmatch(text[start - 1]) and text[start - 1] != "=":
+            start -= 1
+        run = _BASE64_RUN.match(text, m.end())
+        end = run.end() if run else m.end()
+        out.append(text[pos:start])
+        out.append(MASK)
+        pos = end
+    out.append(text[pos:])
+    return "".join(out)
+
+
+def redact_url(url: str) -> str:
+    """``url`` with its userinfo password and every query value replaced by ``***`` (then redacted).
+
+    ``https://u:pw@host/p?a=1&b`` → ``https://u:***@host/p?a=***&***``; text that is not a URL is
+    only passed through the redactor.
+    """
+    try:
+        parts = urlsplit(url)
+    except ValueError:
+        return redact(url)
+    if not parts.scheme or (not parts.netloc and not parts.query):
+        return redact(url)
+    netloc = parts.netloc
+    if "@" in netloc:
+        userinfo, host = netloc.rsplit("@", 1)
+        user = userinfo.split(":", 1)[0]
+        netloc = f"{user}:{MASK}@{host}" if ":" in userinfo else f"{userinfo}@{host}"
+    # a bare part (``&flag``) may be the tail of an unencoded value (``pin=a&b``): masked too
+    query = "&".join(
+        f"{pair.split('=', 1)[0]}={MASK}" if "=" in pair else MASK for pair in parts.query.split("&") if pair
+    )
+    fragment = MASK if parts.fragment and "=" in parts.fragment else parts.fragment
+    return redact(urlunsplit((parts.scheme, netloc, parts.path, query, fragment)))
+
+
+_URL_IN_TEXT = re.compile(r"\b[a-zA-Z][a-zA-Z0-9+.\-]*://[^\s'\"<>]+")
+
+
+def redact_urls_in(text: str) -> str:
+    """Every URL inside free text (an error message, a step label) passed through :func:`redact_url`."""
+    if "://" not in text:
+        return redact(text)
+    return redact(_URL_IN_TEXT.sub(lambda m: redact_url(m.group(0)), text))
 
 
 redact = Redactor()
 
 
 def _filter(record: dict[str, Any]) -> bool:
-    record["message"] = redact(record["message"])
+    record["message"] = redact_urls_in(record["message"])
     if record["exception"] is not None:
         exc = record["exception"]
         if exc.value is not None and exc.value.args:
@@ -119,4 +296,19 @@ def remove_sink(sink_id: int) -> None:
 logger.remove()
 logger.add(sys.stderr, level="WARNING", filter=_filter, diagnose=False)  # type: ignore[arg-type]
 
-__all__ = ["MASK", "Redactor", "add_run_file", "is_my_number", "logger", "redact", "remove_sink", "setup"]
+__all__ = [
+    "MASK",
+    "MY_NUMBER_CANDIDATE",
+    "MY_NUMBER_SEPARATORS",
+    "Redactor",
+    "add_run_file",
+    "encodings",
+    "is_my_number",
+    "logger",
+    "my_number_spans",
+    "redact",
+    "redact_url",
+    "redact_urls_in",
+    "remove_sink",
+    "setup",
+]

@@ -25,6 +25,7 @@ name: open_menu
 title: 業務メニューを開く
 department: 市民課
 baseline: {minutes_per_item: 1}
+env: [APP_URL]
 data:
   items: [{ref: "1"}, {ref: "2"}]
   key: ref

@@ -94,3 +94,30 @@ def test_dxrpa_error_message_redacted_in_traceback(tmp_path: Path) -> None:
     assert "item failed" in text
     assert text.count(secret) == 0
     assert text.count(MY_NUMBER) == 0
+
+
+def test_run_log_redacts_encoded_secrets_urls_and_separated_my_numbers(tmp_path: Path) -> None:
+    """Issue 12: a secret JSON-escaped, form-encoded or in Basic auth, a URL with a token in its query
+    or a password in its userinfo, and My Numbers written with full-width separators are all masked."""
+    import base64
+    import json
+    from urllib.parse import quote_plus
+
+    secret = 'Enc"oded/pw+7 ü'
+    sec.resolve_secrets("juminhyo", ["PORTAL_PASSWORD"], var_dir=tmp_path, env={"PORTAL_PASSWORD": secret})
+    log_file = tmp_path / "runs" / "r-enc" / "run.log"
+    sink = add_run_file(log_file, run_id="r-enc")
+    basic = base64.b64encode(f"staff01:{secret}".encode()).decode()
+    try:
+        log = logger.bind(run_id="r-enc")
+        log.info(f"body {json.dumps({'password': secret})} form password={quote_plus(secret)}")
+        log.info(f"header Authorization: Basic {basic}")
+        log.info("goto https://staff01:hunter2-pw@portal.example/login?sid=abc123&next=%2F failed")
+        log.info("番号 1234－5678－9018 / 1234　5678　9018 / 1234ー5678ー9018 / 1234.5678.9018")
+    finally:
+        remove_sink(sink)
+    text = log_file.read_text(encoding="utf-8")
+    for form in (json.dumps(secret)[1:-1], quote_plus(secret), basic, "hunter2-pw", "abc123"):
+        assert form not in text
+    assert "https://staff01:***@portal.example/login?sid=***&next=***" in text
+    assert "5678" not in text

@@ -270,9 +270,11 @@ class ContextHandle:
         return self.blocked_url is not None or self.http_error is not None or self.crashed
 
     async def start_trace(self) -> None:
-        # No screencast frames: they would keep typed personal data as images. DOM snapshots are
-        # text, which the runner redacts before a kept trace is stored.
-        await self.context.tracing.start(screenshots=False, snapshots=True)
+        # No screencast frames (they would keep typed personal data as images) and no sources.
+        # Playwright has no switch to leave request bodies or typed values out of a trace, so a
+        # kept trace is rewritten by engine.evidence.scrub_trace (values, bodies, every encoding)
+        # before it is stored; a discarded one never reaches the disk.
+        await self.context.tracing.start(screenshots=False, snapshots=True, sources=False)
         self.tracing = True
 
     async def stop_trace(self, path: Path | None) -> Path | None:

@@ -13,7 +13,7 @@ from dxrpa.config import Loc, Positions, load_definition
 from dxrpa.engine import paths, templating
 from dxrpa.errors import DefinitionError, DefinitionErrors
 from dxrpa.i18n import tr
-from dxrpa.model.robot import Robot, Step
+from dxrpa.model.robot import Robot, Step, env_name_problem
 
 SECTIONS = ("setup", "item", "verify", "teardown")
 
@@ -171,6 +171,82 @@ def _check_step_paths(robot: Robot, pos: Positions) -> list[DefinitionError]:
     return problems
 
 
+# Steps whose rendered values are shown to viewers or stored (messages, run log, variables, the
+# DB): a secret must never flow into them, whatever filter it went through.
+SECRET_SINKS = frozenset({"expect", "log", "set", "extract"})
+_NESTED = {"if": ("then", "else"), "for_each": ("steps",), "frame": ("steps",)}
+
+
+def _walk_raw_steps(steps: Any, loc: Loc) -> Iterator[tuple[Loc, str, list[str]]]:
+    """``(location, action, its own strings)`` of every step, nested ones (if/for_each/frame) too."""
+    for i, raw in enumerate(steps if isinstance(steps, list) else []):
+        if not isinstance(raw, dict) or not raw:
+            continue
+        action = str(next(iter(raw)))
+        args = raw.get(action)
+        nested = _NESTED.get(action, ())
+        own = {k: v for k, v in raw.items() if k != action}
+        if isinstance(args, dict):
+            own[action] = {k: v for k, v in args.items() if k not in nested}
+            for key in nested:
+                yield from _walk_raw_steps(args.get(key), (*loc, i, action, key))
+        else:
+            own[action] = args
+        yield (*loc, i), action, _strings(own)
+
+
+def _step_label(loc: Loc, action: str) -> str:
+    """``item step 4 > then step 1 (set)`` for a nested step, ``item step 2 (log)`` otherwise."""
+    parts: list[str] = []
+    branch = str(loc[0])
+    for part in loc[1:]:
+        if isinstance(part, int):
+            parts.append(f"{branch} step {part + 1}")
+        elif part in ("then", "else", "steps"):
+            branch = str(part)
+    return f"{' > '.join(parts)} ({action})"
+
+
+def check_env_and_secret_use(robot: Robot, pos: Positions, raw: dict[str, Any]) -> list[DefinitionError]:
+    """The taint rules: ``env.X`` only for names under ``env:``, ``env``/``secret`` only as
+    ``.NAME``, and no secret at all in a step whose value is shown or stored (:data:`SECRET_SINKS`)."""
+    problems: list[DefinitionError] = []
+    declared_env = set(robot.env)
+
+    def problem(loc: Loc, message: str, hint: str | None = None) -> None:
+        line, col = pos.find(loc)
+        problems.append(DefinitionError(message, path=pos.path, line=line, col=col, hint=hint))
+
+    for section in SECTIONS:
+        for loc, action, texts in _walk_raw_steps(raw.get(section), (section,)):
+            label = _step_label(loc, action)
+            for text in texts:
+                for name in sorted(templating.references(text, "env") - declared_env):
+                    why = env_name_problem(name)
+                    problem(
+                        loc,
+                        f"{label}: env '{name}' is used but not declared under 'env:'",
+                        hint=why or f"add it to 'env: [{', '.join([*robot.env, name])}]'",
+                    )
+                for root in ("env", "secret"):
+                    if templating.bare_use(text, root):
+                        problem(
+                            loc,
+                            f"{label}: '{root}' may only be used as {root}.NAME with a declared name",
+                            hint=f"write {root}.NAME (or {root}['NAME']) for each value you need",
+                        )
+                if action in SECRET_SINKS and (
+                    templating.references(text, "secret") or templating.bare_use(text, "secret")
+                ):
+                    problem(
+                        loc,
+                        f"{label}: a secret cannot be used in {action}: steps: its value would be shown"
+                        " to viewers or stored",
+                        hint="use secrets only in fill, select or press steps",
+                    )
+    return problems
+
+
 def parse_robot(path: str | Path, text: str | None = None) -> LoadedRobot:
     """Load and check a robot file; raises DefinitionErrors listing every problem with its line."""
     spath = str(path)
@@ -193,6 +269,7 @@ def parse_robot(path: str | Path, text: str | None = None) -> LoadedRobot:
         _set_lines(getattr(robot, section), (section,), pos)
     problems = _check_templates(robot, pos, raw)
     problems += _check_folder_paths(robot, pos) + _check_step_paths(robot, pos)
+    problems += check_env_and_secret_use(robot, pos, raw)
     stem = Path(spath).stem
     if stem != robot.name and not spath.startswith("<"):
         line, col = pos.find(("name",))

@@ -1,22 +1,26 @@
 """Failure evidence: a masked full-page screenshot and a scrubbed Playwright trace.
 
 Traces are recorded without screencast frames (they would show typed personal data) and, when
-kept, every text entry of the archive passes the log redactor, so neither a secret nor a My
-Number survives in ``trace.zip``.
+kept, are scrubbed by :func:`scrub_trace`: typed values and request bodies are removed and every
+text entry passes the log redactor in all encodings, so neither a secret, a password field's
+value nor a My Number survives in ``trace.zip``.
 """
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import zipfile
+from collections.abc import Iterable
 from pathlib import Path
+from typing import Any
 
 from playwright.async_api import Error as PlaywrightError
 from playwright.async_api import Locator, Page
 
 from dxrpa.engine.masking import FIELD_SELECTOR, value_is_sensitive
-from dxrpa.log import logger, redact
+from dxrpa.log import MASK, logger, redact
 
 _SAFE = re.compile(r"[^0-9A-Za-z_.\-\u3040-\u30ff\u4e00-\u9fff]+")
 
@@ -52,16 +56,119 @@ async def screenshot(page: Page, path: Path, declared: list[Locator]) -> Path | 
         return None
 
 
-def scrub_trace(path: Path) -> None:
-    """Rewrite a trace archive with every text entry redacted (secrets, My Numbers)."""
+# Playwright calls whose parameters carry what was typed into the page.
+_TYPED_CALLS = frozenset({"fill", "type", "pressSequentially", "insertText", "setInputFiles"})
+_TYPED_PARAMS = ("value", "text", "values")
+_FIELD_VALUE = "__playwright_value_"  # a form field's current value in DOM snapshots
+
+
+def _mask_typed(node: Any, found: set[str]) -> Any:
+    """Replace every field value of a snapshot (``__playwright_value_``) anywhere in ``node``."""
+    if isinstance(node, dict):
+        for key, value in node.items():
+            if key == _FIELD_VALUE and isinstance(value, str):
+                found.add(value)
+                node[key] = MASK
+            else:
+                node[key] = _mask_typed(value, found)
+    elif isinstance(node, list):
+        return [_mask_typed(v, found) for v in node]
+    return node
+
+
+def _scrub_event(event: Any, found: set[str], dropped: set[str]) -> Any:
+    """One trace/network event without fill values, field values or request bodies."""
+    if not isinstance(event, dict):
+        return event
+    params = event.get("params")
+    if event.get("method") in _TYPED_CALLS and isinstance(params, dict):
+        for key in _TYPED_PARAMS:
+            value = params.get(key)
+            if isinstance(value, str):
+                found.add(value)
+                params[key] = MASK
+            elif isinstance(value, list):
+                found.update(v for v in value if isinstance(v, str))
+                params[key] = [MASK for _ in value]
+    snapshot = event.get("snapshot")
+    request = snapshot.get("request") if isinstance(snapshot, dict) else None
+    if isinstance(request, dict) and isinstance(request.get("postData"), dict):
+        body = request["postData"]
+        for param in body.get("params") or []:
+            if isinstance(param, dict) and isinstance(param.get("value"), str):
+                found.add(param["value"])
+        if isinstance(body.get("text"), str):
+            found.add(body["text"])
+        if isinstance(body.get("_file"), str):
+            dropped.add(body["_file"])
+        request["postData"] = {"mimeType": body.get("mimeType", ""), "text": MASK}
+    return _mask_typed(event, found)
+
+
+def _parse_lines(text: str, found: set[str], dropped: set[str]) -> list[Any]:
+    """JSON-lines of a trace member, scrubbed event by event (a non-JSON line is kept as text)."""
+    events: list[Any] = []
+    for line in text.splitlines():
+        try:
+            events.append(_scrub_event(json.loads(line), found, dropped))
+        except ValueError:
+            events.append(line)
+    return events
+
+
+def _redact_leaves(node: Any, masked: set[str]) -> Any:
+    """Redact the string values of a JSON event (never its syntax: ``true`` or ``15000`` stay)."""
+    if isinstance(node, str):
+        return redact.redact_with(node, masked)
+    if isinstance(node, dict):
+        return {key: _redact_leaves(value, masked) for key, value in node.items()}
+    if isinstance(node, list):
+        return [_redact_leaves(value, masked) for value in node]
+    return node
+
+
+def _dump_lines(events: list[Any], masked: set[str]) -> str:
+    lines = [
+        redact.redact_with(e, masked)
+        if isinstance(e, str)
+        else json.dumps(_redact_leaves(e, masked), ensure_ascii=False, separators=(",", ":"))
+        for e in events
+    ]
+    return "\n".join(lines) + "\n"
+
+
+def scrub_trace(path: Path, extra: Iterable[str] = ()) -> None:
+    """Rewrite a trace archive so no typed value, request body, secret or My Number survives.
+
+    Playwright cannot record a trace without request bodies and fill values, so they are removed
+    afterwards: fill/type parameters and snapshot field values become ``***``, request bodies
+    (``postData`` and the resource file it points to) are dropped, and every text entry then
+    passes the redactor with those values (and ``extra``) added, in every encoding (JSON, URL,
+    base64, HTML), so a value echoed in a response page or header is masked too.
+    """
+    found: set[str] = set()
+    dropped: set[str] = set()
+    with zipfile.ZipFile(path) as src:
+        members = [(info, src.read(info)) for info in src.infolist()]
+    texts: dict[str, str] = {}
+    events: dict[str, list[Any]] = {}
+    for info, data in members:
+        try:
+            texts[info.filename] = data.decode("utf-8")
+        except UnicodeDecodeError:
+            continue
+        if info.filename.endswith((".trace", ".network")):
+            events[info.filename] = _parse_lines(texts[info.filename], found, dropped)
+    masked = {v for v in (*found, *extra) if v.strip()}
     tmp = path.with_suffix(".tmp")
-    with zipfile.ZipFile(path) as src, zipfile.ZipFile(tmp, "w", zipfile.ZIP_DEFLATED) as dst:
-        for info in src.infolist():
-            data = src.read(info)
-            try:
-                text = data.decode("utf-8")
-            except UnicodeDecodeError:
-                dst.writestr(info, data)
+    with zipfile.ZipFile(tmp, "w", zipfile.ZIP_DEFLATED) as dst:
+        for info, data in members:
+            if info.filename in dropped:
                 continue
-            dst.writestr(info, redact(text).encode("utf-8"))
+            name = info.filename
+            if name in events:
+                data = _dump_lines(events[name], masked).encode("utf-8")
+            elif name in texts:
+                data = redact.redact_with(texts[name], masked).encode("utf-8")
+            dst.writestr(info, data)
     os.replace(tmp, path)

@@ -3,7 +3,6 @@ context guarded by its ``allowed_domains`` and after its ``setup:`` steps (the l
 
 from __future__ import annotations
 
-import os
 import tempfile
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -15,7 +14,7 @@ from playwright.async_api import Page
 from dxrpa.browser import BrowserHandle
 from dxrpa.config import Settings
 from dxrpa.engine.definitions import parse_robot
-from dxrpa.engine.secrets import resolve_secrets
+from dxrpa.engine.secrets import allowed_env, resolve_secrets
 from dxrpa.engine.steps import StepContext, run_steps
 
 
@@ -42,7 +41,7 @@ async def open_for_inspection(
                     robot=robot,
                     item={},
                     variables={},
-                    env={k: v for k, v in os.environ.items() if k not in robot.secrets and "SECRET" not in k},
+                    env=allowed_env(robot.env),
                     secrets=secrets,
                     run={"id": "inspect", "dry_run": True},
                     run_folder=folder,

@@ -38,7 +38,7 @@ from dxrpa.engine.data import DataBatch, DataItem, build_batch, column_list, loa
 from dxrpa.engine.definitions import LoadedRobot, item_columns, parse_robot, uses_action
 from dxrpa.engine.paths import Folders
 from dxrpa.engine.results import results_path, write_results
-from dxrpa.engine.secrets import resolve_secrets
+from dxrpa.engine.secrets import allowed_env, refuse_secret, resolve_secrets
 from dxrpa.engine.steps import StepContext, run_steps
 from dxrpa.errors import (
     BusinessError,
@@ -50,7 +50,7 @@ from dxrpa.errors import (
     UsageError,
 )
 from dxrpa.i18n import tr
-from dxrpa.log import add_run_file, logger, redact, remove_sink
+from dxrpa.log import add_run_file, logger, redact, redact_url, redact_urls_in, remove_sink
 from dxrpa.store import audit_repo, ledger_repo, robots_repo, runs_repo
 from dxrpa.store.base import Store, utcnow
 from dxrpa.store.tables import Robot, RobotVersion, Run
@@ -158,8 +158,7 @@ class Runner:
         self.browser: BrowserHandle | None = None
         self._browser_lock = asyncio.Lock()
         self.secrets: dict[str, str] = {}
-        hidden = set(self.robot.secrets)
-        self.env = {k: v for k, v in os.environ.items() if k not in hidden and "SECRET" not in k}
+        self.env = allowed_env(self.robot.env)  # only the declared env: names (an allow-list)
         self.host = socket.gethostname()
         self._item_steps = self.robot.item
         self._ocr_reader: Any = None
@@ -359,9 +358,11 @@ class Runner:
                         await run_steps(self.robot.setup, sctx, "setup")
                     steps = self.robot.verify if section == "verify" else self._item_steps
                     await run_steps(steps, sctx, section)
+            outputs = {k: sctx.variables.get(k) for k in self.robot.outputs}
+            refuse_secret(outputs, self.secrets, f"{self.loaded.path} outputs")  # never stored
             failed = False
             slot.skipped_submits = sctx.skipped_submits
-            return {k: sctx.variables.get(k) for k in self.robot.outputs}
+            return outputs
         except BaseException as exc:
             err = self._classify(exc, sctx)
             err.evidence = await self._evidence(handle, page, work, attempt, section, sctx)  # type: ignore[attr-defined]
@@ -413,7 +414,7 @@ class Runner:
             logger.bind(run_id=self.run_id).debug("no trace: {}", trace_exc)
             trace_path = None
         return {
-            "url": None if page.is_closed() else redact(page.url),
+            "url": None if page.is_closed() else redact_url(page.url),
             "screenshot": str(shot) if shot else None,
             "trace": str(trace_path) if trace_path and trace_path.exists() else None,
             "submitted": sctx.submit_started,
@@ -604,7 +605,7 @@ class Runner:
 
     async def _record_attempt(self, work: _Work, attempt: int, status: str, exc: ItemError) -> None:
         """A failed attempt that is not the item's last word (it is retried or verified)."""
-        text, step = redact(str(exc)), exc.step
+        text, step = redact_urls_in(str(exc)), exc.step
         await self._db(lambda s: self._add_attempt(s, work, attempt, status, exc, text, step, None))
 
     async def _finish(
@@ -621,7 +622,7 @@ class Runner:
     ) -> None:
         """The item's outcome: its last attempt and the work item's final status."""
         status_for_run = "skipped" if skipped else status
-        text = redact(message or str(exc)) if (exc or message) else None
+        text = redact_urls_in(message or str(exc)) if (exc or message) else None
         step = step or (exc.step if exc else None)
 
         def write(s: Session) -> None:
@@ -881,7 +882,7 @@ def _close_run(runner: Runner, status: str, exc: BaseException | None) -> None:
         run.finished_at = utcnow()
         if exc is not None:
             run.error_class = type(exc).__name__
-            run.error_message = redact(str(exc))
+            run.error_message = redact_urls_in(str(exc))
         if not runner.opt.dry_run:
             ledger_repo.record_run(s, run, runner.version, runner.robot_row)
             audit_repo.append(

@@ -25,7 +25,7 @@ from typing import Any
 
 from cryptography.fernet import Fernet, InvalidToken
 
-from dxrpa.errors import SecretError, UsageError
+from dxrpa.errors import RobotDefect, SecretError, UsageError
 from dxrpa.i18n import tr
 from dxrpa.log import redact
 
@@ -308,6 +308,31 @@ def resolve_secrets(
     return Secrets(values, sources)
 
 
+def allowed_env(names: Iterable[str], environ: Mapping[str, str] | None = None) -> dict[str, str]:
+    """The environment a robot's templates see: only the names it declares under ``env:`` (set ones)."""
+    environ = os.environ if environ is None else environ
+    return {name: environ[name] for name in names if name in environ}
+
+
+def refuse_secret(value: Any, secrets: Mapping[str, str], where: str) -> None:
+    """Raise :class:`RobotDefect` (without the value) when ``value`` holds a resolved secret in
+    any encoding: it is about to be shown (a message, the log) or stored (a variable, outputs)."""
+    if not secrets or value is None:
+        return
+    text = value if isinstance(value, str) else json.dumps(value, ensure_ascii=False, default=str)
+    if redact.has_secret(text, tuple(sorted(secrets.values()))):
+        raise RobotDefect(
+            tr(
+                f"{where}: シークレットの値が含まれるため使えません(表示・保存される値です)",
+                f"{where}: the value holds a secret, which must not be shown or stored",
+            ),
+            hint=tr(
+                "シークレットは fill / select / press にだけ使ってください",
+                "use secrets only in fill, select or press steps",
+            ),
+        )
+
+
 def resolve_secret(robot: str, name: str, *, var_dir: Path, env: Mapping[str, str] | None = None) -> str:
     """One secret value (registered for redaction); :class:`SecretError` if it has none."""
     return resolve_secrets(robot, [name], var_dir=var_dir, env=env)[name]
@@ -316,6 +341,7 @@ def resolve_secret(robot: str, name: str, *, var_dir: Path, env: Mapping[str, st
 __all__ = [
     "FileSecretStore",
     "Secrets",
+    "allowed_env",
     "check_name",
     "keyring_available",
     "keyring_delete",
@@ -323,6 +349,7 @@ __all__ = [
     "keyring_set",
     "lookup",
     "missing_secret_error",
+    "refuse_secret",
     "resolve_secret",
     "resolve_secrets",
 ]

@@ -35,7 +35,9 @@ from playwright.async_api import expect as pw_expect
 from dxrpa.browser.diagnose import absent_on_settled_page, closest_locators
 from dxrpa.browser.locators import build_locator, resolve_locator
 from dxrpa.browser.session import ContextHandle, guard_for, host_of, masked_screenshot
+from dxrpa.engine.definitions import SECRET_SINKS
 from dxrpa.engine.paths import Folders, inside_run_folder
+from dxrpa.engine.secrets import refuse_secret
 from dxrpa.engine.templating import TemplateProblem, base_scope, evaluate, is_template, render
 from dxrpa.errors import BusinessError, ItemError, ItemSystemError, RobotDefect
 from dxrpa.i18n import tr
@@ -144,6 +146,7 @@ def _facts(step: Step) -> _Facts:
 
 async def _run_list(steps: list[Step], ctx: StepContext, prefix: str) -> None:
     for index, step in enumerate(steps):
+        await asyncio.sleep(0)  # let the item time limit and a stop fire between CPU-bound steps
         action, submit, line = _facts(step)
         label = f"{prefix}step {index + 1} ({action}" + (f": {step.name})" if step.name else ")")
         where = f"{ctx.source}:{line} {label}" if line is not None else f"{ctx.source} {label}"
@@ -311,14 +314,24 @@ class _Call:
         return self._scope
 
     def render(self, text: str) -> str:
-        return render(text, self.scope) if is_template(text) else text
+        if not is_template(text):
+            return text
+        rendered = render(text, self.scope)
+        self.shown(rendered)
+        return rendered
+
+    def shown(self, value: Any) -> Any:
+        """``value``, refused (RobotDefect) when this step shows or stores it and it holds a secret."""
+        if self.step.action in SECRET_SINKS:
+            refuse_secret(value, self.ctx.secrets, self.where)
+        return value
 
     def value(self, raw: Any) -> Any:
         """Render a `set:` value; a lone ``{{ expr }}`` keeps its type (lists, numbers)."""
         if isinstance(raw, str):
             m = _ONE_EXPR.match(raw)
             if m:
-                return _evaluate(m.group(1), self.scope)
+                return self.shown(_evaluate(m.group(1), self.scope))
             return self.render(raw)
         if isinstance(raw, list):
             return [self.value(v) for v in raw]
@@ -664,7 +677,7 @@ async def _extract(c: _Call) -> None:
         if data is None:
             raise RobotDefect(tr(f"{c.subject} は表 (table) ではありません", f"{c.subject} is not a table"))
         value = table_records(data["headers"], data["rows"])
-    c.ctx.variables[args.into] = value
+    c.ctx.variables[args.into] = c.shown(value)
 
 
 async def _screenshot(c: _Call) -> None:

@@ -19,6 +19,23 @@ from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, field_validator,
 from dxrpa.model.schedule import ScheduleRule
 
 NAME_RE = re.compile(r"^[a-z][a-z0-9_]{1,63}$")
+ENV_NAME_RE = re.compile(r"^[A-Za-z_][A-Za-z0-9_]{0,99}$")
+# Names a robot may never read through ``env:``: dxrpa's own settings and keys, the database
+# password, and anything that looks like a credential (declare those under ``secrets:``).
+_FORBIDDEN_ENV = re.compile(
+    r"^(DXRPA_.*|PG.*|.*(PASSWORD|PASSWD|SECRET|TOKEN|KEY|CREDENTIAL|DATABASE_URL).*)$"
+)
+
+
+def env_name_problem(name: str) -> str | None:
+    """Why ``name`` cannot be listed under ``env:`` (None when it can)."""
+    if not ENV_NAME_RE.match(name):
+        return f"environment variable name '{name}': use letters, digits and '_'"
+    if _FORBIDDEN_ENV.match(name.upper()):
+        if name.upper().startswith(("DXRPA_", "PG")):
+            return f"'{name}' is a dxrpa or database setting and is never visible to robots"
+        return f"'{name}' looks like a credential: declare it under 'secrets:' instead (it is then redacted)"
+    return None
 
 
 class _Strict(BaseModel):
@@ -388,6 +405,11 @@ class Robot(_Strict):
     baseline: Baseline
     browser: BrowserSpec = Field(default_factory=BrowserSpec)
     secrets: list[str] = Field(default_factory=list)
+    env: list[str] = Field(
+        default_factory=list,
+        description="Environment variables the robot's templates may read as env.NAME (an allow-list; "
+        "credentials and DXRPA_* settings are refused: declare credentials under secrets:)",
+    )
     pii: list[Locator] = Field(default_factory=list)  # masked in every screenshot
     data: DataSpec = Field(default_factory=DataSpec)
     folders: list[str] = Field(
@@ -420,6 +442,24 @@ class Robot(_Strict):
             if not re.match(r"^[A-Z][A-Z0-9_]*$", name):
                 raise ValueError(f"secret name '{name}': use UPPER_CASE letters, digits and '_'")
         return value
+
+    @field_validator("env")
+    @classmethod
+    def _env_names(cls, value: list[str]) -> list[str]:
+        for name in value:
+            problem = env_name_problem(name)
+            if problem:
+                raise ValueError(problem)
+        return value
+
+    @model_validator(mode="after")
+    def _env_not_secret(self) -> Robot:
+        both = sorted(set(self.env) & set(self.secrets))
+        if both:
+            raise ValueError(
+                f"'{both[0]}' is listed under both 'env:' and 'secrets:': keep it under secrets:"
+            )
+        return self
 
     @model_validator(mode="after")
     def _has_work(self) -> Robot:
