@@ -761,7 +761,7 @@ def run_robot(
     """
     opt = options or RunOptions(**kwargs)
     own_store = store is None
-    store = store or Store(settings.db_url)
+    store = store or Store(settings.db_url, key_dir=settings.var_dir)
     if own_store:
         store.upgrade()
     started = time.monotonic()

@@ -24,7 +24,8 @@ def default_filename(fy: int, department: str | None, fmt: str) -> str:
 def export_report(
     data: ReportData, fmt: str, path: Path, *, details_limit: int | None = None, actor: str = ""
 ) -> Path:
-    """Write ``data`` as ``fmt`` (xlsx | csv | html | text) to ``path`` atomically; audit it."""
+    """Write ``data`` as ``fmt`` (xlsx | csv | html | text) to ``path`` atomically; audit it and
+    write the audit log's signed head beside it (``<path>.anchor.json``)."""
     if fmt == "xlsx":
         write_xlsx(data, path, details_limit=details_limit or DEFAULT_DETAILS_LIMIT)
     elif fmt == "csv":
@@ -36,6 +37,7 @@ def export_report(
     else:
         raise ValueError(f"unknown report format {fmt!r}")
     _audit(data.session, actor, path, data, fmt)
+    audit_repo.write_anchor(data.session, audit_repo.anchor_path(path))  # signed head beside it
     return path
 
 
