@@ -46,6 +46,7 @@ from dxrpa.errors import (
     ItemError,
     ItemSystemError,
     RobotDefect,
+    StoreError,
     UsageError,
 )
 from dxrpa.i18n import tr
@@ -197,11 +198,8 @@ class Runner:
     # ------------------------------------------------------------------ store helpers
 
     async def _db(self, fn: Callable[[Session], Any]) -> Any:
-        def work() -> Any:
-            with self.store.session() as s:
-                return fn(s)
-
-        return await asyncio.to_thread(work)
+        """``fn`` in a unit of work off the event loop; a lost PostgreSQL connection is retried."""
+        return await asyncio.to_thread(self.store.transact, fn)
 
     # ------------------------------------------------------------------ preparation
 
@@ -886,6 +884,9 @@ def _run(runner: Runner, started: float) -> RunSummary:
             summary.items_system_error,
         )
         return summary
+    except StoreError as exc:
+        _close_after_store_failure(runner, exc)
+        raise
     finally:
         summary.seconds = time.monotonic() - started
         remove_sink(sink)
@@ -909,5 +910,19 @@ def _close_run(runner: Runner, status: str, exc: BaseException | None) -> None:
                 {"run_id": runner.run_id, "status": status, "done": run.items_done},
             )
 
-    with runner.store.session() as s:
-        write(s)
+    runner.store.transact(write)
+
+
+def _close_after_store_failure(runner: Runner, exc: StoreError) -> None:
+    """Close the run as crashed if the store answers again; if it does not, the next run of this
+    robot closes it (its pid is gone: :func:`dxrpa.store.runs_repo.abandon_stale`)."""
+    try:
+        _close_run(runner, "crashed", exc)
+    except Exception:  # still failing (or the run row was never written): leave it to the next run
+        logger.bind(run_id=runner.run_id).warning(
+            tr(
+                "データベースに書けないため実行 {} を閉じられません(次回の実行で閉じます)",
+                "cannot close run {}: the database is unavailable (the next run closes it)",
+            ),
+            runner.run_id,
+        )

@@ -76,12 +76,20 @@ def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
     cur.close()
 
 
+def _sqlite_dir(url: str) -> Path | None:
+    """The folder of a SQLite file URL (``sqlite:///file:PATH?mode=ro&uri=true`` too)."""
+    if not url.startswith("sqlite"):
+        return None
+    path = url.split("///", 1)[-1].split("?", 1)[0].removeprefix("file:")
+    return Path(path).parent if path and path != ":memory:" else None
+
+
 def make_engine(url: str) -> Engine:
     """Create an engine; for SQLite make the folder, enable WAL and a busy timeout."""
     if url.startswith("sqlite"):
-        path = url.split("///", 1)[-1]
-        if path and path != ":memory:":
-            Path(path).parent.mkdir(parents=True, exist_ok=True)
+        folder = _sqlite_dir(url)
+        if folder is not None:
+            folder.mkdir(parents=True, exist_ok=True)
         engine = create_engine(url, connect_args={"timeout": 30, "check_same_thread": False})
         event.listen(engine, "connect", _sqlite_pragmas)
 
@@ -104,11 +112,6 @@ def make_engine(url: str) -> Engine:
             f"database driver missing for {url.split(':', 1)[0]}: {exc.name}",
             hint="pip install 'dxrpa[postgres]'",
         ) from None
-
-
-def _sqlite_dir(url: str) -> Path | None:
-    path = url.split("///", 1)[-1].split("?", 1)[0] if url.startswith("sqlite") else ""
-    return Path(path).parent if path and path != ":memory:" else None
 
 
 class Store:

@@ -44,8 +44,9 @@ def _reason(exc: DBAPIError) -> str:
 
 
 def to_store_error(exc: DBAPIError, where: str) -> StoreError:
-    """One line for ``exc`` on the database ``where`` (a URL without password)."""
+    """One line for ``exc`` on the database ``where`` (a URL without password; "" if unknown)."""
     reason = _reason(exc)
+    where = where or tr("(設定のデータベース)", "(configured database)")
     if any(w in reason for w in _READ_ONLY):
         return StoreError(
             tr(
