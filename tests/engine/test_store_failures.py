@@ -5,12 +5,19 @@ from __future__ import annotations
 import os
 import resource
 import signal
+import sqlite3
 import subprocess
 import sys
+import time
 from pathlib import Path
 
+from sqlalchemy import select
+
+from dxrpa.demo.data import juminhyo_rows, write_xlsx
+from dxrpa.demo.webapp import SampleApp
 from dxrpa.errors import ExitCode
 from dxrpa.store import Store
+from dxrpa.store.tables import Run
 
 LEAKS = ("SELECT", "INSERT", "UPDATE", "Traceback", "sqlalchemy", "sqlite3.", "内部エラー", "[SQL")
 
@@ -84,3 +91,47 @@ def test_disk_full(tmp_path: Path) -> None:
     proc = _dxrpa(tmp_path, "targets", "set", "市民課", "2026", "1200h", preexec_fn=_small_files)
     _one_store_line(proc, "ディスク")
     assert _dxrpa(tmp_path, "targets", "set", "市民課", "2026", "1200h").returncode == 0  # space is back
+
+
+def test_a_run_cut_off_by_the_store_is_closed_by_the_next_run(robot_env: Path, sample_app: SampleApp) -> None:
+    """The database stops taking writes mid-run (held locked): the run ends with exit 8 and one
+    line; its run row does not stay `running` (the next run closes it) and nothing is entered twice."""
+    rows = juminhyo_rows(3, seed=21)
+    write_xlsx(robot_env / "data" / "juminhyo.xlsx", rows)
+    env = {**os.environ, "DXRPA_LANG": "ja", "PYTHONIOENCODING": "utf-8"}
+    assert _dxrpa(robot_env, "robots", "register", "robots/juminhyo_entry.yaml", env=env).returncode == 0
+    run = subprocess.Popen(
+        [sys.executable, "-m", "dxrpa", "run", "juminhyo_entry"],
+        cwd=robot_env,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        encoding="utf-8",
+    )
+    deadline = time.monotonic() + 240
+    while not sample_app.applications():
+        assert run.poll() is None and time.monotonic() < deadline, run.communicate()
+        time.sleep(0.05)
+    lock = sqlite3.connect(robot_env / "var" / "dxrpa.db", timeout=60, isolation_level=None)
+    lock.execute("BEGIN EXCLUSIVE")  # no writer gets in: the runner's next write times out
+    try:
+        _, err = run.communicate(timeout=300)
+    finally:
+        lock.execute("ROLLBACK")
+        lock.close()
+    assert run.returncode == ExitCode.STORE, err
+    last = [line for line in err.splitlines() if line.strip()][-1]
+    assert last.startswith("エラー: データベース") and "ロック" in last, err
+    for leak in LEAKS:
+        assert leak not in err, (leak, err)
+
+    again = _dxrpa(robot_env, "run", "juminhyo_entry", env=env)
+    assert again.returncode == 0, again.stderr
+    store = Store(f"sqlite:///{robot_env / 'var' / 'dxrpa.db'}")
+    with store.session() as s:
+        statuses = sorted(r.status for r in s.scalars(select(Run)))
+    store.dispose()
+    assert statuses == ["crashed", "succeeded"]
+    entered = [a["受付番号"] for a in sample_app.applications()]
+    assert sorted(entered) == sorted(r["受付番号"] for r in rows), "an item was lost or entered twice"

@@ -15,6 +15,7 @@ from dxrpa.i18n import tr
 
 _READ_ONLY = ("readonly", "read-only", "read only")
 _FULL = ("disk is full", "no space", "disk full", "disk i/o", "quota")
+_LOCKED = ("database is locked", "database table is locked")
 _CORRUPT = ("not a database", "malformed", "file is encrypted", "corrupt")
 _CONNECTION = (
     "connection",
@@ -67,6 +68,17 @@ def to_store_error(exc: DBAPIError, where: str) -> StoreError:
             hint=tr(
                 "空き容量を確保してから再実行してください(未完了の実行は次回の実行で閉じられます)",
                 "free some space and run again (unfinished runs are closed by the next run)",
+            ),
+        )
+    if any(w in reason for w in _LOCKED):
+        return StoreError(
+            tr(
+                f"データベース {where} が別のプロセスにロックされたままです",
+                f"database {where} stayed locked by another process",
+            ),
+            hint=tr(
+                "ロックしているプロセス(バックアップ・手作業の SQL など)を終えてから再実行してください",
+                "end the process holding it (a backup, a manual SQL session) and run again",
             ),
         )
     if any(w in reason for w in _CORRUPT):
