@@ -19,7 +19,7 @@ from dxrpa.reports import build_report, export_report
 from dxrpa.reports.data import robot_flag
 from dxrpa.reports.export import default_filename
 from dxrpa.reports.html import department_chart_svg, month_chart_svg
-from dxrpa.store import robots_repo
+from dxrpa.store import audit_repo, robots_repo
 
 
 def _fy(st: ConsoleState, raw: str | None) -> int:
@@ -83,6 +83,7 @@ def _export(st: ConsoleState, fy: int, department: str | None, user: str) -> Pat
 
 def _cleanup(path: Path) -> None:
     path.unlink(missing_ok=True)
+    audit_repo.anchor_path(path).unlink(missing_ok=True)  # the signed head export_report wrote
     path.parent.rmdir()
 
 
