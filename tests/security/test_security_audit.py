@@ -197,6 +197,15 @@ def test_truncated_tail_is_caught_by_the_anchor(cli: CliRunner, store: Store, ho
     assert (result.ok, result.problem) == (False, "truncated")
 
 
+def test_anchor_of_an_empty_log(store: Store) -> None:
+    with store.session() as s:
+        empty = audit_repo.make_anchor(s)
+    assert (empty["head_id"], empty["count"]) == (0, 0)
+    _fill(store, 2)
+    with store.session() as s:
+        assert audit_repo.verify(s, anchor=empty).ok
+
+
 def test_forged_anchor_is_refused(cli: CliRunner, store: Store, home: Path) -> None:
     _fill(store)
     out = home / "head.json"

@@ -234,7 +234,7 @@ def verify(session: Session, *, anchor: dict[str, Any] | None = None, batch: int
         if bad is not None:
             return bad
     anchor_id = int(anchor["head_id"]) if anchor else 0
-    anchor_seen: str | None = None
+    anchor_seen: str | None = GENESIS if anchor_id == 0 else None  # an anchor of an empty log
     prev_id = 0
     prev_hash = GENESIS
     checked = 0
@@ -320,6 +320,7 @@ def _anchor_sig(key: bytes, anchor: dict[str, Any]) -> str:
 def make_anchor(session: Session) -> dict[str, Any]:
     """The current head (row id, row count, hash, time) signed with the chain key."""
     key = session_key(session)
+    _lock_chain(session)  # head and count from the same moment on PostgreSQL too
     last = _last(session)
     anchor: dict[str, Any] = {
         "kind": ANCHOR_KIND,
