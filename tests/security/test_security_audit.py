@@ -226,18 +226,22 @@ def test_forged_anchor_is_refused(cli: CliRunner, store: Store, home: Path) -> N
     assert bad.returncode == ExitCode.USAGE and "cannot read the anchor file" in bad.stderr
 
 
-def _legacy_db(home: Path, n: int) -> None:
+def _legacy_db(home: Path, n: int, monkeypatch: pytest.MonkeyPatch) -> None:
     """A database from before keying: rows chained with plain SHA-256, no key file."""
-    old = Store(f"sqlite:///{(home / 'var' / 'dxrpa.db').resolve()}", key_dir=home / "elsewhere")
-    old.upgrade()
-    _fill(old, n)
-    _recompute_unkeyed(old, home)
-    old.dispose()
+    with monkeypatch.context() as m:
+        m.setenv("DXRPA_AUDIT_KEY_FILE", str(home / "elsewhere" / "audit.key"))
+        old = Store(f"sqlite:///{(home / 'var' / 'dxrpa.db').resolve()}")
+        old.upgrade()
+        _fill(old, n)
+        _recompute_unkeyed(old, home)
+        old.dispose()
     assert not (home / "var" / "audit.key").exists()
 
 
-def test_unkeyed_rows_are_rekeyed_when_the_key_is_created(home: Path) -> None:
-    _legacy_db(home, 5)
+def test_unkeyed_rows_are_rekeyed_when_the_key_is_created(
+    home: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    _legacy_db(home, 5, monkeypatch)
     store = Store(f"sqlite:///{(home / 'var' / 'dxrpa.db').resolve()}")
     with store.session() as s:
         result = audit_repo.verify(s)
@@ -248,9 +252,21 @@ def test_unkeyed_rows_are_rekeyed_when_the_key_is_created(home: Path) -> None:
     assert (home / "var" / "audit.key").stat().st_mode & 0o777 == 0o600
 
 
+def test_a_lost_key_is_not_replaced_silently(store: Store, home: Path, english: None) -> None:
+    """A keyed log whose key file is gone must not get a fresh key (its rows would all fail)."""
+    _fill(store, 3)
+    store.dispose()
+    (home / "var" / "audit.key").unlink()
+    again = Store(f"sqlite:///{(home / 'var' / 'dxrpa.db').resolve()}")
+    with pytest.raises(ConfigError, match="keyed elsewhere"), again.session():
+        pass
+    again.dispose()
+    assert not (home / "var" / "audit.key").exists()
+
+
 def test_env_key_and_explicit_rekey(home: Path, monkeypatch: pytest.MonkeyPatch, english: None) -> None:
     """With DXRPA_AUDIT_KEY no file is created; old rows stay flagged until `audit rekey`."""
-    _legacy_db(home, 4)
+    _legacy_db(home, 4, monkeypatch)
     monkeypatch.setenv("DXRPA_AUDIT_KEY", "k" * 40)
     store = Store(f"sqlite:///{(home / 'var' / 'dxrpa.db').resolve()}")
     with store.session() as s:

@@ -421,6 +421,13 @@ def rekey(session: Session, key: bytes, *, actor: str = "", batch: int = 1000) -
     return legacy
 
 
+def keyed_elsewhere(session: Session) -> bool:
+    """True when the newest row is neither unkeyed nor empty: the log was keyed with a key this
+    process does not have (a lost key file, or another host's key)."""
+    last = _last(session)
+    return last is not None and row_hash(last) != last.hash
+
+
 def list_rows(session: Session, since: datetime | None = None, *, limit: int | None = None) -> list[AuditRow]:
     """Rows in id order, optionally only those at or after ``since`` (naive means UTC)."""
     query = select(AuditRow).order_by(AuditRow.id)
@@ -447,6 +454,7 @@ __all__ = [
     "compute_hash",
     "count",
     "current_actor",
+    "keyed_elsewhere",
     "list_rows",
     "make_anchor",
     "rekey",

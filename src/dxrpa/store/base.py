@@ -22,7 +22,8 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 
-from dxrpa.errors import StoreError
+from dxrpa.errors import ConfigError, IntegrityError, StoreError
+from dxrpa.i18n import tr
 from dxrpa.log import logger
 from dxrpa.store import audit_key
 from dxrpa.store.failures import is_connection_loss, is_store_failure, to_store_error
@@ -117,14 +118,15 @@ def make_engine(url: str) -> Engine:
 class Store:
     """A database handle: engine, sessions, and schema creation/upgrade.
 
-    ``key_dir`` is where ``audit.key`` lives when no env key is set (default: the SQLite file's
-    folder, else ``./var``); pass ``settings.var_dir``.
+    Without an env key, ``audit.key`` lives next to a SQLite file (so every process that opens
+    the file finds the same key), else in ``key_dir`` (pass ``settings.var_dir``; default ``./var``).
+    Hosts sharing one PostgreSQL database share the key through ``DXRPA_AUDIT_KEY[_FILE]``.
     """
 
     def __init__(self, url: str, *, key_dir: Path | None = None) -> None:
         self.url = url
         self.engine = make_engine(url)
-        self.key_dir = key_dir or _sqlite_dir(url) or Path("var")
+        self.key_dir = _sqlite_dir(url) or key_dir or Path("var")
         self._audit_key: bytes | None = None
         self._key_lock = threading.Lock()
         self._sessions = sessionmaker(
@@ -167,11 +169,21 @@ class Store:
             try:
                 has_log = inspect(s.connection()).has_table("audit_log")
                 rekeyed = audit_repo.rekey(s, fresh.key, actor="dxrpa") if has_log else 0
-            except StoreError:
-                raise
-            except Exception as exc:  # a broken old chain stays as it is: verify reports it
-                logger.warning("audit chain not re-keyed: {}", exc)
+            except IntegrityError as exc:  # a broken old chain stays as it is: verify reports it
                 s.rollback()
+                if audit_repo.keyed_elsewhere(s):
+                    raise ConfigError(
+                        tr(
+                            f"監査ログは別の鍵で記録されていますが、鍵 {fresh.source} がありません",
+                            f"the audit log was keyed elsewhere, but the key {fresh.source} is missing",
+                        ),
+                        hint=tr(
+                            f"元の鍵ファイルを戻すか {audit_key.KEY_ENV} / {audit_key.KEY_FILE_ENV}"
+                            " を設定してください",
+                            f"restore the key file or set {audit_key.KEY_ENV} / {audit_key.KEY_FILE_ENV}",
+                        ),
+                    ) from exc
+                logger.warning("audit chain not re-keyed: {}", exc)
                 rekeyed = 0
             if not audit_key.publish(fresh):  # another process created it meanwhile: use theirs
                 s.rollback()
