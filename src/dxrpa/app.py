@@ -15,7 +15,7 @@ class App:
 
     @cached_property
     def store(self) -> Store:
-        store = Store(self.settings.db_url)
+        store = Store(self.settings.db_url, key_dir=self.settings.var_dir)
         store.upgrade()
         return store
 

@@ -105,7 +105,14 @@ def _set_dotted(target: dict[str, Any], dotted: str, value: str) -> None:
     target[parts[-1]] = value
 
 
-_NOT_SETTINGS = ("DXRPA_CONFIG", "DXRPA_SECRET_KEY", "DXRPA_SECRET_KEY_FILE", "DXRPA_CONSOLE_TRUST_HEADER")
+_NOT_SETTINGS = (
+    "DXRPA_CONFIG",
+    "DXRPA_SECRET_KEY",
+    "DXRPA_SECRET_KEY_FILE",
+    "DXRPA_CONSOLE_TRUST_HEADER",
+    "DXRPA_AUDIT_KEY",
+    "DXRPA_AUDIT_KEY_FILE",
+)
 
 
 def load_settings(path: str | Path | None = None, env: dict[str, str] | None = None) -> Settings:

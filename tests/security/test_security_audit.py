@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import text
 
-from dxrpa.errors import ExitCode
+from dxrpa.errors import ConfigError, ExitCode
 from dxrpa.log import redact
 from dxrpa.store import Store, audit_repo
 
@@ -122,12 +122,19 @@ def test_reordered_rows_are_named(cli: CliRunner, store: Store, home: Path) -> N
 
 
 def test_edit_with_recomputed_hash_breaks_the_link(store: Store, home: Path, english: None) -> None:
-    """An attacker who also recomputes the edited row's hash is caught by the next row's link."""
+    """Even someone holding the key who recomputes only the edited row is caught by the next link."""
     _fill(store)
     with store.session() as s:
         row = audit_repo.list_rows(s)[2]
         forged = audit_repo.compute_hash(
-            row.id, row.at, "mallory", row.action, row.subject, row.detail, row.prev_hash
+            row.id,
+            row.at,
+            "mallory",
+            row.action,
+            row.subject,
+            row.detail,
+            row.prev_hash,
+            key=store.audit_key(),
         )
     _sql(home, f"UPDATE audit_log SET actor = 'mallory', hash = '{forged}' WHERE id = 3")
     with store.session() as s:
@@ -135,6 +142,149 @@ def test_edit_with_recomputed_hash_breaks_the_link(store: Store, home: Path, eng
     assert not result.ok
     assert result.bad_id == 3 and result.problem == "broken_link"
     assert "row 4" in result.message
+
+
+def _recompute_unkeyed(store: Store, home: Path) -> None:
+    """Recompute every row's hash with the old published rule (plain SHA-256), as an attacker with
+    write access to the database but not to the key can."""
+    with store.session() as s:
+        rows = audit_repo.list_rows(s)
+    prev = audit_repo.GENESIS
+    statements = []
+    for new_id, row in enumerate(rows, start=1):
+        digest = audit_repo.compute_hash(new_id, row.at, row.actor, row.action, row.subject, row.detail, prev)
+        statements.append(
+            f"UPDATE audit_log SET id = {new_id}, prev_hash = '{prev}', hash = '{digest}' WHERE id = {row.id}"
+        )
+        prev = digest
+    _sql(home, *statements)
+
+
+def test_attacker_cannot_recompute_the_chain(cli: CliRunner, store: Store, home: Path) -> None:
+    """Delete rows, edit one, recompute the whole chain with SHA-256: detected (today's main said OK)."""
+    _fill(store, 300)
+    _sql(
+        home,
+        "DELETE FROM audit_log WHERE id BETWEEN 20 AND 266",
+        "UPDATE audit_log SET actor = 'x' WHERE id = 5",
+    )
+    _recompute_unkeyed(store, home)
+    proc = cli("audit", "verify")
+    assert proc.returncode == ExitCode.INTEGRITY, proc.stdout
+    assert "audit row 1 was recomputed without the key" in proc.stderr
+    assert "Traceback" not in proc.stderr
+    key_file = home / "var" / "audit.key"
+    assert key_file.stat().st_mode & 0o777 == 0o600
+    assert key_file.read_text().strip().encode() not in (home / "var" / "dxrpa.db").read_bytes()
+
+
+def test_truncated_tail_is_caught_by_the_anchor(cli: CliRunner, store: Store, home: Path) -> None:
+    """The signed head exported with a report (or by `audit anchor`) catches removed newest rows."""
+    _fill(store)
+    report = home / "r.csv"
+    assert cli("report", "--fy", "2026", "--format", "csv", "-o", str(report)).returncode == 0
+    anchor = audit_repo.anchor_path(report)
+    signed = json.loads(anchor.read_text(encoding="utf-8"))
+    assert (signed["head_id"], signed["count"]) == (7, 7)  # the report.exported row is included
+    assert cli("audit", "verify", "--anchor", str(anchor)).returncode == 0
+    _sql(home, "DELETE FROM audit_log WHERE id >= 5")
+    assert cli("audit", "verify").returncode == 0  # a shorter chain is still a valid chain...
+    proc = cli("audit", "verify", "--anchor", str(anchor))
+    assert proc.returncode == ExitCode.INTEGRITY  # ...but not the one that was signed
+    assert "no longer matches the signed head row 7 (7 rows; now 4)" in proc.stderr
+    with store.session() as s:
+        result = audit_repo.verify(s, anchor=signed)
+    assert (result.ok, result.problem) == (False, "truncated")
+
+
+def test_anchor_of_an_empty_log(store: Store) -> None:
+    with store.session() as s:
+        empty = audit_repo.make_anchor(s)
+    assert (empty["head_id"], empty["count"]) == (0, 0)
+    _fill(store, 2)
+    with store.session() as s:
+        assert audit_repo.verify(s, anchor=empty).ok
+
+
+def test_forged_anchor_is_refused(cli: CliRunner, store: Store, home: Path) -> None:
+    _fill(store)
+    out = home / "head.json"
+    proc = cli("audit", "anchor", "-o", str(out))
+    assert proc.returncode == 0, proc.stderr
+    anchor = json.loads(out.read_text(encoding="utf-8"))
+    assert anchor["head_id"] == 6 and anchor["count"] == 6 and len(anchor["sig"]) == 64
+    _sql(home, "DELETE FROM audit_log WHERE id >= 4")
+    with store.session() as s:
+        shorter = audit_repo.list_rows(s)[-1]
+    anchor.update(head_id=3, count=3, head_hash=shorter.hash)  # lower the signed head to match
+    with store.session() as s:
+        result = audit_repo.verify(s, anchor=anchor)
+    assert (result.ok, result.problem) == (False, "bad_anchor")
+    garbage = home / "garbage.json"
+    garbage.write_text("not json", encoding="utf-8")
+    bad = cli("audit", "verify", "--anchor", str(garbage))
+    assert bad.returncode == ExitCode.USAGE and "cannot read the anchor file" in bad.stderr
+
+
+def _legacy_db(home: Path, n: int, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A database from before keying: rows chained with plain SHA-256, no key file."""
+    with monkeypatch.context() as m:
+        m.setenv("DXRPA_AUDIT_KEY_FILE", str(home / "elsewhere" / "audit.key"))
+        old = Store(f"sqlite:///{(home / 'var' / 'dxrpa.db').resolve()}")
+        old.upgrade()
+        _fill(old, n)
+        _recompute_unkeyed(old, home)
+        old.dispose()
+    assert not (home / "var" / "audit.key").exists()
+
+
+def test_unkeyed_rows_are_rekeyed_when_the_key_is_created(
+    home: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    _legacy_db(home, 5, monkeypatch)
+    store = Store(f"sqlite:///{(home / 'var' / 'dxrpa.db').resolve()}")
+    with store.session() as s:
+        result = audit_repo.verify(s)
+        rows = audit_repo.list_rows(s)
+    store.dispose()
+    assert result.ok and result.checked == 6
+    assert rows[-1].action == "audit.rekeyed" and rows[-1].detail["unkeyed_rows"] == 5
+    assert (home / "var" / "audit.key").stat().st_mode & 0o777 == 0o600
+
+
+def test_a_lost_key_is_not_replaced_silently(store: Store, home: Path, english: None) -> None:
+    """A keyed log whose key file is gone must not get a fresh key (its rows would all fail)."""
+    _fill(store, 3)
+    store.dispose()
+    (home / "var" / "audit.key").unlink()
+    again = Store(f"sqlite:///{(home / 'var' / 'dxrpa.db').resolve()}")
+    with pytest.raises(ConfigError, match="keyed elsewhere"), again.session():
+        pass
+    again.dispose()
+    assert not (home / "var" / "audit.key").exists()
+
+
+def test_env_key_and_explicit_rekey(home: Path, monkeypatch: pytest.MonkeyPatch, english: None) -> None:
+    """With DXRPA_AUDIT_KEY no file is created; old rows stay flagged until `audit rekey`."""
+    _legacy_db(home, 4, monkeypatch)
+    monkeypatch.setenv("DXRPA_AUDIT_KEY", "k" * 40)
+    store = Store(f"sqlite:///{(home / 'var' / 'dxrpa.db').resolve()}")
+    with store.session() as s:
+        audit_repo.append(s, "tanaka", "run.started", "after-upgrade")
+    with store.session() as s:
+        before = audit_repo.verify(s)
+    assert (before.ok, before.bad_id, before.problem) == (False, 1, "unkeyed")
+    with store.session() as s:
+        assert audit_repo.rekey(s, store.audit_key()) == 4
+    with store.session() as s:
+        after = audit_repo.verify(s)
+        assert audit_repo.rekey(s, store.audit_key()) == 0
+    store.dispose()
+    assert after.ok and after.checked == 6
+    assert not (home / "var" / "audit.key").exists()
+    monkeypatch.setenv("DXRPA_AUDIT_KEY", "short")
+    with pytest.raises(ConfigError, match="DXRPA_AUDIT_KEY"):
+        Store(f"sqlite:///{(home / 'var' / 'dxrpa.db').resolve()}").audit_key()
 
 
 def test_detail_and_subject_never_store_secrets_or_my_numbers(store: Store, home: Path) -> None:

@@ -17,6 +17,7 @@ from dxrpa.errors import DxrpaError, ExitCode
 from dxrpa.i18n import set_lang, tr
 from dxrpa.log import logger
 from dxrpa.log import setup as setup_logging
+from dxrpa.store.failures import is_store_failure, to_store_error
 
 app = typer.Typer(
     name="dxrpa",
@@ -79,6 +80,13 @@ def main(argv: list[str] | None = None) -> int:
         if callable(show) and hasattr(exc, "exit_code"):  # click/typer usage problems
             show()
             return int(ExitCode.USAGE)
+        if is_store_failure(exc):  # a database error that escaped the store adapter: no SQL text
+            logger.opt(exception=exc).debug("database error outside the store adapter")
+            mapped = to_store_error(exc, "")  # type: ignore[arg-type]
+            err_console.print(
+                f"[bold red]{tr('エラー', 'error')}:[/] {mapped}", highlight=False, soft_wrap=True
+            )
+            return int(mapped.exit_code)
         logger.opt(exception=exc).debug("unexpected error")
         err_console.print(
             f"[bold red]{tr('内部エラー', 'internal error')}:[/] {type(exc).__name__}: {exc}",

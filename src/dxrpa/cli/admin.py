@@ -8,6 +8,8 @@ import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import datetime
+from pathlib import Path
+from typing import Any
 from zoneinfo import ZoneInfo
 
 import typer
@@ -26,7 +28,7 @@ secrets_app = typer.Typer(
     no_args_is_help=True,
 )
 audit_app = typer.Typer(
-    help="監査ログの一覧と改ざん検証 / list and verify the audit log", no_args_is_help=True
+    help="監査ログの一覧・改ざん検証・署名 / list, verify and anchor the audit log", no_args_is_help=True
 )
 
 
@@ -136,11 +138,36 @@ def secrets_delete(name: str = typer.Argument(..., help="シークレット名 /
     console.print(tr(f"シークレット「{name}」を削除しました", f"secret '{name}' deleted"))
 
 
+def _read_anchor(path: Path) -> dict[str, Any]:
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, ValueError) as exc:
+        raise UsageError(
+            tr(f"アンカーファイル {path} を読めません", f"cannot read the anchor file {path}"),
+            hint=tr(
+                "`dxrpa audit anchor -o FILE` またはレポートと一緒に出力した .anchor.json を指定してください",
+                "give a file from `dxrpa audit anchor -o FILE` or a report's .anchor.json",
+            ),
+        ) from exc
+    if not isinstance(data, dict):
+        raise UsageError(tr(f"{path} はアンカーファイルではありません", f"{path} is not an anchor file"))
+    return data
+
+
 @audit_app.command("verify")
-def audit_verify() -> None:
-    """Recompute the hash chain; exit 12 naming the first row altered or removed."""
+def audit_verify(
+    anchor: Path | None = typer.Option(
+        None,
+        "--anchor",
+        metavar="FILE",
+        help="署名済みの最新行と照合 / also check against a signed head (from `audit anchor`)",
+    ),
+) -> None:
+    """Recompute the keyed chain; exit 12 naming the first row altered, recomputed or removed,
+    or a tail cut off since ``--anchor`` was signed."""
+    signed = _read_anchor(anchor) if anchor is not None else None
     with _app() as app, app.store.session() as s:
-        result = audit_repo.verify(s)
+        result = audit_repo.verify(s, anchor=signed)
     if not result.ok:
         raise IntegrityError(
             result.message,
@@ -155,6 +182,32 @@ def audit_verify() -> None:
             tr(f"最新行のハッシュ: {result.head_hash}", f"head hash: {result.head_hash}"),
             highlight=False,
         )
+
+
+@audit_app.command("anchor")
+def audit_anchor(
+    output: Path | None = typer.Option(
+        None, "--output", "-o", metavar="FILE", help="書き出し先(省略時は標準出力) / file (default: stdout)"
+    ),
+) -> None:
+    """Export the current head (row id, count, hash, time) signed with the audit key."""
+    with _app() as app, app.store.session() as s:
+        if output is None:
+            typer.echo(json.dumps(audit_repo.make_anchor(s), ensure_ascii=False))
+            return
+        audit_repo.write_anchor(s, output)
+    console.print(
+        tr(f"署名済みの最新行を {output} に書き出しました", f"signed head written to {output}"),
+        highlight=False,
+    )
+
+
+@audit_app.command("rekey")
+def audit_rekey() -> None:
+    """Re-hash rows written before the chain was keyed (needed once with DXRPA_AUDIT_KEY)."""
+    with _app() as app, app.store.session() as s:
+        n = audit_repo.rekey(s, app.store.audit_key())
+    console.print(tr(f"鍵なしの行 {n} 行を鍵付きにしました", f"re-keyed {n} unkeyed rows"), highlight=False)
 
 
 def _parse_since(value: str | None, tz: ZoneInfo) -> datetime | None:

@@ -146,6 +146,8 @@ def _print_summary(summary: RunSummary) -> None:
             f" ({sm.seconds:.1f} s)",
         )
     )
+    if summary.not_taken:
+        console.print(summary.not_taken_text(), highlight=False)
     for o in summary.outcomes:
         if o.status not in ("done", "skipped"):
             console.print(

@@ -21,6 +21,7 @@ import os
 import signal
 import socket
 import time
+from collections import Counter
 from collections.abc import Callable, Coroutine
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -33,7 +34,7 @@ from sqlalchemy.orm import Session
 
 from dxrpa.browser.session import BrowserHandle, launch
 from dxrpa.config import Settings
-from dxrpa.engine import evidence
+from dxrpa.engine import evidence, liveness
 from dxrpa.engine.data import DataBatch, DataItem, build_batch, column_list, load_tabular
 from dxrpa.engine.definitions import LoadedRobot, item_columns, parse_robot, uses_action
 from dxrpa.engine.paths import Folders
@@ -47,6 +48,7 @@ from dxrpa.errors import (
     ItemError,
     ItemSystemError,
     RobotDefect,
+    StoreError,
     UsageError,
 )
 from dxrpa.i18n import tr
@@ -92,10 +94,32 @@ class RunSummary:
     error: str | None = None
     seconds: float = 0.0
     defect: RobotDefect | None = None
+    # items of the batch this run did not take, by work-item status (or "limit")
+    not_taken: dict[str, int] = field(default_factory=dict)
 
     @property
     def items_failed(self) -> int:
         return self.items_business_error + self.items_system_error
+
+    def not_taken_text(self) -> str:
+        """One line accounting for the batch items this run left alone ("" when none)."""
+        parts = [
+            tr(f"{_NOT_TAKEN.get(why, (why, why))[0]} {n} 件", f"{_NOT_TAKEN.get(why, (why, why))[1]}: {n}")
+            for why, n in sorted(self.not_taken.items())
+        ]
+        if not parts:
+            return ""
+        return tr("今回処理しなかった項目 — ", "items not taken by this run — ") + tr("、", ", ").join(parts)
+
+
+_NOT_TAKEN = {
+    "in_progress": ("別の実行が処理中", "held by another live run"),
+    "done": ("前回までに完了", "done earlier"),
+    "business_error": ("前回業務エラー(--reprocess で再処理)", "business error earlier (use --reprocess)"),
+    "skipped": ("前回スキップ", "skipped earlier"),
+    "abandoned": ("中断のまま(--resume で再開)", "abandoned (use --resume)"),
+    "limit": ("--limit の対象外", "beyond --limit"),
+}
 
 
 @dataclass
@@ -177,11 +201,8 @@ class Runner:
     # ------------------------------------------------------------------ store helpers
 
     async def _db(self, fn: Callable[[Session], Any]) -> Any:
-        def work() -> Any:
-            with self.store.session() as s:
-                return fn(s)
-
-        return await asyncio.to_thread(work)
+        """``fn`` in a unit of work off the event loop; a lost PostgreSQL connection is retried."""
+        return await asyncio.to_thread(self.store.transact, fn)
 
     # ------------------------------------------------------------------ preparation
 
@@ -222,10 +243,12 @@ class Runner:
         items = batch.items
         if self.opt.dry_run:
             chosen = items[: self.opt.limit] if self.opt.limit else items
+            if len(chosen) < len(items):
+                self.summary.not_taken = {"limit": len(items) - len(chosen)}
             return [_Work(i, None) for i in chosen]
         robot_id = self.robot_row.id
         stale = timedelta(seconds=self.robot.limits.heartbeat_timeout_seconds)
-        for wi in runs_repo.abandon_stale(s, robot_id, stale, host=self.host, alive=_pid_alive):
+        for wi in runs_repo.abandon_stale(s, robot_id, stale, host=self.host, alive=liveness.alive):
             logger.bind(run_id=self.run_id).warning(
                 tr(
                     "前回中断した項目 {} を「中断(abandoned)」にしました",
@@ -253,14 +276,22 @@ class Runner:
                 )
         rows = runs_repo.ensure_items(s, robot_id, [i.key for i in items])
         work: list[_Work] = []
-        for item in items:
+        not_taken: Counter[str] = Counter()
+        for n, item in enumerate(items):
+            if self.opt.limit and len(work) >= self.opt.limit:
+                not_taken["limit"] += len(items) - n
+                break
             wi = rows[item.key]
             if wi.status in runs_repo.CLAIMABLE:
                 work.append(_Work(item, wi.id))
             elif wi.status == "abandoned" and self.opt.resume:
                 work.append(_Work(item, wi.id, recheck=True))
-            if self.opt.limit and len(work) >= self.opt.limit:
-                break
+            else:  # after abandon_stale, "in_progress" means held by another live runner
+                not_taken[wi.status] += 1
+        self.summary.not_taken = dict(not_taken)
+        if not_taken:
+            level = "WARNING" if "in_progress" in not_taken else "INFO"
+            logger.bind(run_id=self.run_id).log(level, self.summary.not_taken_text())
         return work
 
     # ------------------------------------------------------------------ browser
@@ -729,18 +760,6 @@ def _run_coroutine(coro: Coroutine[Any, Any, None]) -> None:
         pool.submit(asyncio.run, coro).result()
 
 
-def _pid_alive(pid: int) -> bool:
-    if pid == os.getpid():
-        return True
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
-
-
 def _status(summary: RunSummary, stopped: bool) -> str:
     if summary.defect is not None:
         return "failed"
@@ -769,7 +788,7 @@ def run_robot(
     """
     opt = options or RunOptions(**kwargs)
     own_store = store is None
-    store = store or Store(settings.db_url)
+    store = store or Store(settings.db_url, key_dir=settings.var_dir)
     if own_store:
         store.upgrade()
     started = time.monotonic()
@@ -806,6 +825,7 @@ def _run(runner: Runner, started: float) -> RunSummary:
                 requested_by=opt.requested_by,
                 host=runner.host,
                 pid=os.getpid(),
+                pid_started=liveness.start_token(os.getpid()),
                 folder=str(runner.folder),
                 started_at=utcnow(),
                 heartbeat_at=utcnow(),
@@ -870,6 +890,9 @@ def _run(runner: Runner, started: float) -> RunSummary:
             summary.items_system_error,
         )
         return summary
+    except StoreError as exc:
+        _close_after_store_failure(runner, exc)
+        raise
     finally:
         summary.seconds = time.monotonic() - started
         remove_sink(sink)
@@ -893,5 +916,19 @@ def _close_run(runner: Runner, status: str, exc: BaseException | None) -> None:
                 {"run_id": runner.run_id, "status": status, "done": run.items_done},
             )
 
-    with runner.store.session() as s:
-        write(s)
+    runner.store.transact(write)
+
+
+def _close_after_store_failure(runner: Runner, exc: StoreError) -> None:
+    """Close the run as crashed if the store answers again; if it does not, the next run of this
+    robot closes it (its pid is gone: :func:`dxrpa.store.runs_repo.abandon_stale`)."""
+    try:
+        _close_run(runner, "crashed", exc)
+    except Exception:  # still failing (or the run row was never written): leave it to the next run
+        logger.bind(run_id=runner.run_id).warning(
+            tr(
+                "データベースに書けないため実行 {} を閉じられません(次回の実行で閉じます)",
+                "cannot close run {}: the database is unavailable (the next run closes it)",
+            ),
+            runner.run_id,
+        )

@@ -45,8 +45,9 @@ def export_report(
     actor: str = "",
     name: str | None = None,
 ) -> Path:
-    """Write ``data`` as ``fmt`` (xlsx | csv | html | text) to ``path`` atomically; audit it
-    (under ``name`` when the file is handed out under another name, e.g. a console download)."""
+    """Write ``data`` as ``fmt`` (xlsx | csv | html | text) to ``path`` atomically; audit it (under
+    ``name`` when the file is handed out under another name, e.g. a console download) and write the
+    audit log's signed head beside it (``<path>.anchor.json``)."""
     if fmt == "xlsx":
         write_xlsx(data, path, details_limit=details_limit or DEFAULT_DETAILS_LIMIT)
     elif fmt == "csv":
@@ -58,6 +59,7 @@ def export_report(
     else:
         raise ValueError(f"unknown report format {fmt!r}")
     _audit(data.session, actor, name or path.name, data, fmt)
+    audit_repo.write_anchor(data.session, audit_repo.anchor_path(path))  # signed head beside it
     return path
 
 

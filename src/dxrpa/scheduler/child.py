@@ -69,7 +69,7 @@ def _request_cancel(settings: Settings, run_id: str) -> None:
         from dxrpa.store.base import Store
         from dxrpa.store.tables import Run
 
-        store = Store(settings.db_url)
+        store = Store(settings.db_url, key_dir=settings.var_dir)
         with store.session() as s:
             s.execute(update(Run).where(Run.id == run_id).values(cancel_requested=True))
         store.dispose()

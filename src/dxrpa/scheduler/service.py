@@ -447,7 +447,7 @@ def enqueue_now(settings: Settings, robot_name: str, *, requested_by: str = "") 
     local executor it is written to ``run_requests`` and the scheduler process starts it within
     a few seconds (it must be running: see :func:`scheduler_alive`).
     """
-    store = Store(settings.db_url)
+    store = Store(settings.db_url, key_dir=settings.var_dir)
     try:
         store.upgrade()
         with store.session() as s:

@@ -185,20 +185,26 @@ def abandon_stale(
     stale_after: timedelta,
     *,
     host: str = "",
-    alive: Callable[[int], bool] | None = None,
+    alive: Callable[[int, str | None], bool] | None = None,
     now: datetime | None = None,
 ) -> list[WorkItem]:
     """In-progress items whose runner is gone are marked abandoned (UiPath's Abandoned).
 
     A runner is gone when it stopped beating for ``stale_after`` or, at once, when it ran on this
-    ``host`` and its process no longer exists (``alive(pid)`` is False).
+    ``host`` and its process no longer exists (``alive(pid, pid_started)`` is False: gone, a
+    zombie, or the pid now belongs to another process).
     """
     cutoff = (now or utcnow()) - stale_after
     dead = [
         run.id
         for run in session.scalars(select(Run).where(Run.robot_id == robot_id, Run.status == "running"))
         if (run.heartbeat_at is None or run.heartbeat_at < cutoff)
-        or (alive is not None and run.host == host and run.pid is not None and not alive(run.pid))
+        or (
+            alive is not None
+            and run.host == host
+            and run.pid is not None
+            and not alive(run.pid, run.pid_started)
+        )
     ]
     conditions = [WorkItem.heartbeat_at.is_(None), WorkItem.heartbeat_at < cutoff]
     if dead:

@@ -57,6 +57,8 @@ class Run(Base):
     requested_by: Mapped[str] = mapped_column(String(100), default="")
     host: Mapped[str] = mapped_column(String(100), default="")
     pid: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    # the process's start time next to its pid, so a reused pid is not taken for the runner
+    pid_started: Mapped[str | None] = mapped_column(String(64), nullable=True)
     folder: Mapped[str] = mapped_column(String(500), default="")
     items_total: Mapped[int] = mapped_column(Integer, default=0)
     items_done: Mapped[int] = mapped_column(Integer, default=0)

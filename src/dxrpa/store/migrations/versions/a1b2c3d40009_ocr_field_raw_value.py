@@ -1,7 +1,7 @@
 """OCR fields keep the reading with its 字形 (異体字 as written) beside the normalized value
 
 Revision ID: a1b2c3d40009
-Revises: a1b2c3d40003
+Revises: a1b2c3d40005
 Create Date: 2026-12-02 19:45:00
 """
 
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "a1b2c3d40009"
-down_revision = "a1b2c3d40003"
+down_revision = "a1b2c3d40005"
 branch_labels = None
 depends_on = None
 
