@@ -153,7 +153,7 @@ def test_author_version_waits_for_an_operator_who_sees_the_diff_and_approves(
     page.locator("#yaml-text").fill(text)
     page.locator("#register").click()
     page.wait_for_url("**/robots/juminhyo_entry")
-    expect(page.locator(".flash").last).to_contain_text("承認待ち")
+    expect(page.locator(".flash")).to_contain_text("承認待ち")
     expect(page.locator("#pending-diff .add").first).to_contain_text("+# 住民票")
     expect(page.locator("#approve")).to_have_count(0)
     expect(page.locator("#run-now")).to_have_count(0)

@@ -25,6 +25,7 @@ from dxrpa.errors import DefinitionError, DefinitionErrors, DxrpaError
 from dxrpa.i18n import tr
 from dxrpa.ledger import fiscal_year_of_date, today_local
 from dxrpa.store import audit_repo, robots_repo, runs_repo
+from dxrpa.store.robots_repo import Registration
 
 MAX_UPLOAD = 512 * 1024
 
@@ -188,28 +189,7 @@ async def editor_post(request: Request) -> Response:
             request, lambda: register_robots(st.store, [loaded], actor=user.name, approve=approve)
         )
         reg = regs[0]
-        number = reg.version.version
-        if reg.created:
-            flash(
-                request,
-                tr(
-                    f"{reg.robot.name} を版 {number} として登録しました",
-                    f"registered {reg.robot.name} as version {number}",
-                ),
-            )
-        else:
-            flash(request, tr(f"変更はありません (版 {number})", f"unchanged (version {number})"))
-        if reg.approved:
-            flash(request, tr(f"版 {number} を承認しました", f"approved version {number}"))
-        elif reg.version.approved_at is None:
-            flash(
-                request,
-                tr(
-                    f"版 {number} は承認待ちです。運用者か管理者が承認するまで、ドライランだけができます",
-                    f"version {number} awaits approval; until an operator or admin approves it,"
-                    " only dry runs work",
-                ),
-            )
+        flash(request, _registered_text(reg))
         return redirect(str(request.url_for("robot_detail", name=reg.robot.name)))
     status = 200 if checked.loaded is not None else 422
     return render(
@@ -221,6 +201,25 @@ async def editor_post(request: Request) -> Response:
         name=checked.loaded.robot.name if checked.loaded else None,
         validated=True,
     )
+
+
+def _registered_text(reg: Registration) -> str:
+    """One flash line: registered or unchanged, and approved or awaiting approval."""
+    name, number = reg.robot.name, reg.version.version
+    if reg.created:
+        head = tr(f"{name} を版 {number} として登録しました", f"registered {name} as version {number}")
+    else:
+        head = tr(f"変更はありません (版 {number})", f"unchanged (version {number})")
+    if reg.approved:
+        return head + tr(
+            "。承認済みです(本番実行・定期実行に使われます)", "; approved for runs and schedules"
+        )
+    if reg.version.approved_at is None:
+        return head + tr(
+            "。承認待ちです: 運用者か管理者が承認するまで、ドライランだけができます",
+            "; it awaits approval: until an operator or admin approves it, only dry runs work",
+        )
+    return head
 
 
 def _start(st: ConsoleState, name: str, user: str, dry_run: bool, allow_no_submit: bool) -> str:
