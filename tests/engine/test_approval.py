@@ -17,7 +17,7 @@ from dxrpa.scheduler.service import load_schedules
 from dxrpa.store import Store, audit_repo
 from dxrpa.store.ledger_tables import LedgerEntry
 from dxrpa.store.schedule_tables import RunRequest
-from dxrpa.store.tables import AuditRow, RobotVersion, Run
+from dxrpa.store.tables import AuditRow, Robot, RobotVersion, Run
 from tests.engine.test_bad_input import robot_text, write_robot
 
 ROBOT = "robots/juminhyo_entry.yaml"
@@ -34,12 +34,10 @@ def _runs(store: Store) -> list[tuple[int, bool, bool]]:
         return [(v, bool(d), bool(t)) for v, d, t in rows]
 
 
-def _ledger(store: Store) -> list[tuple[int, float]]:
+def _ledger(store: Store) -> list[tuple[int, float, str]]:
     with store.session() as s:
-        return [
-            (e.robot_version, e.gross_minutes)
-            for e in s.scalars(select(LedgerEntry).order_by(LedgerEntry.id))
-        ]
+        entries = s.scalars(select(LedgerEntry).order_by(LedgerEntry.id))
+        return [(e.robot_version, e.gross_minutes, e.department) for e in entries]
 
 
 def _rules(store: Store) -> dict[str, list[str]]:
@@ -88,7 +86,11 @@ def test_pending_version_only_dry_runs_until_approved_and_an_edit_waits_again(
 
     # an author's edit (new schedule, bigger baseline) changes nothing in production until approved
     edited = robot_text(
-        **{'cron: "0 8 * * *"': 'cron: "30 9 * * *"', "minutes_per_item: 6": "minutes_per_item: 60"}
+        **{
+            'cron: "0 8 * * *"': 'cron: "30 9 * * *"',
+            "minutes_per_item: 6": "minutes_per_item: 60",
+            "department: 市民課": "department: 税務課",
+        }
     )
     write_robot(robot_env, edited)
     assert main(["robots", "register", "--pending", ROBOT]) == 0
@@ -105,11 +107,12 @@ def test_pending_version_only_dry_runs_until_approved_and_an_edit_waits_again(
 
     assert _runs(store) == [(1, True, False), (1, False, False), (1, False, False), (2, True, False)]
     # ledger rows only for the two production runs, both with v1's baseline: 2×6+10, 1×6+10
-    assert _ledger(store) == [(1, 22.0), (1, 16.0)]
+    assert _ledger(store) == [(1, 22.0, "市民課"), (1, 16.0, "市民課")]
 
     assert main(["robots", "approve", "juminhyo_entry", "--version", "2"]) == 0
     assert _rules(store) == {"juminhyo_entry": ["30 9 * * *"]}
     with store.session() as s:
+        assert s.scalars(select(Robot.department)).one() == "税務課"  # the approved version names it now
         approvals = [
             (r.actor, r.detail["version"], r.detail["via"])
             for r in s.scalars(

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from sqlalchemy.orm import Session
 
-from dxrpa.engine.definitions import LoadedRobot
+from dxrpa.engine.definitions import LoadedRobot, parse_robot
 from dxrpa.store import audit_repo, robots_repo
 from dxrpa.store.base import Store
 from dxrpa.store.robots_repo import Registration
@@ -64,7 +64,9 @@ def approve_robot(
     with store.session() as s:
         robot = robots_repo.get_robot(s, name)
         version, newly = robots_repo.approve(s, robot, number, actor)
-        if newly:
+        if newly:  # the ledger and pages name the robot as its live version does
+            live = parse_robot(version.source_path or f"<{name}>", version.yaml_text).robot
+            robot.title, robot.department, robot.owner = live.title, live.department, live.owner
             _audit_approval(s, actor, robot.name, version, via)
     return version, newly
 

@@ -58,6 +58,7 @@ def register(
         newly = approve and current.approved_at is None
         if newly:
             _mark_approved(current, actor)
+            robot.title, robot.department, robot.owner = title, department, owner
             session.flush()
         return Registration(robot, current, created=False, approved=newly)
     number = (
@@ -77,8 +78,9 @@ def register(
     if approve:
         _mark_approved(version, actor)
     session.add(version)
+    if approve or number == 1:  # a pending edit must not rename or move the robot in the ledger
+        robot.title, robot.department, robot.owner = title, department, owner
     robot.current_version = number
-    robot.title, robot.department, robot.owner = title, department, owner
     session.flush()
     return Registration(robot, version, created=True, approved=approve)
 
@@ -132,6 +134,7 @@ def approve(session: Session, robot: Robot, number: int | None, actor: str) -> t
     """Approve version ``number`` (default: the newest); returns it and whether it was pending.
 
     An older version than the newest approved one cannot be approved: production would not use it.
+    The caller copies the version's title/department/owner onto the robot (they live in its YAML).
     """
     number = number or robot.current_version
     version = session.scalar(
