@@ -5,6 +5,7 @@ code) from a bug (traceback in the log, exit ``INTERNAL``)::
 
     DxrpaError                      exit code
     ├── UsageError                  USAGE (2)            wrong CLI arguments / unknown robot
+    │   └── NotApproved             USAGE (2)            production run of a robot with no approved version
     ├── DefinitionError             DEFINITION (3)       robot/template/config invalid (path:line:col)
     ├── DataError                   DATA (4)             Excel/CSV/scan input unusable (path, row)
     ├── ConfigError                 CONFIG (5)           settings invalid
@@ -63,6 +64,10 @@ class DxrpaError(Exception):
 
 class UsageError(DxrpaError):
     exit_code = ExitCode.USAGE
+
+
+class NotApproved(UsageError):
+    """A production run (or schedule) of a robot none of whose versions an operator approved yet."""
 
 
 class DefinitionError(DxrpaError):

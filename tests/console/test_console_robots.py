@@ -15,7 +15,7 @@ from sqlalchemy import select
 
 from dxrpa.demo.data import juminhyo_rows, write_xlsx
 from dxrpa.demo.webapp import SampleApp
-from dxrpa.store.tables import AuditRow
+from dxrpa.store.tables import AuditRow, RobotVersion, Run
 from tests.console.conftest import ROOT, Console, login
 
 RUN_TIMEOUT = 120_000
@@ -140,3 +140,80 @@ def test_versions_diff_and_dry_run(
     page.wait_for_url("**/runs/*")
     expect(page.locator("#run-status")).to_have_attribute("data-status", "succeeded", timeout=RUN_TIMEOUT)
     assert sample_app.applications() == []  # the submit step is skipped in a dry run
+
+
+def test_author_version_waits_for_an_operator_who_sees_the_diff_and_approves(
+    console: Console, page: Page, robot_env: Path, sample_app: SampleApp
+) -> None:
+    write_xlsx(robot_env / "data" / "juminhyo.xlsx", juminhyo_rows(1, seed=9))
+    text = _robot_text()
+    login(page, console, "author1")
+    page.goto(console.url + "/robots/new")
+    expect(page.locator("#approval-note")).to_contain_text("承認待ち")
+    page.locator("#yaml-text").fill(text)
+    page.locator("#register").click()
+    page.wait_for_url("**/robots/juminhyo_entry")
+    expect(page.locator(".flash")).to_contain_text("承認待ち")
+    expect(page.locator("#pending-diff .add").first).to_contain_text("+# 住民票")
+    expect(page.locator("#approve")).to_have_count(0)
+    expect(page.locator("#run-now")).to_have_count(0)
+    expect(page.locator("#no-submit-ok")).to_have_count(0)
+    csrf = page.locator('meta[name="csrf-token"]').get_attribute("content") or ""
+    for path, form in (("approve", {"version": "1"}), ("run", {}), ("dry-run", {"no_submit_ok": "1"})):
+        r = page.request.post(
+            f"{console.url}/robots/juminhyo_entry/{path}", form={"csrf": csrf, **form}, max_redirects=0
+        )
+        assert r.status == 403, path
+
+    page.context.clear_cookies()
+    login(page, console, "operator1")
+    page.goto(console.url + "/robots/juminhyo_entry")
+    expect(page.locator("#approval")).to_contain_text("承認された版はまだありません")
+    expect(page.locator("#run-now")).to_have_count(0)
+    expect(page.locator("#no-submit-ok")).to_have_count(1)
+    csrf = page.locator('meta[name="csrf-token"]').get_attribute("content") or ""
+    r = page.request.post(console.url + "/robots/juminhyo_entry/run", form={"csrf": csrf})
+    assert r.status == 200 and "承認された版がない" in r.text()  # refused on the robot page, nothing ran
+    r = page.request.post(
+        console.url + "/robots/juminhyo_entry/approve", form={"version": "1"}, max_redirects=0
+    )
+    assert r.status == 403  # no CSRF token
+    page.goto(console.url + "/robots/juminhyo_entry")
+    page.locator("#approve").click()
+    page.wait_for_url("**/robots/juminhyo_entry")
+    expect(page.locator(".flash")).to_contain_text("承認しました")
+    expect(page.locator("#pending")).to_have_count(0)
+
+    # the author edits it (with markup in it): production keeps v1, the operator sees the escaped diff
+    page.context.clear_cookies()
+    login(page, console, "author1")
+    evil = text.replace("title: 住民票交付申請の入力", 'title: "<script>window.pwned=1</script>改"')
+    page.goto(console.url + "/robots/new")
+    page.locator("#yaml-text").fill(evil)
+    page.locator("#register").click()
+    page.wait_for_url("**/robots/juminhyo_entry")
+    page.context.clear_cookies()
+    login(page, console, "operator1")
+    page.goto(console.url + "/robots/juminhyo_entry")
+    expect(page.locator("#pending-diff .del")).to_have_text(["-title: 住民票交付申請の入力"])
+    expect(page.locator("#pending-diff .add")).to_have_text(['+title: "<script>window.pwned=1</script>改"'])
+    assert page.evaluate("window.pwned") is None
+    expect(page.locator("#approve")).to_contain_text("v2")
+    page.locator("#run-now").click()
+    page.wait_for_url("**/runs/*")
+    expect(page.locator("#run-status")).to_have_attribute("data-status", "succeeded", timeout=RUN_TIMEOUT)
+    assert len(sample_app.applications()) == 1
+
+    with console.store.session() as s:
+        versions = [
+            v
+            for (v,) in s.execute(
+                select(RobotVersion.version).join(Run, Run.robot_version_id == RobotVersion.id)
+            )
+        ]
+        approvals = [
+            (r.actor, r.detail["version"], r.detail["via"])
+            for r in s.scalars(select(AuditRow).where(AuditRow.action == "robot.approve"))
+        ]
+    assert versions == [1]
+    assert approvals == [("operator1", 1, "console")]

@@ -48,13 +48,13 @@ RegisterFn = Callable[..., None]
 
 @pytest.fixture
 def register_robot(store: Store) -> RegisterFn:
-    def _register(name: str, schedule: str = "", extra: str = "") -> None:
+    def _register(name: str, schedule: str = "", extra: str = "", approve: bool = True) -> None:
         text = robot_yaml(name, schedule, extra)
         with store.session() as s:
             register(
                 s, name=name, title=name, department="市民課", owner="", text=text,
                 content_hash=uuid.uuid4().hex, source_path=f"robots/{name}.yaml", minutes_per_item=5,
-                minutes_per_run=10, rework_minutes_per_failed_item=0, actor="test",
+                minutes_per_run=10, rework_minutes_per_failed_item=0, actor="test", approve=approve,
             )  # fmt: skip
 
     return _register

@@ -12,6 +12,8 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from dxrpa.config import Settings
+from dxrpa.engine.registry import approve_robot
+from dxrpa.errors import NotApproved
 from dxrpa.scheduler.executor import ChildRunner, LocalExecutor, RunOrder
 from dxrpa.scheduler.service import SchedulerService, enqueue_now
 from dxrpa.store.base import Store, utcnow
@@ -67,6 +69,25 @@ def test_fires_records_and_honours_pause_closures_now_and_new_registrations(
     with store.session() as s:
         closed = list_events(s, robot="office_only", kinds=["skipped_closed"])
     assert closed and "テスト閉庁" in closed[0].detail
+
+
+def test_only_approved_schedules_fire_and_an_approval_is_picked_up_while_running(
+    sched_settings: Settings, store: Store, register_robot: RegisterFn, service: SchedulerService
+) -> None:
+    register_robot("live", EVERY_SECOND)
+    register_robot("waiting", EVERY_SECOND, approve=False)  # an author's robot
+    register_robot("edited")  # approved without a schedule, then an author adds one
+    register_robot("edited", EVERY_SECOND, approve=False)
+    with pytest.raises(NotApproved, match="dxrpa robots approve waiting"):
+        enqueue_now(sched_settings, "waiting")
+    service.start()
+    assert wait_for(lambda: len(ends(sched_settings, "live")) >= 2, 20), read_log(sched_settings.home)
+    assert ends(sched_settings, "waiting") == [] and ends(sched_settings, "edited") == []
+    approve_robot(store, "waiting", None, actor="operator1", via="test")
+    assert wait_for(lambda: len(ends(sched_settings, "waiting")) >= 1, 20), read_log(sched_settings.home)
+    service.stop(grace_s=5)
+    assert ends(sched_settings, "edited") == []
+    assert {x.robot for x in service.schedules if x.rules} == {"live", "waiting"}
 
 
 def test_no_second_instance_while_a_run_is_going(

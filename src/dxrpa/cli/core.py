@@ -64,13 +64,22 @@ def validate(
 
 
 @robots_app.command("register")
-def register_cmd(paths: list[Path] = typer.Argument(..., help="robot files to register")) -> None:
-    """ロボットを登録します(変更があれば新しい版として保存)/ register robots (a new version when changed)."""
+def register_cmd(
+    paths: list[Path] = typer.Argument(..., help="robot files to register"),
+    pending: bool = typer.Option(
+        False, "--pending", help="register without approving: only dry runs until approved"
+    ),
+) -> None:
+    """ロボットを登録・承認します(変更があれば新しい版)/ register and approve robots (new version on change).
+
+    サーバーで実行できる人(運用者)の登録なので、既定で承認済みになります(監査: OS ユーザー)。
+    --pending を付けると承認待ちで登録します。
+    """
     from dxrpa.engine.registry import register_robots
 
     app = open_app()
     loaded_all = [parse_robot(p) for p in _robot_files(paths)]  # all valid before any is stored
-    for reg in register_robots(app.store, loaded_all):
+    for reg in register_robots(app.store, loaded_all, actor=audit_repo.current_actor(), approve=not pending):
         name, number = reg.robot.name, reg.version.version
         if reg.created:
             console.print(
@@ -78,9 +87,81 @@ def register_cmd(paths: list[Path] = typer.Argument(..., help="robot files to re
                     f"[green]登録しました[/] {name} 版 {number}",
                     f"[green]registered[/] {name} version {number}",
                 )
+                + (tr(" (承認待ち)", " (awaiting approval)") if pending else "")
             )
         else:
             console.print(tr(f"変更なし {name} 版 {number}", f"unchanged {name} version {number}"))
+        if reg.approved:
+            console.print(tr(f"  承認しました: {name} 版 {number}", f"  approved {name} version {number}"))
+        elif reg.version.approved_at is None:
+            console.print(
+                tr(
+                    f"  承認待ちです: dxrpa robots approve {name} で本番実行・定期実行が有効になります",
+                    f"  awaiting approval: dxrpa robots approve {name} makes runs and schedules live",
+                )
+            )
+
+
+@robots_app.command("approve")
+def approve_cmd(
+    name: str = typer.Argument(..., help="registered robot name"),
+    version: int = typer.Option(None, "--version", min=1, help="this version (default: the newest)"),
+) -> None:
+    """ロボットの版を承認します(本番実行・定期実行・台帳が有効に)/ approve a version for production."""
+    from dxrpa.engine.registry import approve_robot
+
+    app = open_app()
+    chosen, newly = approve_robot(app.store, name, version, actor=audit_repo.current_actor(), via="cli")
+    if newly:
+        console.print(
+            tr(
+                f"[green]承認しました[/] {name} 版 {chosen.version}",
+                f"[green]approved[/] {name} version {chosen.version}",
+            )
+        )
+    else:
+        console.print(
+            tr(
+                f"{name} 版 {chosen.version} は承認済みです ({chosen.approved_by})",
+                f"{name} version {chosen.version} was already approved ({chosen.approved_by})",
+            )
+        )
+
+
+@robots_app.command("pending")
+def pending_cmd(
+    diff: bool = typer.Option(False, "--diff", help="print each pending change as a diff"),
+) -> None:
+    """承認待ちの版の一覧 / versions awaiting approval."""
+    from dxrpa.engine.approval import yaml_diff
+
+    app = open_app()
+    with app.store.session() as s:
+        rows = robots_repo.pending(s)
+    table = Table(
+        tr("ロボット", "robot"),
+        tr("承認待ちの版", "pending version"),
+        tr("登録者", "registered by"),
+        tr("登録日時", "registered"),
+        tr("本番の版", "live version"),
+    )
+    for robot, newest, live in rows:
+        table.add_row(
+            robot.name,
+            str(newest.version),
+            newest.registered_by,
+            f"{newest.registered_at.astimezone():%Y-%m-%d %H:%M}",
+            str(live.version) if live else "-",
+        )
+    console.print(table)
+    if not rows:
+        console.print(tr("承認待ちの版はありません", "no versions await approval"))
+    if diff:
+        for robot, newest, live in rows:
+            old, label = (live.yaml_text, f"{robot.name} v{live.version}") if live else ("", "(none)")
+            for kind, line in yaml_diff(old, newest.yaml_text, label, f"{robot.name} v{newest.version}"):
+                style = {"add": "green", "del": "red", "hunk": "cyan"}.get(kind)
+                console.print(line, style=style, markup=False, highlight=False)
 
 
 @robots_app.command("list")
@@ -89,20 +170,25 @@ def list_robots() -> None:
     app = open_app()
     with app.store.session() as s:
         rows = robots_repo.list_robots(s)
+        live = {r.id: v.version for r, v in robots_repo.approved_versions(s)}
         table = Table(
             tr("ロボット", "robot"),
             tr("業務", "title"),
             tr("課", "department"),
             tr("版", "version"),
+            tr("承認済みの版", "approved"),
             tr("最終実行", "last run"),
             tr("結果", "result"),
         )
         for robot, last in rows:
+            approved = live.get(robot.id)
             table.add_row(
                 robot.name,
                 robot.title,
                 robot.department,
                 str(robot.current_version),
+                (str(approved) if approved else "-")
+                + ("" if approved == robot.current_version else tr(" (承認待ちあり)", " (pending)")),
                 last.created_at.astimezone().strftime("%Y-%m-%d %H:%M") if last else "-",
                 status_text(last.status) if last else "-",
             )
@@ -119,7 +205,15 @@ def show(name: str, version: int = typer.Option(None, help="a past version")) ->
     for v in versions:
         mark = "*" if v.version == robot.current_version else " "
         when = f"{v.registered_at.astimezone():%Y-%m-%d %H:%M}"
-        console.print(f"{mark} v{v.version}  {when}  {v.registered_by}  {v.content_hash[:12]}")
+        approval = (
+            tr(f"承認: {v.approved_by}", f"approved by {v.approved_by}")
+            if v.approved_at
+            else tr("承認待ち", "pending")
+        )
+        console.print(
+            f"{mark} v{v.version}  {when}  {v.registered_by}  {v.content_hash[:12]}  {approval}",
+            highlight=False,
+        )
     chosen = next((v for v in versions if v.version == (version or robot.current_version)), None)
     if chosen is None:
         raise UsageError(tr(f"版 {version} はありません", f"no version {version}"))
@@ -225,7 +319,12 @@ def runs_show(run_id: str) -> None:
 def run_command(
     name: str = typer.Argument(..., help="registered robot name"),
     data: Path = typer.Option(None, "--data", help="use this Excel/CSV instead of the robot's data:"),
-    dry_run: bool = typer.Option(False, "--dry-run", help="everything but the steps marked submit"),
+    dry_run: bool = typer.Option(
+        False, "--dry-run", help="the newest version, stopping at the steps marked submit (never entered)"
+    ),
+    no_submit_ok: bool = typer.Option(
+        False, "--no-submit-steps-ok", help="dry-run a robot that has no submit: step (it submits nothing)"
+    ),
     test: bool = typer.Option(False, "--test", help="a test run: recorded, never counted in the ledger"),
     headed: bool = typer.Option(False, "--headed", help="show the browser window"),
     limit: int = typer.Option(None, "--limit", min=1, help="at most N items"),
@@ -238,7 +337,7 @@ def run_command(
         False, "--now", help="queue the run through the scheduler instead of running here"
     ),
 ) -> None:
-    """ロボットを実行します / run a robot."""
+    """ロボットを実行します(承認済みの最新版、--dry-run は最新版)/ run a robot (newest approved version)."""
     app = open_app()
     if now:
         from dxrpa.scheduler.service import enqueue_now
@@ -259,6 +358,7 @@ def run_command(
         data=data,
         headed=headed,
         requested_by=audit_repo.current_actor(),
+        allow_no_submit=no_submit_ok,
     )
     with Progress(
         TextColumn("{task.description}"),

@@ -200,6 +200,7 @@ def create_app(
         Route("/robots/editor", robots.editor_post, methods=["POST"], name="robot_editor_post"),
         Route("/robots/{name}", robots.robot_detail, name="robot_detail"),
         Route("/robots/{name}/edit", robots.editor, name="robot_edit"),
+        Route("/robots/{name}/approve", robots.approve, methods=["POST"], name="robot_approve"),
         Route("/robots/{name}/{mode:str}", robots.run_now, methods=["POST"], name="robot_run"),
         Route("/runs", runs.runs_list, name="runs"),
         Route("/runs/{run_id}", runs.run_detail, name="run_detail"),

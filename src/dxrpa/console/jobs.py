@@ -22,8 +22,16 @@ class Launcher:
         self._procs: dict[str, subprocess.Popen[bytes]] = {}
         self._lock = threading.Lock()
 
-    def start(self, robot: str, *, user: str, dry_run: bool = False, reprocess: tuple[str, ...] = ()) -> str:
-        """Start a run of ``robot``'s current version; returns its run id at once."""
+    def start(
+        self,
+        robot: str,
+        *,
+        user: str,
+        dry_run: bool = False,
+        reprocess: tuple[str, ...] = (),
+        allow_no_submit: bool = False,
+    ) -> str:
+        """Start a run of ``robot`` (approved version; newest for a dry run); returns its run id at once."""
         run_id = runs_repo.new_run_id()
         self.folder.mkdir(parents=True, exist_ok=True)
         cmd = [
@@ -39,6 +47,8 @@ class Launcher:
         ]
         if dry_run:
             cmd.append("--dry-run")
+        if allow_no_submit:
+            cmd.append("--no-submit-steps-ok")
         for key in reprocess:
             cmd += ["--reprocess", key]
         env = {k: v for k, v in os.environ.items() if k != "DXRPA_CONSOLE_TRUST_HEADER"}

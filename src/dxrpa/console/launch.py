@@ -31,6 +31,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--run-id", required=True)
     parser.add_argument("--by", default="")
     parser.add_argument("--dry-run", action="store_true")
+    parser.add_argument("--no-submit-steps-ok", action="store_true")
     parser.add_argument("--reprocess", action="append", default=[])
     args = parser.parse_args(argv)
     restrict_new_files()  # the run's DB rows, evidence and results: 0600 / 0700
@@ -43,6 +44,7 @@ def main(argv: list[str] | None = None) -> int:
     opts = RunOptions(
         trigger="console",
         dry_run=args.dry_run,
+        allow_no_submit=args.no_submit_steps_ok,
         reprocess=tuple(args.reprocess),
         requested_by=args.by,
         run_id=args.run_id,

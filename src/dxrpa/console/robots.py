@@ -1,9 +1,12 @@
 """Robot pages: list, versions with diffs, the YAML editor/upload with errors at their lines,
-register (through :func:`dxrpa.engine.registry.register_robots`), run now and dry run."""
+register (through :func:`dxrpa.engine.registry.register_robots`), approve, run now and dry run.
+
+An author's registration waits for approval; the robot page shows an operator the pending
+version's diff against the approved one and an Approve button (issue 12).
+"""
 
 from __future__ import annotations
 
-import difflib
 from dataclasses import dataclass, field
 from pathlib import PurePath
 from typing import Any
@@ -12,14 +15,17 @@ from starlette.datastructures import UploadFile
 from starlette.requests import Request
 from starlette.responses import Response
 
+from dxrpa.console.auth import Forbidden
 from dxrpa.console.ledger_view import dashboard_report
 from dxrpa.console.web import ConsoleState, db, flash, posted, redirect, render, require, state
+from dxrpa.engine.approval import check_dry_run, yaml_diff
 from dxrpa.engine.definitions import LoadedRobot, parse_robot
-from dxrpa.engine.registry import register_robots
+from dxrpa.engine.registry import approve_robot, register_robots
 from dxrpa.errors import DefinitionError, DefinitionErrors, DxrpaError
 from dxrpa.i18n import tr
 from dxrpa.ledger import fiscal_year_of_date, today_local
 from dxrpa.store import audit_repo, robots_repo, runs_repo
+from dxrpa.store.robots_repo import Registration
 
 MAX_UPLOAD = 512 * 1024
 
@@ -60,9 +66,11 @@ def _robot_rows(st: ConsoleState, fy: int) -> list[dict[str, Any]]:
         for g in dashboard_report(s, fy).robots:
             if g.key and g.key[0] is not None:
                 saved[str(g.key[0])] = saved.get(str(g.key[0]), 0.0) + g.saved_hours
+        live = {r.id: v.version for r, v in robots_repo.approved_versions(s)}
         return [
             {
                 "name": r.name,
+                "approved": live.get(r.id),
                 "title": r.title,
                 "owner": r.owner,
                 "department": r.department,
@@ -89,29 +97,26 @@ def _robot_detail(st: ConsoleState, name: str, a: int | None, b: int | None) -> 
     with st.reader.session() as s:
         robot = robots_repo.get_robot(s, name)
         versions = robots_repo.versions(s, robot)
+        approved = robots_repo.approved_version(s, robot)
         runs = runs_repo.list_runs(s, robot=name, limit=15)
     by_no = {v.version: v for v in versions}
     current = by_no.get(robot.current_version)
     diff: list[tuple[str, str]] = []
     if a in by_no and b in by_no and a != b:
-        old, new = by_no[a or 0], by_no[b or 0]
-        for line in difflib.unified_diff(
-            old.yaml_text.splitlines(), new.yaml_text.splitlines(), f"v{a}", f"v{b}", lineterm="", n=3
-        ):
-            kind = (
-                "add"
-                if line.startswith("+") and not line.startswith("+++")
-                else (
-                    "del"
-                    if line.startswith("-") and not line.startswith("---")
-                    else ("hunk" if line.startswith("@@") else "ctx")
-                )
-            )
-            diff.append((kind, line))
+        diff = yaml_diff(by_no[a or 0].yaml_text, by_no[b or 0].yaml_text, f"v{a}", f"v{b}")
+    pending_diff: list[tuple[str, str]] = []
+    if current is not None and current.approved_at is None:
+        old, label = (
+            (approved.yaml_text, f"v{approved.version}") if approved else ("", tr("(なし)", "(none)"))
+        )
+        pending_diff = yaml_diff(old, current.yaml_text, label, f"v{current.version}")
     return {
         "robot": robot,
         "versions": versions,
         "current": current,
+        "approved": approved,
+        "pending": current if current is not None and current.approved_at is None else None,
+        "pending_diff": pending_diff,
         "runs": [r for r, _ in runs],
         "diff": diff,
         "a": a,
@@ -179,24 +184,12 @@ async def editor_post(request: Request) -> Response:
     if checked.loaded is not None and form.get("action") == "register":
         st = state(request)
         loaded = checked.loaded
-        regs = await db(request, lambda: register_robots(st.store, [loaded], actor=user.name))
+        approve = user.can("operator")  # an author's version waits for an operator or admin
+        regs = await db(
+            request, lambda: register_robots(st.store, [loaded], actor=user.name, approve=approve)
+        )
         reg = regs[0]
-        if reg.created:
-            flash(
-                request,
-                tr(
-                    f"{reg.robot.name} を版 {reg.version.version} として登録しました",
-                    f"registered {reg.robot.name} as version {reg.version.version}",
-                ),
-            )
-        else:
-            flash(
-                request,
-                tr(
-                    f"変更はありません (版 {reg.version.version})",
-                    f"unchanged (version {reg.version.version})",
-                ),
-            )
+        flash(request, _registered_text(reg))
         return redirect(str(request.url_for("robot_detail", name=reg.robot.name)))
     status = 200 if checked.loaded is not None else 422
     return render(
@@ -210,21 +203,92 @@ async def editor_post(request: Request) -> Response:
     )
 
 
-def _start(st: ConsoleState, name: str, user: str, dry_run: bool) -> str:
+def _registered_text(reg: Registration) -> str:
+    """One flash line: registered or unchanged, and approved or awaiting approval."""
+    name, number = reg.robot.name, reg.version.version
+    if reg.created:
+        head = tr(f"{name} を版 {number} として登録しました", f"registered {name} as version {number}")
+    else:
+        head = tr(f"変更はありません (版 {number})", f"unchanged (version {number})")
+    if reg.approved:
+        return head + tr(
+            "。承認済みです(本番実行・定期実行に使われます)", "; approved for runs and schedules"
+        )
+    if reg.version.approved_at is None:
+        return head + tr(
+            "。承認待ちです: 運用者か管理者が承認するまで、ドライランだけができます",
+            "; it awaits approval: until an operator or admin approves it, only dry runs work",
+        )
+    return head
+
+
+def _start(st: ConsoleState, name: str, user: str, dry_run: bool, allow_no_submit: bool) -> str:
+    """Refuse what the run would refuse (not approved, no submit step) before a child starts."""
     with st.store.session() as s:
         robot = robots_repo.get_robot(s, name)  # a clear error before anything starts
-        audit_repo.append(s, user, "console.run_request", robot.name, {"dry_run": dry_run})
-    return st.launcher.start(name, user=user, dry_run=dry_run)
+        version = robots_repo.version_for_run(s, robot, dry_run=dry_run)
+        if dry_run:
+            check_dry_run(
+                parse_robot(version.source_path or name, version.yaml_text), allow_no_submit=allow_no_submit
+            )
+        audit_repo.append(
+            s,
+            user,
+            "console.run_request",
+            robot.name,
+            {"dry_run": dry_run, "version": version.version, "no_submit_steps_ok": allow_no_submit},
+        )
+    return st.launcher.start(name, user=user, dry_run=dry_run, allow_no_submit=allow_no_submit)
 
 
 async def run_now(request: Request) -> Response:
     dry = request.path_params.get("mode") == "dry-run"
-    user, _form = await posted(request, "author" if dry else "operator")
+    user, form = await posted(request, "author" if dry else "operator")
+    allow_no_submit = dry and form.get("no_submit_ok") == "1"
+    if allow_no_submit and not user.can("operator"):
+        raise Forbidden(
+            tr(
+                "submit のないロボットのドライランは運用者か管理者だけが指示できます",
+                "only an operator or admin may dry-run a robot without submit steps",
+            )
+        )
     st = state(request)
     name = request.path_params["name"]
     try:
-        run_id = await db(request, _start, st, name, user.name, dry)
+        run_id = await db(request, _start, st, name, user.name, dry, allow_no_submit)
     except DxrpaError as exc:
         flash(request, str(exc), "error")
         return redirect(str(request.url_for("robot_detail", name=name)))
     return redirect(str(request.url_for("run_detail", run_id=run_id)))
+
+
+async def approve(request: Request) -> Response:
+    """Approve the version whose diff the operator saw (the form names it), audited."""
+    user, form = await posted(request, "operator")
+    name = request.path_params["name"]
+    raw = str(form.get("version") or "")
+    if not raw.isdigit():
+        flash(request, tr("承認する版が指定されていません", "no version to approve was given"), "error")
+        return redirect(str(request.url_for("robot_detail", name=name)))
+    st = state(request)
+    try:
+        version, newly = await db(
+            request, lambda: approve_robot(st.store, name, int(raw), actor=user.name, via="console")
+        )
+    except DxrpaError as exc:
+        flash(request, str(exc), "error")
+        return redirect(str(request.url_for("robot_detail", name=name)))
+    if newly:
+        flash(
+            request,
+            tr(
+                f"{name} 版 {version.version} を承認しました。本番実行と定期実行はこの版を使います",
+                f"approved {name} version {version.version}; runs and schedules use it now",
+            ),
+        )
+    else:
+        flash(
+            request,
+            tr(f"版 {version.version} は承認済みです", f"version {version.version} was already approved"),
+        )
+    return redirect(str(request.url_for("robot_detail", name=name)))

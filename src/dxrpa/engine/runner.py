@@ -35,6 +35,7 @@ from sqlalchemy.orm import Session
 from dxrpa.browser.session import BrowserHandle, launch
 from dxrpa.config import Settings
 from dxrpa.engine import evidence, liveness
+from dxrpa.engine.approval import check_dry_run, dry_run_steps
 from dxrpa.engine.data import DataBatch, DataItem, build_batch, column_list, load_tabular
 from dxrpa.engine.definitions import LoadedRobot, item_columns, parse_robot, uses_action
 from dxrpa.engine.paths import Folders
@@ -135,6 +136,7 @@ class RunOptions:
     headed: bool = False
     requested_by: str = ""
     run_id: str | None = None
+    allow_no_submit: bool = False  # dry run of a robot without submit: steps (an operator's call)
 
 
 @dataclass
@@ -194,9 +196,7 @@ class Runner:
 
             self._ocr_reader = make_ocr_reader(settings)
         if options.dry_run:  # a dry run stops at the final submit: what follows checks its outcome
-            cut = next((i for i, st in enumerate(self.robot.item) if st.is_submit), None)
-            if cut is not None:
-                self._item_steps = self.robot.item[: cut + 1]
+            self._item_steps = dry_run_steps(self.robot.item)
 
     # ------------------------------------------------------------------ store helpers
 
@@ -781,7 +781,8 @@ def run_robot(
     store: Store | None = None,
     **kwargs: Any,
 ) -> RunSummary:
-    """Run the registered current version of ``robot_name`` and return its summary.
+    """Run ``robot_name`` and return its summary: its newest approved version, or for a dry run
+    its newest registered one (refused without submit steps unless ``allow_no_submit``).
 
     ``kwargs`` are :class:`RunOptions` fields (trigger=, dry_run=, limit=, workers=, resume=, run_id=).
     Raises DxrpaError subclasses for anything wrong before the first item (nothing is entered then).
@@ -795,9 +796,10 @@ def run_robot(
     try:
         with store.session() as s:
             robot_row = robots_repo.get_robot(s, robot_name)
-            version = robots_repo.current_version(s, robot_row)
-            assert version is not None
+            version = robots_repo.version_for_run(s, robot_row, dry_run=opt.dry_run)  # approved unless dry
         loaded = parse_robot(version.source_path or f"<{robot_name}>", version.yaml_text)
+        if opt.dry_run:
+            check_dry_run(loaded, allow_no_submit=opt.allow_no_submit)
         runner = Runner(settings, store, loaded, robot_row, version, opt, progress)
         return _run(runner, started)
     finally:

@@ -32,9 +32,10 @@ from apscheduler.events import (
 from apscheduler.executors.pool import ThreadPoolExecutor
 from apscheduler.schedulers.background import BackgroundScheduler
 from pydantic import ValidationError
+from sqlalchemy.orm import Session
 
 from dxrpa.config import Settings
-from dxrpa.errors import LockHeld, UsageError
+from dxrpa.errors import LockHeld
 from dxrpa.i18n import tr
 from dxrpa.log import logger
 from dxrpa.model.schedule import ScheduleRule, ScheduleSection
@@ -44,6 +45,7 @@ from dxrpa.scheduler.executor import Executor, RunOrder, make_executor, new_run_
 from dxrpa.scheduler.lock import LOCK_NAME, SchedulerLock
 from dxrpa.scheduler.rules import RuleTrigger, firings_between
 from dxrpa.store.base import Store, utcnow
+from dxrpa.store.robots_repo import approval_fingerprint, approved_versions, get_robot, production_version
 from dxrpa.store.schedule_repo import (
     EventRecord,
     add_run_request,
@@ -51,8 +53,6 @@ from dxrpa.store.schedule_repo import (
     lock_holder,
     paused_robots,
     record_events,
-    registered_robots,
-    robot_exists,
     schedule_fingerprint,
     take_run_requests,
 )
@@ -91,13 +91,15 @@ def parse_schedule(robot: str, yaml_text: str, source: str = "") -> RobotSchedul
 
 
 def load_schedules(store: Store) -> list[RobotSchedule]:
-    """Every registered robot (current version) with its parsed rules and paused flag."""
+    """Every robot with an approved version: the newest approved version's rules and paused flag
+    (a version an author registered has no schedule until an operator approves it)."""
     with store.session() as s:
-        robots = registered_robots(s)
+        robots = approved_versions(s)
     out = []
-    for r in robots:
-        sched = parse_schedule(r.name, r.yaml_text, r.source_path)
-        sched.paused = r.paused
+    for robot, version in robots:
+        source = version.source_path or f"<registered {robot.name} v{version.version}>"
+        sched = parse_schedule(robot.name, version.yaml_text, source)
+        sched.paused = bool(robot.paused)
         out.append(sched)
     return out
 
@@ -226,7 +228,7 @@ class SchedulerService:
         """
         with self.store.session() as s:
             self.calendar = load_calendar(self.settings.calendar, s)
-            self._fingerprint = schedule_fingerprint(s)
+            self._fingerprint = _fingerprint(s)
         self.schedules = load_schedules(self.store)
         self._paused = frozenset(x.robot for x in self.schedules if x.paused)
         for job_id in list(self._jobs):
@@ -386,7 +388,7 @@ class SchedulerService:
         """Pick up ``--now`` requests and rebuild when robots/closures changed."""
         try:
             with self.store.session() as s:
-                fingerprint = schedule_fingerprint(s)
+                fingerprint = _fingerprint(s)
                 paused = frozenset(paused_robots(s))
                 requests = take_run_requests(s)
             if fingerprint != self._fingerprint:
@@ -405,6 +407,11 @@ class SchedulerService:
             if sched.robot == robot:
                 return sched.time_limit_s
         return None
+
+
+def _fingerprint(s: Session) -> tuple[Any, ...]:
+    """Robots registered or approved, pauses and closures: the jobs are rebuilt when it changes."""
+    return (*schedule_fingerprint(s), *approval_fingerprint(s))
 
 
 def run_scheduler(
@@ -450,15 +457,8 @@ def enqueue_now(settings: Settings, robot_name: str, *, requested_by: str = "") 
     store = Store(settings.db_url, key_dir=settings.var_dir)
     try:
         store.upgrade()
-        with store.session() as s:
-            if not robot_exists(s, robot_name):
-                raise UsageError(
-                    tr(
-                        f"ロボット '{robot_name}' は登録されていません",
-                        f"robot '{robot_name}' is not registered",
-                    ),
-                    hint="dxrpa robots register robots/NAME.yaml",
-                )
+        with store.session() as s:  # unknown or not approved: refused before anything is queued
+            production_version(s, get_robot(s, robot_name))
         run_id = new_run_id()
         if settings.scheduler.executor == "procrastinate":
             from dxrpa.scheduler.queue import defer_run, open_app

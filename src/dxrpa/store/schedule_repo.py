@@ -154,36 +154,6 @@ def take_run_requests(s: Session) -> list[RunRequest]:
 # --------------------------------------------------------------------------- registered robots
 
 
-@dataclass(frozen=True)
-class RegisteredRobot:
-    name: str
-    paused: bool
-    version: int
-    yaml_text: str
-    source_path: str
-
-
-def registered_robots(s: Session) -> list[RegisteredRobot]:
-    """Every registered robot with the YAML of its current version (schedules live in it)."""
-    q = (
-        select(
-            Robot.name, Robot.paused, RobotVersion.version, RobotVersion.yaml_text, RobotVersion.source_path
-        )
-        .join(
-            RobotVersion,
-            (RobotVersion.robot_id == Robot.id) & (RobotVersion.version == Robot.current_version),
-        )
-        .order_by(Robot.name)
-    )
-    return [
-        RegisteredRobot(n, bool(p), v, y, sp or f"<registered {n} v{v}>") for n, p, v, y, sp in s.execute(q)
-    ]
-
-
-def robot_exists(s: Session, name: str) -> bool:
-    return s.scalar(select(Robot.id).where(Robot.name == name)) is not None
-
-
 def set_paused(s: Session, name: str, paused: bool) -> bool:
     """Pause/resume a robot's schedule; False when no such robot is registered."""
     res: CursorResult[Any] = s.execute(update(Robot).where(Robot.name == name).values(paused=paused))  # type: ignore[assignment]

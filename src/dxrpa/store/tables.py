@@ -28,7 +28,11 @@ class Robot(Base):
 
 
 class RobotVersion(Base):
-    """An immutable registered robot file. Runs point at the version that ran."""
+    """An immutable registered robot file. Runs point at the version that ran.
+
+    Production runs, schedules and ledger rows use the newest version an operator or admin
+    approved (``approved_at`` set); a version registered by an author waits, dry runs only.
+    """
 
     __tablename__ = "robot_versions"
     __table_args__ = (UniqueConstraint("robot_id", "version"),)
@@ -43,6 +47,8 @@ class RobotVersion(Base):
     rework_minutes_per_failed_item: Mapped[float] = mapped_column(Float, default=0)
     registered_by: Mapped[str] = mapped_column(String(100), default="")
     registered_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
+    approved_by: Mapped[str | None] = mapped_column(String(100), nullable=True)
+    approved_at: Mapped[datetime | None] = mapped_column(UtcDateTime, nullable=True)
 
 
 class Run(Base):

@@ -1,7 +1,7 @@
 """console: server-side sessions, login throttling, user departments
 
 Revision ID: a1b2c3d40003
-Revises: 7b39f450f374
+Revises: a1b2c3d40002
 Create Date: 2026-12-02 19:40:00
 """
 
@@ -13,7 +13,7 @@ from alembic import op
 import dxrpa.store.base
 
 revision = "a1b2c3d40003"
-down_revision = "7b39f450f374"
+down_revision = "a1b2c3d40002"
 branch_labels = None
 depends_on = None
 
