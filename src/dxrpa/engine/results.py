@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING
 from openpyxl import Workbook
 from openpyxl.styles import Font, PatternFill
 
+from dxrpa.fileio import as_text
 from dxrpa.i18n import tr
 from dxrpa.store import runs_repo
 from dxrpa.store.base import Store
@@ -38,6 +39,7 @@ def write_results(store: Store, runner: Runner, path: Path) -> Path:
     ]
     ws.append(header)
     for cell in ws[1]:
+        as_text(cell)
         cell.font = Font(bold=True)
     for key, a in last.items():
         ws.append(
@@ -50,8 +52,9 @@ def write_results(store: Store, runner: Runner, path: Path) -> Path:
                 *[str(a.outputs.get(o, "")) if a.outputs else "" for o in outputs],
             ]
         )
-        if a.status in FILL:
-            for cell in ws[ws.max_row]:
+        for cell in ws[ws.max_row]:
+            as_text(cell)  # a key or output such as '=HYPERLINK(…)' stays text
+            if a.status in FILL:
                 cell.fill = PatternFill("solid", fgColor=FILL[a.status])
     ws.freeze_panes = "A2"
     path.parent.mkdir(parents=True, exist_ok=True)
