@@ -192,13 +192,14 @@ class Runner:
             columns = sorted({c for row in ocr.rows for c in row})
             rows = [(i + 1, dict(row)) for i, row in enumerate(ocr.rows)]
             return build_batch(f"ocr:{spec.ocr.template}", columns, rows, spec)
-        batch = load_tabular(spec, base_dir=self.settings.home, override=self.opt.data)
+        lazy = bool(self.opt.limit) and not self.opt.reprocess  # --limit: stream, read what is needed
+        batch = load_tabular(spec, base_dir=self.settings.home, override=self.opt.data, lazy=lazy)
         if batch.source == "none":  # a robot without data does its job once per run
             batch.items[0].key = f"run:{self.run_id}"
         return batch
 
     def _check_columns(self, batch: DataBatch) -> None:
-        if not batch.items or batch.source == "none":
+        if not next(batch.chunks(1), None) or batch.source == "none":
             return
         missing = sorted(item_columns(self.robot) - set(batch.columns))
         if missing:
@@ -214,10 +215,11 @@ class Runner:
 
     def _plan(self, s: Session, batch: DataBatch) -> list[_Work]:
         """Create work items, recover abandoned ones, pick what this run does."""
-        items = batch.items
         if self.opt.dry_run:
-            chosen = items[: self.opt.limit] if self.opt.limit else items
+            limit = self.opt.limit
+            chosen = next(batch.chunks(limit), []) if limit else [i for c in batch.chunks(500) for i in c]
             return [_Work(i, None) for i in chosen]
+        items = batch.items
         robot_id = self.robot_row.id
         stale = timedelta(seconds=self.robot.limits.heartbeat_timeout_seconds)
         for wi in runs_repo.abandon_stale(s, robot_id, stale, host=self.host, alive=_pid_alive):
@@ -246,16 +248,17 @@ class Runner:
                         f"keys to reprocess not found: {', '.join(sorted(unknown))}",
                     )
                 )
-        rows = runs_repo.ensure_items(s, robot_id, [i.key for i in items])
         work: list[_Work] = []
-        for item in items:
-            wi = rows[item.key]
-            if wi.status in runs_repo.CLAIMABLE:
-                work.append(_Work(item, wi.id))
-            elif wi.status == "abandoned" and self.opt.resume:
-                work.append(_Work(item, wi.id, recheck=True))
-            if self.opt.limit and len(work) >= self.opt.limit:
-                break
+        for chunk in batch.chunks(self.opt.limit or 500):  # a streamed source is read chunk by chunk
+            rows = runs_repo.ensure_items(s, robot_id, [i.key for i in chunk])
+            for item in chunk:
+                wi = rows[item.key]
+                if wi.status in runs_repo.CLAIMABLE:
+                    work.append(_Work(item, wi.id))
+                elif wi.status == "abandoned" and self.opt.resume:
+                    work.append(_Work(item, wi.id, recheck=True))
+                if self.opt.limit and len(work) >= self.opt.limit:
+                    return work
         return work
 
     # ------------------------------------------------------------------ browser
