@@ -581,9 +581,9 @@ def load_tabular(
         guarded = {c for c, rule in spec.validate_.items() if rule.required}
         if spec.key:
             guarded.add(spec.key)
-        columns, rows = _read_excel(path, spec.sheet, spec.header_row, guarded)
+        columns, streamed = _read_excel(path, spec.sheet, spec.header_row, guarded)
         source = f"{raw_path}:{spec.sheet}" if spec.sheet else str(raw_path)
     else:
-        columns, rows = _read_csv(path, spec.encoding)
+        columns, streamed = _read_csv(path, spec.encoding)
         source = str(raw_path)
-    return build_batch(source, columns, rows, spec, lazy=lazy)
+    return build_batch(source, columns, streamed, spec, lazy=lazy)
