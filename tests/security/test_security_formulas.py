@@ -39,7 +39,8 @@ def assert_text(path: Path, values: list[str]) -> None:
 
 
 def test_results_workbook_and_report_keep_hostile_text_as_text(
-    robot_env: Path, sample_app: SampleApp  # noqa: F811
+    robot_env: Path,  # noqa: F811
+    sample_app: SampleApp,  # noqa: F811
 ) -> None:
     department = HOSTILE[0]
     write_robot(

@@ -17,8 +17,10 @@ from tests.security.conftest import CliRunner
 
 ROOT = Path(__file__).resolve().parents[2]
 
-BOMB = "name: juminhyo_entry\n" + 'a: &a ["lol","lol","lol","lol","lol","lol","lol","lol","lol"]\n' + "".join(
-    f"{x}: &{x} [{','.join([f'*{p}'] * 9)}]\n" for p, x in zip("abcdefgh", "bcdefghi", strict=True)
+BOMB = (
+    "name: juminhyo_entry\n"
+    + 'a: &a ["lol","lol","lol","lol","lol","lol","lol","lol","lol"]\n'
+    + "".join(f"{x}: &{x} [{','.join([f'*{p}'] * 9)}]\n" for p, x in zip("abcdefgh", "bcdefghi", strict=True))
 )
 DEEP = "name: juminhyo_entry\nx: " + "[" * 3000 + "]" * 3000 + "\n"
 
