@@ -1,7 +1,10 @@
 """A robot's items: rows from Excel (openpyxl), CSV (UTF-8, UTF-8-BOM, cp932) or an inline list.
 
 Every problem is found before the first item is entered (missing file, sheet or key column,
-duplicate or empty keys, undecodable bytes), so a bad file never leaves a half-done run.
+duplicate or empty keys, undecodable bytes, unbalanced quotes, control characters, formulas saved
+without a value, merged key/required cells), so a bad file never leaves a half-done run and never
+loses a value silently. Rows are streamed: ``run --limit`` reads only the rows it needs and then
+checks only those (see docs/data.md).
 Values become strings the way a clerk reads the cell: ``12.0`` → ``"12"``, a phone number
 typed as a number loses no digits it still has, dates stay dates.
 """
