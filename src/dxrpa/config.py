@@ -21,6 +21,7 @@ from pydantic import BaseModel, ConfigDict, ValidationError
 from pydantic import Field as PydField
 
 from dxrpa.errors import ConfigError, DefinitionError, DefinitionErrors
+from dxrpa.i18n import tr
 
 M = TypeVar("M", bound=BaseModel)
 Loc = tuple[str | int, ...]
@@ -215,8 +216,77 @@ def _scalar(node: yaml.Node) -> Any:
     return loader.construct_object(node, deep=True)
 
 
+MAX_YAML_NODES = 100_000  # nodes after alias expansion: a long robot has a few thousand
+MAX_YAML_DEPTH = 64  # nesting levels: real robots and templates stay under 15
+
+
+def check_yaml_limits(text: str, path: str) -> None:
+    """Refuse alias bombs ("billion laughs") and deep nesting before anything is built.
+
+    One pass over the parser's events (iterative, no recursion): each node's size is counted
+    with its aliases expanded, so ``&a [*b, *b, …]`` chains are caught after a few hundred
+    events, long before composing or walking the tree would take seconds and gigabytes.
+    """
+    sizes: dict[str, int] = {}
+    stack: list[list[Any]] = []  # [expanded size so far, anchor] per open collection
+    total = 0
+    for event in yaml.parse(text, Loader=_UniqueKeyLoader):
+        if isinstance(event, yaml.CollectionStartEvent):
+            stack.append([1, event.anchor])
+            if len(stack) > MAX_YAML_DEPTH:
+                raise _limit_error(
+                    path,
+                    event,
+                    tr(
+                        f"入れ子が深すぎます ({MAX_YAML_DEPTH} 段まで)",
+                        f"nesting is too deep (at most {MAX_YAML_DEPTH} levels)",
+                    ),
+                )
+            continue
+        if isinstance(event, yaml.CollectionEndEvent):
+            size, anchor = stack.pop()
+        elif isinstance(event, yaml.AliasEvent):
+            size, anchor = sizes.get(str(event.anchor), 1), None
+        elif isinstance(event, yaml.ScalarEvent):
+            size, anchor = 1, event.anchor
+        else:
+            continue
+        if anchor is not None:
+            sizes[str(anchor)] = size
+        if stack:
+            stack[-1][0] += size
+            size = stack[-1][0]
+        else:
+            total += size
+            size = total
+        if size > MAX_YAML_NODES:
+            raise _limit_error(
+                path,
+                event,
+                tr(
+                    f"エイリアス(*)を展開すると要素が多すぎます ({MAX_YAML_NODES:,} 個まで)",
+                    f"too many nodes once aliases (*) are expanded (at most {MAX_YAML_NODES:,})",
+                ),
+            )
+
+
+def _limit_error(path: str, event: yaml.Event, message: str) -> DefinitionError:
+    mark = event.start_mark
+    return DefinitionError(
+        message,
+        path=path,
+        line=mark.line + 1 if mark else None,
+        col=mark.column + 1 if mark else None,
+        hint=tr(
+            "アンカー(&)とエイリアス(*)の繰り返しや深い入れ子をやめ、値を直接書いてください",
+            "write the values out instead of nesting anchors (&) and aliases (*)",
+        ),
+    )
+
+
 def load_yaml(path: str | Path, text: str | None = None) -> tuple[Any, Positions]:
-    """Parse YAML, keeping positions. Raises DefinitionError with line/col on bad syntax."""
+    """Parse YAML, keeping positions. Raises DefinitionError with line/col on bad syntax, alias
+    bombs or deep nesting (:func:`check_yaml_limits`)."""
     spath = str(path)
     if text is None:
         try:
@@ -233,6 +303,7 @@ def load_yaml(path: str | Path, text: str | None = None) -> tuple[Any, Positions
             ) from None
     pos = Positions(spath)
     try:
+        check_yaml_limits(text, spath)
         node = yaml.compose(text, Loader=_UniqueKeyLoader)
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark

@@ -3,16 +3,30 @@ and nothing entered or half-written."""
 
 from __future__ import annotations
 
+import csv
+import io
 import os
+import random
 import subprocess
 import sys
+import tracemalloc
+from collections.abc import Callable
 from pathlib import Path
 
+import openpyxl
 import pytest
+from sqlalchemy import func, select
 
+from dxrpa.config import Settings, load_settings
 from dxrpa.demo.data import juminhyo_rows, write_xlsx
 from dxrpa.demo.webapp import SampleApp
+from dxrpa.engine.data import load_tabular
+from dxrpa.engine.paths import Folders
 from dxrpa.errors import ExitCode
+from dxrpa.model.robot import DataSpec
+from dxrpa.reports.xlsx_rows import splice_rows
+from dxrpa.store import Store
+from dxrpa.store.tables import WorkItem
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -167,3 +181,142 @@ def test_ambiguous_locator_stops_the_run_and_leaves_the_item_pending(
     assert sample_app.applications() == []
     status = dx(robot_env, "runs", "list")
     assert "failed" in status.stdout
+
+
+# ---------------------------------------------------------------- issue 12: strict data loading
+
+CSV_ROBOT = {"  excel: data/juminhyo.xlsx\n  sheet: 申請一覧\n": "  csv: data/list.csv\n"}
+
+
+def write_csv(
+    path: Path, rows: list[dict[str, object]], *, tail: bytes = b"", encoding: str = "utf-8"
+) -> None:
+    """The demo rows as a clerk's CSV (dates ISO, booleans as words), optional raw bytes after them."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    buf = io.StringIO(newline="")
+    writer = csv.DictWriter(buf, fieldnames=list(rows[0]), lineterminator="\n")
+    writer.writeheader()
+    writer.writerows(rows)
+    path.write_bytes(buf.getvalue().encode(encoding) + tail)
+
+
+@pytest.mark.parametrize(
+    "tail, needle",
+    [
+        (b'100100,"\xe5\xb1\xb1\xe7\x94\xb0,x\n100101,a,b\n', "unbalanced quote"),
+        (b"100100,\xe5\xb1\xb1\x00\xe7\x94\xb0" + b",x" * 10 + b"\n", "control character U+0000"),
+        (b"100100,\xff\xfe\x80\x81" + b",x" * 10 + b"\n", "data/list.csv:4"),
+        (b"100100,yamada\n", "2 cells where the header has 11"),
+    ],
+    ids=["unbalanced-quote", "nul", "garbage-bytes", "cell-count"],
+)
+def test_bad_csv_is_a_data_error_at_its_line(
+    robot_env: Path, sample_app: SampleApp, tail: bytes, needle: str
+) -> None:
+    write_robot(robot_env, robot_text(**CSV_ROBOT))
+    write_csv(robot_env / "data" / "list.csv", juminhyo_rows(2), tail=tail)
+    assert dx(robot_env, "robots", "register", "robots/juminhyo_entry.yaml").returncode == 0
+    check_error(dx(robot_env, "run", "juminhyo_entry"), ExitCode.DATA, "data/list.csv:4", needle)
+    assert sample_app.applications() == []
+
+
+def test_auto_encoding_reads_cp932_and_refuses_garbage(robot_env: Path, sample_app: SampleApp) -> None:
+    write_robot(robot_env, robot_text(**CSV_ROBOT))
+    rng = random.Random(7)
+    kanji_soup = bytes(b for _ in range(400) for b in (rng.randrange(0x81, 0xA0), rng.randrange(0x40, 0x7F)))
+    write_csv(robot_env / "data" / "list.csv", juminhyo_rows(1), tail=kanji_soup + b"\n", encoding="cp932")
+    assert dx(robot_env, "robots", "register", "robots/juminhyo_entry.yaml").returncode == 0
+    check_error(
+        dx(robot_env, "run", "juminhyo_entry"), ExitCode.DATA, "data/list.csv:", "unknown text encoding"
+    )
+    write_csv(robot_env / "data" / "list.csv", juminhyo_rows(1), encoding="cp932")
+    result = dx(robot_env, "run", "juminhyo_entry", "--dry-run")
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+def _uncalculated_formula(path: Path) -> None:
+    wb = openpyxl.load_workbook(path)
+    wb["申請一覧"]["B3"] = '=UPPER("山田")'  # openpyxl saves formulas without a cached value
+    wb.save(path)
+
+
+def _merged_key(path: Path) -> None:
+    wb = openpyxl.load_workbook(path)
+    wb["申請一覧"].merge_cells("A2:A3")  # Excel shows 100001 twice; the file has it once
+    wb.save(path)
+
+
+@pytest.mark.parametrize(
+    "spoil, needle",
+    [(_uncalculated_formula, "formula saved without its value"), (_merged_key, "merged cell (A2:A3)")],
+    ids=["formula", "merged-key"],
+)
+def test_workbook_cells_that_read_blank_are_a_data_error(
+    robot_env: Path, sample_app: SampleApp, spoil: Callable[[Path], None], needle: str
+) -> None:
+    path = write_xlsx(robot_env / "data" / "juminhyo.xlsx", juminhyo_rows(3))
+    spoil(path)
+    assert dx(robot_env, "robots", "register", "robots/juminhyo_entry.yaml").returncode == 0
+    check_error(dx(robot_env, "run", "juminhyo_entry"), ExitCode.DATA, "juminhyo.xlsx:申請一覧:row 3", needle)
+    assert sample_app.applications() == []
+
+
+def test_limit_two_on_a_million_rows_reads_only_what_it_needs(robot_env: Path, sample_app: SampleApp) -> None:
+    write_robot(robot_env, robot_text(**CSV_ROBOT))
+    template = juminhyo_rows(1)[0]
+    path = robot_env / "data" / "list.csv"
+    path.parent.mkdir()
+    with path.open("w", encoding="utf-8", newline="") as fh:
+        writer = csv.writer(fh, lineterminator="\n")
+        writer.writerow(template)
+        rest = list(template.values())[1:]
+        writer.writerows([f"{i:06d}", *rest] for i in range(1_000_000))
+    assert dx(robot_env, "robots", "register", "robots/juminhyo_entry.yaml").returncode == 0
+    result = dx(robot_env, "run", "juminhyo_entry", "--limit", "2")
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert len(sample_app.applications()) == 2
+    store = Store(load_settings().db_url)
+    try:
+        with store.session() as s:  # on main every one of the million rows became a work item
+            assert s.scalar(select(func.count()).select_from(WorkItem)) == 2
+    finally:
+        store.dispose()
+
+
+def _million_row_workbook(path: Path) -> Path:
+    """A 1,000,000-row sheet: the header by openpyxl, the rows spliced in as raw XML (fast)."""
+    wb = openpyxl.Workbook()
+    wb.active.append(["id", "name"])
+    staged = path.with_name("staged.xlsx")
+    wb.save(staged)
+    rows = (
+        f'<row r="{r}"><c r="A{r}" t="inlineStr"><is><t>{r:07d}</t></is></c>'
+        f'<c r="B{r}" t="inlineStr"><is><t>n{r}</t></is></c></row>'
+        for r in range(2, 1_000_002)
+    )
+    splice_rows(staged, path, "xl/worksheets/sheet1.xml", rows)
+    return path
+
+
+@pytest.mark.parametrize("kind", ["excel", "csv"])
+def test_streamed_sources_keep_memory_flat(tmp_path: Path, kind: str) -> None:
+    (tmp_path / "data").mkdir()
+    if kind == "excel":
+        source = _million_row_workbook(tmp_path / "data" / "big.xlsx")
+    else:
+        source = tmp_path / "data" / "big.csv"
+        source.write_bytes(b"id,name\n" + b"".join(b"%07d,n%d\n" % (r, r) for r in range(2, 1_000_002)))
+    spec = DataSpec.model_validate(
+        {kind: f"data/{source.name}", "key": "id", "validate": {"name": {"required": True}}}
+    )
+    folders = Folders.of(Settings(home=tmp_path))
+    tracemalloc.start()
+    try:
+        batch = load_tabular(spec, folders=folders, lazy=True)
+        first = next(batch.chunks(2))
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert [i.key for i in first] == ["0000002", "0000003"]
+    assert len(batch.items) == 2 and batch.rest is not None  # the other 999,998 rows were never built
+    assert peak < 16 * 1024 * 1024, peak  # reading every row costs hundreds of MB

@@ -1,19 +1,24 @@
 """A robot's items: rows from Excel (openpyxl), CSV (UTF-8, UTF-8-BOM, cp932) or an inline list.
 
 Every problem is found before the first item is entered (missing file, sheet or key column,
-duplicate or empty keys, undecodable bytes), so a bad file never leaves a half-done run.
+duplicate or empty keys, undecodable bytes, unbalanced quotes, control characters, formulas saved
+without a value, merged key/required cells), so a bad file never leaves a half-done run and never
+loses a value silently. Rows are streamed: ``run --limit`` reads only the rows it needs and then
+checks only those (see docs/data.md).
 Values become strings the way a clerk reads the cell: ``12.0`` → ``"12"``, a phone number
 typed as a number loses no digits it still has, dates stay dates.
 """
 
 from __future__ import annotations
 
+import codecs
 import csv
 import hashlib
 import io
 import json
 import re
 import zipfile
+from collections.abc import Collection, Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import date, datetime, time
 from pathlib import Path
@@ -36,9 +41,31 @@ class DataItem:
 
 @dataclass
 class DataBatch:
+    """Items read so far (``items``) and, for a streamed source, the rows not read yet."""
+
     source: str
     columns: list[str]
     items: list[DataItem]
+    rest: Iterator[DataItem] | None = None
+
+    def chunks(self, first: int, most: int = 500) -> Iterator[list[DataItem]]:
+        """Every item in lists of ``first``, then twice as many up to ``most``, reading a
+        streamed source only as far as the caller keeps asking."""
+        size, done = max(first, 1), 0
+        while True:
+            if self.rest is not None:
+                while len(self.items) < done + size:
+                    item = next(self.rest, None)
+                    if item is None:
+                        self.rest = None
+                        break
+                    self.items.append(item)
+            chunk = self.items[done : done + size]
+            if not chunk:
+                return
+            yield chunk
+            done += len(chunk)
+            size = min(size * 2, most)
 
 
 def cell_value(value: Any) -> Any:
@@ -60,13 +87,83 @@ def cell_value(value: Any) -> Any:
     return str(value).strip()
 
 
+_MERGE_REF = re.compile(rb'<(?:\w+:)?mergeCell\b[^>]*?\bref="([A-Z]+)(\d+):([A-Z]+)(\d+)"')
+Rows = Iterator[tuple[int, dict[str, Any]]]
+
+
+def _merged_ranges(archive: Any, member: str) -> list[tuple[int, int, int, int]]:
+    """(min_col, min_row, max_col, max_row) of every merged range of a sheet.
+
+    ``<mergeCells>`` follows ``<sheetData>`` in the sheet XML, so the raw XML is scanned in 1 MB
+    chunks (a substring test, no XML parsing): memory stays flat and no row is built.
+    """
+    from openpyxl.utils import column_index_from_string
+
+    out: list[tuple[int, int, int, int]] = []
+    tail = b""
+    with archive.open(member) as fh:
+        while chunk := fh.read(1 << 20):
+            buf = tail + chunk
+            end = 0
+            if b"mergeCell" in buf:
+                for m in _MERGE_REF.finditer(buf):
+                    c1, r1, c2, r2 = (g.decode() for g in m.groups())
+                    out.append((column_index_from_string(c1), int(r1), column_index_from_string(c2), int(r2)))
+                    end = m.end()
+            tail = buf[max(end, len(buf) - 512) :]
+    return out
+
+
+def _merge_guard(
+    merges: list[tuple[int, int, int, int]], guarded: dict[int, str], header_row: int
+) -> list[tuple[int, int, str, str]]:
+    """Data rows (start, end, column, range) of key/required cells that are not a merge's top-left:
+    openpyxl reads those as blank although Excel shows the merged value."""
+    from openpyxl.utils import get_column_letter
+
+    out = []
+    for c1, r1, c2, r2 in merges:
+        for col in range(c1, c2 + 1):
+            if col not in guarded:
+                continue
+            start = max(r1 + 1 if col == c1 else r1, header_row + 1)
+            if start <= r2:
+                ref = f"{get_column_letter(c1)}{r1}:{get_column_letter(c2)}{r2}"
+                out.append((start, r2, guarded[col], ref))
+    return sorted(out)
+
+
+def _sheet_parser(wb: Any, ws: Any) -> Any:
+    """openpyxl's streaming sheet parser (what read-only ``iter_rows`` uses), marking formula
+    cells saved without a calculated value: ``data_only`` alone reads them as blank."""
+    from openpyxl.worksheet._reader import FORMULA_TAG, WorkSheetParser
+
+    class Parser(WorkSheetParser):  # type: ignore[misc]
+        def parse_cell(self, element: Any) -> Any:
+            cell = super().parse_cell(element)
+            if cell["value"] is None and element.find(FORMULA_TAG) is not None:
+                cell["data_type"] = "uncached"
+            return cell
+
+    return Parser(
+        ws._get_source(),
+        wb.shared_strings,
+        data_only=True,
+        epoch=wb.epoch,
+        date_formats=wb._date_formats,
+        timedelta_formats=wb._timedelta_formats,
+    )
+
+
 def _read_excel(
-    path: Path, sheet: str | None, header_row: int
-) -> tuple[list[str], list[tuple[int, dict[str, Any]]]]:
+    path: Path, sheet: str | None, header_row: int, guarded: Collection[str] = ()
+) -> tuple[list[str], Rows]:
+    """Header now, data rows streamed; ``guarded`` (key and required columns) may not be merged."""
     import openpyxl
     from openpyxl.utils.exceptions import InvalidFileException
 
-    head = path.read_bytes()[:8]
+    with path.open("rb") as fh:
+        head = fh.read(8)
     if head.startswith(b"\xd0\xcf\x11\xe0"):
         raise DataError(
             tr(
@@ -86,7 +183,7 @@ def _read_excel(
                 f"{path}: not a readable Excel file ({exc})",
             ),
             hint=tr(".xlsx 形式で保存し直してください", "save it again as .xlsx"),
-        ) from None
+        ) from exc
     try:
         if sheet is None:
             ws = wb.worksheets[0]
@@ -97,20 +194,92 @@ def _read_excel(
                 tr(f"{path}: シート '{sheet}' がありません", f"{path}: no sheet named '{sheet}'"),
                 hint=tr("シート名: ", "sheets: ") + ", ".join(wb.sheetnames),
             )
-        rows = ws.iter_rows(min_row=header_row, values_only=True)
-        header_cells = next(rows, None)
-        if header_cells is None:
+        where = f"{path}:{ws.title}"
+        parsed = iter(_sheet_parser(wb, ws).parse())
+        header: list[Any] = []
+        for idx, cells in parsed:
+            if idx >= header_row:
+                header = _row_values(cells) if idx == header_row else []
+                break
+        if not any(c is not None for c in header):
             raise DataError(
                 tr(f"{path}: 見出し行 {header_row} が空です", f"{path}: header row {header_row} is empty")
             )
-        columns = _columns(header_cells, f"{path}:{ws.title}")
-        out: list[tuple[int, dict[str, Any]]] = []
-        for offset, cells in enumerate(rows, start=1):
-            if cells is None or all(c is None or (isinstance(c, str) and not c.strip()) for c in cells):
-                break  # the first empty row ends the data, even when the used range runs on
-            values = {name: cell_value(cells[i] if i < len(cells) else None) for i, name in columns}
-            out.append((header_row + offset, values))
-        return [name for _, name in columns], out
+        columns = _columns(header, where)
+        guard = {i + 1: name for i, name in columns if name in guarded}
+        bad = (
+            _merge_guard(_merged_ranges(wb._archive, ws._worksheet_path), guard, header_row) if guard else []
+        )
+    except BaseException:
+        wb.close()
+        raise
+    return [name for _, name in columns], _excel_rows(wb, parsed, columns, header_row, bad, where)
+
+
+def _row_values(cells: list[dict[str, Any]]) -> list[Any]:
+    out: list[Any] = [None] * max((c["column"] for c in cells), default=0)
+    for c in cells:
+        out[c["column"] - 1] = c["value"]
+    return out
+
+
+def _excel_rows(
+    wb: Any,
+    parsed: Iterator[tuple[int, list[dict[str, Any]]]],
+    columns: list[tuple[int, str]],
+    header_row: int,
+    bad: list[tuple[int, int, str, str]],
+    where: str,
+) -> Rows:
+    """Data rows after the header until the first empty one; stops at the first merged or
+    uncalculated cell that would silently read as blank."""
+    from openpyxl.utils import get_column_letter
+
+    names = dict(columns)
+    reach: tuple[int, int, str, str] | None = None  # of the merges started so far, the one ending last
+    pending = iter(bad)
+    upcoming = next(pending, None)
+    expected = header_row + 1
+    try:
+        for idx, cells in parsed:
+            if idx != expected:
+                return  # a missing row is an empty row: it ends the data
+            expected += 1
+            values_at = _row_values(cells)
+            if all(c is None or (isinstance(c, str) and not c.strip()) for c in values_at):
+                return  # the first empty row ends the data, even when the used range runs on
+            for c in cells:
+                if c["data_type"] == "uncached" and c["column"] - 1 in names:
+                    raise DataError(
+                        tr(
+                            f"{where}:row {idx}: {names[c['column'] - 1]} のセル"
+                            f" {get_column_letter(c['column'])}{idx} は数式ですが"
+                            "計算結果が保存されていません",
+                            f"{where}:row {idx}: cell {get_column_letter(c['column'])}{idx}"
+                            f" ({names[c['column'] - 1]}) is a formula saved without its value",
+                        ),
+                        hint=tr(
+                            "Excel で開いて保存し直すか、値として貼り付けてください",
+                            "open and save it in Excel, or paste the values",
+                        ),
+                    )
+            while upcoming is not None and upcoming[0] <= idx:
+                if reach is None or upcoming[1] > reach[1]:
+                    reach = upcoming
+                upcoming = next(pending, None)
+            if reach is not None and reach[1] >= idx:
+                raise DataError(
+                    tr(
+                        f"{where}:row {idx}: {reach[2]} が結合セル ({reach[3]}) で、"
+                        "この行は空として読まれます",
+                        f"{where}:row {idx}: {reach[2]} is a merged cell ({reach[3]}); this row reads blank",
+                    ),
+                    hint=tr(
+                        "セルの結合を解除し、各行に値を入れてください",
+                        "unmerge the cells and fill the value on every row",
+                    ),
+                )
+            yield idx, {name: cell_value(values_at[i] if i < len(values_at) else None) for i, name in columns}
     finally:
         wb.close()
 
@@ -133,54 +302,161 @@ def _columns(header_cells: tuple[Any, ...] | list[Any], where: str) -> list[tupl
     return columns
 
 
-def _decode(path: Path, raw: bytes, encoding: str) -> str:
-    if encoding != "auto":
-        try:
-            return raw.decode(encoding)
-        except (UnicodeDecodeError, LookupError) as exc:
-            line = raw[: getattr(exc, "start", 0)].count(b"\n") + 1
-            raise DataError(
-                tr(
-                    f"{path}:{line}: {encoding} として読めません",
-                    f"{path}:{line}: cannot be read as {encoding}",
-                ),
-                hint=tr(
-                    "encoding: auto にするか正しい文字コードを指定してください",
-                    "use encoding: auto or the right encoding",
-                ),
-            ) from None
-    for enc in ("utf-8-sig", "cp932"):
-        try:
-            return raw.decode(enc)
-        except UnicodeDecodeError:
-            continue
-    try:
-        raw.decode("utf-8")
-    except UnicodeDecodeError as exc:
-        line = raw[: exc.start].count(b"\n") + 1
-    raise DataError(
-        tr(
-            f"{path}:{line}: 文字コードを判別できません (UTF-8 / Shift_JIS(cp932) ではありません)",
-            f"{path}:{line}: unknown text encoding (neither UTF-8 nor Shift_JIS/cp932)",
+_SAMPLE = 64 * 1024
+_CP932 = {"cp932", "shift_jis", "shift_jis_2004", "shift_jisx0213"}
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")  # never in a clerk's text: binary or garbage
+
+
+def _line_of_bad_bytes(path: Path, encoding: str) -> int:
+    """The 1-based line of the first byte ``encoding`` cannot decode (streamed, on the error path)."""
+    decoder = codecs.getincrementaldecoder(encoding)()
+    line = 1
+    with path.open("rb") as fh:
+        for raw in fh:
+            try:
+                decoder.decode(raw)
+            except UnicodeDecodeError:
+                return line
+            line += 1
+    return line
+
+
+def _undecodable(path: Path, line: int, encoding: str | None) -> DataError:
+    if encoding is None:
+        return DataError(
+            tr(
+                f"{path}:{line}: 文字コードを判別できません (UTF-8 / Shift_JIS(cp932) ではありません)",
+                f"{path}:{line}: unknown text encoding (neither UTF-8 nor Shift_JIS/cp932)",
+            ),
+            hint=tr("UTF-8 で保存し直すか encoding: を指定してください", "save as UTF-8 or set encoding:"),
+        )
+    return DataError(
+        tr(f"{path}:{line}: {encoding} として読めません", f"{path}:{line}: cannot be read as {encoding}"),
+        hint=tr(
+            "encoding: auto にするか正しい文字コードを指定してください",
+            "use encoding: auto or the right encoding",
         ),
-        hint=tr("UTF-8 で保存し直すか encoding: を指定してください", "save as UTF-8 or set encoding:"),
     )
 
 
-def _read_csv(path: Path, encoding: str) -> tuple[list[str], list[tuple[int, dict[str, Any]]]]:
-    text = _decode(path, path.read_bytes(), encoding)
-    reader = csv.reader(io.StringIO(text, newline=""))
-    header = next(reader, None)
-    if header is None:
-        raise DataError(tr(f"{path}: 空のファイルです", f"{path}: the file is empty"))
-    columns = _columns(header, str(path))
-    out: list[tuple[int, dict[str, Any]]] = []
-    for cells in reader:
-        if not any(c.strip() for c in cells):
-            continue
-        values = {name: (cells[i].strip() if i < len(cells) else "") for i, name in columns}
-        out.append((reader.line_num, values))
-    return [name for _, name in columns], out
+def _decode(path: Path, raw: bytes, encoding: str) -> str:
+    """The codec to read ``path`` with. ``auto``: UTF-8 (with or without BOM), else what
+    charset-normalizer is confident about in the first 64 KB (Shift_JIS read as cp932);
+    binary or garbage bytes are refused at their line. ``raw`` is that sample."""
+    if encoding != "auto":
+        try:
+            codecs.lookup(encoding)
+        except LookupError:
+            raise _undecodable(path, 1, encoding) from None
+        return encoding
+    if raw.startswith(codecs.BOM_UTF8):
+        return "utf-8-sig"
+    try:
+        codecs.getincrementaldecoder("utf-8")().decode(raw, final=len(raw) < _SAMPLE)
+        return "utf-8-sig"
+    except UnicodeDecodeError as exc:
+        line = raw[: exc.start].count(b"\n") + 1
+    from charset_normalizer import from_bytes
+
+    try:  # short Shift_JIS samples are often guessed as Korean: ask about cp932 first
+        codecs.getincrementaldecoder("cp932")().decode(raw, final=len(raw) < _SAMPLE)
+        if from_bytes(raw, cp_isolation=["cp932"]).best() is not None:
+            return "cp932"
+    except UnicodeDecodeError:
+        pass
+    best = from_bytes(raw).best()
+    if best is None or best.chaos > 0.1:
+        raise _undecodable(path, line, None)
+    return "cp932" if best.encoding in _CP932 else best.encoding
+
+
+def _read_csv(path: Path, encoding: str) -> tuple[list[str], Rows]:
+    """Header now, data rows streamed. Quotes are parsed strictly, every row must have the
+    header's number of cells, and NUL or other control characters are refused at their line."""
+    with path.open("rb") as fh:
+        sample = fh.read(_SAMPLE)
+    codec = _decode(path, sample, encoding)
+    stream = io.TextIOWrapper(path.open("rb"), encoding=codec, errors="strict", newline="")
+    try:
+        reader = csv.reader(stream, strict=True)
+        header = next(_csv_records(path, codec, encoding, reader, stream), None)
+        if header is None:
+            raise DataError(tr(f"{path}: 空のファイルです", f"{path}: the file is empty"))
+        columns = _columns(header[1], str(path))
+    except BaseException:
+        stream.close()
+        raise
+    return [name for _, name in columns], _csv_rows(
+        path, codec, encoding, reader, stream, columns, len(header[1])
+    )
+
+
+def _csv_records(
+    path: Path, codec: str, encoding: str, reader: Any, stream: io.TextIOWrapper
+) -> Iterator[tuple[int, list[str]]]:
+    """(first line, cells) per record; decoding and quoting errors become DataErrors at their line."""
+    while True:
+        start = reader.line_num + 1
+        try:
+            cells = next(reader)
+        except StopIteration:
+            return
+        except UnicodeDecodeError as exc:
+            line = _line_of_bad_bytes(path, codec)
+            raise _undecodable(path, line, None if encoding == "auto" else encoding) from exc
+        except csv.Error as exc:
+            raise DataError(
+                tr(
+                    f'{path}:{start}: 引用符(")の対応が取れていません ({exc})',
+                    f'{path}:{start}: unbalanced quote (") ({exc})',
+                ),
+                hint=tr(
+                    '値の中の " は "" と二重にし、引用符を閉じてください',
+                    'close the quote; write a " inside a value as ""',
+                ),
+            ) from exc
+        for cell in cells:
+            bad = _CONTROL.search(cell)
+            if bad is not None:
+                raise DataError(
+                    tr(
+                        f"{path}:{start}: 制御文字 U+{ord(bad.group()):04X} が含まれています (文字化けか"
+                        " テキスト以外のファイルです)",
+                        f"{path}:{start}: control character U+{ord(bad.group()):04X} (garbled or not a"
+                        " text file)",
+                    ),
+                    hint=tr("CSV を書き出し直してください", "export the CSV again"),
+                )
+        yield start, cells
+
+
+def _csv_rows(
+    path: Path,
+    codec: str,
+    encoding: str,
+    reader: Any,
+    stream: io.TextIOWrapper,
+    columns: list[tuple[int, str]],
+    width: int,
+) -> Rows:
+    try:
+        for start, cells in _csv_records(path, codec, encoding, reader, stream):
+            if not any(c.strip() for c in cells):
+                continue
+            if len(cells) != width:
+                raise DataError(
+                    tr(
+                        f"{path}:{start}: 列の数が {len(cells)} で、見出しの {width} と違います",
+                        f"{path}:{start}: {len(cells)} cells where the header has {width}",
+                    ),
+                    hint=tr(
+                        '引用符(")の閉じ忘れか、値の中の , を確認してください',
+                        'check for an unclosed quote (") or a comma inside a value',
+                    ),
+                )
+            yield start, {name: cells[i].strip() for i, name in columns}
+    finally:
+        stream.close()
 
 
 def column_list(columns: list[str], limit: int = 10, width: int = 40) -> str:
@@ -232,9 +508,18 @@ def _check(values: dict[str, Any], rules: dict[str, ColumnRule]) -> list[str]:
 
 
 def build_batch(
-    source: str, columns: list[str], rows: list[tuple[int, dict[str, Any]]], spec: DataSpec
+    source: str,
+    columns: list[str],
+    rows: Iterable[tuple[int, dict[str, Any]]],
+    spec: DataSpec,
+    *,
+    lazy: bool = False,
 ) -> DataBatch:
-    """Keys, duplicate detection and validate: rules, shared by every source kind."""
+    """Keys, duplicate detection and validate: rules, shared by every source kind.
+
+    ``lazy``: rows are checked as they are read (``DataBatch.chunks``), so duplicates are found
+    among the rows read; otherwise every row is read and checked now.
+    """
     if spec.key and spec.key not in columns:
         raise DataError(
             tr(f"{source}: キー列 '{spec.key}' がありません", f"{source}: key column '{spec.key}' not found"),
@@ -248,7 +533,15 @@ def build_batch(
                     f"{source}: validate column '{column}' not found",
                 )
             )
-    items: list[DataItem] = []
+    checked = _checked_items(source, rows, spec)
+    if lazy:
+        return DataBatch(source=source, columns=columns, items=[], rest=checked)
+    return DataBatch(source=source, columns=columns, items=list(checked))
+
+
+def _checked_items(
+    source: str, rows: Iterable[tuple[int, dict[str, Any]]], spec: DataSpec
+) -> Iterator[DataItem]:
     seen: dict[str, int] = {}
     for seq, (row, values) in enumerate(rows):
         where = f"{source}:row {row}"
@@ -270,18 +563,18 @@ def build_batch(
                 hint=tr("重複行を削除してください", "remove the duplicate row"),
             )
         seen[key] = row
-        items.append(
-            DataItem(key=key, seq=seq, where=where, values=values, problems=_check(values, spec.validate_))
-        )
-    return DataBatch(source=source, columns=columns, items=items)
+        yield DataItem(key=key, seq=seq, where=where, values=values, problems=_check(values, spec.validate_))
 
 
-def load_tabular(spec: DataSpec, *, folders: Folders, override: Path | None = None) -> DataBatch:
+def load_tabular(
+    spec: DataSpec, *, folders: Folders, override: Path | None = None, lazy: bool = False
+) -> DataBatch:
     """Excel, CSV or inline items (OCR sources are loaded by the runner through ocr_source).
 
     The robot's own ``excel:``/``csv:`` path must lie inside its ``folders:`` (symlinks followed:
     a :class:`~dxrpa.errors.DefinitionError` otherwise); the operator's ``--data FILE`` is the
-    operator's own choice and is read wherever it is."""
+    operator's own choice and is read wherever it is. ``lazy`` (``run --limit``): Excel and CSV
+    rows are streamed and read only as far as needed."""
     kind = spec.kind
     if override is not None:
         kind = "csv" if override.suffix.lower() == ".csv" else "excel"
@@ -308,9 +601,12 @@ def load_tabular(spec: DataSpec, *, folders: Folders, override: Path | None = No
             hint=tr("data: のパスか --data を確認してください", "check data: or --data"),
         )
     if kind == "excel":
-        columns, rows = _read_excel(path, spec.sheet, spec.header_row)
+        guarded = {c for c, rule in spec.validate_.items() if rule.required}
+        if spec.key:
+            guarded.add(spec.key)
+        columns, streamed = _read_excel(path, spec.sheet, spec.header_row, guarded)
         source = f"{raw_path}:{spec.sheet}" if spec.sheet else str(raw_path)
     else:
-        columns, rows = _read_csv(path, spec.encoding)
+        columns, streamed = _read_csv(path, spec.encoding)
         source = str(raw_path)
-    return build_batch(source, columns, rows, spec)
+    return build_batch(source, columns, streamed, spec, lazy=lazy)

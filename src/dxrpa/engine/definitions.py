@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from dxrpa.config import Loc, Positions, load_definition
+from dxrpa.config import Loc, Positions, check_yaml_limits, load_definition
 from dxrpa.engine import paths, templating
 from dxrpa.errors import DefinitionError, DefinitionErrors
 from dxrpa.i18n import tr
@@ -260,6 +260,7 @@ def parse_robot(path: str | Path, text: str | None = None) -> LoadedRobot:
     import yaml
 
     try:
+        check_yaml_limits(text, spath)  # alias bombs and deep nesting, before safe_load
         raw = yaml.safe_load(text)
     except yaml.YAMLError:
         raw = None  # load_definition reports the syntax error with its position

@@ -10,7 +10,11 @@ from contextlib import suppress
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from openpyxl import Workbook
+from openpyxl.styles import Font, PatternFill
+
 from dxrpa.engine.paths import Folders
+from dxrpa.fileio import as_text
 from dxrpa.i18n import tr
 from dxrpa.model.robot import Robot
 from dxrpa.store import runs_repo
@@ -30,8 +34,6 @@ def results_path(robot: Robot, folders: Folders) -> Path | None:
 
 
 def write_results(store: Store, runner: Runner, path: Path) -> Path:
-    from openpyxl import Workbook
-    from openpyxl.styles import Font, PatternFill
 
     with store.session() as s:
         attempts = runs_repo.attempts_of(s, runner.run_id)
@@ -50,6 +52,7 @@ def write_results(store: Store, runner: Runner, path: Path) -> Path:
     ]
     ws.append(header)
     for cell in ws[1]:
+        as_text(cell)
         cell.font = Font(bold=True)
     for key, a in last.items():
         ws.append(
@@ -62,8 +65,9 @@ def write_results(store: Store, runner: Runner, path: Path) -> Path:
                 *[str(a.outputs.get(o, "")) if a.outputs else "" for o in outputs],
             ]
         )
-        if a.status in FILL:
-            for cell in ws[ws.max_row]:
+        for cell in ws[ws.max_row]:
+            as_text(cell)  # a key or output such as '=HYPERLINK(…)' stays text
+            if a.status in FILL:
                 cell.fill = PatternFill("solid", fgColor=FILL[a.status])
     ws.freeze_panes = "A2"
     path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)

@@ -218,13 +218,14 @@ class Runner:
             columns = sorted({c for row in ocr.rows for c in row})
             rows = [(i + 1, dict(row)) for i, row in enumerate(ocr.rows)]
             return build_batch(f"ocr:{spec.ocr.template}", columns, rows, spec)
-        batch = load_tabular(spec, folders=self.folders, override=self.opt.data)
+        lazy = bool(self.opt.limit) and not self.opt.reprocess  # --limit: stream, read what is needed
+        batch = load_tabular(spec, folders=self.folders, override=self.opt.data, lazy=lazy)
         if batch.source == "none":  # a robot without data does its job once per run
             batch.items[0].key = f"run:{self.run_id}"
         return batch
 
     def _check_columns(self, batch: DataBatch) -> None:
-        if not batch.items or batch.source == "none":
+        if not next(batch.chunks(1), None) or batch.source == "none":
             return
         missing = sorted(item_columns(self.robot) - set(batch.columns))
         if missing:
@@ -240,12 +241,13 @@ class Runner:
 
     def _plan(self, s: Session, batch: DataBatch) -> list[_Work]:
         """Create work items, recover abandoned ones, pick what this run does."""
-        items = batch.items
         if self.opt.dry_run:
-            chosen = items[: self.opt.limit] if self.opt.limit else items
-            if len(chosen) < len(items):
-                self.summary.not_taken = {"limit": len(items) - len(chosen)}
+            limit = self.opt.limit
+            chosen = next(batch.chunks(limit), []) if limit else [i for c in batch.chunks(500) for i in c]
+            if batch.rest is None and len(chosen) < len(batch.items):
+                self.summary.not_taken = {"limit": len(batch.items) - len(chosen)}
             return [_Work(i, None) for i in chosen]
+        items = batch.items
         robot_id = self.robot_row.id
         stale = timedelta(seconds=self.robot.limits.heartbeat_timeout_seconds)
         for wi in runs_repo.abandon_stale(s, robot_id, stale, host=self.host, alive=liveness.alive):
@@ -274,20 +276,26 @@ class Runner:
                         f"keys to reprocess not found: {', '.join(sorted(unknown))}",
                     )
                 )
-        rows = runs_repo.ensure_items(s, robot_id, [i.key for i in items])
         work: list[_Work] = []
         not_taken: Counter[str] = Counter()
-        for n, item in enumerate(items):
+        for chunk in batch.chunks(self.opt.limit or 500):  # a streamed source is read chunk by chunk
             if self.opt.limit and len(work) >= self.opt.limit:
-                not_taken["limit"] += len(items) - n
-                break
-            wi = rows[item.key]
-            if wi.status in runs_repo.CLAIMABLE:
-                work.append(_Work(item, wi.id))
-            elif wi.status == "abandoned" and self.opt.resume:
-                work.append(_Work(item, wi.id, recheck=True))
-            else:  # after abandon_stale, "in_progress" means held by another live runner
-                not_taken[wi.status] += 1
+                not_taken["limit"] += len(chunk)
+                continue
+            rows = runs_repo.ensure_items(s, robot_id, [i.key for i in chunk])
+            for item in chunk:
+                if self.opt.limit and len(work) >= self.opt.limit:
+                    not_taken["limit"] += 1
+                    continue
+                wi = rows[item.key]
+                if wi.status in runs_repo.CLAIMABLE:
+                    work.append(_Work(item, wi.id))
+                elif wi.status == "abandoned" and self.opt.resume:
+                    work.append(_Work(item, wi.id, recheck=True))
+                else:  # after abandon_stale, "in_progress" means held by another live runner
+                    not_taken[wi.status] += 1
+            if self.opt.limit and len(work) >= self.opt.limit and batch.rest is not None:
+                break  # a streamed source: the rows after the limit are not read at all
         self.summary.not_taken = dict(not_taken)
         if not_taken:
             level = "WARNING" if "in_progress" in not_taken else "INFO"

@@ -19,6 +19,7 @@ from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
 
 from dxrpa.errors import UsageError
+from dxrpa.fileio import as_text
 from dxrpa.i18n import tr
 from dxrpa.model.form import FormResult, FormTemplate
 
@@ -111,6 +112,8 @@ def _xlsx(path: Path, template: FormTemplate, results: list[FormResult], batch_i
             + [values.get(n, "") for n in names]
         )
         row = ws.max_row
+        for written in ws[row]:
+            as_text(written)  # an OCR value such as '=HYPERLINK(…)' stays text
         if r.status == "failed":
             for col in range(1, len(headers) + 1):
                 ws.cell(row, col).fill = FAILED

@@ -17,6 +17,7 @@ from openpyxl.styles import Font, PatternFill, Protection
 from PIL import Image
 
 from dxrpa.errors import DataError
+from dxrpa.fileio import as_text
 from dxrpa.i18n import tr
 from dxrpa.model.form import FormTemplate
 from dxrpa.ocr.normalize import normalize
@@ -89,6 +90,8 @@ def write_review_workbook(
                 item.value,
             ]
         )
+        for written in ws[row]:
+            as_text(written)  # an OCR value such as '=HYPERLINK(…)' stays text
         cell = ws.cell(row, VALUE_COL)
         cell.fill = EDIT
         cell.number_format = "@"

@@ -20,7 +20,7 @@ from openpyxl.chart import BarChart, LineChart, Reference
 from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
 
-from dxrpa.fileio import atomic_path
+from dxrpa.fileio import as_text, atomic_path
 from dxrpa.i18n import tr
 from dxrpa.ledger import date_label, fiscal_year_dates, month_label
 from dxrpa.reports import labels
@@ -95,7 +95,7 @@ class _Sheet:
         self.rows = 0
 
     def cell(self, value: Any, fmt: str | None = None, font: Font | None = None) -> WriteOnlyCell:
-        c = WriteOnlyCell(self.ws, value=value)
+        c = as_text(WriteOnlyCell(self.ws, value=value))  # a department named '=…' stays text
         if fmt is not None and value is not None:
             c.number_format = fmt
         if font is not None:
@@ -103,7 +103,7 @@ class _Sheet:
         return c
 
     def row(self, values: Iterable[Any]) -> None:
-        self.ws.append(list(values))
+        self.ws.append([self.cell(v) if isinstance(v, str) else v for v in values])
         self.rows += 1
 
     def header(self, names: Sequence[str], *, repeat: bool = True) -> None:

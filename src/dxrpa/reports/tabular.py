@@ -9,7 +9,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from dxrpa.fileio import atomic_path
+from dxrpa.fileio import atomic_path, csv_text
 from dxrpa.i18n import tr
 from dxrpa.ledger import month_label
 from dxrpa.reports import labels
@@ -20,13 +20,13 @@ def write_csv(data: ReportData, path: Path) -> Path:
     """Every ledger entry of the year, one row each, UTF-8 with BOM so Excel reads Japanese."""
     with atomic_path(path) as tmp, tmp.open("w", encoding="utf-8-sig", newline="") as fh:
         w = csv.writer(fh)
-        w.writerow(labels.detail_headers())
+        w.writerow([csv_text(h) for h in labels.detail_headers()])
         for raw in data.details():
             values = detail_values(data, raw)
             values[0] = (
                 values[0].strftime("%Y-%m-%d %H:%M:%S") if isinstance(values[0], datetime) else values[0]
             )
-            w.writerow(values)
+            w.writerow([csv_text(v) for v in values])
     return path
 
 
