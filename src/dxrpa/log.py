@@ -9,6 +9,7 @@ from __future__ import annotations
 import re
 import sys
 import threading
+import unicodedata
 from pathlib import Path
 from typing import Any
 
@@ -16,6 +17,9 @@ from loguru import logger
 
 MASK = "***"
 _DIGITS12 = re.compile(r"(?<!\d)(\d{4})[ -]?(\d{4})[ -]?(\d{4})(?!\d)")
+#: A My Number candidate in NFKC-normalized text: 12 digits in groups of 4, each gap at most one of
+#: the separators people write (``-`` ``－`` space, ideographic space, ``.`` ``/`` ``ー``).
+MY_NUMBER_CANDIDATE = re.compile(r"(?<!\d)\d{4}[ \-./ー‐−]?\d{4}[ \-./ー‐−]?\d{4}(?!\d)")
 
 
 def is_my_number(digits: str) -> bool:
@@ -28,6 +32,23 @@ def is_my_number(digits: str) -> bool:
     rem = total % 11
     check = 0 if rem <= 1 else 11 - rem
     return check == int(d[11])
+
+
+def my_number_spans(text: str) -> list[tuple[int, int]]:
+    """``(start, end)`` of every My Number (check digit valid) in ``text``, NFKC-normalized first
+    character by character, so the offsets index ``text`` itself (full-width digits count)."""
+    norm: list[str] = []
+    index: list[int] = []
+    for i, ch in enumerate(text):
+        n = unicodedata.normalize("NFKC", ch) if ord(ch) > 127 else ch
+        norm.append(n)
+        index.extend([i] * len(n))
+    flat = "".join(norm)
+    return [
+        (index[m.start()], index[m.end() - 1] + 1)
+        for m in MY_NUMBER_CANDIDATE.finditer(flat)
+        if is_my_number(m.group(0))
+    ]
 
 
 class Redactor:
@@ -119,4 +140,15 @@ def remove_sink(sink_id: int) -> None:
 logger.remove()
 logger.add(sys.stderr, level="WARNING", filter=_filter, diagnose=False)  # type: ignore[arg-type]
 
-__all__ = ["MASK", "Redactor", "add_run_file", "is_my_number", "logger", "redact", "remove_sink", "setup"]
+__all__ = [
+    "MASK",
+    "MY_NUMBER_CANDIDATE",
+    "Redactor",
+    "add_run_file",
+    "is_my_number",
+    "logger",
+    "my_number_spans",
+    "redact",
+    "remove_sink",
+    "setup",
+]

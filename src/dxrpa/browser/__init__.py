@@ -10,8 +10,8 @@ from dxrpa.browser.session import (
     detect_executable,
     guard_for,
     launch,
-    masked_screenshot,
 )
+from dxrpa.browser.masking import masked_screenshot
 
 __all__ = [
     "BrowserHandle",

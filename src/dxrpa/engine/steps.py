@@ -33,7 +33,8 @@ from playwright.async_api import TimeoutError as PlaywrightTimeoutError
 from playwright.async_api import expect as pw_expect
 
 from dxrpa.browser.locators import build_locator, resolve_locator
-from dxrpa.browser.session import ContextHandle, guard_for, host_of, masked_screenshot
+from dxrpa.browser.masking import masked_screenshot
+from dxrpa.browser.session import ContextHandle, guard_for, host_of
 from dxrpa.engine.templating import TemplateProblem, base_scope, evaluate, is_template, render
 from dxrpa.errors import BusinessError, ItemError, ItemSystemError, RobotDefect
 from dxrpa.i18n import tr
