@@ -29,8 +29,18 @@ from tests.conftest import CHROMIUM, require_chromium
 
 SECRET = "TopSecret-Value-77"
 #: Personal data on the page, and the digit runs / words that must not survive OCR.
-PII_DIGITS = ["12345678", "56789018", "87654321", "43210008", "09012345678", "0312345678", "23456789012",
-              "0451234567", "0665432100", "0355550101"]
+PII_DIGITS = [
+    "12345678",
+    "56789018",
+    "87654321",
+    "43210008",
+    "09012345678",
+    "0312345678",
+    "23456789012",
+    "0451234567",
+    "0665432100",
+    "0355550101",
+]
 PII_WORDS = ["yamada", "example", "hanako", "TopSecret"]
 #: Text that is not personal and must stay readable.
 READABLE = ["申請内容の確認", "山田", "000123", "受付番号", "ページ下部"]

@@ -4,6 +4,7 @@ Never imports :mod:`dxrpa.ocr`, :mod:`dxrpa.store` or :mod:`dxrpa.engine` (layer
 """
 
 from dxrpa.browser.locators import build_locator, resolve_locator
+from dxrpa.browser.masking import masked_screenshot
 from dxrpa.browser.session import (
     BrowserHandle,
     ContextHandle,
@@ -11,7 +12,6 @@ from dxrpa.browser.session import (
     guard_for,
     launch,
 )
-from dxrpa.browser.masking import masked_screenshot
 
 __all__ = [
     "BrowserHandle",

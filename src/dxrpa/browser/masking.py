@@ -98,7 +98,8 @@ def sensitive_spans(text: str) -> list[Span]:
     """``(start, end)`` character ranges of ``text`` to hide: My Numbers, phones, e-mail addresses;
     the whole text when a resolved secret (or anything else the log redactor masks) remains."""
     norm, index = _nfkc_indexed(text)
-    spans = sorted({(index[a], index[b - 1] + 1) for found in _spans_by_kind(norm).values() for a, b in found})
+    found = [span for spans in _spans_by_kind(norm).values() for span in spans]
+    spans = sorted({(index[a], index[b - 1] + 1) for a, b in found})
     rest = list(text)
     for a, b in spans:
         rest[a:b] = "#" * (b - a)

@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING
 from openpyxl import Workbook
 from openpyxl.styles import Font, PatternFill
 
+from dxrpa.engine.pii import shown_output
 from dxrpa.i18n import tr
 from dxrpa.store import runs_repo
 from dxrpa.store.base import Store
@@ -24,7 +25,7 @@ def write_results(store: Store, runner: Runner, path: Path) -> Path:
     with store.session() as s:
         attempts = runs_repo.attempts_of(s, runner.run_id)
     last = {a.key: a for a in attempts}  # ordered by seq, id: the last attempt wins
-    outputs = runner.robot.outputs
+    outputs = runner.robot.output_names
     wb = Workbook()
     ws = wb.active
     ws.title = tr("結果", "results")
@@ -47,7 +48,7 @@ def write_results(store: Store, runner: Runner, path: Path) -> Path:
                 a.attempt,
                 a.error_message or "",
                 a.error_step or "",
-                *[str(a.outputs.get(o, "")) if a.outputs else "" for o in outputs],
+                *[shown_output(a.outputs.get(o)) if a.outputs else "" for o in outputs],
             ]
         )
         if a.status in FILL:
