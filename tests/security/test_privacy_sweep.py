@@ -66,7 +66,10 @@ item:
   - fill: {label: 住所, value: "{{ item.住所 }} 個人番号 {{ item.個人番号 }}"}
   - fill: {label: 電話番号, value: "{{ item.電話番号 }}"}
   - click: {role: button, name: 次へ}
-  - expect: {visible: {label: 請求の種類}, business_error: 申請者の入力に誤りがあります, error_text: {css: "#error-summary"}}
+  - expect:
+      visible: {label: 請求の種類}
+      business_error: 申請者の入力に誤りがあります
+      error_text: {css: "#error-summary"}
     timeout_ms: 5000
   - select: {label: 請求の種類, value: "{{ item.請求の種類 }}"}
   - fill: {label: 必要部数, value: "{{ item.必要部数 }}"}
