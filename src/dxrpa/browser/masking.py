@@ -34,6 +34,7 @@ from playwright.async_api import Page as AsyncPage
 from playwright.sync_api import Error as PlaywrightError
 from playwright.sync_api import Locator, Page
 
+from dxrpa.i18n import tr
 from dxrpa.log import is_my_number, logger, my_number_spans, redact
 
 Box = tuple[float, float, float, float]  # x0, y0, x1, y1 in CSS pixels of the screenshot
@@ -135,19 +136,27 @@ def mask_locators_for_page(page: Page, declared: Sequence[Locator]) -> list[Loca
     return out
 
 
+async def _sensitive_fields(page: AsyncPage) -> list[tuple[AsyncFrame, int]]:
+    """(frame, index) of every field to mask; a frame whose fields cannot be read (detached) is
+    left to :func:`sensitive_text_boxes`, which blacks it out whole."""
+    out: list[tuple[AsyncFrame, int]] = []
+    for frame in page.frames:
+        try:
+            values: list[list[str]] = await frame.locator(FIELD_SELECTOR).evaluate_all(FIELD_VALUES_JS)
+        except AsyncPlaywrightError:
+            if frame.parent_frame is None:
+                raise
+            continue
+        out.extend((frame, i) for i in sensitive_indexes(values))
+    return out
+
+
 async def mask_locators_for_page_async(
     page: AsyncPage, declared: Sequence[AsyncLocator]
 ) -> list[AsyncLocator]:
     """:func:`mask_locators_for_page` for Playwright's async API (the one the engine drives)."""
-    out = list(declared)
-    for frame in page.frames:
-        fields = frame.locator(FIELD_SELECTOR)
-        try:
-            values: list[list[str]] = await fields.evaluate_all(FIELD_VALUES_JS)
-        except AsyncPlaywrightError:
-            continue
-        out.extend(fields.nth(i) for i in sensitive_indexes(values))
-    return out
+    fields = await _sensitive_fields(page)
+    return [*declared, *(frame.locator(FIELD_SELECTOR).nth(i) for frame, i in fields)]
 
 
 # --------------------------------------------------------------------------- text
@@ -252,17 +261,26 @@ async def _frame_text_boxes(frame: AsyncFrame) -> tuple[list[Box], list[float]]:
 
 
 async def sensitive_text_boxes(page: AsyncPage, *, full_page: bool) -> tuple[list[Box], float]:
-    """Where the page draws sensitive text, in CSS pixels of the screenshot, and the pixel ratio."""
+    """Where the page draws sensitive text, in CSS pixels of the screenshot, and the pixel ratio.
+
+    Fails closed: a child frame whose text cannot be read is blacked out whole; when the main
+    frame cannot be read, Playwright's error propagates and no screenshot is taken.
+    """
     boxes: list[Box] = []
     origin, dpr = (0.0, 0.0), 1.0
     for frame in page.frames:
+        clip: Box | None = None
         try:
             clip = await _frame_offset(frame)
-            if clip is None:
+            if clip is None:  # not rendered
                 continue
             found, (sx, sy, ratio) = await _frame_text_boxes(frame)
-        except AsyncPlaywrightError as exc:  # a frame detached meanwhile: nothing left to draw
-            logger.debug("masking: frame skipped: {}", exc)
+        except AsyncPlaywrightError as exc:
+            if frame.parent_frame is None:
+                raise
+            logger.debug("masking: frame blacked out whole: {}", exc)
+            if clip is not None:
+                boxes.append(clip)
             continue
         if frame.parent_frame is None:
             origin, dpr = ((sx, sy) if full_page else (0.0, 0.0)), ratio
@@ -292,6 +310,17 @@ def paint_boxes(png: bytes, boxes: Sequence[Box], scale: float) -> bytes:
     return out.getvalue()
 
 
+TRIES = 3
+
+
+def _covered(now: Sequence[Box], painted: Sequence[Box]) -> bool:
+    """Every box found now lies inside a box that was painted (1 px tolerance)."""
+    return all(
+        any(a[0] >= b[0] - 1 and a[1] >= b[1] - 1 and a[2] <= b[2] + 1 and a[3] <= b[3] + 1 for b in painted)
+        for a in now
+    )
+
+
 async def masked_screenshot(
     page: AsyncPage,
     path: Path,
@@ -302,11 +331,25 @@ async def masked_screenshot(
 ) -> Path:
     """A screenshot at ``path`` with everything the rule set hides blacked out (see module doc).
 
-    Raises Playwright's error when the page is gone; nothing is written then.
+    The page is read again after the picture: if personal data appeared meanwhile outside what
+    was masked, it is done again (up to ``TRIES`` times); a page that never holds still, or is
+    gone, raises Playwright's error and nothing is written.
     """
-    masks = await mask_locators_for_page_async(page, declared)
-    boxes, dpr = await sensitive_text_boxes(page, full_page=full_page)
-    png = await page.screenshot(full_page=full_page, mask=masks, mask_color="#000000", timeout=timeout_ms)
+    for _ in range(TRIES):
+        fields = await _sensitive_fields(page)
+        masks = [*declared, *(frame.locator(FIELD_SELECTOR).nth(i) for frame, i in fields)]
+        boxes, dpr = await sensitive_text_boxes(page, full_page=full_page)
+        png = await page.screenshot(full_page=full_page, mask=masks, mask_color="#000000", timeout=timeout_ms)
+        after, _ = await sensitive_text_boxes(page, full_page=full_page)
+        if set(await _sensitive_fields(page)) <= set(fields) and _covered(after, boxes):
+            break
+    else:
+        raise AsyncPlaywrightError(
+            tr(
+                "画面が変化し続けるため、マスクしたスクリーンショットを撮れません",
+                "the page keeps changing: no masked screenshot could be taken",
+            )
+        )
     data = paint_boxes(png, boxes, dpr)  # Playwright's default scale: device pixels
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(f".{path.name}.tmp")
