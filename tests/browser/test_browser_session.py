@@ -8,12 +8,12 @@ from pathlib import Path
 import pytest
 from PIL import Image
 
+from dxrpa.browser.masking import masked_screenshot
 from dxrpa.browser.session import (
     BrowserHandle,
     blocked_url_pattern,
     detect_executable,
     launch,
-    masked_screenshot,
 )
 from dxrpa.config import BrowserSettings
 from dxrpa.engine.steps import run_steps

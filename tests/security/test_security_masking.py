@@ -17,7 +17,7 @@ from PIL import Image
 from playwright.async_api import async_playwright
 from playwright.sync_api import Page, sync_playwright
 
-from dxrpa.engine.masking import (
+from dxrpa.browser.masking import (
     mask_locators_for_page,
     mask_locators_for_page_async,
     pii_kinds,

@@ -4,13 +4,13 @@ Never imports :mod:`dxrpa.ocr`, :mod:`dxrpa.store` or :mod:`dxrpa.engine` (layer
 """
 
 from dxrpa.browser.locators import build_locator, resolve_locator
+from dxrpa.browser.masking import masked_screenshot
 from dxrpa.browser.session import (
     BrowserHandle,
     ContextHandle,
     detect_executable,
     guard_for,
     launch,
-    masked_screenshot,
 )
 
 __all__ = [

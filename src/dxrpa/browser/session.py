@@ -28,7 +28,6 @@ from playwright.async_api import (
     Browser,
     BrowserContext,
     Error,
-    Locator,
     Page,
     Playwright,
     Request,
@@ -434,45 +433,3 @@ async def launch(
             hint=_INSTALL_HINT,
         ) from None
     return BrowserHandle(pw, browser, executable or channel or "playwright-chromium")
-
-
-# --------------------------------------------------------------------------- evidence helpers
-
-_MARK_PERSONAL_JS = r"""() => {
-  const myNumber = /^\s*\d{4}[ -]?\d{4}[ -]?\d{4}\s*$/;
-  const phone = /^\s*(\+81|0|０)[0-9０-９\-ー－() ]{8,}\s*$/;  // Japanese numbers start with 0
-  const email = /^[^\s@]+@[^\s@]+\.[^\s@]+$/;
-  let n = 0;
-  for (const el of document.querySelectorAll('input, textarea')) {
-    const v = el.value || '';
-    if (el.type === 'password' || myNumber.test(v) || phone.test(v) || email.test(v.trim())) {
-      el.setAttribute('data-dxrpa-mask', '1'); n++;
-    }
-  }
-  return n;
-}"""
-_UNMARK_JS = (
-    "() => document.querySelectorAll('[data-dxrpa-mask]').forEach(e => e.removeAttribute('data-dxrpa-mask'))"
-)
-
-
-async def masked_screenshot(
-    page: Page, path: Path, mask: list[Locator], *, full_page: bool = True, mask_personal_inputs: bool = True
-) -> Path:
-    """Screenshot with ``mask`` locators blacked out, plus inputs that hold a password, a My Number,
-    a phone number or an e-mail address when ``mask_personal_inputs``."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    masks = list(mask)
-    marked = False
-    if mask_personal_inputs:
-        with contextlib.suppress(Error):
-            marked = bool(await page.evaluate(_MARK_PERSONAL_JS))
-        if marked:
-            masks.append(page.locator("[data-dxrpa-mask]"))
-    try:
-        await page.screenshot(path=str(path), full_page=full_page, mask=masks, mask_color="#000000")
-    finally:
-        if marked:
-            with contextlib.suppress(Error):
-                await page.evaluate(_UNMARK_JS)
-    return path

@@ -15,6 +15,7 @@ from dxrpa.app import open_app
 from dxrpa.engine.definitions import parse_robot
 from dxrpa.errors import DefinitionError, DefinitionErrors, RobotDefect, RunFailed, UsageError
 from dxrpa.i18n import tr
+from dxrpa.log import redact
 from dxrpa.model.robot import Robot
 from dxrpa.model.status import status_text
 from dxrpa.store import audit_repo, robots_repo, runs_repo
@@ -244,8 +245,8 @@ def _print_summary(summary: RunSummary) -> None:
         console.print(summary.not_taken_text(), highlight=False)
     for o in summary.outcomes:
         if o.status not in ("done", "skipped"):
-            console.print(
-                f"  [yellow]{o.key}[/]: {status_text(o.status)} — {o.message or ''}"
+            console.print(  # keys that are personal data arrive hashed; messages pass the redactor again
+                f"  [yellow]{o.key}[/]: {status_text(o.status)} — {redact(o.message or '')}"
                 + (f" [{o.step}]" if o.step else ""),
                 highlight=False,
             )

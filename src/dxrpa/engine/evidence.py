@@ -19,7 +19,7 @@ from typing import Any
 from playwright.async_api import Error as PlaywrightError
 from playwright.async_api import Locator, Page
 
-from dxrpa.engine.masking import FIELD_SELECTOR, value_is_sensitive
+from dxrpa.browser.masking import masked_screenshot
 from dxrpa.log import MASK, logger, redact
 
 _SAFE = re.compile(r"[^0-9A-Za-z_.\-\u3040-\u30ff\u4e00-\u9fff]+")
@@ -29,28 +29,11 @@ def safe_name(text: str) -> str:
     return _SAFE.sub("_", text)[:80] or "item"
 
 
-async def mask_locators(page: Page, declared: list[Locator]) -> list[Locator]:
-    """Declared ``pii:`` locators plus every field whose value looks personal or is a secret."""
-    fields = page.locator(FIELD_SELECTOR)
-    try:
-        values: list[list[str]] = await fields.evaluate_all(
-            "els => els.map(e => [String(e.type || ''), String(e.value ?? '')])"
-        )
-    except PlaywrightError:
-        values = []
-    sensitive = [
-        i for i, (kind, value) in enumerate(values) if kind == "password" or value_is_sensitive(value)
-    ]
-    return [*declared, *(fields.nth(i) for i in sensitive)]
-
-
 async def screenshot(page: Page, path: Path, declared: list[Locator]) -> Path | None:
-    """A masked full-page screenshot; None when the page is gone (crash)."""
+    """A full-page screenshot masked by the one rule set (:mod:`dxrpa.browser.masking`);
+    None when the page is gone (crash)."""
     try:
-        mask = await mask_locators(page, declared)
-        path.parent.mkdir(parents=True, exist_ok=True)
-        await page.screenshot(path=str(path), full_page=True, mask=mask, mask_color="#000000", timeout=10_000)
-        return path
+        return await masked_screenshot(page, path, declared, full_page=True)
     except PlaywrightError as exc:
         logger.debug("no screenshot: {}", exc)
         return None

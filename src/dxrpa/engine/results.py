@@ -14,6 +14,7 @@ from openpyxl import Workbook
 from openpyxl.styles import Font, PatternFill
 
 from dxrpa.engine.paths import Folders
+from dxrpa.engine.pii import shown_output
 from dxrpa.fileio import as_text
 from dxrpa.i18n import tr
 from dxrpa.model.robot import Robot
@@ -38,7 +39,7 @@ def write_results(store: Store, runner: Runner, path: Path) -> Path:
     with store.session() as s:
         attempts = runs_repo.attempts_of(s, runner.run_id)
     last = {a.key: a for a in attempts}  # ordered by seq, id: the last attempt wins
-    outputs = runner.robot.outputs
+    outputs = runner.robot.output_names
     wb = Workbook()
     ws = wb.active
     ws.title = tr("結果", "results")
@@ -62,7 +63,7 @@ def write_results(store: Store, runner: Runner, path: Path) -> Path:
                 a.attempt,
                 a.error_message or "",
                 a.error_step or "",
-                *[str(a.outputs.get(o, "")) if a.outputs else "" for o in outputs],
+                *[shown_output(a.outputs.get(o)) if a.outputs else "" for o in outputs],
             ]
         )
         for cell in ws[ws.max_row]:

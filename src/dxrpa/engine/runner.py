@@ -39,6 +39,7 @@ from dxrpa.engine.approval import check_dry_run, dry_run_steps
 from dxrpa.engine.data import DataBatch, DataItem, build_batch, column_list, load_tabular
 from dxrpa.engine.definitions import LoadedRobot, item_columns, parse_robot, uses_action
 from dxrpa.engine.paths import Folders
+from dxrpa.engine.pii import KeyMap, PiiVault, protect_keys, protect_outputs, stored_key
 from dxrpa.engine.results import results_path, write_results
 from dxrpa.engine.secrets import allowed_env, refuse_secret, resolve_secrets
 from dxrpa.engine.steps import StepContext, run_steps
@@ -184,6 +185,8 @@ class Runner:
         self.browser: BrowserHandle | None = None
         self._browser_lock = asyncio.Lock()
         self.secrets: dict[str, str] = {}
+        self.pii = PiiVault(settings.var_dir)
+        self.keys = KeyMap()  # stored key → key as in the data (keys that are personal data are hashed)
         self.env = allowed_env(self.robot.env)  # only the declared env: names (an allow-list)
         self.host = socket.gethostname()
         self._item_steps = self.robot.item
@@ -259,7 +262,8 @@ class Runner:
                 wi.key,
             )
         if self.opt.reprocess:
-            found = runs_repo.reprocess(s, robot_id, list(self.opt.reprocess))
+            wanted = [stored_key(k, self.robot.data, self.pii) for k in self.opt.reprocess]
+            found = runs_repo.reprocess(s, robot_id, wanted)
             for key in found:
                 audit_repo.append(
                     s,
@@ -268,7 +272,7 @@ class Runner:
                     f"{self.robot.name}/{key}",
                     {"run_id": self.run_id},
                 )
-            unknown = set(self.opt.reprocess) - set(found) - {i.key for i in items}
+            unknown = set(wanted) - set(found) - {i.key for i in items}
             if unknown:
                 raise UsageError(
                     tr(
@@ -397,11 +401,11 @@ class Runner:
                         await run_steps(self.robot.setup, sctx, "setup")
                     steps = self.robot.verify if section == "verify" else self._item_steps
                     await run_steps(steps, sctx, section)
-            outputs = {k: sctx.variables.get(k) for k in self.robot.outputs}
+            outputs = {k: sctx.variables.get(k) for k in self.robot.output_names}
             refuse_secret(outputs, self.secrets, f"{self.loaded.path} outputs")  # never stored
             failed = False
             slot.skipped_submits = sctx.skipped_submits
-            return outputs
+            return protect_outputs(outputs, self.robot.pii_outputs, self.pii)
         except BaseException as exc:
             err = self._classify(exc, sctx)
             err.evidence = await self._evidence(handle, page, work, attempt, section, sctx)  # type: ignore[attr-defined]
@@ -644,7 +648,7 @@ class Runner:
 
     async def _record_attempt(self, work: _Work, attempt: int, status: str, exc: ItemError) -> None:
         """A failed attempt that is not the item's last word (it is retried or verified)."""
-        text, step = redact_urls_in(str(exc)), exc.step
+        text, step = self.keys.scrub(redact_urls_in(str(exc)), work.item.key), exc.step
         await self._db(lambda s: self._add_attempt(s, work, attempt, status, exc, text, step, None))
 
     async def _finish(
@@ -661,7 +665,9 @@ class Runner:
     ) -> None:
         """The item's outcome: its last attempt and the work item's final status."""
         status_for_run = "skipped" if skipped else status
-        text = redact_urls_in(message or str(exc)) if (exc or message) else None
+        text = (
+            self.keys.scrub(redact_urls_in(message or str(exc)), work.item.key) if (exc or message) else None
+        )
         step = step or (exc.step if exc else None)
 
         def write(s: Session) -> None:
@@ -858,6 +864,7 @@ def _run(runner: Runner, started: float) -> RunSummary:
         try:
             runner.secrets = dict(resolve_secrets(robot.name, robot.secrets, var_dir=settings.var_dir))
             batch = runner._load_data()
+            runner.keys = protect_keys(batch, robot.data, runner.pii)
             runner._check_columns(batch)
             with store.session() as s:
                 plan = runner._plan(s, batch)
@@ -885,7 +892,8 @@ def _run(runner: Runner, started: float) -> RunSummary:
         summary.status = status
         _close_run(runner, status, runner.defect)
         if runner._ocr_items is not None and not opt.dry_run:
-            runner._ocr_items.finish({o.key for o in summary.outcomes if o.status == "done"})
+            done = {runner.keys.original(o.key) for o in summary.outcomes if o.status == "done"}
+            runner._ocr_items.finish(done)
         if runner.results_path is not None:
             write_results(store, runner, runner.results_path)
         log.info(

@@ -34,7 +34,8 @@ from playwright.async_api import expect as pw_expect
 
 from dxrpa.browser.diagnose import absent_on_settled_page, closest_locators
 from dxrpa.browser.locators import build_locator, resolve_locator
-from dxrpa.browser.session import ContextHandle, guard_for, host_of, masked_screenshot
+from dxrpa.browser.masking import masked_screenshot
+from dxrpa.browser.session import ContextHandle, guard_for, host_of
 from dxrpa.engine.definitions import SECRET_SINKS
 from dxrpa.engine.paths import Folders, inside_run_folder
 from dxrpa.engine.secrets import refuse_secret

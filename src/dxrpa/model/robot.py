@@ -347,6 +347,9 @@ class DataSpec(_Strict):
     items: list[dict[str, Any]] | None = None
     ocr: OcrSource | None = None
     key: str | None = None  # column with the item's unique reference; content hash when absent
+    # the key is personal data: stored only as a salted hash with a masked display form (keys that are
+    # My Numbers, or key columns named 個人番号/マイナンバー, are stored so even without it)
+    key_pii: bool = False
     validate_: dict[str, ColumnRule] = Field(default_factory=dict, alias="validate")
 
     @model_validator(mode="after")
@@ -392,6 +395,13 @@ class Limits(_Strict):
     heartbeat_timeout_seconds: float = Field(default=120, gt=0)  # in_progress older → abandoned
 
 
+class OutputSpec(_Strict):
+    """An output written as a mapping: ``{name: 個人番号, pii: true}`` is encrypted at rest."""
+
+    name: str
+    pii: bool = False
+
+
 class ResultsSpec(_Strict):
     excel: str  # a results workbook: one row per item with status and outputs, inside folders:
 
@@ -421,7 +431,8 @@ class Robot(_Strict):
     item: list[Step] = Field(default_factory=list)
     verify: list[Step] = Field(default_factory=list)  # passes ⇒ an interrupted item did go through
     teardown: list[Step] = Field(default_factory=list)
-    outputs: list[str] = Field(default_factory=list)  # variables stored per item (DB + results)
+    # variables stored per item (DB + results); ``{name: x, pii: true}`` ones are stored encrypted
+    outputs: list[str | OutputSpec] = Field(default_factory=list)
     results: ResultsSpec | None = None
     retries: int = Field(default=2, ge=0, le=10)
     retry_backoff_seconds: float = Field(default=1.0, ge=0)
@@ -442,6 +453,14 @@ class Robot(_Strict):
             if not re.match(r"^[A-Z][A-Z0-9_]*$", name):
                 raise ValueError(f"secret name '{name}': use UPPER_CASE letters, digits and '_'")
         return value
+
+    @property
+    def output_names(self) -> list[str]:
+        return [o if isinstance(o, str) else o.name for o in self.outputs]
+
+    @property
+    def pii_outputs(self) -> set[str]:
+        return {o.name for o in self.outputs if isinstance(o, OutputSpec) and o.pii}
 
     @field_validator("env")
     @classmethod
