@@ -142,7 +142,7 @@ def test_symlinked_data_file_cannot_read_the_signing_key(cli: CliRunner, home: P
     (home / "data" / "list.csv").symlink_to(key)  # the literal path is fine, the file it reaches is not
     _robot(home, "via_link", "data: {csv: data/list.csv, key: x}\nitem:\n  - set: {a: 1}\n")
     assert cli("robots", "register", "robots/via_link.yaml").returncode == 0
-    proc = cli("run", "via_link", "--dry-run")
+    proc = cli("run", "via_link", "--dry-run", "--no-submit-steps-ok")  # the robot submits nothing
     out = _out(proc)
     assert proc.returncode == ExitCode.DEFINITION, out
     assert "data/list.csv" in out and "data" in out
@@ -204,7 +204,7 @@ def test_missing_key_column_hint_is_capped(cli: CliRunner, home: Path) -> None:
     (home / "data" / "wide.csv").write_text(",".join(header) + "\n" + ",".join("v" * 31) + "\n", "utf-8")
     _robot(home, "wide", "data: {csv: data/wide.csv, key: 受付番号}\nitem:\n  - set: {a: 1}\n")
     assert cli("robots", "register", "robots/wide.yaml").returncode == 0
-    proc = cli("run", "wide", "--dry-run")
+    proc = cli("run", "wide", "--dry-run", "--no-submit-steps-ok")  # the robot submits nothing
     out = _out(proc)
     assert proc.returncode == ExitCode.DATA, out
     assert "col09" in out and "col10" not in out and "21 more" in out
@@ -246,8 +246,9 @@ def test_report_cli_department_cannot_leave_the_folder(cli: CliRunner, home: Pat
     assert proc.returncode == 0, _out(proc)
     assert victim.read_bytes() == b"precious"
     assert (home / "dxrpa_report_FY2026_victim_victim.xlsx").is_file()
-    assert [p.name for p in home.iterdir() if p.name.startswith("dxrpa_report")] == [
-        "dxrpa_report_FY2026_victim_victim.xlsx"
+    assert sorted(p.name for p in home.iterdir() if p.name.startswith("dxrpa_report")) == [
+        "dxrpa_report_FY2026_victim_victim.xlsx",
+        "dxrpa_report_FY2026_victim_victim.xlsx.anchor.json",  # the audit log's signed head beside it
     ]
 
 
