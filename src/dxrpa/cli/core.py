@@ -13,7 +13,7 @@ from rich.table import Table
 from dxrpa.app import open_app
 from dxrpa.cli.printing import line, plain_console, styled
 from dxrpa.engine.definitions import parse_robot
-from dxrpa.errors import DefinitionError, DefinitionErrors, RobotDefect, RunFailed, UsageError
+from dxrpa.errors import DefinitionError, DefinitionErrors, ExitCode, RobotDefect, RunFailed, UsageError
 from dxrpa.i18n import tr
 from dxrpa.model.robot import Robot
 from dxrpa.model.status import status_text
@@ -379,6 +379,14 @@ def run_command(
 
         summary = run_robot(app.settings, name, options=opts, progress=on_item, store=app.store)
     _print_summary(summary)
+    if summary.status == "cancelled":  # SIGINT/SIGTERM or a cancel from the console
+        console.print(
+            tr(
+                "取り消しました (未処理の項目は次回の実行で処理します)",
+                "cancelled (items not done stay pending)",
+            )
+        )
+        raise typer.Exit(int(ExitCode.INTERRUPTED))
     if summary.defect is not None:
         raise RobotDefect(str(summary.defect), step=summary.defect.step)
     if summary.items_failed:

@@ -390,6 +390,7 @@ class Limits(_Strict):
     item_timeout_seconds: float = Field(default=300, gt=0)
     run_timeout_minutes: float = Field(default=120, gt=0)
     heartbeat_timeout_seconds: float = Field(default=120, gt=0)  # in_progress older → abandoned
+    cancel_grace_seconds: float = Field(default=30, gt=0, le=600)  # SIGINT/SIGTERM: a step's last chance
 
 
 class ResultsSpec(_Strict):
