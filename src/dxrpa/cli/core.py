@@ -36,8 +36,15 @@ def _robot_files(paths: list[Path]) -> list[Path]:
     for p in paths:
         if p.is_dir():
             files.extend(sorted(p.glob("*.yaml")) + sorted(p.glob("*.yml")))
-        else:
+        elif p.exists():
             files.append(p)
+        else:  # a wrong argument, not a wrong definition: exit 2
+            raise UsageError(
+                tr(f"{p}: ファイルがありません", f"{p}: no such file"),
+                hint=tr(
+                    "パスを確かめてください (例: robots/NAME.yaml)", "check the path, e.g. robots/NAME.yaml"
+                ),
+            )
     if not files:
         raise UsageError(
             tr("ロボットファイルが見つかりません", "no robot files found"), hint="robots/NAME.yaml"

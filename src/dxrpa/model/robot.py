@@ -39,7 +39,7 @@ def env_name_problem(name: str) -> str | None:
 
 
 class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", populate_by_name=True)
+    model_config = ConfigDict(extra="forbid")  # YAML keys only: `if`, never the internal `if_`
 
 
 # --------------------------------------------------------------------------- locators
@@ -393,6 +393,12 @@ class Limits(_Strict):
     cancel_grace_seconds: float = Field(default=30, gt=0, le=600)  # SIGINT/SIGTERM: a step's last chance
 
 
+# the fixed columns of the results workbook (dxrpa.engine.results), in both languages: not output names
+RESULT_COLUMNS = frozenset(
+    {"key", "status", "attempts", "error", "step", "キー", "結果", "試行", "エラー", "ステップ"}
+)
+
+
 class ResultsSpec(_Strict):
     excel: str  # a results workbook: one row per item with status and outputs, inside folders:
 
@@ -442,6 +448,17 @@ class Robot(_Strict):
         for name in value:
             if not re.match(r"^[A-Z][A-Z0-9_]*$", name):
                 raise ValueError(f"secret name '{name}': use UPPER_CASE letters, digits and '_'")
+        return value
+
+    @field_validator("outputs")
+    @classmethod
+    def _output_names(cls, value: list[str]) -> list[str]:
+        for name in value:
+            if name.casefold() in RESULT_COLUMNS:
+                raise ValueError(
+                    f"output '{name}' is a column of the results workbook already:"
+                    f" rename it, e.g. '{name}_value'"
+                )
         return value
 
     @field_validator("env")
