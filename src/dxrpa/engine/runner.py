@@ -692,7 +692,9 @@ class Runner:
         )
         self.summary.outcomes.append(outcome)
         log = logger.bind(run_id=self.run_id)
-        if status == "done":
+        if status_for_run == "skipped":  # as the summary counts it: the submit step was not run
+            log.info(tr("項目 {} 省略 (ドライラン)", "item {} skipped (dry run)"), work.item.key)
+        elif status == "done":
             log.info(tr("項目 {} 完了", "item {} done"), work.item.key)
         else:
             log.warning(tr("項目 {}: {} ({})", "item {}: {} ({})"), work.item.key, status, text)
@@ -927,14 +929,15 @@ def _run(runner: Runner, started: float) -> RunSummary:
             write_results(store, runner, runner.results_path)
         log.info(
             tr(
-                "実行 {} 終了: {} (完了 {} / 業務エラー {} / システムエラー {})",
-                "run {} finished: {} (done {} / business errors {} / system errors {})",
+                "実行 {} 終了: {} (完了 {} / 業務エラー {} / システムエラー {} / 省略 {})",
+                "run {} finished: {} (done {} / business errors {} / system errors {} / skipped {})",
             ),
             runner.run_id,
             status,
             summary.items_done,
             summary.items_business_error,
             summary.items_system_error,
+            summary.items_skipped,
         )
         return summary
     except StoreError as exc:
