@@ -351,3 +351,18 @@ def test_output_named_like_a_results_column_is_refused(robot_env: Path) -> None:
     check_error(
         result, ExitCode.DEFINITION, "robots/juminhyo_entry.yaml:", "output 'status'", "results workbook"
     )
+
+
+def test_step_error_names_the_rendered_locator_not_the_template(
+    robot_env: Path, sample_app: SampleApp
+) -> None:
+    rows = juminhyo_rows(1)
+    write_xlsx(robot_env / "data" / "juminhyo.xlsx", rows)
+    templated = robot_text(**{"  - fill: {label: 受付番号,": '  - fill: {label: "番号{{ item.受付番号 }}",'})
+    write_robot(robot_env, templated.replace("retries: 2", "retries: 0"))
+    assert dx(robot_env, "robots", "register", "robots/juminhyo_entry.yaml").returncode == 0
+    result = dx(robot_env, "run", "juminhyo_entry")
+    out = result.stdout + result.stderr
+    assert f"label=番号{rows[0]['受付番号']}" in out, out
+    assert "{{ item.受付番号 }}" not in out, out
+    assert "Traceback" not in out, out
