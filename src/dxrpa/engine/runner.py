@@ -945,7 +945,8 @@ def _run(runner: Runner, started: float) -> RunSummary:
         raise
     except KeyboardInterrupt:  # Ctrl-C before the items started (loading data, planning)
         summary.status = "cancelled"
-        _close_run(runner, "cancelled", None)
+        with contextlib.suppress(Exception):  # the run row may not be written yet
+            _close_run(runner, "cancelled", None)
         raise
     finally:
         summary.seconds = time.monotonic() - started
