@@ -320,7 +320,7 @@ def load_yaml(path: str | Path, text: str | None = None) -> tuple[Any, Positions
 
 
 def _allowed_keys(model: type[BaseModel], loc: Loc, data: Any) -> list[str]:
-    """Best-effort: the field names valid at ``loc`` (for 'did you mean')."""
+    """Best-effort: the keys valid at ``loc`` (for 'did you mean'), as written in YAML (``if``)."""
     current: Any = model
     value = data
     for part in loc:
@@ -338,7 +338,7 @@ def _allowed_keys(model: type[BaseModel], loc: Loc, data: Any) -> list[str]:
             current = _first_model(current)
             found = _lookup_union_member(current, part)
             current = found
-    return list(getattr(current, "model_fields", {}).keys())
+    return [f.alias or name for name, f in getattr(current, "model_fields", {}).items()]  # the YAML keys
 
 
 def _first_model(ann: Any) -> Any:

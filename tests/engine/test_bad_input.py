@@ -320,3 +320,49 @@ def test_streamed_sources_keep_memory_flat(tmp_path: Path, kind: str) -> None:
     assert [i.key for i in first] == ["0000002", "0000003"]
     assert len(batch.items) == 2 and batch.rest is not None  # the other 999,998 rows were never built
     assert peak < 16 * 1024 * 1024, peak  # reading every row costs hundreds of MB
+
+
+def test_validate_of_a_missing_file_is_a_usage_error(robot_env: Path) -> None:
+    check_error(
+        dx(robot_env, "robots", "validate", "robots/nope.yaml"),
+        ExitCode.USAGE,
+        "robots/nope.yaml",
+        "no such file",
+    )
+
+
+def test_internal_key_if_underscore_is_refused(robot_env: Path) -> None:
+    write_robot(
+        robot_env,
+        robot_text(
+            **{
+                '  - extract: {css: "#receipt-no"': "  - if_: {condition: 'true', then: [{log: x}]}\n"
+                '  - extract: {css: "#receipt-no"'
+            }
+        ),
+    )
+    result = dx(robot_env, "robots", "validate", "robots/juminhyo_entry.yaml")
+    check_error(result, ExitCode.DEFINITION, "robots/juminhyo_entry.yaml:48", "unknown key 'if_'", "'if'")
+
+
+def test_output_named_like_a_results_column_is_refused(robot_env: Path) -> None:
+    write_robot(robot_env, robot_text(**{"outputs: [receipt_no]": "outputs: [receipt_no, status]"}))
+    result = dx(robot_env, "robots", "validate", "robots/juminhyo_entry.yaml")
+    check_error(
+        result, ExitCode.DEFINITION, "robots/juminhyo_entry.yaml:", "output 'status'", "results workbook"
+    )
+
+
+def test_step_error_names_the_rendered_locator_not_the_template(
+    robot_env: Path, sample_app: SampleApp
+) -> None:
+    rows = juminhyo_rows(1)
+    write_xlsx(robot_env / "data" / "juminhyo.xlsx", rows)
+    templated = robot_text(**{"  - fill: {label: 受付番号,": '  - fill: {label: "番号{{ item.受付番号 }}",'})
+    write_robot(robot_env, templated.replace("retries: 2", "retries: 0"))
+    assert dx(robot_env, "robots", "register", "robots/juminhyo_entry.yaml").returncode == 0
+    result = dx(robot_env, "run", "juminhyo_entry")
+    out = result.stdout + result.stderr
+    assert f"label=番号{rows[0]['受付番号']}" in out, out
+    assert "{{ item.受付番号 }}" not in out, out
+    assert "Traceback" not in out, out

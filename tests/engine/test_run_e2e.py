@@ -12,7 +12,7 @@ from dxrpa.demo.data import juminhyo_rows, write_xlsx
 from dxrpa.demo.webapp import SampleApp
 from dxrpa.errors import ExitCode
 from dxrpa.store import Store
-from dxrpa.store.tables import WorkItem
+from dxrpa.store.tables import Run, WorkItem
 
 
 def test_register_dry_run_then_run_enters_each_item_once(robot_env: Path, sample_app: SampleApp) -> None:
@@ -60,3 +60,19 @@ def test_business_error_is_not_retried_and_exit_code_says_items_failed(
         assert bad is not None
         assert bad.status == "business_error" and bad.attempts == 1
         assert "申請者の入力に誤りがあります" in (bad.error_message or "")
+
+
+def test_dry_run_log_says_skipped_like_its_summary(robot_env: Path, sample_app: SampleApp) -> None:
+    write_xlsx(robot_env / "data" / "juminhyo.xlsx", juminhyo_rows(2, seed=5))
+    assert main(["robots", "register", "robots/juminhyo_entry.yaml"]) == 0
+    assert main(["--lang", "en", "run", "juminhyo_entry", "--dry-run"]) == 0
+    store = Store(load_settings().db_url)
+    with store.session() as s:
+        run = s.scalars(select(Run)).one()
+        folder, skipped = Path(run.folder), run.items_skipped
+    store.dispose()
+    log = (folder / "run.log").read_text(encoding="utf-8")
+    assert skipped == 2
+    assert log.count("skipped (dry run)") == 2, log
+    assert " done" not in log.replace("(done 0", ""), log
+    assert "/ skipped 2)" in log, log

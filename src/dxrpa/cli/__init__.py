@@ -9,9 +9,9 @@ from __future__ import annotations
 import sys
 
 import typer
-from rich.console import Console
 
 from dxrpa import __version__
+from dxrpa.cli.printing import line, plain_console, styled
 from dxrpa.engine.paths import restrict_new_files
 from dxrpa.errors import DxrpaError, ExitCode
 from dxrpa.i18n import set_lang, tr
@@ -26,7 +26,7 @@ app = typer.Typer(
     add_completion=False,
     pretty_exceptions_enable=False,
 )
-err_console = Console(stderr=True)
+err_console = plain_console(stderr=True)
 
 
 @app.callback(invoke_without_command=True)
@@ -55,6 +55,11 @@ def _register_all() -> None:
         module.register(app)
 
 
+def _say_error(label: str, text: str) -> None:
+    """One red-labelled error line on stderr; ``text`` (often page- or data-derived) printed literally."""
+    err_console.print(line(styled(f"{label}:", "bold red"), f" {text}"), highlight=False, soft_wrap=True)
+
+
 def main(argv: list[str] | None = None) -> int:
     """Entry point of the console script; returns the exit code."""
     restrict_new_files()  # DB, evidence, results, reports: 0600 / 0700 (console, scheduler, worker too)
@@ -63,9 +68,7 @@ def main(argv: list[str] | None = None) -> int:
         code = app(args=argv, standalone_mode=False)  # click returns typer.Exit's code here
         return int(code) if isinstance(code, int) else 0
     except DxrpaError as exc:
-        err_console.print(
-            f"[bold red]{tr('エラー', 'error')}:[/] {exc}", highlight=False, markup=True, soft_wrap=True
-        )
+        _say_error(tr("エラー", "error"), str(exc))
         return int(exc.exit_code)
     except typer.Exit as exc:
         return int(exc.exit_code or 0)
@@ -83,16 +86,10 @@ def main(argv: list[str] | None = None) -> int:
         if is_store_failure(exc):  # a database error that escaped the store adapter: no SQL text
             logger.opt(exception=exc).debug("database error outside the store adapter")
             mapped = to_store_error(exc, "")  # type: ignore[arg-type]
-            err_console.print(
-                f"[bold red]{tr('エラー', 'error')}:[/] {mapped}", highlight=False, soft_wrap=True
-            )
+            _say_error(tr("エラー", "error"), str(mapped))
             return int(mapped.exit_code)
         logger.opt(exception=exc).debug("unexpected error")
-        err_console.print(
-            f"[bold red]{tr('内部エラー', 'internal error')}:[/] {type(exc).__name__}: {exc}",
-            highlight=False,
-            soft_wrap=True,
-        )
+        _say_error(tr("内部エラー", "internal error"), f"{type(exc).__name__}: {exc}")
         return int(ExitCode.INTERNAL)
 
 

@@ -13,16 +13,16 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 import typer
-from rich.console import Console
 from rich.table import Table
 
 from dxrpa.app import App, open_app
+from dxrpa.cli.printing import plain_console
 from dxrpa.engine import secrets as sec
 from dxrpa.errors import IntegrityError, UsageError
 from dxrpa.i18n import tr
 from dxrpa.store import audit_repo
 
-console = Console(soft_wrap=True, highlight=False)
+console = plain_console(soft_wrap=True, highlight=False)
 secrets_app = typer.Typer(
     help="シークレット(パスワード等)の登録・一覧・削除 / store robot secrets (passwords, tokens)",
     no_args_is_help=True,

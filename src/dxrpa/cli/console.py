@@ -7,10 +7,10 @@ import sys
 from typing import TYPE_CHECKING
 
 import typer
-from rich.console import Console
 from rich.table import Table
 
 from dxrpa.app import open_app
+from dxrpa.cli.printing import plain_console
 from dxrpa.errors import UsageError
 from dxrpa.i18n import tr
 from dxrpa.store import audit_repo, console_repo
@@ -19,7 +19,7 @@ from dxrpa.store.console_tables import ROLES
 if TYPE_CHECKING:
     from dxrpa.console.users import Action
 
-console = Console()
+console = plain_console()
 users_app = typer.Typer(help="Web コンソールの利用者 / web console users", no_args_is_help=True)
 console_app = typer.Typer(help="Web コンソール / web console", no_args_is_help=True)
 NAME = typer.Argument(..., help="ユーザー名 / user name")

@@ -7,13 +7,13 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 import typer
-from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
 from dxrpa.app import open_app
+from dxrpa.cli.printing import line, plain_console, styled
 from dxrpa.engine.definitions import parse_robot
-from dxrpa.errors import DefinitionError, DefinitionErrors, RobotDefect, RunFailed, UsageError
+from dxrpa.errors import DefinitionError, DefinitionErrors, ExitCode, RobotDefect, RunFailed, UsageError
 from dxrpa.i18n import tr
 from dxrpa.log import redact
 from dxrpa.model.robot import Robot
@@ -23,7 +23,7 @@ from dxrpa.store import audit_repo, robots_repo, runs_repo
 if TYPE_CHECKING:
     from dxrpa.engine.runner import ItemOutcome, RunSummary
 
-console = Console()
+console = plain_console()
 robots_app = typer.Typer(
     help="ロボットの検証・登録・一覧 / validate, register and list robots", no_args_is_help=True
 )
@@ -37,8 +37,15 @@ def _robot_files(paths: list[Path]) -> list[Path]:
     for p in paths:
         if p.is_dir():
             files.extend(sorted(p.glob("*.yaml")) + sorted(p.glob("*.yml")))
-        else:
+        elif p.exists():
             files.append(p)
+        else:  # a wrong argument, not a wrong definition: exit 2
+            raise UsageError(
+                tr(f"{p}: ファイルがありません", f"{p}: no such file"),
+                hint=tr(
+                    "パスを確かめてください (例: robots/NAME.yaml)", "check the path, e.g. robots/NAME.yaml"
+                ),
+            )
     if not files:
         raise UsageError(
             tr("ロボットファイルが見つかりません", "no robot files found"), hint="robots/NAME.yaml"
@@ -55,7 +62,7 @@ def validate(
     for path in _robot_files(paths or []):
         try:
             loaded = parse_robot(path)
-            console.print(f"[green]✓[/] {path} ({loaded.robot.name})")
+            console.print(line(styled("✓", "green"), f" {path} ({loaded.robot.name})"))
         except DefinitionErrors as exc:
             bad.extend(exc.errors)
         except DefinitionError as exc:
@@ -84,11 +91,11 @@ def register_cmd(
         name, number = reg.robot.name, reg.version.version
         if reg.created:
             console.print(
-                tr(
-                    f"[green]登録しました[/] {name} 版 {number}",
-                    f"[green]registered[/] {name} version {number}",
+                line(
+                    styled(tr("登録しました", "registered"), "green"),
+                    tr(f" {name} 版 {number}", f" {name} version {number}"),
+                    tr(" (承認待ち)", " (awaiting approval)") if pending else "",
                 )
-                + (tr(" (承認待ち)", " (awaiting approval)") if pending else "")
             )
         else:
             console.print(tr(f"変更なし {name} 版 {number}", f"unchanged {name} version {number}"))
@@ -115,9 +122,9 @@ def approve_cmd(
     chosen, newly = approve_robot(app.store, name, version, actor=audit_repo.current_actor(), via="cli")
     if newly:
         console.print(
-            tr(
-                f"[green]承認しました[/] {name} 版 {chosen.version}",
-                f"[green]approved[/] {name} version {chosen.version}",
+            line(
+                styled(tr("承認しました", "approved"), "green"),
+                tr(f" {name} 版 {chosen.version}", f" {name} version {chosen.version}"),
             )
         )
     else:
@@ -246,8 +253,12 @@ def _print_summary(summary: RunSummary) -> None:
     for o in summary.outcomes:
         if o.status not in ("done", "skipped"):
             console.print(  # keys that are personal data arrive hashed; messages pass the redactor again
-                f"  [yellow]{o.key}[/]: {status_text(o.status)} — {redact(o.message or '')}"
-                + (f" [{o.step}]" if o.step else ""),
+                line(
+                    "  ",
+                    styled(o.key, "yellow"),
+                    f": {status_text(o.status)} — {redact(o.message or '')}"
+                    + (f" [{o.step}]" if o.step else ""),
+                ),
                 highlight=False,
             )
     console.print(tr(f"記録: {summary.folder}", f"files: {summary.folder}"))
@@ -362,7 +373,7 @@ def run_command(
         allow_no_submit=no_submit_ok,
     )
     with Progress(
-        TextColumn("{task.description}"),
+        TextColumn("{task.description}", markup=False),
         BarColumn(),
         MofNCompleteColumn(),
         TimeElapsedColumn(),
@@ -377,6 +388,14 @@ def run_command(
 
         summary = run_robot(app.settings, name, options=opts, progress=on_item, store=app.store)
     _print_summary(summary)
+    if summary.status == "cancelled":  # SIGINT/SIGTERM or a cancel from the console
+        console.print(
+            tr(
+                "取り消しました (未処理の項目は次回の実行で処理します)",
+                "cancelled (items not done stay pending)",
+            )
+        )
+        raise typer.Exit(int(ExitCode.INTERRUPTED))
     if summary.defect is not None:
         raise RobotDefect(str(summary.defect), step=summary.defect.step)
     if summary.items_failed:
@@ -403,7 +422,7 @@ def demo_command(
         say=lambda text: console.print(text, markup=False, highlight=False),
     )
     r = result
-    console.print(tr("\n[bold]デモの結果[/]", "\n[bold]Demo summary[/]"))
+    console.print(line("\n", styled(tr("デモの結果", "Demo summary"), "bold")))
     rows = [
         (
             tr("申請書(スキャン)", "scanned forms"),

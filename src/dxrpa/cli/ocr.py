@@ -15,10 +15,10 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
 import typer
-from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
+from dxrpa.cli.printing import line, plain_console, styled
 from dxrpa.errors import DefinitionError, DefinitionErrors, SomeFilesFailed, UsageError
 from dxrpa.i18n import tr
 
@@ -26,7 +26,7 @@ if TYPE_CHECKING:
     from dxrpa.app import App
     from dxrpa.model.form import FormResult
 
-console = Console()
+console = plain_console()
 ocr_app = typer.Typer(
     help="AI-OCR: 申請書スキャンの読取・様式テンプレート・確認 / read scans, templates, review",
     no_args_is_help=True,
@@ -85,7 +85,7 @@ def run_cmd(
         total = sum(count_pages(p) for p in paths)
         crops = output.parent / f"{output.stem}_crops" if output is not None else None
         with Progress(
-            TextColumn("{task.description}"),
+            TextColumn("{task.description}", markup=False),
             BarColumn(),
             MofNCompleteColumn(),
             TimeElapsedColumn(),
@@ -135,7 +135,7 @@ def _summary(batch_id: str, results: list[FormResult], output: Path | None) -> N
         align = f"{r.alignment.score:.2f}" if r.alignment else "-"
         style = {"ok": "green", "review": "yellow", "failed": "red"}.get(r.status, "")
         table.add_row(
-            Path(r.source_file).name, str(r.page), f"[{style}]{status_label(r.status)}[/]", align, note
+            Path(r.source_file).name, str(r.page), styled(status_label(r.status), style), align, note
         )
     console.print(table)
     ok = sum(r.status == "ok" for r in results)
@@ -173,10 +173,16 @@ def templates_list() -> None:
     for path in template_paths(folder):
         try:
             t = load_template(path)
-            table.add_row(t.name, t.spec.title, t.spec.department, str(len(t.spec.fields)), "[green]OK[/]")
+            table.add_row(
+                t.name, t.spec.title, t.spec.department, str(len(t.spec.fields)), styled("OK", "green")
+            )
         except DefinitionError as exc:
             table.add_row(
-                path.stem, "", "", "", f"[red]{tr('エラー', 'error')}[/] {str(exc).splitlines()[0]}"
+                path.stem,
+                "",
+                "",
+                "",
+                line(styled(tr("エラー", "error"), "red"), f" {str(exc).splitlines()[0]}"),
             )
     console.print(table)
 
@@ -200,7 +206,10 @@ def templates_validate(
         try:
             t = load_template(path)
             console.print(
-                f"[green]OK[/] {path} ({t.spec.title}, {len(t.spec.fields)} {tr('項目', 'fields')})"
+                line(
+                    styled("OK", "green"),
+                    f" {path} ({t.spec.title}, {len(t.spec.fields)} {tr('項目', 'fields')})",
+                )
             )
         except DefinitionErrors as exc:
             errors += exc.errors
@@ -269,8 +278,8 @@ def batches_cmd(
                     b.robot_name or b.source,
                     str(b.files),
                     str(b.documents_ok),
-                    f"[yellow]{b.documents_review}[/]" if b.documents_review else "0",
-                    f"[red]{b.documents_failed}[/]" if b.documents_failed else "0",
+                    styled(str(b.documents_review), "yellow") if b.documents_review else "0",
+                    styled(str(b.documents_failed), "red") if b.documents_failed else "0",
                 )
         if not batches:
             console.print(tr("OCR バッチはまだありません", "no OCR batches yet"))

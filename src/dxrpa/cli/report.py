@@ -7,10 +7,10 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.console import Console
 from rich.table import Table
 
 from dxrpa.app import open_app
+from dxrpa.cli.printing import plain_console
 from dxrpa.errors import UsageError
 from dxrpa.i18n import set_lang, tr
 from dxrpa.ledger import fy_label, parse_fiscal_year, parse_target_hours, today_local
@@ -19,7 +19,7 @@ from dxrpa.reports.export import default_filename
 from dxrpa.reports.tabular import render_text
 from dxrpa.store import audit_repo, ledger_repo
 
-console = Console()
+console = plain_console()
 targets_app = typer.Typer(help="課ごとの年度目標 / department targets per fiscal year", no_args_is_help=True)
 
 

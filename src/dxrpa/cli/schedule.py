@@ -10,10 +10,11 @@ from types import FrameType
 from zoneinfo import ZoneInfo
 
 import typer
-from rich.console import Console
 from rich.table import Table
+from rich.text import Text
 
 from dxrpa.app import open_app
+from dxrpa.cli.printing import line, plain_console, styled
 from dxrpa.errors import UsageError
 from dxrpa.i18n import tr
 from dxrpa.scheduler.calendar import load_calendar
@@ -22,7 +23,7 @@ from dxrpa.scheduler.rules import Firing, firings_between, next_firings
 from dxrpa.scheduler.service import load_schedules, run_scheduler, scheduler_alive
 from dxrpa.store.schedule_repo import add_closure, list_events, remove_closure, set_paused
 
-console = Console()
+console = plain_console()
 _WD = "月火水木金土日"
 
 
@@ -36,14 +37,14 @@ def _parse_day(text: str) -> date:
         ) from None
 
 
-def _fmt(f: Firing) -> str:
+def _fmt(f: Firing) -> Text:
     local = f.when
     text = f"{local:%Y-%m-%d}({_WD[local.weekday()]}) {local:%H:%M}"
     if f.kind == "skip":
-        return f"[dim]{text} {tr('休止', 'skipped')}: {f.reason}[/]"
+        return styled(f"{text} {tr('休止', 'skipped')}: {f.reason}", "dim")
     if f.kind == "moved":
-        return f"{text} [yellow]← {f.planned:%m-%d} {f.reason}[/]"
-    return text
+        return line(text, " ", styled(f"← {f.planned:%m-%d} {f.reason}", "yellow"))
+    return Text(text)
 
 
 def _stop_on_signals() -> threading.Event:
@@ -133,7 +134,7 @@ def register(app: typer.Typer) -> None:
         for sched in load_schedules(dx.store):
             state = tr("一時停止", "paused") if sched.paused else tr("有効", "active")
             if sched.problem:
-                table.add_row(sched.robot, f"[red]{tr('エラー', 'error')}[/]", sched.problem, "")
+                table.add_row(sched.robot, styled(tr("エラー", "error"), "red"), sched.problem, "")
                 continue
             if not sched.rules:
                 table.add_row(sched.robot, state, tr("(なし)", "(none)"), "")
@@ -143,12 +144,14 @@ def register(app: typer.Typer) -> None:
                     sched.robot if i == 0 else "",
                     state if i == 0 else "",
                     rule.describe(),
-                    "\n".join(_fmt(f) for f in fires),
+                    Text("\n").join(_fmt(f) for f in fires),
                 )
         console.print(table)
         alive = scheduler_alive(dx.settings, dx.store)
-        stopped = tr("[red]停止中[/] (dxrpa scheduler run)", "[red]not running[/] (dxrpa scheduler run)")
-        console.print(tr("スケジューラ: ", "scheduler: ") + (tr("稼働中", "running") if alive else stopped))
+        stopped = line(styled(tr("停止中", "not running"), "red"), " (dxrpa scheduler run)")
+        console.print(
+            line(tr("スケジューラ: ", "scheduler: "), tr("稼働中", "running") if alive else stopped)
+        )
         dx.close()
 
     @schedule_app.command("preview")
@@ -174,13 +177,16 @@ def register(app: typer.Typer) -> None:
             ]
         merged.sort(key=lambda x: x[0].when)
         runs = sum(1 for f, _ in merged if f.runs)
-        paused = f" [yellow]({tr('一時停止中', 'paused')})[/]" if sched.paused else ""
+        paused = styled(f" ({tr('一時停止中', 'paused')})", "yellow") if sched.paused else ""
         console.print(
-            f"[bold]{name}[/] — {tr('今後', 'next')} {days} {tr('日', 'days')}: "
-            f"{runs} {tr('回実行', 'runs')}{paused}"
+            line(
+                styled(name, "bold"),
+                f" — {tr('今後', 'next')} {days} {tr('日', 'days')}: {runs} {tr('回実行', 'runs')}",
+                paused,
+            )
         )
         for f, i in merged:
-            console.print(f"  #{i + 1} {_fmt(f)}")
+            console.print(line(f"  #{i + 1} ", _fmt(f)))
         dx.close()
 
     def _pause(name: str, paused: bool) -> None:

@@ -43,7 +43,7 @@ def write_results(store: Store, runner: Runner, path: Path) -> Path:
     wb = Workbook()
     ws = wb.active
     ws.title = tr("結果", "results")
-    header = [
+    header = [  # model.robot.RESULT_COLUMNS keeps outputs from repeating these
         tr("キー", "key"),
         tr("結果", "status"),
         tr("試行", "attempts"),

@@ -69,6 +69,7 @@ def _expire(limit: asyncio.Timeout) -> Callable[[], None]:
 
 OPEN_SECONDS = 90.0  # launch (30 s) + context + first page; a killed browser may never answer
 EVIDENCE_SECONDS = 30.0  # screenshot + trace of a failed attempt
+_SIGNALS = (signal.SIGINT, signal.SIGTERM)  # cancel the run (exit 130), see Runner._on_signal
 
 
 @dataclass
@@ -154,6 +155,7 @@ class _Work:
     item: DataItem
     item_id: int | None  # None in dry runs: dry runs never touch work items
     recheck: bool = False  # abandoned by a dead runner: verify before redoing
+    after_submit: bool = False  # interrupted past its submit step: verify before redoing
 
 
 class Runner:
@@ -181,6 +183,9 @@ class Runner:
         self.folder = settings.runs_dir / self.run_id
         self.summary = RunSummary(self.run_id, self.robot.name, "running", options.dry_run, self.folder)
         self.stopping = False
+        self._workers: list[asyncio.Task[None]] = []
+        self._grace: asyncio.TimerHandle | None = None  # armed by the first SIGINT/SIGTERM
+        self._aborted = False  # the grace ran out: steps in progress are interrupted
         self.defect: RobotDefect | None = None
         self.browser: BrowserHandle | None = None
         self._browser_lock = asyncio.Lock()
@@ -407,6 +412,9 @@ class Runner:
             slot.skipped_submits = sctx.skipped_submits
             return protect_outputs(outputs, self.robot.pii_outputs, self.pii)
         except BaseException as exc:
+            if self._aborted and isinstance(exc, asyncio.CancelledError):
+                work.after_submit = sctx.submit_started
+                raise
             err = self._classify(exc, sctx)
             err.evidence = await self._evidence(handle, page, work, attempt, section, sctx)  # type: ignore[attr-defined]
             raise err from None
@@ -613,7 +621,7 @@ class Runner:
     async def _release(self, work: _Work) -> None:
         item_id = work.item_id
         if item_id is not None:
-            status = "abandoned" if work.recheck else "pending"
+            status = "abandoned" if work.recheck or work.after_submit else "pending"
             await self._db(lambda s: runs_repo.release(s, item_id, self.run_id, status=status))
 
     def _add_attempt(
@@ -690,7 +698,9 @@ class Runner:
         )
         self.summary.outcomes.append(outcome)
         log = logger.bind(run_id=self.run_id)
-        if status == "done":
+        if status_for_run == "skipped":  # as the summary counts it: the submit step was not run
+            log.info(tr("項目 {} 省略 (ドライラン)", "item {} skipped (dry run)"), work.item.key)
+        elif status == "done":
             log.info(tr("項目 {} 完了", "item {} done"), work.item.key)
         else:
             log.warning(tr("項目 {}: {} ({})", "item {}: {} ({})"), work.item.key, status, text)
@@ -707,7 +717,13 @@ class Runner:
                     work = queue.get_nowait()
                 except asyncio.QueueEmpty:
                     return
-                await self._process(slot, work)
+                try:
+                    await self._process(slot, work)
+                except asyncio.CancelledError:
+                    if not self._aborted:
+                        raise
+                    await self._release(work)  # interrupted mid-item: given back, nothing finished
+                    return
         finally:
             if slot.handle is not None:
                 if self.robot.teardown and slot.page is not None:
@@ -728,14 +744,32 @@ class Runner:
                 self.stopping = True
                 self.summary.status = "cancelled"
 
-    def _on_sigterm(self) -> None:
+    def _on_signal(self, name: str) -> None:
+        """SIGINT/SIGTERM: cancel the run after the current item. A step still running after
+        ``limits.cancel_grace_seconds`` (or at a second signal) is interrupted, its item given back."""
+        if self._grace is not None:
+            self._abort()
+            return
+        grace = self.robot.limits.cancel_grace_seconds
         logger.bind(run_id=self.run_id).warning(
             tr(
-                "停止信号を受けました。処理中の項目を終えて停止します",
-                "SIGTERM: finishing the current item, then stopping",
+                f"{name} を受けました。処理中の項目を終えて取り消します(最大 {grace:g} 秒)",
+                f"{name}: finishing the current item (at most {grace:g} s), then cancelling the run",
             )
         )
         self.stopping = True
+        self.summary.status = "cancelled"
+        self._grace = asyncio.get_running_loop().call_later(grace, self._abort)
+
+    def _abort(self) -> None:
+        if self._aborted:
+            return
+        self._aborted = True
+        logger.bind(run_id=self.run_id).warning(
+            tr("処理中のステップを中断します", "interrupting the step in progress")
+        )
+        for task in self._workers:
+            task.cancel()
 
     async def execute(self, plan: list[_Work]) -> None:
         self.summary.items_total = len(plan)
@@ -743,23 +777,28 @@ class Runner:
         for w in plan:
             queue.put_nowait(w)
         loop = asyncio.get_running_loop()
-        with contextlib.suppress(NotImplementedError, RuntimeError, ValueError):
-            loop.add_signal_handler(signal.SIGTERM, self._on_sigterm)
+        for sig in _SIGNALS:
+            with contextlib.suppress(NotImplementedError, RuntimeError, ValueError):
+                loop.add_signal_handler(sig, self._on_signal, sig.name)
         beat = asyncio.create_task(self._heartbeat())
         try:
             if plan:
                 await self._ensure_browser()
             n = max(1, min(self.opt.workers, len(plan) or 1))
-            await asyncio.gather(*(self._worker(queue) for _ in range(n)))
+            self._workers = [asyncio.create_task(self._worker(queue)) for _ in range(n)]
+            await asyncio.gather(*self._workers)
         finally:
+            if self._grace is not None:
+                self._grace.cancel()
             beat.cancel()
             with contextlib.suppress(BaseException):
                 await beat
             if self.browser is not None:
                 with contextlib.suppress(Exception):
                     await self.browser.close()
-            with contextlib.suppress(NotImplementedError, RuntimeError, ValueError):
-                loop.remove_signal_handler(signal.SIGTERM)
+            for sig in _SIGNALS:
+                with contextlib.suppress(NotImplementedError, RuntimeError, ValueError):
+                    loop.remove_signal_handler(sig)
 
 
 def _run_coroutine(coro: Coroutine[Any, Any, None]) -> None:
@@ -898,18 +937,24 @@ def _run(runner: Runner, started: float) -> RunSummary:
             write_results(store, runner, runner.results_path)
         log.info(
             tr(
-                "実行 {} 終了: {} (完了 {} / 業務エラー {} / システムエラー {})",
-                "run {} finished: {} (done {} / business errors {} / system errors {})",
+                "実行 {} 終了: {} (完了 {} / 業務エラー {} / システムエラー {} / 省略 {})",
+                "run {} finished: {} (done {} / business errors {} / system errors {} / skipped {})",
             ),
             runner.run_id,
             status,
             summary.items_done,
             summary.items_business_error,
             summary.items_system_error,
+            summary.items_skipped,
         )
         return summary
     except StoreError as exc:
         _close_after_store_failure(runner, exc)
+        raise
+    except KeyboardInterrupt:  # Ctrl-C before the items started (loading data, planning)
+        summary.status = "cancelled"
+        with contextlib.suppress(Exception):  # the run row may not be written yet
+            _close_run(runner, "cancelled", None)
         raise
     finally:
         summary.seconds = time.monotonic() - started

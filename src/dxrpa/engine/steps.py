@@ -345,13 +345,26 @@ class _Call:
         return self.ctx.frame_root or self.ctx.page
 
     async def locate(self, loc: Locator) -> PWLocator:
-        self.subject = loc.describe()
+        filled = _filled(loc, self.render)  # rendered once: errors name the value used, not {{ … }}
+        self.subject = filled.describe()
         self.located = loc
-        return await resolve_locator(self.root, loc, self.render, timeout_ms=self.timeout)
+        return await resolve_locator(self.root, filled, timeout_ms=self.timeout)
 
     def inside_run_folder(self, relative: str, what: str) -> Path:
         """``run_folder / relative`` with symlinks followed; outside the run folder: RobotDefect."""
         return inside_run_folder(self.ctx.run_folder, relative, what, RobotDefect)
+
+
+def _filled(loc: Locator, render: Callable[[str], str]) -> Locator:
+    """``loc`` with its templated strings rendered (``role`` and ``nth`` are never templates)."""
+    update: dict[str, Any] = {
+        key: render(value)
+        for key in ("name", "label", "placeholder", "text", "test_id", "css", "xpath", "frame")
+        if (value := getattr(loc, key))
+    }
+    if loc.any:
+        update["any"] = [_filled(alt, render) for alt in loc.any]
+    return loc.model_copy(update=update)
 
 
 # --------------------------------------------------------------------------- handlers
@@ -517,8 +530,9 @@ async def _wait(c: _Call) -> None:
         target = await c.locate(args.selector)
         await target.wait_for(state=args.state, timeout=c.timeout)
     elif args.url is not None:
-        c.subject = f"url {args.url}"
-        await page.wait_for_url(_url_pattern(c.render(args.url)), timeout=c.timeout)
+        url = c.render(args.url)
+        c.subject = f"url {url}"
+        await page.wait_for_url(_url_pattern(url), timeout=c.timeout)
     elif args.load_state is not None:
         c.subject = f"load_state {args.load_state}"
         await page.wait_for_load_state(args.load_state, timeout=c.timeout)

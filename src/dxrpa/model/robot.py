@@ -39,7 +39,7 @@ def env_name_problem(name: str) -> str | None:
 
 
 class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", populate_by_name=True)
+    model_config = ConfigDict(extra="forbid")  # YAML keys only: `if`, never the internal `if_`
 
 
 # --------------------------------------------------------------------------- locators
@@ -393,6 +393,13 @@ class Limits(_Strict):
     item_timeout_seconds: float = Field(default=300, gt=0)
     run_timeout_minutes: float = Field(default=120, gt=0)
     heartbeat_timeout_seconds: float = Field(default=120, gt=0)  # in_progress older → abandoned
+    cancel_grace_seconds: float = Field(default=30, gt=0, le=600)  # SIGINT/SIGTERM: a step's last chance
+
+
+# the fixed columns of the results workbook (dxrpa.engine.results), in both languages: not output names
+RESULT_COLUMNS = frozenset(
+    {"key", "status", "attempts", "error", "step", "キー", "結果", "試行", "エラー", "ステップ"}
+)
 
 
 class OutputSpec(_Strict):
@@ -461,6 +468,18 @@ class Robot(_Strict):
     @property
     def pii_outputs(self) -> set[str]:
         return {o.name for o in self.outputs if isinstance(o, OutputSpec) and o.pii}
+
+    @field_validator("outputs")
+    @classmethod
+    def _output_names(cls, value: list[str | OutputSpec]) -> list[str | OutputSpec]:
+        for output in value:
+            name = output if isinstance(output, str) else output.name
+            if name.casefold() in RESULT_COLUMNS:
+                raise ValueError(
+                    f"output '{name}' is a column of the results workbook already:"
+                    f" rename it, e.g. '{name}_value'"
+                )
+        return value
 
     @field_validator("env")
     @classmethod
