@@ -397,7 +397,8 @@ def _allowed_keys(model: type[BaseModel], loc: Loc, data: Any) -> list[str]:
             current = _first_model(current)
             found = _lookup_union_member(current, part)
             current = found
-    return list(getattr(current, "model_fields", {}).keys())
+    fields = getattr(current, "model_fields", {})
+    return [info.alias or name for name, info in fields.items()]  # 'if', not the internal 'if_'
 
 
 def _first_model(ann: Any) -> Any:

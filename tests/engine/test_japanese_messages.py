@@ -142,3 +142,9 @@ def test_missing_and_non_utf8_files_are_japanese(home: Path) -> None:
     check_error(
         dx(home, "--lang", "ja", "robots", "validate", FILE), ExitCode.DEFINITION, "UTF-8 ではありません"
     )
+
+
+def test_internal_field_names_do_not_leak(home: Path) -> None:
+    text = robot_text(**{"  - expect: {text: 業務メニュー}": '  - iff: {condition: "1", then: []}'})
+    err = validate_ja(home, text, "- iff:", "不明なキー 'iff'", "もしかして 'if'?")
+    assert "if_" not in err
