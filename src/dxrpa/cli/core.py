@@ -69,16 +69,21 @@ def register_cmd(
     pending: bool = typer.Option(
         False, "--pending", help="register without approving: only dry runs until approved"
     ),
+    yes: bool = typer.Option(False, "--yes", "-y", help="start the robots' schedules without asking"),
 ) -> None:
     """ロボットを登録・承認します(変更があれば新しい版)/ register and approve robots (new version on change).
 
     サーバーで実行できる人(運用者)の登録なので、既定で承認済みになります(監査: OS ユーザー)。
-    --pending を付けると承認待ちで登録します。
+    --pending を付けると承認待ちで登録します。新しく始まる定期実行は表示して確認します
+    (--yes で確認なし。端末でなく --yes もないときは一時停止で登録)。
     """
+    from dxrpa.cli.schedule_gate import confirm_schedules, hold_schedules, schedules_to_start
     from dxrpa.engine.registry import register_robots
 
     app = open_app()
     loaded_all = [parse_robot(p) for p in _robot_files(paths)]  # all valid before any is stored
+    starting = [] if pending else schedules_to_start(app.store, loaded_all)
+    start = confirm_schedules(console, starting, yes=yes)
     for reg in register_robots(app.store, loaded_all, actor=audit_repo.current_actor(), approve=not pending):
         name, number = reg.robot.name, reg.version.version
         if reg.created:
@@ -100,6 +105,8 @@ def register_cmd(
                     f"  awaiting approval: dxrpa robots approve {name} makes runs and schedules live",
                 )
             )
+    if not start:
+        hold_schedules(console, app.store, starting)
 
 
 @robots_app.command("approve")
