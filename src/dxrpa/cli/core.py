@@ -15,7 +15,6 @@ from dxrpa.app import open_app
 from dxrpa.engine.definitions import parse_robot
 from dxrpa.errors import DefinitionError, DefinitionErrors, RobotDefect, RunFailed, UsageError
 from dxrpa.i18n import tr
-from dxrpa.model.robot import Robot
 from dxrpa.model.status import status_text
 from dxrpa.store import audit_repo, robots_repo, runs_repo
 
@@ -230,7 +229,9 @@ def show(name: str, version: int = typer.Option(None, help="a past version")) ->
 @robots_app.command("schema")
 def schema() -> None:
     """エディタ補完用の JSON Schema を出力 / print the JSON Schema of robot files for editors."""
-    typer.echo(json.dumps(Robot.model_json_schema(by_alias=True), ensure_ascii=False, indent=2))
+    from dxrpa.model.schema_help import robot_json_schema
+
+    typer.echo(json.dumps(robot_json_schema(), ensure_ascii=False, indent=2))
 
 
 def _print_summary(summary: RunSummary) -> None:
