@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import difflib
 import os
-import re
 import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -22,6 +21,7 @@ from pydantic import Field as PydField
 
 from dxrpa.errors import ConfigError, DefinitionError, DefinitionErrors
 from dxrpa.i18n import tr
+from dxrpa.yaml_traps import find_traps
 
 M = TypeVar("M", bound=BaseModel)
 Loc = tuple[str | int, ...]
@@ -182,7 +182,7 @@ def _construct(node: yaml.Node, loc: Loc, pos: Positions, path: str) -> Any:
         for key_node, value_node in node.value:
             if not isinstance(key_node, yaml.ScalarNode):
                 raise DefinitionError(
-                    "a key must be plain text",
+                    tr("キーは文字列で書いてください", "a key must be plain text"),
                     path=path,
                     line=key_node.start_mark.line + 1,
                     col=key_node.start_mark.column + 1,
@@ -190,18 +190,18 @@ def _construct(node: yaml.Node, loc: Loc, pos: Positions, path: str) -> Any:
             key = _scalar(key_node)
             if key == "<<":
                 raise DefinitionError(
-                    "YAML merge keys (<<) are not supported",
+                    tr("YAML のマージキー (<<) は使えません", "YAML merge keys (<<) are not supported"),
                     path=path,
                     line=key_node.start_mark.line + 1,
                     col=key_node.start_mark.column + 1,
                 )
             if key in out:
                 raise DefinitionError(
-                    f"key '{key}' appears twice",
+                    tr(f"キー '{key}' が 2 回あります", f"key '{key}' appears twice"),
                     path=path,
                     line=key_node.start_mark.line + 1,
                     col=key_node.start_mark.column + 1,
-                    hint="keep one of them",
+                    hint=tr("どちらか一方にしてください", "keep one of them"),
                 )
             pos.key_spots[(*loc, key)] = (key_node.start_mark.line + 1, key_node.start_mark.column + 1)
             out[key] = _construct(value_node, (*loc, key), pos, path)
@@ -284,38 +284,97 @@ def _limit_error(path: str, event: yaml.Event, message: str) -> DefinitionError:
     )
 
 
+def read_yaml_text(path: str | Path) -> str:
+    """The text of a YAML file (UTF-8, BOM allowed); DefinitionError when missing or not UTF-8."""
+    spath = str(path)
+    try:
+        raw = Path(path).read_bytes()
+    except FileNotFoundError as exc:
+        raise DefinitionError(
+            tr("ファイルが見つかりません", "file not found"),
+            path=spath,
+            hint=tr("パスを確認してください", "check the path"),
+        ) from exc
+    except OSError as exc:
+        raise DefinitionError(
+            tr(f"ファイルを読めません: {exc.strerror}", f"cannot read the file: {exc.strerror}"), path=spath
+        ) from exc
+    try:
+        return raw.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise DefinitionError(
+            tr(
+                f"UTF-8 ではありません ({exc.start + 1} バイト目)",
+                f"the file is not UTF-8 (byte {exc.start + 1})",
+            ),
+            path=spath,
+            hint=tr("UTF-8 で保存し直してください (BOM 付きも可)", "save it as UTF-8 (BOM allowed)"),
+        ) from exc
+
+
+def trap_errors(text: str, path: str, kinds: frozenset[str] = frozenset({"space", "colon", "quote"})) -> None:
+    """Raise the full-width traps (:mod:`dxrpa.yaml_traps`) of ``kinds`` found in ``text``, if any."""
+    found = [t for t in find_traps(text) if t.kind in kinds]
+    if found:
+        raise DefinitionErrors(
+            [DefinitionError(t.message, path=path, line=t.line, col=t.col, hint=t.hint) for t in found]
+        )
+
+
+# PyYAML's problem texts (prefixes) → what staff should read, in Japanese.
+_YAML_PROBLEMS_JA = (
+    ("mapping values are not allowed here", "ここに「キー: 値」は書けません (字下げか、値の中の「: 」)"),
+    ("expected <block end>", "字下げがそろっていません"),
+    ("expected <block mapping start>", "字下げがそろっていません"),
+    ("could not find expected ':'", "「キー: 値」の「:」が見つかりません"),
+    ("found character '\\t' that cannot start any token", "タブ文字は使えません"),
+    ("found unexpected end of stream", "引用符かかっこが閉じられていません"),
+    ("found unknown escape character", '"…" の中に使えない \\ があります'),
+    ("did not find expected key", "キーが来るべき場所に別のものがあります (字下げか「-」を確認)"),
+    ("did not find expected ',' or ']'", "[ ] が閉じられていないか「,」がありません"),
+    ("did not find expected ',' or '}'", "{ } が閉じられていないか「,」がありません"),
+    ("did not find expected node content", "値がありません"),
+    ("found undefined alias", "定義されていないエイリアス(*)です"),
+    ("found duplicate anchor", "同じ名前のアンカー(&)が 2 回あります"),
+)
+
+
+def _yaml_problem(problem: str) -> str:
+    for prefix, ja in _YAML_PROBLEMS_JA:
+        if problem.startswith(prefix):
+            return tr(f"YAML の書き方の誤り: {ja}", f"YAML syntax error: {problem}")
+    return tr(f"YAML の書き方の誤り: {problem}", f"YAML syntax error: {problem}")
+
+
 def load_yaml(path: str | Path, text: str | None = None) -> tuple[Any, Positions]:
     """Parse YAML, keeping positions. Raises DefinitionError with line/col on bad syntax, alias
-    bombs or deep nesting (:func:`check_yaml_limits`)."""
+    bombs or deep nesting (:func:`check_yaml_limits`); a syntax error caused by a full-width
+    space or colon is reported as that trap at its own line, and full-width quotes always are."""
     spath = str(path)
     if text is None:
-        try:
-            raw = Path(path).read_bytes()
-        except FileNotFoundError:
-            raise DefinitionError("file not found", path=spath, hint="check the path") from None
-        except OSError as exc:
-            raise DefinitionError(f"cannot read the file: {exc.strerror}", path=spath) from None
-        try:
-            text = raw.decode("utf-8-sig")
-        except UnicodeDecodeError:
-            raise DefinitionError(
-                "the file is not UTF-8", path=spath, hint="save it as UTF-8 (BOM allowed)"
-            ) from None
+        text = read_yaml_text(path)
     pos = Positions(spath)
     try:
         check_yaml_limits(text, spath)
         node = yaml.compose(text, Loader=_UniqueKeyLoader)
     except yaml.MarkedYAMLError as exc:
+        trap_errors(text, spath)
         mark = exc.problem_mark or exc.context_mark
+        if str(exc.problem).startswith("could not find expected ':'") and exc.context_mark:
+            mark = exc.context_mark  # the line missing its ':' is where the key started
         raise DefinitionError(
-            f"YAML syntax error: {exc.problem or exc.context}",
+            _yaml_problem(str(exc.problem or exc.context)),
             path=spath,
             line=mark.line + 1 if mark else None,
             col=mark.column + 1 if mark else None,
-            hint="check indentation and quoting; values containing ': ' or '{{' need quotes",
-        ) from None
+            hint=tr(
+                '字下げと引用符を確認してください。「: 」や「{{」を含む値は "…" で囲みます',
+                "check indentation and quoting; values containing ': ' or '{{' need quotes",
+            ),
+        ) from exc
+    trap_errors(text, spath, frozenset({"quote"}))
     if node is None:
-        raise DefinitionError("the file is empty", path=spath)
+        raise DefinitionError(tr("ファイルが空です", "the file is empty"), path=spath)
     return _construct(node, (), pos, spath), pos
 
 
@@ -338,7 +397,8 @@ def _allowed_keys(model: type[BaseModel], loc: Loc, data: Any) -> list[str]:
             current = _first_model(current)
             found = _lookup_union_member(current, part)
             current = found
-    return [f.alias or name for name, f in getattr(current, "model_fields", {}).items()]  # the YAML keys
+    fields = getattr(current, "model_fields", {})
+    return [info.alias or name for name, info in fields.items()]  # 'if', not the internal 'if_'
 
 
 def _first_model(ann: Any) -> Any:
@@ -358,6 +418,53 @@ def _lookup_union_member(model: Any, key: str) -> Any:
     return None
 
 
+# pydantic error types → Japanese; ``{}`` fields come from the error's ``ctx``.
+_PYDANTIC_JA = {
+    "missing": "必須の項目がありません",
+    "string_type": "文字列で書いてください",
+    "int_type": "整数で書いてください",
+    "int_parsing": "整数で書いてください",
+    "int_from_float": "整数で書いてください (小数点なし)",
+    "float_type": "数値で書いてください",
+    "float_parsing": "数値で書いてください",
+    "bool_type": "true か false で書いてください",
+    "bool_parsing": "true か false で書いてください",
+    "list_type": "一覧 (「- 」で始まる行か [a, b]) で書いてください",
+    "dict_type": "「キー: 値」の組で書いてください",
+    "model_type": "「キー: 値」の組で書いてください",
+    "model_attributes_type": "「キー: 値」の組で書いてください",
+    "literal_error": "次のどれかにしてください: {expected}",
+    "enum": "次のどれかにしてください: {expected}",
+    "greater_than": "{gt} より大きい値にしてください",
+    "greater_than_equal": "{ge} 以上にしてください",
+    "less_than": "{lt} より小さい値にしてください",
+    "less_than_equal": "{le} 以下にしてください",
+    "string_too_short": "{min_length} 文字以上にしてください",
+    "string_too_long": "{max_length} 文字以下にしてください",
+    "too_short": "{min_length} 個以上にしてください",
+    "too_long": "{max_length} 個以下にしてください",
+    "string_pattern_mismatch": "書式が違います (パターン {pattern})",
+    "union_tag_invalid": "次のどれかにしてください: {expected_tags}",
+}
+
+
+def pydantic_message(err: Any) -> str:
+    """The text of one pydantic error in the current language (pydantic's own in English)."""
+    msg = str(err["msg"])
+    etype = err["type"]
+    if etype == "value_error":  # our validators: "Value error, <text>"
+        text = msg.removeprefix("Value error, ")
+        return tr(text, text)
+    template = _PYDANTIC_JA.get(etype)
+    if template is None:
+        return msg
+    try:
+        ja = template.format(**(err.get("ctx") or {}))
+    except (KeyError, IndexError):
+        ja = template
+    return tr(ja, msg)
+
+
 def describe_validation_error(
     exc: ValidationError, pos: Positions, data: Any, model: type[BaseModel], *, label: Any = None
 ) -> list[DefinitionError]:
@@ -367,6 +474,8 @@ def describe_validation_error(
     """
     out: list[DefinitionError] = []
     seen: set[tuple[Any, ...]] = set()
+    missing: set[int] = set()  # ids of "required" errors, for _explains
+    typos: dict[int, str] = {}  # id of an unknown-key error → the key it probably meant
     for err in exc.errors(include_url=False):
         loc: Loc = tuple(p for p in err["loc"] if not (isinstance(p, str) and p.startswith("function-")))
         etype = err["type"]
@@ -377,45 +486,55 @@ def describe_validation_error(
             line, col = pos.find(loc, key=True)
             allowed = _allowed_keys(model, loc[:-1], data)
             close = difflib.get_close_matches(str(key), allowed, n=1, cutoff=0.6)
-            msg = f"unknown key '{key}'"
+            msg = tr(f"不明なキー '{key}'", f"unknown key '{key}'")
             if close:
-                msg += f" — did you mean '{close[0]}'?"
+                msg += tr(f" — もしかして '{close[0]}'?", f" — did you mean '{close[0]}'?")
             elif allowed:
-                hint = "allowed keys: " + ", ".join(sorted(allowed))
+                hint = tr("使えるキー: ", "allowed keys: ") + ", ".join(sorted(allowed))
         else:
             line, col = pos.find(loc)
             where = ".".join(str(p) for p in loc)
-            msg = f"'{where}': {err['msg']}" if where else err["msg"]
+            text = pydantic_message(err)
+            msg = f"'{where}': {text}" if where else text
         if prefix:
             msg = f"{prefix}: {msg}"
         sig = (line, col, msg)
         if sig in seen:
             continue
         seen.add(sig)
-        out.append(DefinitionError(msg, path=pos.path, line=line, col=col, hint=hint))
+        error = DefinitionError(msg, path=pos.path, line=line, col=col, hint=hint)
+        if etype == "extra_forbidden" and close:
+            typos[id(error)] = close[0]
+        if etype == "missing":
+            missing.add(id(error))
+        out.append(error)
     out.sort(key=lambda e: (e.line or 0, e.col or 0))
-    return [e for e in out if not any(_explains(other, e) for other in out)]
-
-
-def _explains(typo: DefinitionError, missing: DefinitionError) -> bool:
-    """A misspelt key ('valeu' → 'value') also makes 'value' missing: report only the typo."""
-    m = re.search(r"did you mean '([^']+)'", typo.message)
-    if m is None:
-        return False
-    return missing.message.endswith("Field required") and f".{m.group(1)}'" in missing.message
+    return [
+        e for e in out if not (id(e) in missing and any(f".{key}'" in e.message for key in typos.values()))
+    ]
 
 
 def load_definition(
     path: str | Path, model: type[M], *, text: str | None = None, label: Any = None
 ) -> tuple[M, Positions]:
-    """Load YAML at ``path`` into ``model``; every problem is reported at its line."""
+    """Load YAML at ``path`` into ``model``; every problem is reported at its line. A full-width
+    space or colon (:mod:`dxrpa.yaml_traps`) is reported instead of the errors it causes."""
+    if text is None:
+        text = read_yaml_text(path)
     data, pos = load_yaml(path, text)
     if not isinstance(data, dict):
+        trap_errors(text, str(path))
         raise DefinitionError(
-            "the top level must be a mapping of keys (name:, steps: …)", path=str(path), line=1
+            tr(
+                "ファイルの一番上は「キー: 値」の並び (name:, steps: …) にしてください",
+                "the top level must be a mapping of keys (name:, steps: …)",
+            ),
+            path=str(path),
+            line=1,
         )
     try:
         return model.model_validate(data), pos
     except ValidationError as exc:
+        trap_errors(text, str(path))
         errors = describe_validation_error(exc, pos, data, model, label=label)
-        raise DefinitionErrors(errors) from None
+        raise DefinitionErrors(errors) from exc

@@ -21,7 +21,7 @@ BAD = [
     ('  - monthly: {office_day: 2, at: "25:00"}\n', "HH:MM", 8),
     ('  - cron: "0 8 * * *"\n    timezone: Asia/Tokio\n', "unknown timezone 'Asia/Tokio'", 9),
     ('  - cron: "0 8 * * *"\n    if_closed: later\n', "if_closed", 9),
-    ('  - cron: "0 8 * * *"\n    dayz: office\n', "did you mean 'days'", 9),
+    ('  - cron: "0 8 * * *"\n    dayz: office\n', "もしかして 'days'?", 9),  # tests run in Japanese
 ]
 
 

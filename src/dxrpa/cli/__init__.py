@@ -49,9 +49,9 @@ def _root(
 
 
 def _register_all() -> None:
-    from dxrpa.cli import admin, author, console, core, ocr, report, schedule
+    from dxrpa.cli import admin, author, console, core, ocr, report, schedule, skeleton
 
-    for module in (core, author, ocr, report, schedule, console, admin):
+    for module in (core, skeleton, author, ocr, report, schedule, console, admin):
         module.register(app)
 
 

@@ -16,7 +16,6 @@ from dxrpa.engine.definitions import parse_robot
 from dxrpa.errors import DefinitionError, DefinitionErrors, ExitCode, RobotDefect, RunFailed, UsageError
 from dxrpa.i18n import tr
 from dxrpa.log import redact
-from dxrpa.model.robot import Robot
 from dxrpa.model.status import status_text
 from dxrpa.store import audit_repo, robots_repo, runs_repo
 
@@ -77,16 +76,21 @@ def register_cmd(
     pending: bool = typer.Option(
         False, "--pending", help="register without approving: only dry runs until approved"
     ),
+    yes: bool = typer.Option(False, "--yes", "-y", help="start the robots' schedules without asking"),
 ) -> None:
     """ロボットを登録・承認します(変更があれば新しい版)/ register and approve robots (new version on change).
 
     サーバーで実行できる人(運用者)の登録なので、既定で承認済みになります(監査: OS ユーザー)。
-    --pending を付けると承認待ちで登録します。
+    --pending を付けると承認待ちで登録します。新しく始まる定期実行は表示して確認します
+    (--yes で確認なし。端末でなく --yes もないときは一時停止で登録)。
     """
+    from dxrpa.cli.schedule_gate import confirm_schedules, hold_schedules, schedules_to_start
     from dxrpa.engine.registry import register_robots
 
     app = open_app()
     loaded_all = [parse_robot(p) for p in _robot_files(paths)]  # all valid before any is stored
+    starting = [] if pending else schedules_to_start(app.store, loaded_all)
+    start = confirm_schedules(console, starting, yes=yes)
     for reg in register_robots(app.store, loaded_all, actor=audit_repo.current_actor(), approve=not pending):
         name, number = reg.robot.name, reg.version.version
         if reg.created:
@@ -108,6 +112,8 @@ def register_cmd(
                     f"  awaiting approval: dxrpa robots approve {name} makes runs and schedules live",
                 )
             )
+    if not start:
+        hold_schedules(console, app.store, starting)
 
 
 @robots_app.command("approve")
@@ -231,7 +237,9 @@ def show(name: str, version: int = typer.Option(None, help="a past version")) ->
 @robots_app.command("schema")
 def schema() -> None:
     """エディタ補完用の JSON Schema を出力 / print the JSON Schema of robot files for editors."""
-    typer.echo(json.dumps(Robot.model_json_schema(by_alias=True), ensure_ascii=False, indent=2))
+    from dxrpa.model.schema_help import robot_json_schema
+
+    typer.echo(json.dumps(robot_json_schema(), ensure_ascii=False, indent=2))
 
 
 def _print_summary(summary: RunSummary) -> None:

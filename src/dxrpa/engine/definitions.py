@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from dxrpa.config import Loc, Positions, check_yaml_limits, load_definition
+from dxrpa.config import Loc, Positions, check_yaml_limits, load_definition, read_yaml_text
 from dxrpa.engine import paths, templating
 from dxrpa.errors import DefinitionError, DefinitionErrors
 from dxrpa.i18n import tr
@@ -26,6 +26,12 @@ class LoadedRobot:
     content_hash: str
 
 
+def step_word(section: str, number: int, action: str | None = None) -> str:
+    """``item 手順 3 (fill)`` / ``item step 3 (fill)``: how a step is named in definition errors."""
+    head = tr(f"{section} 手順 {number}", f"{section} step {number}")
+    return f"{head} ({action})" if action is not None else head
+
+
 def _label_for(data: Any) -> Any:
     """Prefix errors with ``item step 3 (fill)`` so staff find the step quickly."""
 
@@ -36,7 +42,7 @@ def _label_for(data: Any) -> Any:
             except (KeyError, IndexError, TypeError):
                 return None
             action = next(iter(raw), "?") if isinstance(raw, dict) and raw else "?"
-            return f"{loc[0]} step {loc[1] + 1} ({action})"
+            return step_word(str(loc[0]), loc[1] + 1, str(action))
         return None
 
     return label
@@ -70,7 +76,9 @@ def _check_templates(robot: Robot, pos: Positions, raw: dict[str, Any]) -> list[
         for i, step_raw in enumerate(raw.get(section) or []):
             where = pos.find((section, i))
             label = (
-                f"{section} step {i + 1} ({next(iter(step_raw), '?')})" if isinstance(step_raw, dict) else ""
+                step_word(section, i + 1, str(next(iter(step_raw), "?")))
+                if isinstance(step_raw, dict)
+                else ""
             )
             for text in _strings(step_raw):
                 try:
@@ -83,11 +91,15 @@ def _check_templates(robot: Robot, pos: Positions, raw: dict[str, Any]) -> list[
                 for name in templating.references(text, "secret") - declared:
                     problems.append(
                         DefinitionError(
-                            f"{label}: secret '{name}' is used but not declared",
+                            tr(
+                                f"{label}: シークレット '{name}' が secrets: に宣言されていません",
+                                f"{label}: secret '{name}' is used but not declared",
+                            ),
                             path=pos.path,
                             line=where[0],
                             col=where[1],
-                            hint=f"add it to 'secrets: [{', '.join([*robot.secrets, name])}]'",
+                            hint=tr("追加してください: ", "add it to ")
+                            + f"'secrets: [{', '.join([*robot.secrets, name])}]'",
                         )
                     )
     return problems
@@ -201,7 +213,7 @@ def _step_label(loc: Loc, action: str) -> str:
     branch = str(loc[0])
     for part in loc[1:]:
         if isinstance(part, int):
-            parts.append(f"{branch} step {part + 1}")
+            parts.append(step_word(branch, part + 1))
         elif part in ("then", "else", "steps"):
             branch = str(part)
     return f"{' > '.join(parts)} ({action})"
@@ -251,12 +263,7 @@ def parse_robot(path: str | Path, text: str | None = None) -> LoadedRobot:
     """Load and check a robot file; raises DefinitionErrors listing every problem with its line."""
     spath = str(path)
     if text is None:
-        try:
-            text = Path(path).read_bytes().decode("utf-8-sig")
-        except FileNotFoundError:
-            raise DefinitionError("file not found", path=spath, hint="check the path") from None
-        except UnicodeDecodeError:
-            raise DefinitionError("the file is not UTF-8", path=spath, hint="save it as UTF-8") from None
+        text = read_yaml_text(path)
     import yaml
 
     try:
@@ -276,11 +283,17 @@ def parse_robot(path: str | Path, text: str | None = None) -> LoadedRobot:
         line, col = pos.find(("name",))
         problems.append(
             DefinitionError(
-                f"name '{robot.name}' differs from the file name '{stem}'",
+                tr(
+                    f"name '{robot.name}' がファイル名 '{stem}' と違います",
+                    f"name '{robot.name}' differs from the file name '{stem}'",
+                ),
                 path=spath,
                 line=line,
                 col=col,
-                hint=f"rename the file to {robot.name}.yaml or change name:",
+                hint=tr(
+                    f"ファイル名を {robot.name}.yaml にするか name: を直してください",
+                    f"rename the file to {robot.name}.yaml or change name:",
+                ),
             )
         )
     if problems:

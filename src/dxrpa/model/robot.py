@@ -16,6 +16,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, field_validator, model_validator
 
+from dxrpa.i18n import tr
 from dxrpa.model.schedule import ScheduleRule
 
 NAME_RE = re.compile(r"^[a-z][a-z0-9_]{1,63}$")
@@ -69,9 +70,14 @@ class Locator(_Strict):
             if getattr(self, k)
         ]
         if len(used) != 1:
+            listed = ", ".join(used)
             raise ValueError(
-                "give exactly one of role/label/placeholder/text/test_id/css/xpath/any"
-                + (f" (found: {', '.join(used)})" if used else "")
+                tr(
+                    "role/label/placeholder/text/test_id/css/xpath/any のどれか 1 つだけを書いてください"
+                    + (f" (書かれているもの: {listed})" if used else ""),
+                    "give exactly one of role/label/placeholder/text/test_id/css/xpath/any"
+                    + (f" (found: {listed})" if used else ""),
+                )
             )
         if self.name is not None and self.role is None:
             raise ValueError("'name' goes with 'role' (e.g. role: button, name: 登録)")
@@ -141,7 +147,12 @@ class WaitArgs(_Strict):
             k for k in ("selector", "url", "load_state", "text", "seconds") if getattr(self, k) is not None
         ]
         if len(used) != 1:
-            raise ValueError("wait needs exactly one of selector/url/load_state/text/seconds")
+            raise ValueError(
+                tr(
+                    "wait には selector/url/load_state/text/seconds のどれか 1 つだけを書いてください",
+                    "wait needs exactly one of selector/url/load_state/text/seconds",
+                )
+            )
         return self
 
 
@@ -162,7 +173,12 @@ class ExpectArgs(_Strict):
     def _one(self) -> ExpectArgs:
         used = [k for k in ("text", "visible", "hidden", "url", "count") if getattr(self, k) is not None]
         if len(used) != 1:
-            raise ValueError("expect needs exactly one of text/visible/hidden/url/count")
+            raise ValueError(
+                tr(
+                    "expect には text/visible/hidden/url/count のどれか 1 つだけを書いてください",
+                    "expect needs exactly one of text/visible/hidden/url/count",
+                )
+            )
         return self
 
 
@@ -275,11 +291,14 @@ class Step(_Strict):
     def _exactly_one_action(self) -> Step:
         used = self.actions_used()
         if len(used) != 1:
+            names = ", ".join(a.rstrip("_") for a in ACTIONS)
             raise ValueError(
-                "a step needs exactly one action ("
-                + ", ".join(a.rstrip("_") for a in ACTIONS)
-                + ")"
-                + (f"; found: {', '.join(used)}" if used else "")
+                tr(
+                    f"手順には動作を 1 つだけ書いてください ({names})"
+                    + (f"。書かれている動作: {', '.join(used)}" if used else ""),
+                    f"a step needs exactly one action ({names})"
+                    + (f"; found: {', '.join(used)}" if used else ""),
+                )
             )
         return self
 
@@ -450,7 +469,12 @@ class Robot(_Strict):
     @classmethod
     def _name(cls, value: str) -> str:
         if not NAME_RE.match(value):
-            raise ValueError("use lowercase letters, digits and '_' (2–64 chars), starting with a letter")
+            raise ValueError(
+                tr(
+                    "英小文字で始め、英小文字・数字・「_」だけで 2〜64 文字にしてください",
+                    "use lowercase letters, digits and '_' (2–64 chars), starting with a letter",
+                )
+            )
         return value
 
     @field_validator("secrets")
@@ -502,7 +526,9 @@ class Robot(_Strict):
     @model_validator(mode="after")
     def _has_work(self) -> Robot:
         if not self.item:
-            raise ValueError("a robot needs an 'item:' list of steps")
+            raise ValueError(
+                tr("ロボットには手順の一覧 'item:' が必要です", "a robot needs an 'item:' list of steps")
+            )
         return self
 
 

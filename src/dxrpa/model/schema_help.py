@@ -1,0 +1,204 @@
+"""The JSON Schema of robot files for editors: every key described (ja / en), one action per step.
+
+Descriptions live in one table keyed by the YAML key (``(model, key)`` where one name means
+different things) so ``dxrpa robots schema`` explains each key in the editor's hover, and the
+``Step`` definition requires exactly one action key (``oneOf``), as the loader does.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from dxrpa.model.robot import ACTIONS, Robot
+
+_H = dict[str, tuple[str, str]]
+
+_LOCATOR: _H = {
+    "role": (
+        "要素の役割 (button, link, textbox …)。name と組み合わせます",
+        "ARIA role (button, link, textbox …), with name",
+    ),
+    "label": ("画面の項目名 (ラベル) で探す。例: 氏名", "find by the field's label, e.g. 氏名"),
+    "placeholder": ("入力欄の薄い説明文で探す", "find by the input's placeholder"),
+    "text": ("表示されている文字で探す", "find by visible text"),
+    "test_id": ("data-testid 属性で探す", "find by data-testid"),
+    "css": ("CSS セレクター (最後の手段)", "CSS selector (last resort)"),
+    "xpath": ("XPath (最後の手段)", "XPath (last resort)"),
+    "exact": ("false で部分一致", "false: substring match"),
+    "nth": ("複数当たるときに何番目か (0 から)", "which of several matches (from 0)"),
+    "frame": ("iframe の CSS セレクター", "CSS selector of the iframe"),
+    "any": ("上から順に試すロケーターの一覧", "locators tried in order; the first match wins"),
+}
+
+_KEYS: _H = {
+    **_LOCATOR,
+    "name": ("ロボット名 (ファイル名と同じ、英小文字・数字・_)", "robot name (= file name; a-z, 0-9, _)"),
+    "title": ("一覧・台帳に出る題名", "title shown in lists and the ledger"),
+    "department": ("担当課 (台帳の集計単位)", "department (ledger grouping)"),
+    "owner": ("担当係・担当者", "owning team or person"),
+    "description": ("説明", "free description"),
+    "baseline": ("手作業の所要時間 (削減時間の計算)", "manual effort, for hours saved"),
+    "minutes_per_item": ("職員が手作業で 1 件に掛かる分", "manual minutes per item"),
+    "minutes_per_run": ("1 回の実行ごとの手作業の分 (準備・突合せ)", "manual minutes per run (preparation)"),
+    "rework_minutes_per_failed_item": ("失敗した 1 件の手直しの分", "rework minutes per failed item"),
+    "browser": ("ブラウザの設定", "browser settings"),
+    "headless": ("画面を出さずに動かす", "run without a window"),
+    "allowed_domains": ("接続してよいホスト (これ以外は遮断)", "hosts the robot may reach (others blocked)"),
+    "session": ("ログイン状態の扱い", "how the login session is kept"),
+    "timeout_ms": ("待ち時間 (ミリ秒)", "wait in milliseconds"),
+    "viewport": ("画面の大きさ {width, height}", "window size {width, height}"),
+    "locale": ("ブラウザの言語 (例: ja-JP)", "browser locale, e.g. ja-JP"),
+    "secrets": (
+        "使うシークレット名 (ID・パスワード、dxrpa secrets set で登録)",
+        "secret names used (dxrpa secrets set)",
+    ),
+    "env": ("読める環境変数名", "environment variables the robot may read"),
+    "pii": ("ログ・画面写真で隠す要素", "elements masked in logs and screenshots"),
+    "data": ("1 件ずつ処理するデータ (Excel・CSV・OCR)", "the items to process (Excel, CSV, OCR)"),
+    "excel": ("Excel ファイルのパス", "path of the Excel file"),
+    "sheet": ("シート名", "sheet name"),
+    "header_row": ("見出しの行番号", "row number of the header"),
+    "csv": ("CSV ファイルのパス", "path of the CSV file"),
+    "encoding": ("CSV の文字コード (utf-8, cp932 …)", "CSV encoding (utf-8, cp932 …)"),
+    "items": ("ファイルの代わりに直接書く件の一覧", "items written inline instead of a file"),
+    "ocr": ("OCR の結果を使う / 画面やファイルを OCR", "use OCR results / OCR a region or file"),
+    "key": ("行を見分ける列 (二重入力を防ぐ)", "column identifying a row (prevents double entry)"),
+    "validate": ("列ごとの入力チェック", "per-column checks"),
+    "required": ("空を許さない", "must not be empty"),
+    "pattern": ("正規表現", "regular expression"),
+    "max_length": ("最大文字数", "maximum length"),
+    "one_of": ("許す値の一覧", "allowed values"),
+    "folders": ("読み書きできるフォルダー", "folders the robot may read and write"),
+    "setup": ("最初に 1 回 (ログインなど)", "steps run once first (login …)"),
+    "item": ("1 件ごとの手順", "steps run for each item"),
+    "verify": ("中断後に登録済みか確かめる手順", "steps checking whether an item was already entered"),
+    "teardown": ("最後に 1 回", "steps run once at the end"),
+    "outputs": ("結果に残す変数", "variables kept as results"),
+    "results": ("結果の書き出し先", "where results are written"),
+    "retries": ("システムエラー時のやり直し回数", "retries after a system error"),
+    "retry_backoff_seconds": ("やり直しまでの秒数", "seconds before a retry"),
+    "limits": ("時間の上限", "time limits"),
+    "item_timeout_seconds": ("1 件の上限秒数", "limit per item (s)"),
+    "run_timeout_minutes": ("1 回の実行の上限分", "limit per run (min)"),
+    "heartbeat_timeout_seconds": ("応答がないとみなす秒数", "seconds without heartbeat before giving up"),
+    "schedule": (
+        "定期実行のルール (登録・承認後に有効)",
+        "schedule rules (live once registered and approved)",
+    ),
+    "cron": ("cron 式 (分 時 日 月 曜日)", "cron expression (minute hour day month weekday)"),
+    "days": ("office で開庁日だけ", "office: office days only"),
+    "monthly": ("毎月の n 番目の開庁日", "the n-th office day of each month"),
+    "office_day": ("何番目の開庁日 (-1 で最終)", "which office day (-1: last)"),
+    "at": ("時刻 HH:MM", "time HH:MM"),
+    "if_closed": (
+        "休みの日に当たったとき (run/skip/previous/next)",
+        "on a closed day (run/skip/previous/next)",
+    ),
+    "timezone": ("タイムゾーン (既定 Asia/Tokyo)", "time zone (default Asia/Tokyo)"),
+    "misfire_grace_seconds": ("遅れても実行する猶予秒数", "grace seconds for a late firing"),
+    "coalesce": ("逃した複数回を 1 回にまとめる", "run several missed firings once"),
+    "goto": ("ページを開く (URL)", "open a page (URL)"),
+    "url": ("URL", "URL"),
+    "wait_until": ("読み込み完了の基準", "when loading counts as done"),
+    "click": ("クリック", "click"),
+    "dialog": ("ダイアログへの答え (accept/dismiss)", "answer to a dialog (accept/dismiss)"),
+    "double": ("ダブルクリック", "double click"),
+    "submit": ("最終送信 (--dry-run では実行しない)", "final submit (skipped by --dry-run)"),
+    "fill": ("入力 (前の値は消えます)", "type into a field (replaces its value)"),
+    "value": ("入力・選択する値", "value to type or choose"),
+    "select": ("プルダウンの選択", "choose in a drop-down"),
+    "check": ("チェックボックス・ラジオを選ぶ", "tick a checkbox or radio"),
+    "uncheck": ("チェックを外す", "untick a checkbox"),
+    "press": ("キー操作 (Enter など)", "press a key (Enter …)"),
+    "upload": ("ファイルの添付", "attach files"),
+    "files": ("添付するファイル", "files to attach"),
+    "download": ("ダウンロードして保存", "download and save"),
+    "save_as": ("保存するファイル名", "file name to save as"),
+    "into": ("値を入れる変数名", "variable to store into"),
+    "wait": ("待つ", "wait"),
+    "selector": ("CSS セレクター", "CSS selector"),
+    "state": ("要素の状態 (visible/hidden …)", "element state (visible/hidden …)"),
+    "load_state": ("ページの読み込み状態", "page load state"),
+    "seconds": ("秒数", "seconds"),
+    "expect": ("確認 (失敗したら項目は失敗)", "check (a failure fails the item)"),
+    "visible": ("表示されているはずの要素", "element that must be visible"),
+    "hidden": ("表示されていないはずの要素", "element that must be hidden"),
+    "count": ("要素の数", "number of elements"),
+    "equals": ("期待する数", "expected count"),
+    "business_error": (
+        "失敗を業務エラーにするときの説明 (やり直さない)",
+        "make a failure a business error (not retried)",
+    ),
+    "error_text": (
+        "画面のエラー表示の場所 (メッセージに含めます)",
+        "where the page shows its error (quoted)",
+    ),
+    "extract": ("画面から値を取り出す", "read a value from the page"),
+    "what": ("取り出すもの (text/value/attribute …)", "what to read (text/value/attribute …)"),
+    "attribute": ("取り出す属性名", "attribute name to read"),
+    "screenshot": ("画面を保存", "save a screenshot"),
+    "full_page": ("ページ全体を撮る", "capture the whole page"),
+    "set": ("変数に値を入れる", "set variables"),
+    "if": ("条件分岐", "condition"),
+    "condition": ("条件 (テンプレート式)", "condition (template expression)"),
+    "then": ("条件が真のときの手順", "steps when true"),
+    "else": ("条件が偽のときの手順", "steps when false"),
+    "for_each": ("繰り返し", "repeat for each element"),
+    "in": ("繰り返す一覧 (式)", "list expression to iterate"),
+    "as": ("要素を入れる名前", "name for each element"),
+    "steps": ("中で実行する手順", "steps to run inside"),
+    "log": ("ログに書く", "write to the log"),
+    "optional": ("失敗しても次へ進む", "a failure is logged and the item goes on"),
+    "action": ("accept (OK) か dismiss (キャンセル)", "accept or dismiss"),
+    "prompt_text": ("入力ダイアログに入れる文字", "text for a prompt dialog"),
+    "batch": ("OCR のバッチ名", "OCR batch name"),
+    "folder": ("OCR するスキャンのフォルダー", "folder of scans to OCR"),
+    "template": ("OCR テンプレート名", "OCR template name"),
+    "status": ("使う OCR 結果の状態", "which OCR results to use"),
+    "locator": ("OCR する画面の部分", "page region to OCR"),
+    "file": ("OCR するファイル", "file to OCR"),
+}
+
+_BY_MODEL: dict[tuple[str, str], tuple[str, str]] = {
+    **{
+        (m, "name"): ("role と組み合わせる名前 (ボタンの文字など)", "accessible name with role")
+        for m in (
+            "Locator",
+            "CheckArgs",
+            "ClickArgs",
+            "CountArgs",
+            "DownloadArgs",
+            "ExtractArgs",
+            "FillArgs",
+            "PressArgs",
+            "SelectArgs",
+            "UploadArgs",
+        )
+    },
+    ("Step", "name"): ("ログとエラーに出る見出し", "label shown in logs and errors"),
+    ("ScreenshotArgs", "name"): ("画面写真のファイル名", "screenshot file name"),
+    ("ExpectArgs", "text"): ("ページにあるはずの文字", "text the page must show"),
+    ("WaitArgs", "text"): ("現れるまで待つ文字", "text to wait for"),
+    ("PressArgs", "key"): ("押すキー (Enter, Tab …)", "key to press (Enter, Tab …)"),
+    ("ResultsSpec", "excel"): ("結果を書く Excel ファイル", "Excel file the results are written to"),
+    ("CheckArgs", "value"): ("true で選ぶ、false で外す", "true ticks, false unticks"),
+}
+
+
+def _describe(props: dict[str, Any], model: str) -> None:
+    for key, prop in props.items():
+        ja, en = _BY_MODEL.get((model, key)) or _KEYS.get(key, ("", ""))
+        if ja:
+            old = prop.get("description")  # a longer English text from the model keeps its place
+            prop["description"] = f"{ja} / {old or en}"
+
+
+def robot_json_schema() -> dict[str, Any]:
+    """The robot file schema with descriptions and the one-action rule."""
+    schema = Robot.model_json_schema(by_alias=True)
+    _describe(schema.get("properties", {}), "Robot")
+    for name, definition in schema.get("$defs", {}).items():
+        _describe(definition.get("properties", {}), name)
+    step = schema["$defs"]["Step"]
+    step["oneOf"] = [{"required": [a.rstrip("_")]} for a in ACTIONS]
+    return schema
