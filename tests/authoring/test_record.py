@@ -9,6 +9,7 @@ import socket
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
 import openpyxl
@@ -32,6 +33,9 @@ ROWS = [
     }
     for i in range(5)
 ]
+
+
+_STARTED: list[subprocess.Popen[str]] = []
 
 
 def _free_port() -> int:
@@ -61,6 +65,7 @@ def _start_record(home: Path, env: dict[str, str], *args: str) -> tuple[subproce
         text=True,
         encoding="utf-8",
     )
+    _STARTED.append(proc)
     return proc, port
 
 
@@ -86,6 +91,17 @@ def _recorder_page(p: object, port: int, url_part: str) -> Page:
 def _finish(proc: subprocess.Popen[str]) -> tuple[int, str, str]:
     out, err = proc.communicate(timeout=120)
     return proc.returncode, out, err
+
+
+@pytest.fixture(autouse=True)
+def _no_recorder_left_behind() -> Iterator[None]:
+    """A test that fails mid-recording must not leave its recorder (and browser) running."""
+    yield
+    for proc in _STARTED:
+        if proc.poll() is None:
+            proc.kill()
+            proc.communicate(timeout=30)
+    _STARTED.clear()
 
 
 def test_recorded_robot_validates_and_enters_five_rows(
