@@ -81,6 +81,14 @@ _KEYS: _H = {
     "item_timeout_seconds": ("1 件の上限秒数", "limit per item (s)"),
     "run_timeout_minutes": ("1 回の実行の上限分", "limit per run (min)"),
     "heartbeat_timeout_seconds": ("応答がないとみなす秒数", "seconds without heartbeat before giving up"),
+    "cancel_grace_seconds": (
+        "中止 (Ctrl+C) の後、実行中の手順を待つ秒数",
+        "seconds a running step may finish after a cancel (Ctrl+C)",
+    ),
+    "key_pii": (
+        "キーが個人番号などの個人データ (鍵付きハッシュでだけ保存)",
+        "the key is personal data (stored only as a keyed hash)",
+    ),
     "schedule": (
         "定期実行のルール (登録・承認後に有効)",
         "schedule rules (live once registered and approved)",
