@@ -88,6 +88,12 @@ def _base64_cores(raw: bytes) -> set[str]:
     return cores
 
 
+@lru_cache(maxsize=4096)
+def _encodings(value: str) -> tuple[frozenset[str], frozenset[str]]:
+    forms, cores = encodings(value)
+    return frozenset(forms), frozenset(cores)
+
+
 def encodings(value: str) -> tuple[set[str], set[str]]:
     """``(text forms, base64 cores)`` of a secret value: every way it shows up in logs and traces."""
     forms: set[str] = set()
@@ -117,7 +123,7 @@ def _compile_forms(values: tuple[str, ...]) -> tuple[re.Pattern[str] | None, re.
     forms: set[str] = set()
     cores: set[str] = set()
     for v in values:
-        f, c = encodings(v)
+        f, c = _encodings(v)  # each value's forms are worked out once per process
         forms |= f
         cores |= c
     return _alternation(forms), _alternation(cores)
@@ -135,13 +141,24 @@ class Redactor:
         self._lock = threading.Lock()
         self._pattern: re.Pattern[str] | None = None
         self._b64: re.Pattern[str] | None = None
+        self._stale = False  # secrets were added since the patterns were built
 
     def add(self, *values: str) -> None:
+        """Register values; the patterns are rebuilt on the next use, and only if one is new (a
+        long-running scheduler resolves the same secrets for every run)."""
         with self._lock:
-            for v in values:
-                if v and len(v) >= _MIN_SECRET:
-                    self._secrets.add(v)
-            self._pattern, self._b64 = self._compile(self._secrets)
+            new = {v for v in values if v and len(v) >= _MIN_SECRET} - self._secrets
+            if new:
+                self._secrets |= new
+                self._stale = True
+
+    def _current(self) -> tuple[re.Pattern[str] | None, re.Pattern[str] | None]:
+        if self._stale:
+            with self._lock:
+                if self._stale:
+                    self._pattern, self._b64 = self._compile(self._secrets)
+                    self._stale = False
+        return self._pattern, self._b64
 
     @staticmethod
     def _compile(values: Iterable[str]) -> tuple[re.Pattern[str] | None, re.Pattern[str] | None]:
@@ -149,7 +166,7 @@ class Redactor:
 
     def has_secret(self, text: str, values: Iterable[str] | None = None) -> bool:
         """Whether ``text`` holds a registered secret (or one of ``values``) in any encoding."""
-        pattern, b64 = self._compile(values) if values is not None else (self._pattern, self._b64)
+        pattern, b64 = self._compile(values) if values is not None else self._current()
         return bool((pattern and pattern.search(text)) or (b64 and b64.search(text)))
 
     def redact_with(self, text: str, extra: Iterable[str]) -> str:
@@ -158,7 +175,7 @@ class Redactor:
         return self._apply(text, pattern, b64)
 
     def __call__(self, text: str) -> str:
-        return self._apply(text, self._pattern, self._b64)
+        return self._apply(text, *self._current())
 
     @staticmethod
     def _apply(text: str, pattern: re.Pattern[str] | None, b64: re.Pattern[str] | None) -> str:

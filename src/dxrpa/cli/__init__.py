@@ -48,11 +48,20 @@ def _root(
         raise typer.Exit(0)
 
 
+_registered = False
+
+
 def _register_all() -> None:
+    """Add every feature's commands, once per process: typer appends on each call, and ``main``
+    runs many times in one process (tests, the console's in-process calls)."""
+    global _registered
+    if _registered:
+        return
     from dxrpa.cli import admin, author, console, core, ocr, report, schedule, skeleton
 
     for module in (core, skeleton, author, ocr, report, schedule, console, admin):
         module.register(app)
+    _registered = True
 
 
 def _say_error(label: str, text: str) -> None:
