@@ -135,8 +135,8 @@ def test_english_stays_available(home: Path) -> None:
 def test_missing_and_non_utf8_files_are_japanese(home: Path) -> None:
     check_error(
         dx(home, "--lang", "ja", "robots", "validate", "robots/nothere.yaml"),
-        ExitCode.DEFINITION,
-        "ファイルが見つかりません",
+        ExitCode.USAGE,  # a path that is not there is a wrong argument (issue 17), said in Japanese
+        "ファイルがありません",
     )
     (home / FILE).write_bytes("name: juminhyo_entry\ntitle: 住民票\n".encode("cp932"))
     check_error(
