@@ -209,13 +209,23 @@ class ContextHandle:
         self.crashed = False
         self._page_handed_out = False
         self._block_re = blocked_url_pattern(self.allowed_domains)
+        self.in_flight = 0  # requests sent and not yet finished (a stalled navigation counts)
         _GUARDS[context] = self
 
     async def _install(self) -> None:
         self.context.on("response", self._on_response)
+        self.context.on("request", self._on_request)
+        self.context.on("requestfinished", self._on_request_done)
+        self.context.on("requestfailed", self._on_request_done)
         self.context.on("page", self._watch_page)
         self._watch_page(self.page)
         await self.context.route(self._block_re, self._on_blocked)
+
+    def _on_request(self, _request: object) -> None:
+        self.in_flight += 1
+
+    def _on_request_done(self, _request: object) -> None:
+        self.in_flight = max(0, self.in_flight - 1)
 
     def _watch_page(self, page: Page) -> None:
         page.on("crash", self._on_crash)

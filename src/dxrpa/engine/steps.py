@@ -192,6 +192,9 @@ async def _missing_element(exc: Exception, call: _Call) -> RobotDefect | None:
     loc = call.located
     if not isinstance(exc, PlaywrightTimeoutError) or loc is None or loc.any or call.step.optional:
         return None  # an optional step's element may well be absent (a notice that is not shown)
+    guard = call.ctx.guard
+    if guard is None or guard.has_problem or guard.in_flight:
+        return None  # an HTTP error (5xx), a blocked request or a request still under way: retry
     target = build_locator(call.root, loc, call.render)
     if not await absent_on_settled_page(call.ctx.page, target):
         return None
