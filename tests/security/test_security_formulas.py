@@ -63,7 +63,7 @@ def test_results_workbook_and_report_keep_hostile_text_as_text(
         writer.writerows(rows)
     assert dx(robot_env, "robots", "register", "robots/juminhyo_entry.yaml").returncode == 0
     run = dx(robot_env, "run", "juminhyo_entry")
-    results = robot_env / "var" / "results" / "juminhyo_entry.xlsx"
+    results = robot_env / "results" / "juminhyo_entry.xlsx"  # the robot's results folder
     assert results.is_file(), run.stdout + run.stderr
     assert_text(results, keys)
     assert sample_app.applications() == []
