@@ -46,6 +46,7 @@ title: 個人番号で入力(プライバシー検査)
 department: 市民課
 baseline: {minutes_per_item: 1}
 secrets: [APP_USER, APP_PASSWORD]
+env: [APP_URL]
 data:
   csv: data/sweep.csv
   key: 個人番号
@@ -56,7 +57,7 @@ setup:
   - click: {role: button, name: ログイン}
   - expect: {text: 業務メニュー}
 item:
-  - log: "開始 {{ item.個人番号 }} / {{ secret.APP_PASSWORD }}"
+  - log: "開始 {{ item.個人番号 }}"   # a secret in log: is refused outright (taint rules)
   - goto: "{{ env.APP_URL }}/applications/new"
   - fill: {label: 受付番号, value: "{{ item.受付番号 }}"}
   - fill: {label: 氏名, value: "{{ item.氏名 }}"}
@@ -84,9 +85,10 @@ item:
   - click: {role: button, name: 登録, dialog: accept, submit: true}
   - expect: {text: 登録しました}
   - extract: {css: "#receipt-no", into: receipt_no}
-  - set: {echo: "{{ item.個人番号 }}", note: "控え {{ item.個人番号 }} {{ secret.APP_PASSWORD }}"}
+  - set: {echo: "{{ item.個人番号 }}", note: "控え {{ item.個人番号 }}"}
 outputs: [receipt_no, note, {name: echo, pii: true}]
-results: {excel: var/results/sweep.xlsx}
+folders: [data, results]
+results: {excel: results/sweep.xlsx}
 retries: 0
 """
 
