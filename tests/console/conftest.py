@@ -90,8 +90,10 @@ def console(dx_home: Path, password_hash: str) -> Iterator[Console]:
         yield c
 
 
-@pytest.fixture(scope="package")  # not session: a live sync Playwright keeps an event loop running
-def browser() -> Iterator[Browser]:
+@contextmanager
+def launch_browser() -> Iterator[Browser]:
+    """Headless Chromium through sync Playwright; its event loop lives until the block ends, so
+    the fixtures using it are package- or module-scoped, never session-scoped."""
     require_chromium()
     with sync_playwright() as p:
         b = p.chromium.launch(
@@ -108,6 +110,12 @@ def browser() -> Iterator[Browser]:
         )
         yield b
         b.close()
+
+
+@pytest.fixture(scope="package")
+def browser() -> Iterator[Browser]:
+    with launch_browser() as b:
+        yield b
 
 
 @pytest.fixture
