@@ -9,11 +9,21 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
+from playwright.sync_api import Browser
 
 from dxrpa.i18n import get_lang, set_lang
 from dxrpa.store import Store
+from tests.console.conftest import launch_browser
 
 CliRunner = Callable[..., subprocess.CompletedProcess[str]]
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Browser]:
+    """Chromium for modules that borrow the console's fixtures: module-scoped, because a live sync
+    Playwright keeps its event loop running and every later sync Playwright would refuse to start."""
+    with launch_browser() as b:
+        yield b
 
 
 @pytest.fixture

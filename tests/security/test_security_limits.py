@@ -5,16 +5,14 @@ editor, instead of spending a minute and gigabytes expanding it."""
 from __future__ import annotations
 
 import time
-from collections.abc import Iterator
 from pathlib import Path
 
-import pytest
-from playwright.sync_api import Browser, Page
+from playwright.sync_api import Page
 
 from dxrpa.config import load_yaml
 from dxrpa.engine.definitions import parse_robot
 from dxrpa.errors import DefinitionError, ExitCode
-from tests.console.conftest import Console, console, launch_browser, login, page, password_hash  # noqa: F401
+from tests.console.conftest import Console, console, login, page, password_hash  # noqa: F401
 from tests.security.conftest import CliRunner
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -25,12 +23,6 @@ BOMB = (
     + "".join(f"{x}: &{x} [{','.join([f'*{p}'] * 9)}]\n" for p, x in zip("abcdefgh", "bcdefghi", strict=True))
 )
 DEEP = "name: juminhyo_entry\nx: " + "[" * 3000 + "]" * 3000 + "\n"
-
-
-@pytest.fixture(scope="module")  # the console's own is package-scoped and would outlive this module
-def browser() -> Iterator[Browser]:
-    with launch_browser() as b:
-        yield b
 
 
 def refused_quickly(text: str, path: str = "robots/juminhyo_entry.yaml") -> DefinitionError:

@@ -28,7 +28,6 @@ from tests.conftest import CHROMIUM
 from tests.console.conftest import (  # noqa: F401  (fixtures)
     ROOT,
     Console,
-    browser,
     console,
     login,
     page,
