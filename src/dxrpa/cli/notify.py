@@ -5,10 +5,9 @@ from __future__ import annotations
 from zoneinfo import ZoneInfo
 
 import typer
-from rich.table import Table
 
 from dxrpa.app import open_app
-from dxrpa.cli.printing import plain_console, styled
+from dxrpa.cli.printing import line, plain_console, styled
 from dxrpa.config import Settings
 from dxrpa.errors import ConfigError, DependencyMissing, UsageError
 from dxrpa.i18n import tr
@@ -26,9 +25,7 @@ notify_app = typer.Typer(
 )
 _STATUS = {"pending": ("送信待ち", "pending"), "sending": ("送信中", "sending"), "sent": ("送信済み", "sent"),
            "failed": ("送信失敗", "failed")}  # fmt: skip
-_HEADS = (("番号", "id"), ("作成", "created"), ("イベント", "event"), ("ロボット", "robot"),
-          ("チャンネル", "channel"), ("状態", "status"), ("試行", "tries"),
-          ("理由", "last error"))  # fmt: skip
+_COLOUR = {"failed": "red", "sent": "green"}
 
 
 def _load(settings: Settings) -> NotifyConfig:
@@ -106,25 +103,24 @@ def status_command(
     with app.store.session() as s:
         counts = notify_repo.counts(s)
         rows = notify_repo.recent(s, status="failed" if failed else None, limit=limit)
-        table = Table()
-        for ja, en in _HEADS:
-            table.add_column(tr(ja, en), overflow="fold")
+        lines = []
         for r in rows:
             ja, en = _STATUS.get(r.status, (r.status, r.status))
-            table.add_row(
-                str(r.id),
-                f"{r.created_at.astimezone(tz):%m-%d %H:%M}",
-                r.event,
-                r.robot or "-",
-                r.channel,
-                styled(tr(ja, en), "red" if r.status == "failed" else ""),
-                str(r.attempts),
-                r.last_error or "",
+            when = f"{r.created_at.astimezone(tz):%m-%d %H:%M}"
+            lines.append(
+                line(
+                    f"#{r.id} {when} {r.event} {r.robot or '-'} → {r.channel} ",
+                    styled(
+                        tr(ja, en), "red" if r.status == "failed" else "green" if r.status == "sent" else ""
+                    ),
+                    tr(f" ({r.attempts} 回)", f" ({r.attempts} tries)"),
+                    f" {r.last_error}" if r.last_error and r.status != "sent" else "",
+                )
             )
     summary = "  ".join(f"{tr(*_STATUS.get(k, (k, k)))} {n}" for k, n in sorted(counts.items()))
     console.print(summary or tr("通知はまだありません", "no notifications yet"))
-    if rows:
-        console.print(table)
+    for text in lines:
+        console.print(text)
 
 
 @notify_app.command("deliver")

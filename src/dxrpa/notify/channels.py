@@ -126,6 +126,9 @@ class MailSender:
             raise DeliveryFailed(f"SMTP {exc.smtp_code}: {type(exc).__name__}") from None
         except smtplib.SMTPException as exc:
             self._drop()
+            cause = exc.__context__  # SMTPServerDisconnected wraps the timeout or reset it met
+            if isinstance(cause, OSError):
+                raise DeliveryFailed(_network_error(cause, self.cfg.timeout_seconds)) from None
             raise DeliveryFailed(f"SMTP: {type(exc).__name__}") from None
         except OSError as exc:
             self._drop()

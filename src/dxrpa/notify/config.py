@@ -164,8 +164,9 @@ class Rule(_Strict):
                 raise ValueError(
                     tr(f"不明なイベント '{name}'", f"unknown event '{name}'")
                     + guess
-                    + tr("。使えるイベント: ", "; events: ")
+                    + tr(" (使えるイベント: ", " (events: ")
                     + ", ".join(EVENTS)
+                    + ")"
                 )
         return value
 

@@ -132,7 +132,7 @@ class Outbox:
             )  # fmt: skip
             return DeliveryReport(failed=1)
         logger.warning(
-            "notification {} ({}) to channel {} failed (attempt {}/{}), retry in {:.0f} s: {}",
+            "notification {} ({}) to channel {} failed (attempt {}/{}), retry in {:g} s: {}",
             row_id, event, channel_name, tries, max_attempts, wait.total_seconds(), error,
         )  # fmt: skip
         return DeliveryReport(retrying=1)
