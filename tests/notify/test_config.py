@@ -95,3 +95,10 @@ def test_english_messages(write_config: WriteConfig, capsys: pytest.CaptureFixtu
 def test_missing_config_is_a_config_error(dx_home: Path, capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["notify", "test"]) == ExitCode.CONFIG
     assert "notify.yaml" in capsys.readouterr().err
+
+
+def test_shipped_example_is_valid() -> None:
+    example = Path(__file__).resolve().parents[2] / "configs" / "notify.example.yaml"
+    config = load_notify_config(example)
+    assert {c.type for c in config.channels.values()} == {"mail", "teams", "lineworks", "slack"}
+    assert config.rules[0].departments == ["市民課"]
