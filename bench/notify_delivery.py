@@ -27,15 +27,15 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "src"))
 
-from aiosmtpd.controller import Controller  # noqa: E402
+from aiosmtpd.controller import Controller
 
-from dxrpa.config import load_settings  # noqa: E402
-from dxrpa.notify.config import load_for  # noqa: E402
-from dxrpa.notify.events import run_events  # noqa: E402
-from dxrpa.notify.outbox import Outbox  # noqa: E402
-from dxrpa.store.base import Store, utcnow  # noqa: E402
-from dxrpa.store.robots_repo import register  # noqa: E402
-from dxrpa.store.tables import Run  # noqa: E402
+from dxrpa.config import load_settings
+from dxrpa.notify.config import load_for
+from dxrpa.notify.events import run_events
+from dxrpa.notify.outbox import Outbox
+from dxrpa.store.base import Store, utcnow
+from dxrpa.store.robots_repo import register
+from dxrpa.store.tables import Run
 
 
 class Counter:
