@@ -182,6 +182,17 @@ def test_smtp_timeout_and_connection_refused(
     mail_row, hook_row = _rows(store)
     assert mail_row.last_error is not None and "timeout" in mail_row.last_error
     assert hook_row.last_error is not None and "connection refused" in hook_row.last_error
+    # several mails due in one batch wait for one timeout, not one each
+    outbox = _outbox(nsettings, store)
+    more = [finished_run(store, status="failed", done=0) for _ in range(3)]
+    with store.session() as s:
+        events = [e for rid in more for e in run_events(s, rid)]
+    ids = outbox.add(events)
+    connections = len(silent.conns)
+    report = outbox.deliver(ids)
+    assert report.retrying == 6
+    assert len(silent.conns) == connections + 1
+    assert all("timeout" in (r.last_error or "") for r in _rows(store) if r.channel == "kakari-mail")
 
 
 def test_rules_filter_by_robot_and_department(

@@ -64,6 +64,7 @@ class MailSender:
         self.var_dir = var_dir
         self.env = env
         self._conn: smtplib.SMTP | None = None
+        self._unreachable: str | None = None  # the relay did not answer: the rest of the batch waits
 
     def __enter__(self) -> MailSender:
         return self
@@ -111,6 +112,8 @@ class MailSender:
         mail["Date"] = formatdate(localtime=True)
         mail["Message-ID"] = make_msgid(domain=self.cfg.sender.rpartition("@")[2] or None)
         mail.set_content(msg.text, charset="utf-8")
+        if self._unreachable is not None:  # one timeout per batch, not one per mail
+            raise DeliveryFailed(self._unreachable)
         try:
             if self._conn is None:
                 self._conn = self._connect()
@@ -128,11 +131,13 @@ class MailSender:
             self._drop()
             cause = exc.__context__  # SMTPServerDisconnected wraps the timeout or reset it met
             if isinstance(cause, OSError):
-                raise DeliveryFailed(_network_error(cause, self.cfg.timeout_seconds)) from None
+                self._unreachable = _network_error(cause, self.cfg.timeout_seconds)
+                raise DeliveryFailed(self._unreachable) from None
             raise DeliveryFailed(f"SMTP: {type(exc).__name__}") from None
         except OSError as exc:
             self._drop()
-            raise DeliveryFailed(_network_error(exc, self.cfg.timeout_seconds)) from None
+            self._unreachable = _network_error(exc, self.cfg.timeout_seconds)
+            raise DeliveryFailed(self._unreachable) from None
         if refused:
             codes = sorted({str(code) for code, _ in refused.values()})
             raise DeliveryFailed(
