@@ -138,3 +138,34 @@ def test_lock_lost_is_notified(
     with store.session() as s:
         assert [r.event for r in s.scalars(select(NotifyOutbox))] == ["scheduler_lock_lost"] * 2
     store.dispose()
+
+
+def test_scheduler_tick_retries_due_rows_and_reminds(
+    nsettings: Settings, store: Store, smtp: SmtpServer, hook: WebhookReceiver, write_config: WriteConfig
+) -> None:
+    """What the scheduler runs every few seconds: the due retries, then the OCR reminder."""
+    from dxrpa.notify.config import load_for
+    from dxrpa.notify.hooks import NotifyTicker
+
+    write_config(basic_config(smtp.port, hook.url(), backoff=0.1))
+    smtp.box.refuse = "451 4.3.0 try again later"
+    run_id = finished_run(store, status="failed", done=0)
+    after_run(nsettings, run_id, store)
+    assert [r.status for r in _outbox_rows(store)] == ["pending", "sent"]
+    smtp.box.refuse = None
+    _ocr_batch(store, "b-old", 30, 2, "市民課")
+    threading.Event().wait(0.15)
+    NotifyTicker(nsettings, store, load_for(nsettings)).tick()
+    rows = _outbox_rows(store)
+    assert [(r.event, r.channel, r.status, r.attempts) for r in rows] == [
+        ("run_failed", "kakari-mail", "sent", 2),
+        ("run_failed", "kakari-chat", "sent", 1),
+        ("ocr_review_waiting", "kakari-mail", "sent", 1),
+        ("ocr_review_waiting", "kakari-chat", "sent", 1),
+    ]
+    assert rows[0].last_error is None and len(smtp.box.messages) == 2
+
+
+def _outbox_rows(store: Store) -> list[NotifyOutbox]:
+    with store.session() as s:
+        return list(s.scalars(select(NotifyOutbox).order_by(NotifyOutbox.id)))
