@@ -250,3 +250,18 @@ def test_no_config_means_no_notifications(nsettings: Settings, store: Store, dx_
     run_id = finished_run(store, status="failed")
     assert after_run(nsettings, run_id, store) is None
     assert _rows(store) == []
+
+
+def test_english_messages(
+    nsettings: Settings, store: Store, smtp: SmtpServer, hook: WebhookReceiver, write_config: WriteConfig
+) -> None:
+    from dxrpa.i18n import set_lang
+
+    write_config(basic_config(smtp.port, hook.url()))
+    run_id = finished_run(store, status="partial", done=7, business=2, system=1)
+    set_lang("en")
+    after_run(nsettings, run_id, store)
+    assert smtp.box.messages[0]["Subject"] == "[dxrpa] partly failed: juminhyo_entry (scheduled run)"
+    text = smtp.box.texts()[0]
+    assert "ended with 3 failed item(s)" in text and "status: partial" in text
+    assert "department: 市民課" in text
