@@ -67,6 +67,11 @@ class LedgerSettings(BaseModel):
     hours_per_fte: float = 1_800.0  # annual working hours of one full-time employee
 
 
+class NotifySettings(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    file: str = "configs/notify.yaml"  # channels and rules (dxrpa.notify); absent: no notifications
+
+
 class Settings(BaseModel):
     """All settings. Defaults make ``dxrpa demo`` run with nothing configured."""
 
@@ -83,6 +88,7 @@ class Settings(BaseModel):
     calendar: CalendarSettings = PydField(default_factory=CalendarSettings)
     scheduler: SchedulerSettings = PydField(default_factory=SchedulerSettings)
     ledger: LedgerSettings = PydField(default_factory=LedgerSettings)
+    notify: NotifySettings = PydField(default_factory=NotifySettings)
 
     @property
     def var_dir(self) -> Path:

@@ -366,6 +366,8 @@ def run_command(
         console.print(tr(f"実行を依頼しました: {ref}", f"run queued: {ref}"))
         return
     from dxrpa.engine.runner import RunOptions, run_robot
+    from dxrpa.notify.hooks import after_run
+    from dxrpa.store.runs_repo import new_run_id
 
     opts = RunOptions(
         trigger="manual",
@@ -379,6 +381,7 @@ def run_command(
         headed=headed,
         requested_by=audit_repo.current_actor(),
         allow_no_submit=no_submit_ok,
+        run_id=new_run_id(),
     )
     with Progress(
         TextColumn("{task.description}", markup=False),
@@ -394,7 +397,10 @@ def run_command(
             bar.advance(task)
             bar.update(task, description=f"{name} {outcome.key}")
 
-        summary = run_robot(app.settings, name, options=opts, progress=on_item, store=app.store)
+        try:
+            summary = run_robot(app.settings, name, options=opts, progress=on_item, store=app.store)
+        finally:  # the run is closed: notifications (rules for trigger "manual"); never raises
+            after_run(app.settings, opts.run_id or "", app.store)
     _print_summary(summary)
     if summary.status == "cancelled":  # SIGINT/SIGTERM or a cancel from the console
         console.print(
