@@ -42,7 +42,7 @@ def test_report_xlsx_default_name(
     out = tmp_path / "dxrpa_report_FY2026.xlsx"
     assert out.is_file()
     assert "4.1" in capsys.readouterr().out
-    assert load_workbook(out).sheetnames[0] == "概要"
+    assert load_workbook(out).sheetnames[:2] == ["会議用サマリー", "概要"]
     with cli_store.session() as s:
         rows = audit_repo.list_rows(s)
         assert [(r.action, r.subject, r.detail["format"], r.detail["file"]) for r in rows] == [
@@ -119,7 +119,7 @@ def test_targets_set_and_list(cli_store: Store, capsys: pytest.CaptureFixture[st
     assert main(["targets", "list", "--fy", "2026"]) == 0
     out = capsys.readouterr().out
     assert "福祉課" in out and "1,200.0" in out and "令和8年度" in out
-    assert "市民課" in out and "5.2" in out  # 315 min saved
+    assert "市民課" in out and "5.3" in out  # 315 min saved = 5.25 h, rounded half up
     assert main(["targets", "set", "観光課", "2026", "10h"]) == 0
     assert "綴り" in capsys.readouterr().out  # new department: warned, still saved
     with cli_store.session() as s:

@@ -16,6 +16,8 @@ from dxrpa.i18n import set_lang, tr
 from dxrpa.ledger import fy_label, parse_fiscal_year, parse_target_hours, today_local
 from dxrpa.reports import FORMATS, build_report, export_report
 from dxrpa.reports.export import default_filename
+from dxrpa.reports.inputs import report_inputs
+from dxrpa.reports.numbers import fmt_hours, fmt_pct
 from dxrpa.reports.tabular import render_text
 from dxrpa.store import audit_repo, ledger_repo
 
@@ -70,6 +72,7 @@ def report(
         )
     app = open_app()
     try:
+        inputs = report_inputs(app.settings)  # bad rates or org tree: named error, nothing written
         with app.store.session() as session:
             if department is not None:
                 known = ledger_repo.known_departments(session)
@@ -86,8 +89,8 @@ def report(
                 session,
                 year,
                 department=department,
-                hours_per_fte=app.settings.ledger.hours_per_fte,
                 annualize_as_of=as_of_day,
+                **inputs.kwargs(),
             )
             if annualize and data.projection is None:
                 console.print(
@@ -106,8 +109,8 @@ def report(
             console.print(
                 tr(
                     f"{fy_label(year)} のレポートを書き出しました: {path}"
-                    f"（削減 {data.saved_hours:,.1f} 時間）",
-                    f"wrote the {fy_label(year)} report: {path} ({data.saved_hours:,.1f} hours saved)",
+                    f"（削減 {fmt_hours(data.saved_hours)} 時間）",
+                    f"wrote the {fy_label(year)} report: {path} ({fmt_hours(data.saved_hours)} hours saved)",
                 ),
                 markup=False,
                 highlight=False,
@@ -188,8 +191,8 @@ def targets_list(
             table.columns[-1].justify = "right"
             for (dept, y), target in sorted(rows.items(), key=lambda kv: (kv[0][1], kv[0][0])):
                 saved = ledger_repo.fy_totals(session, y, dept).saved_hours
-                pct = f"{saved / target * 100:.1f}%" if target else "-"
-                table.add_row(dept, fy_label(y), f"{target:,.1f}", f"{saved:,.1f}", pct)
+                pct = fmt_pct(saved / target) if target else "-"
+                table.add_row(dept, fy_label(y), fmt_hours(target), fmt_hours(saved), pct)
         if not rows:
             console.print(
                 tr(

@@ -15,8 +15,17 @@ from typing import Any
 from dxrpa.fileio import atomic_path
 from dxrpa.i18n import tr
 from dxrpa.ledger import date_label, fiscal_year_dates, month_label
-from dxrpa.reports import labels
-from dxrpa.reports.data import ReportData, department_label, detail_values, robot_flag
+from dxrpa.reports import labels, summary
+from dxrpa.reports.data import (
+    ReportData,
+    department_label,
+    detail_values,
+    org_rollup,
+    robot_flag,
+    top_departments,
+    top_robots,
+)
+from dxrpa.reports.numbers import fmt_fte, fmt_hours, fmt_pct, fmt_yen
 
 HTML_DETAILS_LIMIT = 5_000
 
@@ -28,6 +37,7 @@ th{background:#305496;color:#fff;font-weight:bold}td.n{text-align:right;font-var
 tr.total td{font-weight:bold;background:#eef}.flag{color:#a60}.note{color:#7f6000;font-style:italic}
 section.estimate{border:3px dashed #c80;padding:.5em 1em;background:#fff8ec}
 section.estimate h2{border-color:#c80}.neg{color:#b00}
+p.headline{font-size:1.2em;font-weight:bold;color:#305496}
 @media print{body{margin:0}section{page-break-inside:avoid}thead{display:table-header-group}}
 """
 
@@ -36,16 +46,18 @@ def _num(v: Any, kind: str) -> str:
     if v is None:
         return '<td class="n">-</td>'
     if kind == "%":
-        text = f"{v * 100:.1f}%"
+        text = fmt_pct(v)
     elif kind == "h":
-        text = f"{v:,.1f}"
+        text = fmt_hours(v)
     elif kind == "n":
         text = f"{v:,}"
     elif kind == "2":
-        text = f"{v:,.2f}"
+        text = fmt_fte(v)
+    elif kind == "yen":
+        text = fmt_yen(v)
     else:
         return f"<td>{escape(str(v))}</td>"
-    cls = "n neg" if isinstance(v, (int, float)) and v < 0 else "n"
+    cls = "n neg" if text.startswith("-") else "n"
     return f'<td class="{cls}">{text}</td>'
 
 
@@ -66,9 +78,13 @@ def month_chart_svg(d: ReportData) -> str:
     w, h, left, bottom, top = 760, 300, 60, 40, 30
     plot_w, plot_h = w - left - 20, h - bottom - top
     bars = [m.group.saved_hours for m in d.months]
-    cum = [m.cumulative_minutes / 60 for m in d.months]
+    cum = [None if m.cumulative_minutes is None else m.cumulative_minutes / 60 for m in d.months]
+    tcum = [
+        None if m.targeted_cumulative_minutes is None else m.targeted_cumulative_minutes / 60
+        for m in d.months
+    ]
     pace = [m.target_cumulative_hours for m in d.months]
-    values = bars + cum + [p for p in pace if p is not None] + [0.0]
+    values = bars + [v for v in cum + tcum + pace if v is not None] + [0.0]
     vmax, vmin = max(values), min(values)
     span = (vmax - vmin) or 1.0
 
@@ -84,7 +100,7 @@ def month_chart_svg(d: ReportData) -> str:
     for frac in (0.0, 0.5, 1.0):
         v = vmin + span * frac
         parts.append(
-            f'<text x="{left - 6}" y="{y(v) + 4:.1f}" font-size="11" text-anchor="end">{v:,.1f}</text>'
+            f'<text x="{left - 6}" y="{y(v) + 4:.1f}" font-size="11" text-anchor="end">{fmt_hours(v)}</text>'
         )
     for i, (m, v) in enumerate(zip(d.months, bars, strict=True)):
         x = left + i * step + step * 0.2
@@ -92,7 +108,7 @@ def month_chart_svg(d: ReportData) -> str:
         color = "#c00000" if v < 0 else "#4472c4"
         parts.append(
             f'<rect x="{x:.1f}" y="{y0:.1f}" width="{step * 0.6:.1f}" height="{max(y1 - y0, 0.5):.1f}"'
-            f' fill="{color}"><title>{escape(month_label(d.fy, m.month))}: {v:,.1f}</title></rect>'
+            f' fill="{color}"><title>{escape(month_label(d.fy, m.month))}: {fmt_hours(v)}</title></rect>'
         )
         parts.append(
             f'<text x="{x + step * 0.3:.1f}" y="{h - bottom + 16}" font-size="11" text-anchor="middle">'
@@ -111,6 +127,9 @@ def month_chart_svg(d: ReportData) -> str:
     if any(p is not None for p in pace):
         parts.append(polyline(pace, "#70ad47", "6 4"))
         legend.append(("#70ad47", tr("目標ペース", "target pace")))
+        if d.targeted_departments < len(d.departments):
+            parts.append(polyline(tcum, "#7030a0", "2 3"))
+            legend.append(("#7030a0", tr("目標設定課の累計", "cumulative, with target")))
     for i, (color, text) in enumerate(legend):
         lx = left + i * 170
         parts.append(
@@ -148,7 +167,7 @@ def department_chart_svg(d: ReportData) -> str:
             f'<rect x="{x0:.1f}" y="{yy + 3}" width="{max(x1 - x0, 0.5):.1f}" height="{bar_h - 6}"'
             f' fill="{color}"/>'
         )
-        parts.append(f'<text x="{max(x1, x(0)) + 4:.1f}" y="{yy + 15}" font-size="11">{v:,.1f}</text>')
+        parts.append(f'<text x="{max(x1, x(0)) + 4:.1f}" y="{yy + 15}" font-size="11">{fmt_hours(v)}</text>')
         if r.target_hours:
             tx = x(r.target_hours)
             parts.append(
@@ -159,6 +178,53 @@ def department_chart_svg(d: ReportData) -> str:
     return "".join(parts)
 
 
+def _meeting_section(d: ReportData) -> list[str]:
+    figures = summary.key_figures(d)
+    kinds = {"fte": "2"}
+    depts = [[(r.name, "s"), (r.group.saved_hours, "h"), (r.achievement, "%")] for r in top_departments(d)]
+    robots = [
+        [
+            (g.title or str(g.key[0]), "s"),
+            (g.saved_hours, "h"),
+            (g.runs, "n"),
+            (department_label(g.key[1]), "s"),
+        ]
+        for g in top_robots(d)
+    ]
+    return [
+        f'<section class="meeting"><h2>{escape(summary.title(d))}</h2>',
+        f'<p class="headline">{escape(summary.headline(d))}</p>',
+        f"<p>{escape(summary.trend_sentence(d))}</p><table><tbody>",
+        *(
+            f"<tr><th>{escape(f.label)}</th>{_num(f.value, kinds.get(f.kind, f.kind))}"
+            f"<td>{escape(f.note)}</td></tr>"
+            for f in figures
+        ),
+        "</tbody></table>",
+        f"<h3>{escape(tr('削減時間の多い課', 'Top departments'))}</h3>",
+        _table(
+            [tr("課", "Department"), tr("削減時間（時間）", "Hours saved"), tr("達成率", "Achieved")], depts
+        ),
+        f"<h3>{escape(tr('削減時間の多いロボット', 'Top robots'))}</h3>",
+        _table(
+            [
+                tr("業務名", "Task"),
+                tr("削減時間（時間）", "Hours saved"),
+                tr("実行回数", "Runs"),
+                tr("課", "Department"),
+            ],
+            robots,
+        ),
+        f"<h3>{escape(tr('計算式', 'Formula'))}</h3><ul>",
+        *(f"<li>{escape(line)}</li>" for line in summary.formula_lines(d)),
+        "</ul></section>",
+    ]
+
+
+def _hours_or_none(minutes: float | None) -> float | None:
+    return None if minutes is None else minutes / 60
+
+
 def render_html(d: ReportData, *, details_limit: int = HTML_DETAILS_LIMIT) -> str:
     t = d.totals
     first, last = fiscal_year_dates(d.fy)
@@ -166,17 +232,29 @@ def render_html(d: ReportData, *, details_limit: int = HTML_DETAILS_LIMIT) -> st
     summary_rows = [
         (tr("対象", "Scope"), (d.scope_label, "s")),
         (tr("期間", "Period"), (f"{date_label(first)} – {date_label(last)}", "s")),
+        (tr("集計日", "Counted up to"), (date_label(d.last_closed) if d.last_closed else None, "s")),
         (tr("削減時間（時間）", "Hours saved"), (d.saved_hours, "h")),
         (tr("常勤換算（人）", "Full-time equivalent"), (d.fte, "2")),
         (tr("1人あたり年間時間", "Hours per FTE-year"), (d.hours_per_fte, "h")),
+        (tr("人件費換算（円）", "Labour cost saved (yen)"), (d.yen, "yen")),
         (tr("総削減（時間）", "Gross hours"), (t.gross_minutes / 60, "h")),
         (tr("人手時間（時間）", "Staff hours"), (t.human_minutes / 60, "h")),
         (tr("ロボット数", "Robots"), (t.robots, "n")),
         (tr("実行回数", "Runs"), (t.runs, "n")),
         (tr("処理件数", "Items"), (t.items, "n")),
         (tr("成功率", "Success rate"), (t.success_rate, "%")),
+        (tr("目標設定", "Targets set"), (d.coverage_label, "s")),
         (tr("目標（時間）", "Target (hours)"), (d.target_hours, "h")),
+        (
+            tr("目標設定課の削減時間（時間）", "Hours saved by departments with a target"),
+            (
+                d.targeted_saved_minutes / 60 if d.target_hours is not None else None,
+                "h",
+            ),
+        ),
         (tr("目標達成率", "Target achieved"), (d.achievement, "%")),
+        (tr("前年度 削減時間（時間）", "Last year, hours saved"), (d.prev_totals.saved_hours, "h")),
+        (tr("前年度比", "vs last year"), (d.prev_ratio, "%")),
     ]
     out = [
         f'<!DOCTYPE html><html lang="{"en" if d.lang == "en" else "ja"}"><head><meta charset="utf-8">',
@@ -184,12 +262,10 @@ def render_html(d: ReportData, *, details_limit: int = HTML_DETAILS_LIMIT) -> st
         f"<h1>{escape(title)}</h1>",
         f'<p class="note">{escape(tr("作成", "Generated"))}: {escape(date_label(d.generated_at.date()))}'
         f" {d.generated_at:%H:%M}</p>",
+        *_meeting_section(d),
         f"<section><h2>{escape(tr('概要（実績）', 'Summary (measured)'))}</h2><table><tbody>",
         *(f"<tr><th>{escape(k)}</th>{_num(v, kind)}</tr>" for k, (v, kind) in summary_rows),
-        "</tbody></table>",
-        f"<h3>{escape(tr('計算式', 'Formula'))}</h3><ul>",
-        *(f"<li>{escape(line)}</li>" for line in labels.formula_lines()),
-        "</ul></section>",
+        "</tbody></table></section>",
     ]
     if d.projection is not None:
         p = d.projection
@@ -215,8 +291,12 @@ def render_html(d: ReportData, *, details_limit: int = HTML_DETAILS_LIMIT) -> st
             (m.group.failed, "n"),
             (m.group.saved_hours, "h"),
             (m.group.human_minutes / 60, "h"),
-            (m.cumulative_minutes / 60, "h"),
+            (_hours_or_none(m.cumulative_minutes), "h"),
             (m.target_cumulative_hours, "h"),
+            (_hours_or_none(m.targeted_cumulative_minutes), "h"),
+            (m.prev_group.saved_hours if m.prev_group else None, "h"),
+            (m.prev_ratio, "%"),
+            (m.yen, "yen"),
         ]
         for m in d.months
     ]
@@ -229,6 +309,10 @@ def render_html(d: ReportData, *, details_limit: int = HTML_DETAILS_LIMIT) -> st
         (t.human_minutes / 60, "h"),
         (None, "s"),
         (None, "s"),
+        (None, "s"),
+        (d.prev_totals.saved_hours, "h"),
+        (d.prev_ratio, "%"),
+        (d.yen, "yen"),
     ]
     out += [
         f"<section><h2>{escape(tr('月別', 'By month'))}</h2>",
@@ -247,6 +331,12 @@ def render_html(d: ReportData, *, details_limit: int = HTML_DETAILS_LIMIT) -> st
             (r.group.human_minutes / 60, "h"),
             (r.target_hours, "h"),
             (r.achievement, "%"),
+            (r.prev_group.saved_hours if r.prev_group else None, "h"),
+            (r.prev_ratio, "%"),
+            (r.fte, "2"),
+            (r.yen, "yen"),
+            (r.path[0] if r.path else "", "s"),
+            (r.path[1] if len(r.path) > 1 else "", "s"),
         ]
         for r in d.departments
     ]
@@ -260,6 +350,12 @@ def render_html(d: ReportData, *, details_limit: int = HTML_DETAILS_LIMIT) -> st
         (t.human_minutes / 60, "h"),
         (d.target_hours, "h"),
         (d.achievement, "%"),
+        (d.prev_totals.saved_hours, "h"),
+        (d.prev_ratio, "%"),
+        (d.fte, "2"),
+        (d.yen, "yen"),
+        (d.coverage_label, "s"),
+        ("", "s"),
     ]
     out += [
         f"<section><h2>{escape(tr('課別', 'By department'))}</h2>",
@@ -267,6 +363,25 @@ def render_html(d: ReportData, *, details_limit: int = HTML_DETAILS_LIMIT) -> st
         _table(labels.department_headers(), depts, dtotal),
         "</section>",
     ]
+    if d.org is not None:
+        org_rows = [
+            [
+                ("\u3000" * o.depth + o.name, "s"),
+                (o.group.saved_hours, "h"),
+                (o.target_hours if o.targeted else None, "h"),
+                (o.achievement, "%"),
+                (o.coverage_label, "s"),
+                (o.prev.saved_hours, "h"),
+                (o.prev_ratio, "%"),
+                (o.yen, "yen"),
+            ]
+            for o in org_rollup(d)
+        ]
+        out += [
+            f"<section><h2>{escape(tr('組織別', 'By organisation'))}</h2>",
+            _table(labels.org_headers(), org_rows),
+            "</section>",
+        ]
     robots = [
         [
             (g.key[0] if g.key[0] is not None else labels.no_robot(), "s"),
@@ -288,7 +403,7 @@ def render_html(d: ReportData, *, details_limit: int = HTML_DETAILS_LIMIT) -> st
         _table(labels.robot_headers(), robots),
         "</section>",
     ]
-    kinds = "sssssss" + "s" + "nnn" + "hhhhhh"
+    kinds = "sssssss" + "nnn" + "hhhhhh"
     detail_rows = []
     for raw in d.details(limit=details_limit):
         vals = detail_values(d, raw)
@@ -304,10 +419,10 @@ def render_html(d: ReportData, *, details_limit: int = HTML_DETAILS_LIMIT) -> st
     human_rows = [
         [
             (f"{d.local(at):%Y-%m-%d %H:%M}", "s"),
-            (dept, "s"),
+            (department_label(dept), "s"),
             (robot or labels.no_robot(), "s"),
-            (reason, "s"),
-            (ref, "s"),
+            (labels.reason_label(reason), "s"),
+            (labels.source_label(ref), "s"),
             (float(minutes), "h"),
         ]
         for at, dept, robot, reason, ref, minutes in d.human_records(limit=details_limit)
