@@ -120,7 +120,12 @@ def test_targets_set_and_list(cli_store: Store, capsys: pytest.CaptureFixture[st
     out = capsys.readouterr().out
     assert "福祉課" in out and "1,200.0" in out and "令和8年度" in out
     assert "市民課" in out and "5.3" in out  # 315 min saved = 5.25 h, rounded half up
-    assert main(["targets", "set", "観光課", "2026", "10h"]) == 0
-    assert "綴り" in capsys.readouterr().out  # new department: warned, still saved
+    # a 課 with no robots and no runs: refused by name, nothing saved (unless --force)
+    assert main(["targets", "set", "観光課", "2026", "10h"]) == ExitCode.USAGE
+    err = _one_line_error(capsys)
+    assert "観光課" in err and "--force" in err
+    with cli_store.session() as s:
+        assert [r.action for r in audit_repo.list_rows(s)] == ["target.set"] * 2
+    assert main(["targets", "set", "観光課", "2026", "10h", "--force"]) == 0
     with cli_store.session() as s:
         assert [r.action for r in audit_repo.list_rows(s)] == ["target.set"] * 3

@@ -124,6 +124,9 @@ def targets_set(
     department: str = typer.Argument(..., help="課 / department, e.g. 市民課"),
     fy: str = typer.Argument(..., help="年度 / fiscal year, e.g. 2026"),
     hours: str = typer.Argument(..., help="目標 / target, e.g. 1200h, 1,200時間 or 72000m"),
+    force: bool = typer.Option(
+        False, "--force", help="ロボットのない課にも設定 / allow a department without robots"
+    ),
 ) -> None:
     """課の年度目標（削減時間）を設定 / set a department's target hours for a fiscal year."""
     year = _fy(fy)
@@ -141,30 +144,29 @@ def targets_set(
     app = open_app()
     try:
         with app.store.session() as session:
-            known = ledger_repo.known_departments(session)
+            name = department.strip()
+            if not force and name not in ledger_repo.departments_with_robots(session):
+                raise UsageError(
+                    tr(
+                        f"課「{name}」にはロボットも実行実績もないため、目標を設定できません",
+                        f"department {name!r} has no robots or counted runs: no target set",
+                    ),
+                    hint=tr(
+                        "課名の綴りを確認してください。ロボット導入前に目標を置くときは --force を付けます",
+                        "check the spelling; add --force to set a target before any robot exists",
+                    ),
+                )
             actor = audit_repo.current_actor()
-            ledger_repo.set_target(session, department.strip(), year, target, set_by=actor)
-            audit_repo.append(
-                session, actor, "target.set", department.strip(), {"fy": year, "target_hours": target}
-            )
+            ledger_repo.set_target(session, name, year, target, set_by=actor)
+            audit_repo.append(session, actor, "target.set", name, {"fy": year, "target_hours": target})
         console.print(
             tr(
-                f"{department} {fy_label(year)} の目標: {target:,.1f} 時間",
-                f"{department} {fy_label(year)} target: {target:,.1f} hours",
+                f"{department} {fy_label(year)} の目標: {fmt_hours(target)} 時間",
+                f"{department} {fy_label(year)} target: {fmt_hours(target)} hours",
             ),
             markup=False,
             highlight=False,
         )
-        if department.strip() not in known:
-            console.print(
-                tr(
-                    f"注意: 課「{department}」はまだ台帳・ロボットにありません（綴りを確認してください）",
-                    f"note: department {department!r} has no robots or ledger entries yet"
-                    " (check the spelling)",
-                ),
-                markup=False,
-                highlight=False,
-            )
     finally:
         app.close()
 
