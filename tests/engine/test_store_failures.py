@@ -90,7 +90,8 @@ def test_disk_full(tmp_path: Path) -> None:
     _db(tmp_path)
     proc = _dxrpa(tmp_path, "targets", "set", "市民課", "2026", "1200h", "--force", preexec_fn=_small_files)
     _one_store_line(proc, "ディスク")
-    assert _dxrpa(tmp_path, "targets", "set", "市民課", "2026", "1200h", "--force").returncode == 0  # space is back
+    back = _dxrpa(tmp_path, "targets", "set", "市民課", "2026", "1200h", "--force")
+    assert back.returncode == 0  # space is back
 
 
 def test_a_run_cut_off_by_the_store_is_closed_by_the_next_run(robot_env: Path, sample_app: SampleApp) -> None:
