@@ -328,3 +328,19 @@ def test_department_missing_from_the_tree_writes_nothing(
     err = capsys.readouterr().err.strip()
     assert "Traceback" not in err and "税務課" in err and "福祉課" in err and "org.yaml" in err
     assert not (tmp_path / "r.xlsx").exists()
+
+
+def test_org_check_shows_the_tree_and_refuses_a_missing_department(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    _cli_home(tmp_path, monkeypatch)
+    org = tmp_path / "configs" / "org.yaml"
+    org.write_text(ORG, encoding="utf-8")
+    assert main(["org", "check"]) == 0
+    out = capsys.readouterr().out
+    assert "市民局" in out and "    市民課  目標 10.0 時間" in out and "    福祉課  目標未設定" in out
+    assert "3 課、目標設定 2/3 課" in out
+    org.write_text("市民局:\n  市民部: [市民課]\n", encoding="utf-8")
+    assert main(["org", "check"]) == ExitCode.DEFINITION
+    err = capsys.readouterr().err
+    assert "税務課" in err and "org.yaml" in err and "Traceback" not in err
