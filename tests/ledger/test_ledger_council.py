@@ -19,6 +19,7 @@ from dxrpa.reports.html import render_html
 from dxrpa.reports.numbers import fmt_hours, hours
 from dxrpa.reports.org import load_org
 from dxrpa.reports.rates import RateTable
+from dxrpa.reports.summary import trend_sentence
 from dxrpa.store import Store
 from dxrpa.store.ledger_repo import record_human_minutes, record_run, set_target
 from dxrpa.store.ocr_tables import OcrBatch, OcrDocument, OcrField
@@ -102,6 +103,10 @@ def test_cumulative_and_pace_stop_at_the_last_closed_day(store: Store, tmp_path:
     assert pace[6] == pytest.approx(30 * (6 + 14 / 31) / 12)  # October pro rata to the 14th
     assert pace[7:] == [None] * 5
     assert [m.targeted_cumulative_minutes for m in data.months][1] == 6 * 60
+    assert trend_sentence(data) == (
+        "令和8年10月14日時点で、目標を設定した課（目標設定 3/12 課）の累計は 6.0 時間、"
+        "目標ペースは 16.1 時間で、目標ペースに 10.1 時間届いていません。"
+    )
     _h, rows = table(open_book(tmp_path / "r.xlsx")["月別"])
     assert [r[6].value for r in rows[:12]][7:] == [None] * 5
     assert [r[7].value for r in rows[:12]][7:] == [None] * 5

@@ -510,13 +510,15 @@ def same_period_last_year(d: ReportData) -> float:
 
 def top_departments(d: ReportData, n: int = 5) -> list[DepartmentRow]:
     return sorted(
-        (r for r in d.departments if r.group.key[0]), key=lambda r: (-r.group.saved_minutes, r.name)
+        (r for r in d.departments if r.group.key[0] and r.group.saved_minutes > 0),
+        key=lambda r: (-r.group.saved_minutes, r.name),
     )[:n]
 
 
 def top_robots(d: ReportData, n: int = 5) -> list[Group]:
     return sorted(
-        (g for g in d.robots if g.key[0] is not None), key=lambda g: (-g.saved_minutes, str(g.key[0]))
+        (g for g in d.robots if g.key[0] is not None and g.saved_minutes > 0),
+        key=lambda g: (-g.saved_minutes, str(g.key[0])),
     )[:n]
 
 
@@ -526,6 +528,13 @@ def in_progress(d: ReportData) -> bool:
 
 
 def last_pace(d: ReportData) -> MonthRow | None:
-    """The last month row with a cumulative figure (the trend against target up to today)."""
-    shown = [m for m in d.months if m.cumulative_minutes is not None]
+    """The row of the month holding the last closed day (the trend against target up to then)."""
+    if d.last_closed is None:
+        return None
+    shown = [
+        m
+        for m in d.months
+        if m.cumulative_minutes is not None
+        and date(calendar_year_of(d.fy, m.month), m.month, 1) <= d.last_closed
+    ]
     return shown[-1] if shown else None
