@@ -349,3 +349,19 @@ def test_org_check_shows_the_tree_and_refuses_a_missing_department(
     assert main(["org", "check"]) == ExitCode.DEFINITION
     err = capsys.readouterr().err
     assert "税務課" in err and "org.yaml" in err and "Traceback" not in err
+
+
+def test_todays_runs_count_but_the_pace_stops_at_yesterday(store: Store) -> None:
+    with store.session() as s:
+        f = Factory(s)
+        r = f.robot("today", "当日業務", "市民課")
+        v = f.version(r, 1, mpi=60, mpr=0, rework=0)
+        record_run(s, f.run("t1", r, v, utc(2026, 10, 20), ok=1), v, r)
+        record_run(s, f.run("t2", r, v, utc(2026, 11, 1, 0, 30), ok=2), v, r)  # 11/1 09:30 JST, today
+        set_target(s, "市民課", 2026, 12.0)
+        data = build_report(s, 2026, now=utc(2026, 11, 1, 1, 0))  # 11/1 10:00 JST
+    assert data.last_closed == date(2026, 10, 31)
+    october, november, december = data.months[6], data.months[7], data.months[8]
+    assert october.target_cumulative_hours == pytest.approx(7.0) and october.cumulative_minutes == 60
+    assert november.cumulative_minutes == 180 and november.target_cumulative_hours is None
+    assert december.cumulative_minutes is None and december.target_cumulative_hours is None

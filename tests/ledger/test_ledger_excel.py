@@ -70,12 +70,12 @@ def test_by_month_sheet_with_chart(ledger: Ledger, tmp_path: Path) -> None:
     months = [4, 5, 6, 7, 8, 9, 10, 11, 12, 1, 2, 3]
     assert [r[1].value for r in rows[:12]] == [EXPECTED["month_runs"][m] for m in months]
     assert [r[4].value for r in rows[:12]] == [hours(EXPECTED["months"][m] / 60) for m in months]
-    # generated on 1/5: January is counted to 1/4; February already holds staff minutes (shown);
-    # March is in the future: no cumulative, no pace (the lines stop instead of running flat)
+    # generated on 1/5: the pace runs to 1/4 (January pro rata) and stops; February already holds
+    # staff minutes, so its cumulative is shown; March is in the future: no cumulative, no pace
     cum = [hours(c / 60) for c in EXPECTED["cumulative"][:11]]
     assert [r[6].value for r in rows[:12]] == [*cum, None]
-    pace = [hours(15 * i / 12) for i in range(1, 12)]
-    assert [r[7].value for r in rows[:12]] == [*pace, None]
+    pace = [hours(15 * i / 12) for i in range(1, 10)] + [hours(15 * (9 + 4 / 31) / 12)]
+    assert [r[7].value for r in rows[:12]] == [*pace, None, None]
     total = rows[12]
     assert total[0].value == "合計" and total[4].value == 4.1
     assert all(r[4].data_type == "n" for r in rows)

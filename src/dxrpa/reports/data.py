@@ -219,19 +219,20 @@ def month_rows(
         last = date(first.year, m, monthrange(first.year, m)[1])
         running += g.saved_minutes
         targeted_running += targeted.get(m, 0.0)
-        if last <= last_closed or period <= data_until:
+        share: float | None = None  # the pace stops at the last closed day
+        if last <= last_closed:
             share = float(period)
         elif first <= last_closed:
             share = period - 1 + last_closed.day / last.day
-        else:
-            share = -1.0
-        shown = share >= 0
+        shown = share is not None or period <= data_until  # entries already made are never hidden
         rows.append(
             MonthRow(
                 month=m,
                 group=g,
                 cumulative_minutes=running if shown else None,
-                target_cumulative_hours=target * share / 12 if shown and target is not None else None,
+                target_cumulative_hours=target * share / 12
+                if share is not None and target is not None
+                else None,
                 targeted_cumulative_minutes=targeted_running if shown and targets else None,
                 prev_group=prev_months.get(m, Group(key=(m,))),
                 yen=(yen_by_month or {}).get(m) if yen_by_month is not None else None,
