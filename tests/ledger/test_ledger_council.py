@@ -297,6 +297,13 @@ def test_org_tree_orders_and_rolls_up(tmp_path: Path, monkeypatch: pytest.Monkey
     _h, rows = table(wb["課別"])
     assert [r[0].value for r in rows[:3]] == ["福祉課", "市民課", "税務課"]  # the file's order
     assert (rows[1][13].value, rows[1][14].value) == ("市民局", "市民部")
+    _h, robots = table(wb["ロボット別"])
+    assert [r[0].value for r in robots] == [
+        "teate_genkyo",
+        "（ロボット指定なし）",
+        "jumin_idou",
+        "shinkoku_nyuryoku",
+    ]
     _h, org = table(wb["組織別"])
     got = {str(r[0].value).strip("\u3000"): r for r in org}
     assert list(got) == ["市民局", "市民部", "福祉課", "市民課", "財政局", "税務部", "税務課"]

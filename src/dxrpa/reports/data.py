@@ -287,6 +287,20 @@ def value_yen(
     return by_dept, by_month, sorted(unpriced)
 
 
+def _robots_in_order(robots: list[Group], order: list[str]) -> list[Group]:
+    """Robots grouped by 課 in the report's 課 order, largest saving first within a 課."""
+    rank = {d: i for i, d in enumerate(order)}
+    return sorted(
+        robots,
+        key=lambda g: (
+            rank.get(str(g.key[1] or ""), len(rank)),
+            g.key[0] is None,
+            -g.saved_minutes,
+            str(g.key[0]),
+        ),
+    )
+
+
 def assemble(
     *,
     session: Session,
@@ -346,7 +360,7 @@ def assemble(
         totals=totals,
         months=month_rows(fy, months, cells, prev_cells, targets, closed, yen_month),
         departments=rows,
-        robots=robots,
+        robots=_robots_in_order(robots, order),
         target_hours=sum(targets.values()) if targets else None,
         details_count=details_count,
         human_count=human_count,
