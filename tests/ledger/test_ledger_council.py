@@ -372,3 +372,14 @@ def test_todays_runs_count_but_the_pace_stops_at_yesterday(store: Store) -> None
     assert october.target_cumulative_hours == pytest.approx(7.0) and october.cumulative_minutes == 60
     assert november.cumulative_minutes == 180 and november.target_cumulative_hours is None
     assert december.cumulative_minutes is None and december.target_cumulative_hours is None
+
+
+def test_html_template_escapes_names(store: Store) -> None:
+    with store.session() as s:
+        f = Factory(s)
+        r = f.robot("esc", '<script>alert("x")</script>', "<b>課</b>")
+        v = f.version(r, 1, mpi=6, mpr=0, rework=0)
+        record_run(s, f.run("e1", r, v, utc(2026, 5, 10), ok=10), v, r)
+        html = render_html(build_report(s, 2026, now=NOW))
+    assert "<script>" not in html and "<b>課</b>" not in html
+    assert "&lt;script&gt;" in html and "&lt;b&gt;課&lt;/b&gt;" in html

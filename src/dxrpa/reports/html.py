@@ -1,4 +1,5 @@
-"""The HTML report: one self-contained file (inline CSS and SVG charts, no external URL).
+"""The HTML report: one self-contained file (inline CSS and SVG charts, no external URL), laid out
+by the Jinja2 template ``templates/report.html`` (autoescaped); this module gathers its rows.
 
 Same content as the workbook: summary with the formula, months with a chart (bars per month,
 cumulative line and target pace), departments, robots, capped details and the estimate kept in
@@ -8,9 +9,13 @@ its own clearly marked section.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from functools import lru_cache
 from html import escape
 from pathlib import Path
 from typing import Any
+
+from jinja2 import Environment, PackageLoader, Template, select_autoescape
+from markupsafe import Markup
 
 from dxrpa.fileio import atomic_path
 from dxrpa.i18n import tr
@@ -59,18 +64,6 @@ def _num(v: Any, kind: str) -> str:
         return f"<td>{escape(str(v))}</td>"
     cls = "n neg" if text.startswith("-") else "n"
     return f'<td class="{cls}">{text}</td>'
-
-
-def _table(
-    headers: Sequence[str],
-    rows: Sequence[Sequence[tuple[Any, str]]],
-    total: Sequence[tuple[Any, str]] | None = None,
-) -> str:
-    head = "".join(f"<th>{escape(h)}</th>" for h in headers)
-    body = ["<tr>" + "".join(_num(v, k) for v, k in r) + "</tr>" for r in rows]
-    if total is not None:
-        body.append('<tr class="total">' + "".join(_num(v, k) for v, k in total) + "</tr>")
-    return f"<table><thead><tr>{head}</tr></thead><tbody>{''.join(body)}</tbody></table>"
 
 
 def month_chart_svg(d: ReportData) -> str:
@@ -178,8 +171,7 @@ def department_chart_svg(d: ReportData) -> str:
     return "".join(parts)
 
 
-def _meeting_section(d: ReportData) -> list[str]:
-    figures = summary.key_figures(d)
+def _meeting(d: ReportData) -> dict[str, Any]:
     kinds = {"fte": "2"}
     depts = [[(r.name, "s"), (r.group.saved_hours, "h"), (r.achievement, "%")] for r in top_departments(d)]
     robots = [
@@ -191,99 +183,98 @@ def _meeting_section(d: ReportData) -> list[str]:
         ]
         for g in top_robots(d)
     ]
-    return [
-        f'<section class="meeting"><h2>{escape(summary.title(d))}</h2>',
-        f'<p class="headline">{escape(summary.headline(d))}</p>',
-        f"<p>{escape(summary.trend_sentence(d))}</p><table><tbody>",
-        *(
-            f"<tr><th>{escape(f.label)}</th>{_num(f.value, kinds.get(f.kind, f.kind))}"
-            f"<td>{escape(f.note)}</td></tr>"
-            for f in figures
-        ),
-        "</tbody></table>",
-        f"<h3>{escape(tr('削減時間の多い課', 'Top departments'))}</h3>",
-        _table(
-            [tr("課", "Department"), tr("削減時間（時間）", "Hours saved"), tr("達成率", "Achieved")], depts
-        ),
-        f"<h3>{escape(tr('削減時間の多いロボット', 'Top robots'))}</h3>",
-        _table(
-            [
-                tr("業務名", "Task"),
-                tr("削減時間（時間）", "Hours saved"),
-                tr("実行回数", "Runs"),
-                tr("課", "Department"),
-            ],
-            robots,
-        ),
-        f"<h3>{escape(tr('計算式', 'Formula'))}</h3><ul>",
-        *(f"<li>{escape(line)}</li>" for line in summary.formula_lines(d)),
-        "</ul></section>",
-    ]
+    return {
+        "title": summary.title(d),
+        "headline": summary.headline(d),
+        "trend": summary.trend_sentence(d),
+        "figures": [(f.label, f.value, kinds.get(f.kind, f.kind), f.note) for f in summary.key_figures(d)],
+        "tables": [
+            {
+                "title": tr("削減時間の多い課", "Top departments"),
+                "headers": [
+                    tr("課", "Department"),
+                    tr("削減時間（時間）", "Hours saved"),
+                    tr("達成率", "Achieved"),
+                ],
+                "rows": depts,
+            },
+            {
+                "title": tr("削減時間の多いロボット", "Top robots"),
+                "headers": [
+                    tr("業務名", "Task"),
+                    tr("削減時間（時間）", "Hours saved"),
+                    tr("実行回数", "Runs"),
+                    tr("課", "Department"),
+                ],
+                "rows": robots,
+            },
+        ],
+        "formula_title": tr("計算式", "Formula"),
+        "formula": summary.formula_lines(d),
+    }
 
 
 def _hours_or_none(minutes: float | None) -> float | None:
     return None if minutes is None else minutes / 60
 
 
-def render_html(d: ReportData, *, details_limit: int = HTML_DETAILS_LIMIT) -> str:
+Row = list[tuple[Any, str]]
+
+
+def _summary_section(d: ReportData) -> dict[str, Any]:
     t = d.totals
     first, last = fiscal_year_dates(d.fy)
-    title = labels.title(d.fy)
-    summary_rows = [
-        (tr("対象", "Scope"), (d.scope_label, "s")),
-        (tr("期間", "Period"), (f"{date_label(first)} – {date_label(last)}", "s")),
-        (tr("集計日", "Counted up to"), (date_label(d.last_closed) if d.last_closed else None, "s")),
-        (tr("削減時間（時間）", "Hours saved"), (d.saved_hours, "h")),
-        (tr("常勤換算（人）", "Full-time equivalent"), (d.fte, "2")),
-        (tr("1人あたり年間時間", "Hours per FTE-year"), (d.hours_per_fte, "h")),
-        (tr("人件費換算（円）", "Labour cost saved (yen)"), (d.yen, "yen")),
-        (tr("総削減（時間）", "Gross hours"), (t.gross_minutes / 60, "h")),
-        (tr("人手時間（時間）", "Staff hours"), (t.human_minutes / 60, "h")),
-        (tr("ロボット数", "Robots"), (t.robots, "n")),
-        (tr("実行回数", "Runs"), (t.runs, "n")),
-        (tr("処理件数", "Items"), (t.items, "n")),
-        (tr("成功率", "Success rate"), (t.success_rate, "%")),
-        (tr("目標設定", "Targets set"), (d.coverage_label, "s")),
-        (tr("目標（時間）", "Target (hours)"), (d.target_hours, "h")),
+    rows: list[tuple[str, Any, str]] = [
+        (tr("対象", "Scope"), d.scope_label, "s"),
+        (tr("期間", "Period"), f"{date_label(first)} – {date_label(last)}", "s"),
+        (tr("集計日", "Counted up to"), date_label(d.last_closed) if d.last_closed else None, "s"),
+        (tr("削減時間（時間）", "Hours saved"), d.saved_hours, "h"),
+        (tr("常勤換算（人）", "Full-time equivalent"), d.fte, "2"),
+        (tr("1人あたり年間時間", "Hours per FTE-year"), d.hours_per_fte, "h"),
+        (tr("人件費換算（円）", "Labour cost saved (yen)"), d.yen, "yen"),
+        (tr("総削減（時間）", "Gross hours"), t.gross_minutes / 60, "h"),
+        (tr("人手時間（時間）", "Staff hours"), t.human_minutes / 60, "h"),
+        (tr("ロボット数", "Robots"), t.robots, "n"),
+        (tr("実行回数", "Runs"), t.runs, "n"),
+        (tr("処理件数", "Items"), t.items, "n"),
+        (tr("成功率", "Success rate"), t.success_rate, "%"),
+        (tr("目標設定", "Targets set"), d.coverage_label, "s"),
+        (tr("目標（時間）", "Target (hours)"), d.target_hours, "h"),
         (
             tr("目標設定課の削減時間（時間）", "Hours saved by departments with a target"),
-            (
-                d.targeted_saved_minutes / 60 if d.target_hours is not None else None,
-                "h",
-            ),
+            d.targeted_saved_minutes / 60 if d.target_hours is not None else None,
+            "h",
         ),
-        (tr("目標達成率", "Target achieved"), (d.achievement, "%")),
-        (tr("前年度 削減時間（時間）", "Last year, hours saved"), (d.prev_totals.saved_hours, "h")),
-        (tr("前年度比", "vs last year"), (d.prev_ratio, "%")),
+        (tr("目標達成率", "Target achieved"), d.achievement, "%"),
+        (tr("前年度 削減時間（時間）", "Last year, hours saved"), d.prev_totals.saved_hours, "h"),
+        (tr("前年度比", "vs last year"), d.prev_ratio, "%"),
     ]
-    out = [
-        f'<!DOCTYPE html><html lang="{"en" if d.lang == "en" else "ja"}"><head><meta charset="utf-8">',
-        f"<title>{escape(title)}</title><style>{_CSS}</style></head><body>",
-        f"<h1>{escape(title)}</h1>",
-        f'<p class="note">{escape(tr("作成", "Generated"))}: {escape(date_label(d.generated_at.date()))}'
-        f" {d.generated_at:%H:%M}</p>",
-        *_meeting_section(d),
-        f"<section><h2>{escape(tr('概要（実績）', 'Summary (measured)'))}</h2><table><tbody>",
-        *(f"<tr><th>{escape(k)}</th>{_num(v, kind)}</tr>" for k, (v, kind) in summary_rows),
-        "</tbody></table></section>",
-    ]
-    if d.projection is not None:
-        p = d.projection
-        est = tr("推計", "estimate")
-        out += [
-            '<section class="estimate"><h2>'
-            f"{escape(tr('推計（実績ではありません）', 'Estimate (not measured)'))}</h2>",
-            f'<p class="note">{escape(labels.estimate_note())}</p><table><tbody>',
-            f"<tr><th>{escape(tr('基準日', 'As of'))}</th>{_num(date_label(p.as_of), 's')}</tr>",
-            f"<tr><th>{escape(tr('経過日数', 'Days elapsed'))}</th>"
-            f"{_num(f'{p.elapsed_days} / {p.total_days}', 's')}</tr>",
-            f"<tr><th>{escape(est)}: {escape(tr('年間削減時間', 'full-year hours saved'))}</th>"
-            f"{_num(p.projected_minutes / 60, 'h')}</tr>",
-            f"<tr><th>{escape(est)}: {escape(tr('常勤換算', 'FTE'))}</th>"
-            f"{_num(p.projected_minutes / 60 / d.hours_per_fte, '2')}</tr>",
-            "</tbody></table></section>",
-        ]
-    months = [
+    return {
+        "title": tr("概要（実績）", "Summary (measured)"),
+        "keyvalues": [(label, v, k, None) for label, v, k in rows],
+    }
+
+
+def _estimate_section(d: ReportData) -> dict[str, Any]:
+    p = d.projection
+    assert p is not None
+    est = tr("推計", "estimate")
+    return {
+        "cls": "estimate",
+        "title": tr("推計（実績ではありません）", "Estimate (not measured)"),
+        "note": labels.estimate_note(),
+        "keyvalues": [
+            (tr("基準日", "As of"), date_label(p.as_of), "s", None),
+            (tr("経過日数", "Days elapsed"), f"{p.elapsed_days} / {p.total_days}", "s", None),
+            (f"{est}: {tr('年間削減時間', 'full-year hours saved')}", p.projected_minutes / 60, "h", None),
+            (f"{est}: {tr('常勤換算', 'FTE')}", p.projected_minutes / 60 / d.hours_per_fte, "2", None),
+        ],
+    }
+
+
+def _months_section(d: ReportData) -> dict[str, Any]:
+    t = d.totals
+    rows: list[Row] = [
         [
             (month_label(d.fy, m.month), "s"),
             (m.group.runs, "n"),
@@ -300,7 +291,7 @@ def render_html(d: ReportData, *, details_limit: int = HTML_DETAILS_LIMIT) -> st
         ]
         for m in d.months
     ]
-    mtotal = [
+    total: Row = [
         (tr("合計", "Total"), "s"),
         (t.runs, "n"),
         (t.succeeded, "n"),
@@ -314,13 +305,19 @@ def render_html(d: ReportData, *, details_limit: int = HTML_DETAILS_LIMIT) -> st
         (d.prev_ratio, "%"),
         (d.yen, "yen"),
     ]
-    out += [
-        f"<section><h2>{escape(tr('月別', 'By month'))}</h2>",
-        month_chart_svg(d),
-        _table(labels.month_headers(), months, mtotal),
-        "</section>",
-    ]
-    depts = [
+    return {
+        "title": tr("月別", "By month"),
+        "chart": Markup(month_chart_svg(d)),
+        "headers": labels.month_headers(),
+        "rows": rows,
+        "total": total,
+        "after": summary.trend_sentence(d),
+    }
+
+
+def _departments_section(d: ReportData) -> dict[str, Any]:
+    t = d.totals
+    rows: list[Row] = [
         [
             (r.name, "s"),
             (r.group.robots, "n"),
@@ -340,7 +337,7 @@ def render_html(d: ReportData, *, details_limit: int = HTML_DETAILS_LIMIT) -> st
         ]
         for r in d.departments
     ]
-    dtotal = [
+    total: Row = [
         (tr("合計", "Total"), "s"),
         (t.robots, "n"),
         (t.runs, "n"),
@@ -357,32 +354,34 @@ def render_html(d: ReportData, *, details_limit: int = HTML_DETAILS_LIMIT) -> st
         (d.coverage_label, "s"),
         ("", "s"),
     ]
-    out += [
-        f"<section><h2>{escape(tr('課別', 'By department'))}</h2>",
-        department_chart_svg(d),
-        _table(labels.department_headers(), depts, dtotal),
-        "</section>",
+    return {
+        "title": tr("課別", "By department"),
+        "chart": Markup(department_chart_svg(d)),
+        "headers": labels.department_headers(),
+        "rows": rows,
+        "total": total,
+    }
+
+
+def _org_section(d: ReportData) -> dict[str, Any]:
+    rows: list[Row] = [
+        [
+            ("\u3000" * o.depth + o.name, "s"),
+            (o.group.saved_hours, "h"),
+            (o.target_hours if o.targeted else None, "h"),
+            (o.achievement, "%"),
+            (o.coverage_label, "s"),
+            (o.prev.saved_hours, "h"),
+            (o.prev_ratio, "%"),
+            (o.yen, "yen"),
+        ]
+        for o in org_rollup(d)
     ]
-    if d.org is not None:
-        org_rows = [
-            [
-                ("\u3000" * o.depth + o.name, "s"),
-                (o.group.saved_hours, "h"),
-                (o.target_hours if o.targeted else None, "h"),
-                (o.achievement, "%"),
-                (o.coverage_label, "s"),
-                (o.prev.saved_hours, "h"),
-                (o.prev_ratio, "%"),
-                (o.yen, "yen"),
-            ]
-            for o in org_rollup(d)
-        ]
-        out += [
-            f"<section><h2>{escape(tr('組織別', 'By organisation'))}</h2>",
-            _table(labels.org_headers(), org_rows),
-            "</section>",
-        ]
-    robots = [
+    return {"title": tr("組織別", "By organisation"), "headers": labels.org_headers(), "rows": rows}
+
+
+def _robots_section(d: ReportData) -> dict[str, Any]:
+    rows: list[Row] = [
         [
             (g.key[0] if g.key[0] is not None else labels.no_robot(), "s"),
             (g.title, "s"),
@@ -398,25 +397,22 @@ def render_html(d: ReportData, *, details_limit: int = HTML_DETAILS_LIMIT) -> st
         ]
         for g in d.robots
     ]
-    out += [
-        f"<section><h2>{escape(tr('ロボット別', 'By robot'))}</h2>",
-        _table(labels.robot_headers(), robots),
-        "</section>",
-    ]
+    return {"title": tr("ロボット別", "By robot"), "headers": labels.robot_headers(), "rows": rows}
+
+
+def _details_section(d: ReportData, limit: int) -> dict[str, Any]:
     kinds = "sssssss" + "nnn" + "hhhhhh"
-    detail_rows = []
-    for raw in d.details(limit=details_limit):
+    rows: list[Row] = []
+    for raw in d.details(limit=limit):
         vals = detail_values(d, raw)
         vals[0] = f"{vals[0]:%Y-%m-%d %H:%M}"
-        detail_rows.append(list(zip(vals, kinds, strict=True)))
-    out += [
-        f"<section><h2>{escape(tr('明細', 'Details'))}</h2>",
-        _table(labels.detail_headers(), detail_rows),
-    ]
-    if len(detail_rows) < d.details_count:
-        out.append(f'<p class="note">{escape(labels.truncated_note(len(detail_rows), d.details_count))}</p>')
-    out.append("</section>")
-    human_rows = [
+        rows.append(list(zip(vals, kinds, strict=True)))
+    after = labels.truncated_note(len(rows), d.details_count) if len(rows) < d.details_count else ""
+    return {"title": tr("明細", "Details"), "headers": labels.detail_headers(), "rows": rows, "after": after}
+
+
+def _human_section(d: ReportData, limit: int) -> dict[str, Any]:
+    rows: list[Row] = [
         [
             (f"{d.local(at):%Y-%m-%d %H:%M}", "s"),
             (department_label(dept), "s"),
@@ -425,16 +421,44 @@ def render_html(d: ReportData, *, details_limit: int = HTML_DETAILS_LIMIT) -> st
             (labels.source_label(ref), "s"),
             (float(minutes), "h"),
         ]
-        for at, dept, robot, reason, ref, minutes in d.human_records(limit=details_limit)
+        for at, dept, robot, reason, ref, minutes in d.human_records(limit=limit)
     ]
-    out += [
-        f"<section><h2>{escape(tr('人手時間', 'Staff time'))}</h2>",
-        _table(labels.human_headers(), human_rows),
-    ]
-    if len(human_rows) < d.human_count:
-        out.append(f'<p class="note">{escape(labels.truncated_note(len(human_rows), d.human_count))}</p>')
-    out += ["</section></body></html>"]
-    return "\n".join(out)
+    after = labels.truncated_note(len(rows), d.human_count) if len(rows) < d.human_count else ""
+    return {
+        "title": tr("人手時間", "Staff time"),
+        "headers": labels.human_headers(),
+        "rows": rows,
+        "after": after,
+    }
+
+
+@lru_cache(maxsize=1)
+def _template() -> Template:
+    env = Environment(
+        loader=PackageLoader("dxrpa.reports", "templates"),
+        autoescape=select_autoescape(default=True, default_for_string=True),
+        keep_trailing_newline=False,
+    )
+    env.globals["cell"] = lambda v, k: Markup(_num(v, k))
+    return env.get_template("report.html")
+
+
+def render_html(d: ReportData, *, details_limit: int = HTML_DETAILS_LIMIT) -> str:
+    sections = [_summary_section(d)]
+    if d.projection is not None:
+        sections.append(_estimate_section(d))
+    sections += [_months_section(d), _departments_section(d)]
+    if d.org is not None:
+        sections.append(_org_section(d))
+    sections += [_robots_section(d), _details_section(d, details_limit), _human_section(d, details_limit)]
+    return _template().render(
+        lang="en" if d.lang == "en" else "ja",
+        title=labels.title(d.fy),
+        css=Markup(_CSS),
+        generated=f"{tr('作成', 'Generated')}: {date_label(d.generated_at.date())} {d.generated_at:%H:%M}",
+        meeting=_meeting(d),
+        sections=sections,
+    )
 
 
 def write_html(data: ReportData, path: Path, *, details_limit: int = HTML_DETAILS_LIMIT) -> Path:
