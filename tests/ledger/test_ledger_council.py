@@ -228,6 +228,7 @@ def test_meeting_summary_sheet(ledger: Ledger, tmp_path: Path) -> None:
     assert texts[header_row + 5] == "市民課"
     assert "住民異動届入力" in texts
     assert sentence in html
+    assert len(ws._charts) == 1 and len(ws._charts[0].series) == 3  # cumulative, pace, targeted 課
     assert "ocr_review" not in html and "ocr_review" not in " ".join(texts)
 
 

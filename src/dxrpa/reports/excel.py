@@ -239,6 +239,32 @@ def _meeting(wb: Workbook, d: ReportData) -> None:
     s.row([s.cell(tr("計算式", "Formula"), font=_BOLD)])
     for line in summary.formula_lines(d):
         s.row([s.cell(line)])
+    s.row([])
+    s.ws.add_chart(_trend_chart(d), f"A{s.rows + 1}")
+
+
+def _trend_chart(d: ReportData) -> LineChart:
+    """Cumulative hours against the target pace, read from the 月別 sheet (lines stop at the
+    last closed day because those cells are blank)."""
+    months = tr("月別", "By month")
+    line = LineChart()
+    line.title = tr("累計と目標ペース", "Cumulative vs target pace")
+    cols = ["G", "H", "I"] if d.target_hours is not None else ["G"]
+    for col in cols:
+        ref = Reference(range_string=f"'{months}'!${col}$1:${col}$13")
+        line.add_data(ref, titles_from_data=True)
+    line.set_categories(Reference(range_string=f"'{months}'!$A$2:$A$13"))
+    for series in line.series:
+        series.smooth = False
+    line.y_axis.numFmt = HOURS
+    line.y_axis.title = tr("時間", "hours")
+    line.x_axis.delete = False
+    line.x_axis.tickLblPos = "low"  # month labels below the plot when the line dips below zero
+    line.y_axis.delete = False
+    line.legend.position = "b"
+    line.height = 8
+    line.width = 18
+    return line
 
 
 def _summary(wb: Workbook, d: ReportData) -> None:
