@@ -17,6 +17,7 @@ from dxrpa.errors import DefinitionError, DefinitionErrors, ExitCode, RobotDefec
 from dxrpa.i18n import tr
 from dxrpa.log import redact
 from dxrpa.model.status import status_text
+from dxrpa.reports.numbers import fmt_hours
 from dxrpa.store import audit_repo, robots_repo, runs_repo
 
 if TYPE_CHECKING:
@@ -469,7 +470,7 @@ def demo_command(
                 f"entered once {r.entered_once}, twice {r.entered_twice}, missing {len(r.missing)}",
             ),
         ),
-        (tr("削減時間(正味)", "hours saved (net)"), f"{r.saved_hours:,.2f} h"),
+        (tr("削減時間(正味)", "hours saved (net)"), f"{fmt_hours(r.saved_hours)} h"),  # the reports' rule
         (tr("レポート", "reports"), f"{r.report_xlsx}\n{r.report_html}"),
         (tr("フォルダ", "folder"), f"{r.folder.resolve()} ({r.seconds:.0f} s)"),
     ]
