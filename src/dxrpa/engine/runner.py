@@ -139,6 +139,7 @@ class RunOptions:
     requested_by: str = ""
     run_id: str | None = None
     allow_no_submit: bool = False  # dry run of a robot without submit: steps (an operator's call)
+    on_total: Callable[[int], None] | None = None  # told the number of items once they are planned
 
 
 @dataclass
@@ -773,6 +774,8 @@ class Runner:
 
     async def execute(self, plan: list[_Work]) -> None:
         self.summary.items_total = len(plan)
+        if self.opt.on_total is not None:
+            self.opt.on_total(len(plan))
         queue: asyncio.Queue[_Work] = asyncio.Queue()
         for w in plan:
             queue.put_nowait(w)

@@ -22,7 +22,35 @@ function link(td, href, text) {
   return a;
 }
 
+function etaText(root, seconds) {
+  if (seconds == null) return "";
+  const d = root.dataset;
+  if (seconds >= 120) return d.labelEta + " " + Math.round(seconds / 60) + " " + d.labelMinutes;
+  return d.labelEta + " " + seconds + " " + d.labelEtaUnit;
+}
+
+function renderProgress(root, snap) {
+  const robot = document.getElementById("run-robot");
+  if (robot && snap.robot && robot.textContent.trim() !== snap.robot) {
+    robot.replaceChildren();
+    const a = document.createElement("a");
+    a.href = "/robots/" + encodeURIComponent(snap.robot);
+    a.textContent = snap.robot;
+    robot.appendChild(a);
+  }
+  const bar = document.getElementById("run-progress");
+  if (bar) {
+    bar.max = snap.total || 1;
+    bar.value = snap.processed || 0;
+  }
+  document.getElementById("run-processed").textContent = String(snap.processed || 0);
+  document.getElementById("run-total").textContent = snap.total ? String(snap.total) : "?";
+  document.getElementById("run-percent").textContent = String(snap.percent || 0);
+  document.getElementById("run-eta").textContent = snap.finished ? "" : etaText(root, snap.eta_seconds);
+}
+
 function renderRun(root, snap) {
+  renderProgress(root, snap);
   const status = document.getElementById("run-status");
   status.textContent = snap.status_text;
   status.dataset.status = snap.status;
@@ -46,10 +74,19 @@ function renderRun(root, snap) {
     cell(tr, item.attempts).className = "n";
     cell(tr, item.step);
     cell(tr, item.message);
+    const out = cell(tr, Object.entries(item.outputs || {}).map(([k, v]) => k + "=" + v).join("\n"));
+    out.className = "outputs";
     cell(tr, item.url);
     const ev = cell(tr, "");
-    if (item.screenshot) link(ev, item.screenshot, root.dataset.labelScreenshot).className = "shot";
-    if (item.trace) link(ev, item.trace, root.dataset.labelTrace);
+    for (const e of item.evidence || []) {  // each attempt's own evidence, labelled with its number
+      const label = root.dataset.labelAttempt + " " + e.attempt + " ";
+      if (e.screenshot) {
+        const a = link(ev, e.screenshot, label + root.dataset.labelScreenshot);
+        a.className = "shot";
+        a.dataset.attempt = String(e.attempt);
+      }
+      if (e.trace) link(ev, e.trace, label + root.dataset.labelTrace).dataset.attempt = String(e.attempt);
+    }
     const act = cell(tr, "");
     if (item.reprocess && root.dataset.canReprocess === "1") {
       const b = document.createElement("button");
