@@ -5,6 +5,7 @@ code) from a bug (traceback in the log, exit ``INTERNAL``)::
 
     DxrpaError                      exit code
     ├── UsageError                  USAGE (2)            wrong CLI arguments / unknown robot
+    │   ├── NotRegistered           USAGE (2)            no robot of that name
     │   └── NotApproved             USAGE (2)            production run of a robot with no approved version
     ├── DefinitionError             DEFINITION (3)       robot/template/config invalid (path:line:col)
     ├── DataError                   DATA (4)             Excel/CSV/scan input unusable (path, row)
@@ -64,6 +65,10 @@ class DxrpaError(Exception):
 
 class UsageError(DxrpaError):
     exit_code = ExitCode.USAGE
+
+
+class NotRegistered(UsageError):
+    """A robot name that is not registered (the console answers 404 for it)."""
 
 
 class NotApproved(UsageError):

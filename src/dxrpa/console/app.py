@@ -19,7 +19,7 @@ from starlette.staticfiles import StaticFiles
 
 from dxrpa.config import Settings
 from dxrpa.console import dashboard, ocr_review, robots, runs, schedules, sessions, users
-from dxrpa.console.auth import Forbidden, NotLoggedIn, csrf_ok
+from dxrpa.console.auth import Forbidden, NotLoggedIn, User, csrf_ok
 from dxrpa.console.headers import SecurityHeaders
 from dxrpa.console.jobs import Launcher
 from dxrpa.console.reader import Reader
@@ -35,7 +35,7 @@ from dxrpa.console.web import (
     render,
     state,
 )
-from dxrpa.errors import DxrpaError
+from dxrpa.errors import DxrpaError, NotRegistered
 from dxrpa.i18n import tr
 from dxrpa.log import logger
 from dxrpa.store import console_repo
@@ -137,11 +137,21 @@ async def _not_logged_in(request: Request, exc: Exception) -> Response:
     return redirect(f"/login?next={quote(target)}")
 
 
+async def _viewer(request: Request) -> User | None:
+    """The logged-in user of a request that failed, so its error page keeps the navigation."""
+    try:
+        return await current_user(request)
+    except Exception:  # not logged in, or the store is what failed: a page without navigation
+        return None
+
+
 async def _forbidden(request: Request, exc: Exception) -> Response:
     message = exc.message if isinstance(exc, Forbidden) else str(exc)
     if _wants_json(request):
         return JSONResponse({"error": message}, status_code=403)
-    return render(request, "error.html", 403, title=tr("権限がありません", "not allowed"), message=message)
+    user = await _viewer(request)
+    title = tr("権限がありません", "not allowed")
+    return render(request, "error.html", 403, user=user, title=title, message=message)
 
 
 async def _csrf(request: Request, exc: Exception) -> Response:
@@ -151,13 +161,19 @@ async def _csrf(request: Request, exc: Exception) -> Response:
     )
     if _wants_json(request) or request.headers.get("x-requested-with"):
         return JSONResponse({"error": message}, status_code=403)
-    return render(
-        request, "error.html", 403, title=tr("送信を拒否しました", "request refused"), message=message
-    )
+    user = await _viewer(request)
+    title = tr("送信を拒否しました", "request refused")
+    return render(request, "error.html", 403, user=user, title=title, message=message)
 
 
 async def _dxrpa_error(request: Request, exc: Exception) -> Response:
-    return render(request, "error.html", 400, title=tr("エラー", "error"), message=str(exc))
+    missing = isinstance(exc, NotRegistered)  # /robots/nope: a page that is not there, not a bad request
+    code = 404 if missing else 400
+    if _wants_json(request):
+        return JSONResponse({"error": str(exc)}, status_code=code)
+    title = tr("見つかりません", "not found") if missing else tr("エラー", "error")
+    user = await _viewer(request)
+    return render(request, "error.html", code, user=user, title=title, message=str(exc))
 
 
 async def _http_error(request: Request, exc: Exception) -> Response:
@@ -166,7 +182,8 @@ async def _http_error(request: Request, exc: Exception) -> Response:
     if _wants_json(request):
         return JSONResponse({"error": detail}, status_code=code)
     title = tr("見つかりません", "not found") if code == 404 else tr("エラー", "error")
-    return render(request, "error.html", code, title=title, message=detail if code != 404 else "")
+    user = await _viewer(request)
+    return render(request, "error.html", code, user=user, title=title, message=detail if code != 404 else "")
 
 
 def create_app(

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from dxrpa.errors import NotApproved, UsageError
+from dxrpa.errors import NotApproved, NotRegistered, UsageError
 from dxrpa.i18n import tr
 from dxrpa.store.base import utcnow
 from dxrpa.store.tables import Robot, RobotVersion, Run
@@ -210,7 +210,7 @@ def get_robot(session: Session, name: str) -> Robot:
     robot = session.scalar(select(Robot).where(Robot.name == name))
     if robot is None:
         known = session.scalars(select(Robot.name).order_by(Robot.name)).all()
-        raise UsageError(
+        raise NotRegistered(
             tr(f"ロボット '{name}' は登録されていません", f"robot '{name}' is not registered"),
             hint=tr(
                 "dxrpa robots register robots/NAME.yaml で登録してください",

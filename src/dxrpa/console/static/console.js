@@ -162,6 +162,9 @@ function startReview(form) {
 }
 
 document.addEventListener("DOMContentLoaded", () => {
+  for (const select of document.querySelectorAll("select[data-autosubmit]")) {
+    select.addEventListener("change", () => select.form.submit());
+  }
   const run = document.getElementById("run");
   if (run) startRunPage(run);
   const review = document.getElementById("review-form");
