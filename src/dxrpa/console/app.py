@@ -18,7 +18,7 @@ from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 
 from dxrpa.config import Settings
-from dxrpa.console import dashboard, ocr_review, robots, runs, schedules, sessions, users
+from dxrpa.console import dashboard, ocr_page, ocr_review, robots, runs, schedules, sessions, users
 from dxrpa.console.auth import Forbidden, NotLoggedIn, User, csrf_ok
 from dxrpa.console.headers import SecurityHeaders
 from dxrpa.console.jobs import Launcher
@@ -238,6 +238,7 @@ def create_app(
         Route("/ocr/batches/{batch_id}", ocr_review.ocr_review, name="ocr_review"),
         Route("/ocr/batches/{batch_id}/apply", ocr_review.ocr_apply, methods=["POST"], name="ocr_apply"),
         Route("/ocr/crops/{field_id:int}", ocr_review.ocr_crop, name="ocr_crop"),
+        Route("/ocr/pages/{field_id:int}", ocr_page.ocr_page, name="ocr_page"),
         Route("/dashboard", dashboard.dashboard, name="dashboard"),
         Route("/dashboard/report.xlsx", dashboard.report_xlsx, name="report_xlsx"),
         Route("/users", users.users_page, name="users"),

@@ -195,7 +195,8 @@ def clean_corrections(sheet: ReviewSheet, template: FormTemplate, path: Path) ->
         if spec.type in ("checkbox", "choice"):
             value = typed
         else:
-            value = normalize(spec.type, typed, name=name, keep_variants=spec.keep_variants)
+            # what the reviewer typed or kept is their call on 字形: variant kanji are never replaced
+            value = normalize(spec.type, typed, name=name, keep_variants=True)
         if spec.type == "checkbox" and value not in ("true", "false"):
             value = "true" if value.lower() in ("1", "yes", "y", "はい", "✓", "レ", "有", "○") else "false"
         reason = check(spec, value, reference_data=False)  # the reviewer has the last word on reference data
