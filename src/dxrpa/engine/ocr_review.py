@@ -51,6 +51,7 @@ def export_review(store: Store, settings: Settings, batch_ref: str, output: Path
                 f.confidence,
                 f.reason,
                 f.crop,
+                f.raw_value if f.raw_value != f.value else "",
             )
             for d, f in rows
         ]
