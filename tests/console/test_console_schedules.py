@@ -30,6 +30,11 @@ def test_next_fire_times_pause_resume_and_closures(console: Console, page: Page)
     expect(row.locator("ul.fires li.run")).to_have_count(3)
     expect(row).to_contain_text(f"{day.isoformat()}(")
     expect(row.locator("td.state")).to_have_text("有効")
+    expect(row.locator(".cron-words")).to_have_text("08:00 に実行")  # cron in words (cron-descriptor)
+    expect(row.locator("code")).to_contain_text("0 8 * * *")  # the rule itself stays beside it
+    page.set_viewport_size({"width": 390, "height": 844})
+    assert page.evaluate("document.scrollingElement.scrollWidth") <= 390
+    page.set_viewport_size({"width": 1366, "height": 900})
 
     row.get_by_role("button", name="一時停止").click()
     expect(page.locator("#schedule-juminhyo_entry td.state")).to_have_text("一時停止")

@@ -13,6 +13,7 @@ from starlette.responses import Response
 from dxrpa.console.web import ConsoleState, db, flash, posted, redirect, render, require, state
 from dxrpa.i18n import tr
 from dxrpa.scheduler.calendar import load_calendar
+from dxrpa.scheduler.cron_words import cron_in_words
 from dxrpa.scheduler.rules import next_firings
 from dxrpa.scheduler.service import load_schedules, scheduler_alive
 from dxrpa.store import audit_repo
@@ -37,6 +38,7 @@ def _page(st: ConsoleState) -> dict[str, Any]:
             rules.append(
                 {
                     "describe": rule.describe(),
+                    "words": cron_in_words(rule.cron) if rule.cron else "",
                     "fires": [
                         {
                             "when": f"{f.when:%Y-%m-%d}({WEEKDAYS[f.when.weekday()]}) {f.when:%H:%M}",
