@@ -13,6 +13,7 @@ from dxrpa.app import open_app
 from dxrpa.cli.printing import line, plain_console, styled
 from dxrpa.cli.progress import run_bar
 from dxrpa.engine.definitions import parse_robot
+from dxrpa.engine.lifecycle import state_text
 from dxrpa.errors import DefinitionError, DefinitionErrors, ExitCode, RobotDefect, RunFailed, UsageError
 from dxrpa.i18n import tr
 from dxrpa.log import redact
@@ -197,7 +198,7 @@ def list_robots() -> None:
         for robot, last in rows:
             approved = live.get(robot.id)
             table.add_row(
-                robot.name,
+                robot.name + ("" if robot.state == "active" else f" ({state_text(robot.state)})"),
                 robot.title,
                 robot.department,
                 str(robot.current_version),
@@ -417,8 +418,9 @@ def register(app: typer.Typer) -> None:
     """Add this module's commands to the root app."""
     app.command("demo")(demo_command)
     app.add_typer(robots_app, name="robots")
-    from dxrpa.cli.runs_view import add_commands
+    from dxrpa.cli import robot_lifecycle, runs_view
 
-    add_commands(runs_app)
+    robot_lifecycle.add_commands(robots_app)
+    runs_view.add_commands(runs_app)
     app.add_typer(runs_app, name="runs")
     app.command("run")(run_command)

@@ -18,7 +18,17 @@ from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 
 from dxrpa.config import Settings
-from dxrpa.console import dashboard, ocr_page, ocr_review, robots, runs, schedules, sessions, users
+from dxrpa.console import (
+    dashboard,
+    ocr_page,
+    ocr_review,
+    robot_lifecycle,
+    robots,
+    runs,
+    schedules,
+    sessions,
+    users,
+)
 from dxrpa.console.auth import Forbidden, NotLoggedIn, User, csrf_ok
 from dxrpa.console.headers import SecurityHeaders
 from dxrpa.console.jobs import Launcher
@@ -218,6 +228,7 @@ def create_app(
         Route("/robots/{name}", robots.robot_detail, name="robot_detail"),
         Route("/robots/{name}/edit", robots.editor, name="robot_edit"),
         Route("/robots/{name}/approve", robots.approve, methods=["POST"], name="robot_approve"),
+        Route("/robots/{name}/state", robot_lifecycle.robot_state, methods=["POST"], name="robot_state"),
         Route("/robots/{name}/{mode:str}", robots.run_now, methods=["POST"], name="robot_run"),
         Route("/runs", runs.runs_list, name="runs"),
         Route("/runs/{run_id}", runs.run_detail, name="run_detail"),
