@@ -130,3 +130,39 @@ def test_runs_show_outputs_masked_pii_and_each_attempts_own_evidence(dx_home: Pa
     assert "secret" not in shown.stdout and "(暗号化)" in shown.stdout
     missing = _cli("runs", "show", "nope-nope")
     assert missing.returncode == ExitCode.USAGE and "nope-nope" in missing.stderr
+
+
+def test_cli_times_and_log_lines_are_in_the_configured_zone(dx_home: Path) -> None:
+    """A host in New York still prints and logs Asia/Tokyo (settings.timezone), as the reports do."""
+    from datetime import datetime
+    from zoneinfo import ZoneInfo
+
+    from dxrpa.log import logger, set_timezone
+
+    (dx_home / "robots").mkdir()
+    ids = _runs(dx_home)
+    store = Store(load_settings().db_url)
+    from dxrpa.store.tables import Run
+
+    with store.session() as s:
+        started = s.get(Run, ids["failed"]).started_at  # type: ignore[union-attr]
+    store.dispose()
+    assert started is not None
+    env_tz = {"TZ": "America/New_York"}
+    os.environ.update(env_tz)
+    try:
+        listed = _cli("runs", "list", "--status", "failed", columns=120)
+    finally:
+        os.environ.pop("TZ")
+    assert started.astimezone(ZoneInfo("Asia/Tokyo")).strftime("%m-%d %H:%M") in listed.stdout, listed.stdout
+
+    out = io.StringIO()
+    set_timezone("Asia/Tokyo")
+    sink = logger.add(out, format="{time:YYYY-MM-DD HH:mm Z} {message}", level="INFO")
+    try:
+        logger.info("zone check")
+    finally:
+        logger.remove(sink)
+        set_timezone(None)
+    now = datetime.now(ZoneInfo("Asia/Tokyo"))
+    assert "+09:00 zone check" in out.getvalue() and now.strftime("%Y-%m-%d") in out.getvalue()

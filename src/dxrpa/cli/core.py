@@ -12,6 +12,7 @@ from rich.table import Table
 from dxrpa.app import open_app
 from dxrpa.cli.printing import line, plain_console, styled
 from dxrpa.cli.progress import run_bar
+from dxrpa.cli.timefmt import local
 from dxrpa.engine.definitions import parse_robot
 from dxrpa.engine.lifecycle import state_text
 from dxrpa.errors import DefinitionError, DefinitionErrors, ExitCode, RobotDefect, RunFailed, UsageError
@@ -165,7 +166,7 @@ def pending_cmd(
             robot.name,
             str(newest.version),
             newest.registered_by,
-            f"{newest.registered_at.astimezone():%Y-%m-%d %H:%M}",
+            local(newest.registered_at, app.settings.timezone),
             str(live.version) if live else "-",
         )
     console.print(table)
@@ -204,7 +205,7 @@ def list_robots() -> None:
                 str(robot.current_version),
                 (str(approved) if approved else "-")
                 + ("" if approved == robot.current_version else tr(" (承認待ちあり)", " (pending)")),
-                last.created_at.astimezone().strftime("%Y-%m-%d %H:%M") if last else "-",
+                local(last.created_at if last else None, app.settings.timezone),
                 status_text(last.status) if last else "-",
             )
     console.print(table)
@@ -219,7 +220,7 @@ def show(name: str, version: int = typer.Option(None, help="a past version")) ->
         versions = robots_repo.versions(s, robot)
     for v in versions:
         mark = "*" if v.version == robot.current_version else " "
-        when = f"{v.registered_at.astimezone():%Y-%m-%d %H:%M}"
+        when = local(v.registered_at, app.settings.timezone)
         approval = (
             tr(f"承認: {v.approved_by}", f"approved by {v.approved_by}")
             if v.approved_at

@@ -8,6 +8,7 @@ from rich.table import Table
 
 from dxrpa.app import open_app
 from dxrpa.cli.printing import plain_console
+from dxrpa.cli.timefmt import local
 from dxrpa.engine.pii import shown_output
 from dxrpa.errors import UsageError
 from dxrpa.i18n import tr
@@ -58,7 +59,7 @@ def runs_list(
         table.add_row(
             run.id,
             name,
-            (run.started_at or run.created_at).astimezone().strftime("%m-%d %H:%M"),
+            local(run.started_at or run.created_at, app.settings.timezone, "%m-%d %H:%M"),
             status_text(run.status) + (tr(" (ドライラン)", " (dry)") if run.dry_run else ""),
             f"{run.items_done}/{run.items_business_error}/{run.items_system_error}",
             run.trigger,

@@ -866,7 +866,8 @@ def run_robot(
 def _run(runner: Runner, started: float) -> RunSummary:
     settings, store, opt, robot = runner.settings, runner.store, runner.opt, runner.robot
     runner.folder.mkdir(mode=0o700, parents=True, exist_ok=True)
-    sink = add_run_file(runner.folder / "run.log", run_id=runner.run_id, json_logs=settings.json_logs)
+    log_file, zone = runner.folder / "run.log", settings.timezone  # run.log stamped in the configured zone
+    sink = add_run_file(log_file, run_id=runner.run_id, json_logs=settings.json_logs, timezone=zone)
     log = logger.bind(run_id=runner.run_id)
     summary = runner.summary
     try:
