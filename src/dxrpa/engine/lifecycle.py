@@ -41,9 +41,7 @@ def set_state(store: Store, name: str, action: str, *, actor: str, via: str) -> 
         before = robot.state or "active"
         if before == target:
             return target, False
-        running = s.scalar(
-            select(Run.id).where(Run.robot_id == robot.id, Run.status.in_(_RUNNING)).limit(1)
-        )
+        running = s.scalar(select(Run.id).where(Run.robot_id == robot.id, Run.status.in_(_RUNNING)).limit(1))
         robot.state = target
         detail = {"from": before, "to": target, "via": via}
         if running and target != "active":
