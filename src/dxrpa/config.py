@@ -74,6 +74,7 @@ class Settings(BaseModel):
     home: Path = Path(".")
     database_url: str | None = None  # default: sqlite:///<home>/var/dxrpa.db
     timezone: str = "Asia/Tokyo"
+    environment: Literal["production", "staging"] = "production"  # 本番 / 検証: the Assets runs use
     lang: Literal["ja", "en"] = "ja"
     robots_dir: str = "robots"
     templates_dir: str = "ocr/templates"

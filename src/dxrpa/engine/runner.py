@@ -36,6 +36,7 @@ from dxrpa.browser.session import BrowserHandle, launch
 from dxrpa.config import Settings
 from dxrpa.engine import evidence, liveness
 from dxrpa.engine.approval import check_dry_run, dry_run_steps
+from dxrpa.engine.assets import run_environ
 from dxrpa.engine.data import DataBatch, DataItem, build_batch, column_list, load_tabular
 from dxrpa.engine.definitions import LoadedRobot, item_columns, parse_robot, uses_action
 from dxrpa.engine.paths import Folders
@@ -193,7 +194,8 @@ class Runner:
         self.secrets: dict[str, str] = {}
         self.pii = PiiVault(settings.var_dir)
         self.keys = KeyMap()  # stored key → key as in the data (keys that are personal data are hashed)
-        self.env = allowed_env(self.robot.env)  # only the declared env: names (an allow-list)
+        # only the declared env: names (an allow-list); assets of settings.environment first
+        self.env = allowed_env(self.robot.env, run_environ(store, settings.environment))
         self.host = socket.gethostname()
         self._item_steps = self.robot.item
         self._ocr_reader: Any = None
