@@ -19,6 +19,7 @@ from starlette.staticfiles import StaticFiles
 
 from dxrpa.config import Settings
 from dxrpa.console import (
+    assets,
     dashboard,
     ocr_page,
     ocr_review,
@@ -245,6 +246,8 @@ def create_app(
             methods=["POST"],
             name="closure_remove",
         ),
+        Route("/assets", assets.assets_page, name="assets"),
+        Route("/assets", assets.assets_post, methods=["POST"], name="assets_post"),
         Route("/ocr", ocr_review.ocr_queue, name="ocr_queue"),
         Route("/ocr/batches/{batch_id}", ocr_review.ocr_review, name="ocr_review"),
         Route("/ocr/batches/{batch_id}/apply", ocr_review.ocr_apply, methods=["POST"], name="ocr_apply"),
