@@ -42,6 +42,7 @@ class OcrSettings(BaseModel):
     model_config = ConfigDict(extra="forbid")
     engine: Literal["rapidocr", "paddle", "tesseract"] = "rapidocr"
     review_threshold: float = 0.90
+    double_check: bool = False  # ダブルチェック: a second, different reviewer confirms every reviewed field
     paddle_det_model_dir: str | None = None
     paddle_rec_model_dir: str | None = None
     tesseract_cmd: str | None = None

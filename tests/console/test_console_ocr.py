@@ -144,3 +144,55 @@ def test_review_screen_page_view_counter_forms_and_ime(
     page.goto(console.url + "/ocr")
     assert page.evaluate("document.scrollingElement.scrollWidth") <= 390
     page.screenshot(path=str(tmp_path / "ocr-queue-390.png"), full_page=True)
+
+
+def test_double_check_needs_a_second_reviewer_and_books_both(
+    ocr_env: Path, monkeypatch: pytest.MonkeyPatch, password_hash: str, page: Page
+) -> None:
+    """ダブルチェック: a field one reviewer accepted waits for a different one; both reviews' minutes
+    go to the ledger; the document is usable only after the second."""
+    from dxrpa.store.ocr_tables import OcrDocument
+    from tests.console.conftest import start_console
+
+    monkeypatch.setenv("DXRPA_OCR__DOUBLE_CHECK", "true")
+    with start_console(password_hash) as console:
+        scans = ocr_env / "scans"
+        generate(scans, "juminhyo", 1, 213, handwriting_share=0.0, formats=(".png",))
+        batch = run_ocr(console.store, console.settings, "juminhyo", sorted(scans.glob("*.png")))
+        with console.store.session() as s:
+            first = s.scalars(
+                select(OcrField).where(OcrField.status == "review").order_by(OcrField.id)
+            ).first()
+            assert first is not None
+        url = console.url + f"/ocr/batches/{batch.batch_id}"
+
+        def accept_first_and_save(user: str) -> None:
+            page.context.clear_cookies()
+            login(page, console, user)
+            page.goto(url)
+            expect(page.locator(f'tr.field[data-id="{first.id}"] input.value')).to_be_focused()
+            page.wait_for_timeout(1100)
+            page.keyboard.press("Enter")
+            page.keyboard.press("Control+Enter")
+
+        accept_first_and_save("operator1")
+        page.wait_for_url("**/ocr")
+        with console.store.session() as s:
+            field = s.get(OcrField, first.id)
+            assert field is not None and field.status == "check" and field.first_reviewer == "operator1"
+            assert s.get(OcrDocument, field.document_id).status == "review"  # type: ignore[union-attr]
+
+        accept_first_and_save("operator1")  # the same person cannot be the second
+        expect(page.locator(".flash.error")).to_contain_text("ダブルチェック")
+        expect(page.locator(f'tr.field[data-id="{first.id}"] small.double-check')).to_contain_text(
+            "operator1"
+        )
+        accept_first_and_save("admin1")
+        page.wait_for_url("**/ocr")
+        with console.store.session() as s:
+            field = s.get(OcrField, first.id)
+            assert field is not None and field.status == "ok"
+            reviews = list(s.scalars(select(OcrReview).where(OcrReview.applied_at.is_not(None))))
+            human = list(s.scalars(select(LedgerHumanMinutes)))
+        assert sorted(r.reviewer for r in reviews) == ["admin1", "operator1"]
+        assert len(human) == 2 and all(h.reason == "ocr_review" for h in human)

@@ -28,7 +28,7 @@ def _queue(st: ConsoleState) -> list[dict[str, Any]]:
         counted = s.execute(
             select(OcrDocument.batch_id, func.count(OcrField.id))
             .join(OcrField, OcrField.document_id == OcrDocument.id)
-            .where(OcrField.status == "review")
+            .where(OcrField.status.in_(ocr_repo.WAITING))
             .group_by(OcrDocument.batch_id)
         )
         counts: dict[str, int] = {str(b): int(n) for b, n in counted}
@@ -61,6 +61,7 @@ def _start(st: ConsoleState, batch_id: str, user: str) -> dict[str, Any]:
                 "file": Path(d.source_file).name,
                 "page": d.page,
                 "crop": bool(f.crop),
+                "first_reviewer": f.first_reviewer if f.status == "check" else None,
                 "page_image": pages[f.id] is not None,
                 "box": (pages[f.id] or (None, None))[1],
             }

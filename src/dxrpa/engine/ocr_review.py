@@ -89,6 +89,7 @@ def apply_sheet(
         reviewer=reviewer,
         minutes=minutes,
         max_measured=MEASURED_CAP * max(len(values), 1) * template.spec.review_minutes_per_field,
+        double_check=settings.ocr.double_check,
     )
     if measured_source:
         outcome.review.minutes_source = measured_source

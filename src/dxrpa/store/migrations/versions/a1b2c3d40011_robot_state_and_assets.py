@@ -21,6 +21,8 @@ depends_on = None
 def upgrade() -> None:
     with op.batch_alter_table("robots", schema=None) as batch_op:
         batch_op.add_column(sa.Column("state", sa.String(length=20), nullable=False, server_default="active"))
+    with op.batch_alter_table("ocr_fields", schema=None) as batch_op:
+        batch_op.add_column(sa.Column("first_reviewer", sa.String(length=100), nullable=True))
     op.create_table(
         "assets",
         sa.Column("id", sa.Integer(), nullable=False),
@@ -36,5 +38,7 @@ def upgrade() -> None:
 
 def downgrade() -> None:
     op.drop_table("assets")
+    with op.batch_alter_table("ocr_fields", schema=None) as batch_op:
+        batch_op.drop_column("first_reviewer")
     with op.batch_alter_table("robots", schema=None) as batch_op:
         batch_op.drop_column("state")
