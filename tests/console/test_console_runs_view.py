@@ -154,3 +154,24 @@ def test_error_pages_keep_navigation_and_answer_404(console: Console) -> None:
         urllib.request.urlopen(req)
     except urllib.error.HTTPError as e:  # logged out: the login page, not a crash
         assert e.code in (401, 404)
+
+
+def test_every_page_fits_390_px(console: Console, page: Page, tmp_path: Path) -> None:
+    _live_run(console)
+    login(page, console, "admin1")
+    page.set_viewport_size(NARROW)
+    for path in (
+        "/robots",
+        "/robots/juminhyo_entry",
+        "/robots/new",
+        "/robots/juminhyo_entry/edit",
+        "/runs",
+        "/schedules",
+        "/ocr",
+        "/dashboard",
+        "/users",
+        "/assets",
+        "/robots/nope",
+    ):
+        name = path.strip("/").replace("/", "-") or "root"
+        _fits(page, console.url + path, tmp_path, f"{name}-390")
