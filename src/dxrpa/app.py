@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 from functools import cached_property
 
 from dxrpa.config import Settings, load_settings
+from dxrpa.log import set_timezone
 from dxrpa.store import Store
 
 
@@ -25,4 +26,6 @@ class App:
 
 
 def open_app(settings: Settings | None = None) -> App:
-    return App(settings or load_settings())
+    app = App(settings or load_settings())
+    set_timezone(app.settings.timezone)  # CLI log lines in the configured zone, as reports are
+    return app

@@ -43,6 +43,7 @@ class OcrSettings(BaseModel):
     model_config = ConfigDict(extra="forbid")
     engine: Literal["rapidocr", "paddle", "tesseract"] = "rapidocr"
     review_threshold: float = 0.90
+    double_check: bool = False  # ダブルチェック: a second, different reviewer confirms every reviewed field
     paddle_det_model_dir: str | None = None
     paddle_rec_model_dir: str | None = None
     tesseract_cmd: str | None = None
@@ -91,6 +92,7 @@ class Settings(BaseModel):
     home: Path = Path(".")
     database_url: str | None = None  # default: sqlite:///<home>/var/dxrpa.db
     timezone: str = "Asia/Tokyo"
+    environment: Literal["production", "staging"] = "production"  # 本番 / 検証: the Assets runs use
     lang: Literal["ja", "en"] = "ja"
     robots_dir: str = "robots"
     templates_dir: str = "ocr/templates"

@@ -5,6 +5,7 @@ code) from a bug (traceback in the log, exit ``INTERNAL``)::
 
     DxrpaError                      exit code
     ├── UsageError                  USAGE (2)            wrong CLI arguments / unknown robot
+    │   ├── NotRegistered           USAGE (2)            no robot of that name
     │   └── NotApproved             USAGE (2)            production run of a robot with no approved version
     ├── DefinitionError             DEFINITION (3)       robot/template/config invalid (path:line:col)
     ├── DataError                   DATA (4)             Excel/CSV/scan input unusable (path, row)
@@ -16,6 +17,7 @@ code) from a bug (traceback in the log, exit ``INTERNAL``)::
     ├── RunFailed                   ITEMS_FAILED (10)    the run finished, some items failed
     ├── SomeFilesFailed             FILES_FAILED (11)    OCR finished, some files failed
     ├── IntegrityError              INTEGRITY (12)       audit chain broken
+    ├── RobotDisabled               DISABLED (13)        the robot is disabled or archived
     └── ItemError                   (per item, never reaches the CLI)
         ├── BusinessError           not retried; listed for staff
         ├── ItemSystemError         retried with backoff in a fresh context
@@ -45,6 +47,7 @@ class ExitCode(IntEnum):
     ITEMS_FAILED = 10
     FILES_FAILED = 11
     INTEGRITY = 12
+    DISABLED = 13
     INTERRUPTED = 130
 
 
@@ -64,6 +67,16 @@ class DxrpaError(Exception):
 
 class UsageError(DxrpaError):
     exit_code = ExitCode.USAGE
+
+
+class NotRegistered(UsageError):
+    """A robot name that is not registered (the console answers 404 for it)."""
+
+
+class RobotDisabled(DxrpaError):
+    """A run of a robot an operator disabled or archived (nothing is entered)."""
+
+    exit_code = ExitCode.DISABLED
 
 
 class NotApproved(UsageError):

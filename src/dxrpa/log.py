@@ -10,6 +10,7 @@ sees it. :func:`redact_url` strips userinfo passwords and query values from URLs
 from __future__ import annotations
 
 import base64
+import datetime as dt
 import html
 import json
 import re
@@ -21,6 +22,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote, quote_plus, urlsplit, urlunsplit
+from zoneinfo import ZoneInfo
 
 from loguru import logger
 
@@ -269,6 +271,21 @@ def _filter(record: dict[str, Any]) -> bool:
 
 
 _console_id: int | None = None
+_zone: ZoneInfo | None = None
+
+
+def _in_zone(record: dict[str, Any]) -> None:
+    """Log times in the configured zone (settings.timezone), not the host's."""
+    if _zone is not None:
+        t = record["time"]
+        record["time"] = t.astimezone(dt.timezone(t.astimezone(_zone).utcoffset() or dt.timedelta(0)))
+
+
+def set_timezone(name: str | None) -> None:
+    """Every later log line stamped in zone ``name`` (e.g. ``Asia/Tokyo``); ``None``: the host's."""
+    global _zone
+    _zone = ZoneInfo(name) if name else None
+    logger.configure(patcher=_in_zone)  # type: ignore[arg-type]
 
 
 def setup(*, level: str = "INFO", json_logs: bool = False, console: bool = True) -> None:
@@ -287,8 +304,11 @@ def setup(*, level: str = "INFO", json_logs: bool = False, console: bool = True)
         )
 
 
-def add_run_file(path: Path, *, run_id: str, json_logs: bool = False) -> int:
-    """A per-run log file holding only this run's records; returns the sink id to remove."""
+def add_run_file(path: Path, *, run_id: str, json_logs: bool = False, timezone: str | None = None) -> int:
+    """A per-run log file holding only this run's records (times in ``timezone`` when given);
+    returns the sink id to remove."""
+    if timezone:
+        set_timezone(timezone)
     path.parent.mkdir(parents=True, exist_ok=True)
 
     def only_this_run(record: dict[str, Any]) -> bool:
@@ -327,5 +347,6 @@ __all__ = [
     "redact_url",
     "redact_urls_in",
     "remove_sink",
+    "set_timezone",
     "setup",
 ]

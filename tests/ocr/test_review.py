@@ -45,8 +45,13 @@ def test_review_round_trip(ocr_home: Path, tmp_path: Path, scans: tuple[Path, li
     out = tmp_path / "review.xlsx"
     assert main(["ocr", "review", batch, "-o", str(out)]) == 0
     wb = load_workbook(out)
-    ws = wb["review"]
-    rows = list(ws.iter_rows(min_row=2, values_only=True))
+    assert wb.sheetnames == ["確認", "管理情報"]  # Japanese sheet names
+    assert wb["管理情報"].sheet_state == "hidden"  # the token sheet is out of the way
+    ws = wb["確認"]
+    setup = ws.page_setup
+    assert ws.sheet_properties.pageSetUpPr.fitToPage and setup.fitToWidth == 1 and setup.fitToHeight == 0
+    assert setup.orientation == "landscape" and ws.print_title_rows == "$1:$1"
+    rows = list(ws.iter_rows(min_row=2, max_col=9, values_only=True))
     app = open_app()
     with app.store.session() as s:
         doubtful = doubtful_fields(s, batch)
@@ -56,7 +61,9 @@ def test_review_round_trip(ocr_home: Path, tmp_path: Path, scans: tuple[Path, li
     assert "氏名" in names
     name_row = names.index("氏名") + 2
     ws.cell(name_row, 9).value = "確認　太郎"
-    wb["meta"].cell(5, 2).value = "窓口 花子"
+    # a reading whose 字形 normalizing changed is prefilled as written: kept as is, it counts as corrected
+    kept_as_written = sum("字形" in str(r[6] or "") for i, r in enumerate(rows) if i + 2 != name_row)
+    ws["L1"].value = "窓口 花子"  # the reviewer, on the sheet staff work in
     wb.save(tmp_path / "reviewed.xlsx")
 
     assert main(["ocr", "review", batch, "--apply", str(tmp_path / "reviewed.xlsx"), "--minutes", "4.5"]) == 0
@@ -68,7 +75,7 @@ def test_review_round_trip(ocr_home: Path, tmp_path: Path, scans: tuple[Path, li
         assert name.value == "確認太郎" and name.original_value is not None
         review = s.scalars(select(OcrReview).where(OcrReview.batch_id == batch)).one()
         assert review.reviewer == "窓口 花子" and review.minutes == 4.5 and review.minutes_source == "entered"
-        assert review.fields_corrected == 1 and review.ledger_recorded
+        assert review.fields_corrected == 1 + kept_as_written and review.ledger_recorded
         ledger = s.scalars(
             select(LedgerHumanMinutes).where(LedgerHumanMinutes.source_ref == f"ocr_review:{review.id}")
         )
@@ -87,7 +94,7 @@ def test_invalid_correction_is_refused(
     out = tmp_path / "review.xlsx"
     assert main(["ocr", "review", batch, "-o", str(out)]) == 0
     wb = load_workbook(out)
-    ws = wb["review"]
+    ws = wb["確認"]
     for row in range(2, ws.max_row + 1):
         if ws.cell(row, 4).value == "フリガナ":
             ws.cell(row, 9).value = "山田"  # not katakana

@@ -11,6 +11,7 @@ from rich.table import Table
 
 from dxrpa.app import open_app
 from dxrpa.cli.printing import plain_console
+from dxrpa.cli.timefmt import local
 from dxrpa.errors import UsageError
 from dxrpa.i18n import tr
 from dxrpa.store import audit_repo, console_repo
@@ -91,7 +92,7 @@ def users_list() -> None:
                     u.role,
                     "、".join(u.departments or []) or tr("すべて", "all"),
                     tr("無効", "disabled") if u.disabled else tr("有効", "active"),
-                    u.last_login_at.astimezone().strftime("%Y-%m-%d %H:%M") if u.last_login_at else "-",
+                    local(u.last_login_at, app.settings.timezone),
                 )
     finally:
         app.close()

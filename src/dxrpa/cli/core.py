@@ -7,21 +7,23 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 import typer
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
 from dxrpa.app import open_app
 from dxrpa.cli.printing import line, plain_console, styled
+from dxrpa.cli.progress import run_bar
+from dxrpa.cli.timefmt import local
 from dxrpa.engine.definitions import parse_robot
+from dxrpa.engine.lifecycle import state_text
 from dxrpa.errors import DefinitionError, DefinitionErrors, ExitCode, RobotDefect, RunFailed, UsageError
 from dxrpa.i18n import tr
 from dxrpa.log import redact
 from dxrpa.model.status import status_text
 from dxrpa.reports.numbers import fmt_hours
-from dxrpa.store import audit_repo, robots_repo, runs_repo
+from dxrpa.store import audit_repo, robots_repo
 
 if TYPE_CHECKING:
-    from dxrpa.engine.runner import ItemOutcome, RunSummary
+    from dxrpa.engine.runner import RunSummary
 
 console = plain_console()
 robots_app = typer.Typer(
@@ -165,7 +167,7 @@ def pending_cmd(
             robot.name,
             str(newest.version),
             newest.registered_by,
-            f"{newest.registered_at.astimezone():%Y-%m-%d %H:%M}",
+            local(newest.registered_at, app.settings.timezone),
             str(live.version) if live else "-",
         )
     console.print(table)
@@ -198,13 +200,13 @@ def list_robots() -> None:
         for robot, last in rows:
             approved = live.get(robot.id)
             table.add_row(
-                robot.name,
+                robot.name + ("" if robot.state == "active" else f" ({state_text(robot.state)})"),
                 robot.title,
                 robot.department,
                 str(robot.current_version),
                 (str(approved) if approved else "-")
                 + ("" if approved == robot.current_version else tr(" (承認待ちあり)", " (pending)")),
-                last.created_at.astimezone().strftime("%Y-%m-%d %H:%M") if last else "-",
+                local(last.created_at if last else None, app.settings.timezone),
                 status_text(last.status) if last else "-",
             )
     console.print(table)
@@ -219,7 +221,7 @@ def show(name: str, version: int = typer.Option(None, help="a past version")) ->
         versions = robots_repo.versions(s, robot)
     for v in versions:
         mark = "*" if v.version == robot.current_version else " "
-        when = f"{v.registered_at.astimezone():%Y-%m-%d %H:%M}"
+        when = local(v.registered_at, app.settings.timezone)
         approval = (
             tr(f"承認: {v.approved_by}", f"approved by {v.approved_by}")
             if v.approved_at
@@ -273,70 +275,6 @@ def _print_summary(summary: RunSummary) -> None:
     console.print(tr(f"記録: {summary.folder}", f"files: {summary.folder}"))
 
 
-@runs_app.command("list")
-def runs_list(robot: str = typer.Option(None, help="only this robot"), limit: int = typer.Option(20)) -> None:
-    """最近の実行 / recent runs."""
-    app = open_app()
-    with app.store.session() as s:
-        rows = runs_repo.list_runs(s, robot=robot, limit=limit)
-    table = Table(
-        "run",
-        tr("ロボット", "robot"),
-        tr("開始", "started"),
-        tr("結果", "status"),
-        tr("完了", "done"),
-        tr("業務エラー", "business"),
-        tr("システムエラー", "system"),
-        tr("種別", "trigger"),
-    )
-    for run, name in rows:
-        table.add_row(
-            run.id,
-            name,
-            (run.started_at or run.created_at).astimezone().strftime("%Y-%m-%d %H:%M"),
-            status_text(run.status) + (tr(" (ドライラン)", " (dry)") if run.dry_run else ""),
-            str(run.items_done),
-            str(run.items_business_error),
-            str(run.items_system_error),
-            run.trigger,
-        )
-    console.print(table)
-
-
-@runs_app.command("show")
-def runs_show(run_id: str) -> None:
-    """実行の項目・試行・証跡 / a run's items, attempts and evidence."""
-    from dxrpa.store.tables import Run
-
-    app = open_app()
-    with app.store.session() as s:
-        run = s.get(Run, run_id)
-        if run is None:
-            raise UsageError(tr(f"実行 {run_id} はありません", f"no run {run_id}"), hint="dxrpa runs list")
-        attempts = runs_repo.attempts_of(s, run_id)
-    console.print(f"run {run.id}: {status_text(run.status)}  {run.folder}")
-    if run.error_message:
-        console.print(f"  {run.error_message}", highlight=False)
-    table = Table(
-        tr("キー", "key"),
-        tr("試行", "try"),
-        tr("結果", "status"),
-        tr("ステップ", "step"),
-        tr("内容", "message"),
-        tr("証跡", "evidence"),
-    )
-    for a in attempts:
-        table.add_row(
-            a.key,
-            str(a.attempt),
-            status_text(a.status),
-            a.error_step or "",
-            a.error_message or "",
-            "\n".join(x for x in (a.screenshot, a.trace) if x),
-        )
-    console.print(table)
-
-
 def run_command(
     name: str = typer.Argument(..., help="registered robot name"),
     data: Path = typer.Option(None, "--data", help="use this Excel/CSV instead of the robot's data:"),
@@ -384,20 +322,8 @@ def run_command(
         allow_no_submit=no_submit_ok,
         run_id=new_run_id(),
     )
-    with Progress(
-        TextColumn("{task.description}", markup=False),
-        BarColumn(),
-        MofNCompleteColumn(),
-        TimeElapsedColumn(),
-        console=console,
-        transient=True,
-    ) as bar:
-        task = bar.add_task(name, total=None)
-
-        def on_item(outcome: ItemOutcome) -> None:
-            bar.advance(task)
-            bar.update(task, description=f"{name} {outcome.key}")
-
+    with run_bar(console, name) as (on_total, on_item):
+        opts.on_total = on_total
         try:
             summary = run_robot(app.settings, name, options=opts, progress=on_item, store=app.store)
         finally:  # the run is closed: notifications (rules for trigger "manual"); never raises
@@ -500,5 +426,9 @@ def register(app: typer.Typer) -> None:
     """Add this module's commands to the root app."""
     app.command("demo")(demo_command)
     app.add_typer(robots_app, name="robots")
+    from dxrpa.cli import robot_lifecycle, runs_view
+
+    robot_lifecycle.add_commands(robots_app)
+    runs_view.add_commands(runs_app)
     app.add_typer(runs_app, name="runs")
     app.command("run")(run_command)

@@ -18,8 +18,19 @@ from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 
 from dxrpa.config import Settings
-from dxrpa.console import dashboard, ocr_review, robots, runs, schedules, sessions, users
-from dxrpa.console.auth import Forbidden, NotLoggedIn, csrf_ok
+from dxrpa.console import (
+    assets,
+    dashboard,
+    ocr_page,
+    ocr_review,
+    robot_lifecycle,
+    robots,
+    runs,
+    schedules,
+    sessions,
+    users,
+)
+from dxrpa.console.auth import Forbidden, NotLoggedIn, User, csrf_ok
 from dxrpa.console.headers import SecurityHeaders
 from dxrpa.console.jobs import Launcher
 from dxrpa.console.reader import Reader
@@ -35,7 +46,7 @@ from dxrpa.console.web import (
     render,
     state,
 )
-from dxrpa.errors import DxrpaError
+from dxrpa.errors import DxrpaError, NotRegistered
 from dxrpa.i18n import tr
 from dxrpa.log import logger
 from dxrpa.store import console_repo
@@ -137,11 +148,21 @@ async def _not_logged_in(request: Request, exc: Exception) -> Response:
     return redirect(f"/login?next={quote(target)}")
 
 
+async def _viewer(request: Request) -> User | None:
+    """The logged-in user of a request that failed, so its error page keeps the navigation."""
+    try:
+        return await current_user(request)
+    except Exception:  # not logged in, or the store is what failed: a page without navigation
+        return None
+
+
 async def _forbidden(request: Request, exc: Exception) -> Response:
     message = exc.message if isinstance(exc, Forbidden) else str(exc)
     if _wants_json(request):
         return JSONResponse({"error": message}, status_code=403)
-    return render(request, "error.html", 403, title=tr("権限がありません", "not allowed"), message=message)
+    user = await _viewer(request)
+    title = tr("権限がありません", "not allowed")
+    return render(request, "error.html", 403, user=user, title=title, message=message)
 
 
 async def _csrf(request: Request, exc: Exception) -> Response:
@@ -151,13 +172,19 @@ async def _csrf(request: Request, exc: Exception) -> Response:
     )
     if _wants_json(request) or request.headers.get("x-requested-with"):
         return JSONResponse({"error": message}, status_code=403)
-    return render(
-        request, "error.html", 403, title=tr("送信を拒否しました", "request refused"), message=message
-    )
+    user = await _viewer(request)
+    title = tr("送信を拒否しました", "request refused")
+    return render(request, "error.html", 403, user=user, title=title, message=message)
 
 
 async def _dxrpa_error(request: Request, exc: Exception) -> Response:
-    return render(request, "error.html", 400, title=tr("エラー", "error"), message=str(exc))
+    missing = isinstance(exc, NotRegistered)  # /robots/nope: a page that is not there, not a bad request
+    code = 404 if missing else 400
+    if _wants_json(request):
+        return JSONResponse({"error": str(exc)}, status_code=code)
+    title = tr("見つかりません", "not found") if missing else tr("エラー", "error")
+    user = await _viewer(request)
+    return render(request, "error.html", code, user=user, title=title, message=str(exc))
 
 
 async def _http_error(request: Request, exc: Exception) -> Response:
@@ -166,7 +193,8 @@ async def _http_error(request: Request, exc: Exception) -> Response:
     if _wants_json(request):
         return JSONResponse({"error": detail}, status_code=code)
     title = tr("見つかりません", "not found") if code == 404 else tr("エラー", "error")
-    return render(request, "error.html", code, title=title, message=detail if code != 404 else "")
+    user = await _viewer(request)
+    return render(request, "error.html", code, user=user, title=title, message=detail if code != 404 else "")
 
 
 def create_app(
@@ -201,6 +229,7 @@ def create_app(
         Route("/robots/{name}", robots.robot_detail, name="robot_detail"),
         Route("/robots/{name}/edit", robots.editor, name="robot_edit"),
         Route("/robots/{name}/approve", robots.approve, methods=["POST"], name="robot_approve"),
+        Route("/robots/{name}/state", robot_lifecycle.robot_state, methods=["POST"], name="robot_state"),
         Route("/robots/{name}/{mode:str}", robots.run_now, methods=["POST"], name="robot_run"),
         Route("/runs", runs.runs_list, name="runs"),
         Route("/runs/{run_id}", runs.run_detail, name="run_detail"),
@@ -217,10 +246,13 @@ def create_app(
             methods=["POST"],
             name="closure_remove",
         ),
+        Route("/assets", assets.assets_page, name="assets"),
+        Route("/assets", assets.assets_post, methods=["POST"], name="assets_post"),
         Route("/ocr", ocr_review.ocr_queue, name="ocr_queue"),
         Route("/ocr/batches/{batch_id}", ocr_review.ocr_review, name="ocr_review"),
         Route("/ocr/batches/{batch_id}/apply", ocr_review.ocr_apply, methods=["POST"], name="ocr_apply"),
         Route("/ocr/crops/{field_id:int}", ocr_review.ocr_crop, name="ocr_crop"),
+        Route("/ocr/pages/{field_id:int}", ocr_page.ocr_page, name="ocr_page"),
         Route("/dashboard", dashboard.dashboard, name="dashboard"),
         Route("/dashboard/report.xlsx", dashboard.report_xlsx, name="report_xlsx"),
         Route("/users", users.users_page, name="users"),

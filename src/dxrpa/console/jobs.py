@@ -20,6 +20,7 @@ class Launcher:
         self.settings = settings
         self.folder = launch_dir(settings)
         self._procs: dict[str, subprocess.Popen[bytes]] = {}
+        self._robots: dict[str, str] = {}  # run id → robot name, for the page shown before the run row
         self._lock = threading.Lock()
 
     def start(
@@ -64,6 +65,7 @@ class Launcher:
             )
         with self._lock:
             self._procs[run_id] = proc
+            self._robots[run_id] = robot
         threading.Thread(target=self._reap, args=(run_id, proc), daemon=True, name=f"reap-{run_id}").start()
         logger.info("console: run {} of {} started (pid {})", run_id, robot, proc.pid)
         return run_id
@@ -77,6 +79,11 @@ class Launcher:
         with self._lock:
             proc = self._procs.get(run_id)
         return proc is not None and proc.poll() is None
+
+    def robot_of(self, run_id: str) -> str | None:
+        """The robot of a run this console started (known before the run writes its row)."""
+        with self._lock:
+            return self._robots.get(run_id)
 
     def launch_error(self, run_id: str) -> str | None:
         """What stopped a run before it started (written by the child), if anything."""

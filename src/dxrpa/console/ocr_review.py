@@ -12,6 +12,7 @@ from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import FileResponse, Response
 
+from dxrpa.console import ocr_page
 from dxrpa.console.web import NO_STORE, ConsoleState, db, flash, posted, redirect, render, require, state
 from dxrpa.engine.ocr_review import apply_sheet
 from dxrpa.errors import DxrpaError
@@ -27,7 +28,7 @@ def _queue(st: ConsoleState) -> list[dict[str, Any]]:
         counted = s.execute(
             select(OcrDocument.batch_id, func.count(OcrField.id))
             .join(OcrField, OcrField.document_id == OcrDocument.id)
-            .where(OcrField.status == "review")
+            .where(OcrField.status.in_(ocr_repo.WAITING))
             .group_by(OcrDocument.batch_id)
         )
         counts: dict[str, int] = {str(b): int(n) for b, n in counted}
@@ -45,18 +46,24 @@ def _start(st: ConsoleState, batch_id: str, user: str) -> dict[str, Any]:
         batch = ocr_repo.get_batch(s, batch_id)
         rows = ocr_repo.doubtful_fields(s, batch.id)
         review = ocr_repo.start_review(s, batch.id, fields_exported=len(rows), by=user) if rows else None
+        pages = {f.id: ocr_page.page_of(f.crop) for _d, f in rows}
         fields = [
             {
                 "id": f.id,
                 "name": f.name,
                 "type": f.type,
                 "value": f.value,
+                # the reading as written (variant kanji kept) when normalizing changed its 字形
+                "raw": f.raw_value if f.raw_value and f.raw_value != f.value else "",
                 "text": f.ocr_text,
                 "confidence": f.confidence,
                 "reason": f.reason,
                 "file": Path(d.source_file).name,
                 "page": d.page,
                 "crop": bool(f.crop),
+                "first_reviewer": f.first_reviewer if f.status == "check" else None,
+                "page_image": pages[f.id] is not None,
+                "box": (pages[f.id] or (None, None))[1],
             }
             for d, f in rows
         ]

@@ -76,6 +76,7 @@ def _robot_rows(st: ConsoleState, fy: int) -> list[dict[str, Any]]:
                 "department": r.department,
                 "version": r.current_version,
                 "paused": r.paused,
+                "state": r.state or "active",
                 "last_at": last.created_at if last else None,
                 "last_status": last.status if last else None,
                 "last_id": last.id if last else None,

@@ -7,11 +7,12 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import and_, func, select, update
+from sqlalchemy import and_, func, or_, select, update
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import FileResponse, JSONResponse, Response
 
+from dxrpa.console import run_progress
 from dxrpa.console.auth import Forbidden, User
 from dxrpa.console.web import (
     NO_STORE,
@@ -27,7 +28,7 @@ from dxrpa.console.web import (
 )
 from dxrpa.errors import DxrpaError
 from dxrpa.i18n import tr
-from dxrpa.model.status import status_text
+from dxrpa.model.status import RUN_STATUSES, run_status_of, status_text
 from dxrpa.store import audit_repo, runs_repo
 from dxrpa.store.tables import ItemAttempt, Robot, Run
 
@@ -42,15 +43,16 @@ def _run_id(request: Request) -> str:
     return run_id
 
 
-def _recent(st: ConsoleState) -> list[tuple[Run, str]]:
+def _recent(st: ConsoleState, status: str | None) -> list[tuple[Run, str]]:
     with st.reader.session() as s:
-        return runs_repo.list_runs(s, limit=50)
+        return runs_repo.list_runs(s, limit=50, status=(status,) if status else ())
 
 
 async def runs_list(request: Request) -> Response:
     user = await require(request)
-    rows = await db(request, _recent, state(request))
-    return render(request, "runs.html", user=user, runs=rows)
+    status = run_status_of(request.query_params.get("status") or "")
+    rows = await db(request, _recent, state(request), status)
+    return render(request, "runs.html", user=user, runs=rows, status=status, statuses=RUN_STATUSES)
 
 
 def snapshot(st: ConsoleState, run_id: str) -> dict[str, Any]:
@@ -69,8 +71,10 @@ def snapshot(st: ConsoleState, run_id: str) -> dict[str, Any]:
                 "status_text": status_text("failed" if error else "starting"),
                 "finished": bool(error) or not alive,
                 "error": error,
+                "robot": st.launcher.robot_of(run_id),
                 "items": [],
                 "counts": {},
+                **run_progress.figures(0, 0, None, False),
             }
         run, robot = row
         tries = (
@@ -86,30 +90,36 @@ def snapshot(st: ConsoleState, run_id: str) -> dict[str, Any]:
             .limit(ITEMS_SHOWN)
         ).all()
         ids = [a.id for a, _n in last]
-        evidence = {}
-        if ids:  # the newest attempt of a key may lack evidence (verify); show the latest that has it
+        evidence: dict[str, list[ItemAttempt]] = {}
+        if ids:  # every attempt's own evidence, each under its attempt number
             for a in s.scalars(
                 select(ItemAttempt)
-                .where(ItemAttempt.run_id == run_id, ItemAttempt.screenshot.is_not(None))
+                .where(
+                    ItemAttempt.run_id == run_id,
+                    or_(ItemAttempt.screenshot.is_not(None), ItemAttempt.trace.is_not(None)),
+                )
                 .order_by(ItemAttempt.id)
             ):
-                evidence[a.key] = a
+                evidence.setdefault(a.key, []).append(a)
     counts: dict[str, int] = {}
     items = []
     for a, n in last:
         counts[a.status] = counts.get(a.status, 0) + 1
-        ev = evidence.get(a.key)
         items.append(
             {
                 "key": a.key,
                 "status": a.status,
                 "status_text": status_text(a.status),
                 "attempts": int(n),
+                "attempt": a.attempt,
                 "step": a.error_step,
                 "message": a.error_message,
                 "url": a.url,
-                "screenshot": f"/runs/{run_id}/attempts/{ev.id}/screenshot" if ev and ev.screenshot else None,
-                "trace": f"/runs/{run_id}/attempts/{ev.id}/trace" if ev and ev.trace else None,
+                "outputs": run_progress.outputs_shown(a.outputs),
+                # the last attempt's own evidence only: a verify attempt has none of its own
+                "screenshot": f"/runs/{run_id}/attempts/{a.id}/screenshot" if a.screenshot else None,
+                "trace": f"/runs/{run_id}/attempts/{a.id}/trace" if a.trace else None,
+                "evidence": run_progress.evidence_of(run_id, evidence.get(a.key, [])),
                 "reprocess": a.status == "business_error" and not run.dry_run and run.status in FINISHED,
             }
         )
@@ -135,6 +145,7 @@ def snapshot(st: ConsoleState, run_id: str) -> dict[str, Any]:
         "started_at": run.started_at.isoformat() if run.started_at else None,
         "finished_at": run.finished_at.isoformat() if run.finished_at else None,
         "items": items,
+        **run_progress.figures(run.items_total, len(items), run.started_at, finished),
     }
 
 
@@ -258,7 +269,7 @@ async def scoped(request: Request, user: User, snap: dict[str, Any]) -> dict[str
     department = await db(request, _department_of, state(request), str(snap["id"]))
     if user.sees(department or ""):
         return snap
-    items = [{**item, "screenshot": None, "trace": None} for item in snap["items"]]
+    items = [{**item, "screenshot": None, "trace": None, "evidence": []} for item in snap["items"]]
     return {**snap, "items": items}
 
 

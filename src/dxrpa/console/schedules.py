@@ -10,9 +10,11 @@ from zoneinfo import ZoneInfo
 from starlette.requests import Request
 from starlette.responses import Response
 
+from dxrpa.console.month_calendar import month_grid, month_of
 from dxrpa.console.web import ConsoleState, db, flash, posted, redirect, render, require, state
 from dxrpa.i18n import tr
 from dxrpa.scheduler.calendar import load_calendar
+from dxrpa.scheduler.cron_words import cron_in_words
 from dxrpa.scheduler.rules import next_firings
 from dxrpa.scheduler.service import load_schedules, scheduler_alive
 from dxrpa.store import audit_repo
@@ -23,20 +25,24 @@ NEXT_RUNS = 3
 CALENDAR_DAYS = 62
 
 
-def _page(st: ConsoleState) -> dict[str, Any]:
+def _page(st: ConsoleState, month: str | None = None) -> dict[str, Any]:
     tz = ZoneInfo(st.settings.timezone)
     now = datetime.now(tz)
+    scheds = load_schedules(st.store)
     with st.store.session() as s:
         cal = load_calendar(st.settings.calendar, s)
         added = closures(s)
+        first = month_of(month, now.date())
+        calendar = month_grid(s, cal, scheds, first, now, st.settings.timezone)
     robots = []
-    for sched in load_schedules(st.store):
+    for sched in scheds:
         rules = []
         for rule in sched.rules:
             fires = next_firings(rule, cal, now, st.settings.timezone, runs=NEXT_RUNS)
             rules.append(
                 {
                     "describe": rule.describe(),
+                    "words": cron_in_words(rule.cron) if rule.cron else "",
                     "fires": [
                         {
                             "when": f"{f.when:%Y-%m-%d}({WEEKDAYS[f.when.weekday()]}) {f.when:%H:%M}",
@@ -62,12 +68,13 @@ def _page(st: ConsoleState) -> dict[str, Any]:
         "weekdays": WEEKDAYS,
         "alive": scheduler_alive(st.settings, st.store),
         "today": today,
+        "calendar": calendar,
     }
 
 
 async def schedules(request: Request) -> Response:
     user = await require(request)
-    data = await db(request, _page, state(request))
+    data = await db(request, _page, state(request), request.query_params.get("month"))
     return render(request, "schedules.html", user=user, **data)
 
 

@@ -21,6 +21,7 @@ from dxrpa.console.auth import Forbidden, NotLoggedIn, User, csrf_ok, csrf_token
 from dxrpa.console.jobs import Launcher
 from dxrpa.console.reader import Reader
 from dxrpa.console.sessions import SessionPolicy, current
+from dxrpa.engine.lifecycle import state_text
 from dxrpa.i18n import get_lang, tr
 from dxrpa.model.status import status_text
 from dxrpa.store import console_repo
@@ -54,7 +55,7 @@ def make_env() -> Environment:
         trim_blocks=True,
         lstrip_blocks=True,
     )
-    env.globals.update(tr=tr, status_text=status_text, role_label=role_label)
+    env.globals.update(tr=tr, status_text=status_text, role_label=role_label, state_text=state_text)
     return env
 
 

@@ -33,6 +33,7 @@ from dxrpa.engine.runner import RunOptions, RunSummary, run_robot
 from dxrpa.errors import DependencyMissing
 from dxrpa.i18n import tr
 from dxrpa.ledger import fiscal_year_of_date
+from dxrpa.ocr.review import SHEET as REVIEW_SHEET
 from dxrpa.reports import build_report, export_report
 from dxrpa.reports.inputs import report_inputs
 from dxrpa.store import audit_repo
@@ -90,7 +91,7 @@ def _prepare(folder: Path) -> Settings:
 def _apply_known_corrections(path: Path, truths: dict[str, GroundTruth]) -> int:
     """Type the right values into the review workbook, as the clerk holding the paper would."""
     wb = load_workbook(path)
-    ws = wb["review"]
+    ws = wb[REVIEW_SHEET]
     typed = 0
     for row in ws.iter_rows(min_row=2):
         file, name = str(row[1].value or ""), str(row[3].value or "")

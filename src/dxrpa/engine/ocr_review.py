@@ -51,6 +51,7 @@ def export_review(store: Store, settings: Settings, batch_ref: str, output: Path
                 f.confidence,
                 f.reason,
                 f.crop,
+                f.raw_value if f.raw_value != f.value else "",
             )
             for d, f in rows
         ]
@@ -88,6 +89,7 @@ def apply_sheet(
         reviewer=reviewer,
         minutes=minutes,
         max_measured=MEASURED_CAP * max(len(values), 1) * template.spec.review_minutes_per_field,
+        double_check=settings.ocr.double_check,
     )
     if measured_source:
         outcome.review.minutes_source = measured_source

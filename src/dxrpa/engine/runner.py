@@ -36,6 +36,7 @@ from dxrpa.browser.session import BrowserHandle, launch
 from dxrpa.config import Settings
 from dxrpa.engine import evidence, liveness
 from dxrpa.engine.approval import check_dry_run, dry_run_steps
+from dxrpa.engine.assets import run_environ
 from dxrpa.engine.data import DataBatch, DataItem, build_batch, column_list, load_tabular
 from dxrpa.engine.definitions import LoadedRobot, item_columns, parse_robot, uses_action
 from dxrpa.engine.paths import Folders
@@ -139,6 +140,7 @@ class RunOptions:
     requested_by: str = ""
     run_id: str | None = None
     allow_no_submit: bool = False  # dry run of a robot without submit: steps (an operator's call)
+    on_total: Callable[[int], None] | None = None  # told the number of items once they are planned
 
 
 @dataclass
@@ -192,7 +194,8 @@ class Runner:
         self.secrets: dict[str, str] = {}
         self.pii = PiiVault(settings.var_dir)
         self.keys = KeyMap()  # stored key → key as in the data (keys that are personal data are hashed)
-        self.env = allowed_env(self.robot.env)  # only the declared env: names (an allow-list)
+        # only the declared env: names (an allow-list); assets of settings.environment first
+        self.env = allowed_env(self.robot.env, run_environ(store, settings.environment))
         self.host = socket.gethostname()
         self._item_steps = self.robot.item
         self._ocr_reader: Any = None
@@ -773,6 +776,8 @@ class Runner:
 
     async def execute(self, plan: list[_Work]) -> None:
         self.summary.items_total = len(plan)
+        if self.opt.on_total is not None:
+            self.opt.on_total(len(plan))
         queue: asyncio.Queue[_Work] = asyncio.Queue()
         for w in plan:
             queue.put_nowait(w)
@@ -863,7 +868,8 @@ def run_robot(
 def _run(runner: Runner, started: float) -> RunSummary:
     settings, store, opt, robot = runner.settings, runner.store, runner.opt, runner.robot
     runner.folder.mkdir(mode=0o700, parents=True, exist_ok=True)
-    sink = add_run_file(runner.folder / "run.log", run_id=runner.run_id, json_logs=settings.json_logs)
+    log_file, zone = runner.folder / "run.log", settings.timezone  # run.log stamped in the configured zone
+    sink = add_run_file(log_file, run_id=runner.run_id, json_logs=settings.json_logs, timezone=zone)
     log = logger.bind(run_id=runner.run_id)
     summary = runner.summary
     try:

@@ -27,3 +27,14 @@ STATUS_JA = {
 
 def status_text(status: str) -> str:
     return tr(STATUS_JA.get(status, status), status)
+
+
+RUN_STATUSES = ("queued", "running", "succeeded", "partial", "failed", "cancelled", "stopped", "crashed")
+
+
+def run_status_of(word: str) -> str | None:
+    """The run status ``word`` names, in English (``failed``) or as staff read it (``失敗``)."""
+    word = word.strip()
+    if word in RUN_STATUSES:
+        return word
+    return next((s for s in RUN_STATUSES if STATUS_JA[s] == word), None)

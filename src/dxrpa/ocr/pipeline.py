@@ -8,6 +8,7 @@ by the share of ink inside the box, never by OCR. Personal data (field values) i
 from __future__ import annotations
 
 import itertools
+import json
 import time
 import unicodedata
 from collections.abc import Callable, Iterator
@@ -58,6 +59,9 @@ def field_confidence(field_type: str, rec: Recognized, dropped: bool = False) ->
         conf = min(rec.confidence, rec.weakest)
         return min(conf, 0.5) if dropped else conf
     return rec.confidence
+
+
+PAGE_VIEW_WIDTH = 1400  # the page image kept for the review screen: enough to read, small on disk
 
 
 def _clip(box: Box, margin: int, width: int, height: int) -> tuple[int, int, int, int]:
@@ -122,6 +126,7 @@ class FormReader:
             )
         key = f"{Path(source_file).stem}_p{page}"
         fields = self.read_fields(warped, key)
+        self._save_page(warped, key)
         status = "ok" if all(f.status == "ok" for f in fields) else "review"
         result = FormResult(
             source_file=source_file,
@@ -257,6 +262,36 @@ class FormReader:
             reason=reason,
             crop=crop,
         )
+
+    def _field_box(self, prep: _Prepared, width: int, height: int) -> tuple[int, int, int, int] | None:
+        """Where field ``prep`` was cut from the aligned page (its crop), in page pixels."""
+        spec = prep.spec
+        if spec.type == "choice" and spec.options:
+            xs = [o.box[0] for o in spec.options] + [o.box[0] + o.box[2] for o in spec.options]
+            ys = [o.box[1] for o in spec.options] + [o.box[1] + o.box[3] for o in spec.options]
+            box: Box = (min(xs), min(ys), max(xs) - min(xs) + 400, max(ys) - min(ys))
+            return _clip(box, 10, width, height)
+        if spec.box is None:
+            return None
+        return _clip(spec.box, 10 if spec.type == "checkbox" else MARGIN, width, height)
+
+    def _save_page(self, warped: np.ndarray, key: str) -> None:
+        """The aligned page beside the crops (``KEY_page.jpg``) and each field's place on it as
+        shares of the page (``KEY_page.json``), for the review screen's whole-page view."""
+        if self.crops_dir is None:
+            return
+        h, w = warped.shape[:2]
+        scale = min(1.0, PAGE_VIEW_WIDTH / w)
+        small = cv2.resize(warped, (round(w * scale), round(h * scale)), interpolation=cv2.INTER_AREA)
+        self.crops_dir.mkdir(parents=True, exist_ok=True)
+        cv2.imwrite(str(self.crops_dir / f"{key}_page.jpg"), small, [cv2.IMWRITE_JPEG_QUALITY, 80])
+        boxes = {}
+        for prep in self._fields:
+            box = self._field_box(prep, w, h)
+            if box is not None:
+                x0, y0, x1, y1 = box
+                boxes[f"{prep.index:02d}"] = [x0 / w, y0 / h, (x1 - x0) / w, (y1 - y0) / h]
+        (self.crops_dir / f"{key}_page.json").write_text(json.dumps({"boxes": boxes}), encoding="utf-8")
 
     def _save_crop(self, crop: np.ndarray, key: str, index: int) -> str | None:
         if self.crops_dir is None:

@@ -10,10 +10,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
+from typing import Any
 
 from openpyxl import Workbook, load_workbook
 from openpyxl.drawing.image import Image as XlImage
 from openpyxl.styles import Font, PatternFill, Protection
+from openpyxl.worksheet.worksheet import Worksheet
 from PIL import Image
 
 from dxrpa.errors import DataError
@@ -23,8 +25,10 @@ from dxrpa.model.form import FormTemplate
 from dxrpa.ocr.normalize import normalize
 from dxrpa.ocr.validate import check
 
-SHEET = "review"
-META = "meta"
+SHEET = "確認"  # the sheet staff work in (Japanese names; the old English ones are still read)
+META = "管理情報"  # token, batch, template: hidden, staff never need it
+LEGACY = {SHEET: "review", META: "meta"}
+REVIEWER_CELL, MINUTES_CELL = "L1", "L2"  # on the 確認 sheet, next to the fields
 EDIT = PatternFill("solid", fgColor="E2EFDA")
 COLUMNS = [
     "ID",
@@ -53,6 +57,7 @@ class ReviewItem:
     confidence: float
     reason: str
     crop: str | None
+    raw: str = ""  # the reading as written when normalizing changed its 字形 (variant kanji)
 
 
 @dataclass
@@ -85,9 +90,9 @@ def write_review_workbook(
                 item.name,
                 item.text,
                 round(item.confidence, 2),
-                item.reason,
+                _reason(item),
                 "",
-                item.value,
+                item.raw or item.value,  # as written: a 字形 is changed only by staff
             ]
         )
         for written in ws[row]:
@@ -105,30 +110,68 @@ def write_review_workbook(
             img.width, img.height = int(w * scale), int(h * scale)
             ws.add_image(img, f"{IMAGE_COL}{row}")
     ws.freeze_panes = "A2"
+    _staff_cells(ws)
+    _fit_to_pages(ws, len(items))
     meta = wb.create_sheet(META)
+    meta.sheet_state = "hidden"
     rows = [
         ("token", token),
         ("batch", batch_id),
         ("template", template),
         ("exported_at", exported_at.isoformat()),
-        ("reviewer / 担当者", ""),
-        ("minutes / 作業時間（分）", ""),
-        (
-            "note",
-            tr(
-                "担当者と作業時間（分）は任意。空欄なら出力から取込までの時間を記録します。",
-                "reviewer and minutes are optional; if empty, the time from export to import is recorded.",
-            ),
-        ),
     ]
     for pair in rows:
         meta.append(list(pair))
     meta.column_dimensions["A"].width = 26
     meta.column_dimensions["B"].width = 60
-    for n in (5, 6):
-        meta.cell(n, 2).fill = EDIT
     wb.save(path)
     return path
+
+
+def _reason(item: ReviewItem) -> str:
+    if not item.raw or item.raw == item.value:
+        return item.reason
+    forms = tr(
+        f"字形: 読取どおり「{item.raw}」/ 常用字体「{item.value}」(残す方を入力)",
+        f"character form: as written '{item.raw}' / standard '{item.value}' (type the one to keep)",
+    )
+    return f"{item.reason}\n{forms}" if item.reason else forms
+
+
+def _staff_cells(ws: Worksheet) -> None:
+    """Reviewer and minutes on the sheet staff work in (both optional)."""
+    for cell, label in ((REVIEWER_CELL, "担当者 / reviewer"), (MINUTES_CELL, "作業時間（分）/ minutes")):
+        ws[f"K{cell[1:]}"] = label
+        ws[f"K{cell[1:]}"].font = Font(bold=True)
+        ws[cell].fill = EDIT
+        ws[cell].number_format = "@"
+        ws[cell].protection = Protection(locked=False)
+    ws["K3"] = tr(
+        "担当者と作業時間（分）は任意。空欄なら出力から取込までの時間を記録します。",
+        "reviewer and minutes are optional; if empty, the time from export to import is recorded.",
+    )
+    ws.column_dimensions["K"].width = 22
+    ws.column_dimensions["L"].width = 18
+
+
+def _fit_to_pages(ws: Worksheet, rows: int) -> None:
+    """A4 landscape, every column on one page wide, the header row repeated on each page."""
+    ws.page_setup.orientation = "landscape"
+    ws.page_setup.paperSize = ws.PAPERSIZE_A4
+    ws.page_setup.fitToWidth = 1
+    ws.page_setup.fitToHeight = 0  # as many pages down as the rows need
+    ws.sheet_properties.pageSetUpPr.fitToPage = True
+    ws.print_title_rows = "1:1"
+    ws.print_area = f"A1:I{rows + 1}"
+    ws.print_options.gridLines = True
+    ws.page_margins.left = ws.page_margins.right = 0.4
+
+
+def _sheet(wb: Any, name: str) -> Any:
+    for candidate in (name, LEGACY[name]):
+        if candidate in wb.sheetnames:
+            return wb[candidate]
+    return None
 
 
 def read_review_workbook(path: Path) -> ReviewSheet:
@@ -142,7 +185,8 @@ def read_review_workbook(path: Path) -> ReviewSheet:
                 f"{path.name}: cannot read as an Excel workbook ({type(exc).__name__})",
             )
         ) from None
-    if SHEET not in wb.sheetnames or META not in wb.sheetnames:
+    main_ws, meta_ws = _sheet(wb, SHEET), _sheet(wb, META)
+    if main_ws is None or meta_ws is None:
         raise DataError(
             tr(f"{path.name}: dxrpa のレビュー表ではありません", f"{path.name}: not a dxrpa review workbook"),
             hint=tr(
@@ -150,8 +194,11 @@ def read_review_workbook(path: Path) -> ReviewSheet:
                 "use the workbook from `dxrpa ocr review BATCH`",
             ),
         )
-    meta = {str(r[0].value): r[1].value for r in wb[META].iter_rows(min_row=1, max_col=2) if r[0].value}
-    minutes_raw = meta.get("minutes / 作業時間（分）")
+    meta = {str(r[0].value): r[1].value for r in meta_ws.iter_rows(min_row=1, max_col=2) if r[0].value}
+    minutes_raw = main_ws[MINUTES_CELL].value
+    if minutes_raw in (None, ""):  # a workbook from before: the minutes were on the meta sheet
+        minutes_raw = meta.get("minutes / 作業時間（分）")
+    reviewer = main_ws[REVIEWER_CELL].value or meta.get("reviewer / 担当者")
     minutes: float | None = None
     if minutes_raw not in (None, ""):
         try:
@@ -164,7 +211,7 @@ def read_review_workbook(path: Path) -> ReviewSheet:
                 )
             ) from None
     values: dict[int, tuple[str, str]] = {}
-    for row in wb[SHEET].iter_rows(min_row=2):
+    for row in main_ws.iter_rows(min_row=2, max_col=VALUE_COL):
         fid = row[0].value
         if fid in (None, ""):
             continue
@@ -177,7 +224,7 @@ def read_review_workbook(path: Path) -> ReviewSheet:
         token=str(meta.get("token") or ""),
         batch_id=str(meta.get("batch") or ""),
         values=values,
-        reviewer=str(meta.get("reviewer / 担当者") or "").strip(),
+        reviewer=str(reviewer or "").strip(),
         minutes=minutes,
     )
 
@@ -195,7 +242,8 @@ def clean_corrections(sheet: ReviewSheet, template: FormTemplate, path: Path) ->
         if spec.type in ("checkbox", "choice"):
             value = typed
         else:
-            value = normalize(spec.type, typed, name=name, keep_variants=spec.keep_variants)
+            # what the reviewer typed or kept is their call on 字形: variant kanji are never replaced
+            value = normalize(spec.type, typed, name=name, keep_variants=True)
         if spec.type == "checkbox" and value not in ("true", "false"):
             value = "true" if value.lower() in ("1", "yes", "y", "はい", "✓", "レ", "有", "○") else "false"
         reason = check(spec, value, reference_data=False)  # the reviewer has the last word on reference data

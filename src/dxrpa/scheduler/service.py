@@ -102,7 +102,7 @@ def load_schedules(store: Store) -> list[RobotSchedule]:
     for robot, version in robots:
         source = version.source_path or f"<registered {robot.name} v{version.version}>"
         sched = parse_schedule(robot.name, version.yaml_text, source)
-        sched.paused = bool(robot.paused)
+        sched.paused = bool(robot.paused) or (robot.state or "active") != "active"  # disabled: skipped
         out.append(sched)
     return out
 

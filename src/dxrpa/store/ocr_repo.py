@@ -130,12 +130,16 @@ def _fields(session: Session, document_id: int) -> list[OcrField]:
     )
 
 
+WAITING = ("review", "check")  # field statuses still waiting for staff
+
+
 def doubtful_fields(session: Session, batch_id: str) -> list[tuple[OcrDocument, OcrField]]:
-    """Fields with status ``review`` of the batch, in document then field order."""
+    """Fields waiting for staff (``review``, or ``check``: reviewed once, waiting for the second
+    reviewer of a ダブルチェック) of the batch, in document then field order."""
     rows = session.execute(
         select(OcrDocument, OcrField)
         .join(OcrField, OcrField.document_id == OcrDocument.id)
-        .where(OcrDocument.batch_id == batch_id, OcrField.status == "review")
+        .where(OcrDocument.batch_id == batch_id, OcrField.status.in_(WAITING))
         .order_by(OcrDocument.id, OcrField.seq)
     )
     return [(row[0], row[1]) for row in rows]
@@ -176,6 +180,7 @@ def apply_review(
     minutes: float | None = None,
     now: datetime | None = None,
     max_measured: float | None = None,
+    double_check: bool = False,
 ) -> ReviewOutcome:
     """Apply reviewed values (field id → value); each reviewed field becomes ``ok``.
 
@@ -217,8 +222,16 @@ def apply_review(
             raise DataError(
                 tr(f"項目 {field_id} は別のバッチのものです", f"field {field_id} belongs to another batch")
             )
-        if field.status != "review":
+        if field.status not in WAITING:
             continue
+        if field.status == "check" and field.first_reviewer == reviewer:
+            raise DataError(
+                tr(
+                    f"項目 {field.name} は {reviewer} さんが 1 人目として確認済みです(ダブルチェック)",
+                    f"{reviewer} already reviewed {field.name} first (double check)",
+                ),
+                hint=tr("別の職員が 2 人目として確認してください", "a different reviewer must confirm it"),
+            )
         if value != field.value:
             field.original_value = field.value
             field.value = value
@@ -226,15 +239,18 @@ def apply_review(
             corrected += 1
         else:
             confirmed += 1
-        field.status = "ok"
-        field.reason = ""
+        if double_check and field.status == "review":  # the first of two: wait for a second reviewer
+            field.status, field.first_reviewer = "check", reviewer
+        else:
+            field.status = "ok"
+            field.reason = ""
         touched.add(doc.id)
     now_ok = 0
     for doc_id in touched:
         doc = session.get(OcrDocument, doc_id)
         assert doc is not None
         pending = session.scalar(
-            select(func.count()).where(OcrField.document_id == doc_id, OcrField.status == "review")
+            select(func.count()).where(OcrField.document_id == doc_id, OcrField.status.in_(WAITING))
         )
         if not pending and doc.status == "review":
             doc.status = "ok"

@@ -70,6 +70,8 @@ class OcrField(Base):
     crop: Mapped[str | None] = mapped_column(String(500), nullable=True)
     corrected: Mapped[bool] = mapped_column(Boolean, default=False)
     original_value: Mapped[str | None] = mapped_column(Text, nullable=True)
+    # ダブルチェック: who reviewed first; the field waits (status "check") for a different reviewer
+    first_reviewer: Mapped[str | None] = mapped_column(String(100), nullable=True)
 
 
 class OcrReview(Base):

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from dxrpa.errors import NotApproved, UsageError
+from dxrpa.errors import NotApproved, NotRegistered, RobotDisabled, UsageError
 from dxrpa.i18n import tr
 from dxrpa.store.base import utcnow
 from dxrpa.store.tables import Robot, RobotVersion, Run
@@ -121,8 +121,35 @@ def production_version(session: Session, robot: Robot) -> RobotVersion:
     return version
 
 
+def refuse_if_retired(robot: Robot) -> None:
+    """Raise :class:`RobotDisabled` for a disabled or archived robot."""
+    state = robot.state or "active"
+    if state == "active":
+        return
+    if state == "archived":
+        raise RobotDisabled(
+            tr(
+                f"ロボット '{robot.name}' はアーカイブ済みのため実行できません",
+                f"robot '{robot.name}' is archived",
+            ),
+            hint=tr(
+                f"再び使うときは dxrpa robots enable {robot.name} (履歴と台帳はそのままです)",
+                f"to use it again: dxrpa robots enable {robot.name} (its history and ledger rows are kept)",
+            ),
+        )
+    raise RobotDisabled(
+        tr(f"ロボット '{robot.name}' は停止中のため実行できません", f"robot '{robot.name}' is disabled"),
+        hint=tr(
+            f"再開するには dxrpa robots enable {robot.name}",
+            f"enable it with dxrpa robots enable {robot.name}",
+        ),
+    )
+
+
 def version_for_run(session: Session, robot: Robot, *, dry_run: bool) -> RobotVersion:
-    """A dry run tries the newest registered version; any other run the newest approved one."""
+    """A dry run tries the newest registered version; any other run the newest approved one.
+    A disabled or archived robot runs neither (:class:`RobotDisabled`)."""
+    refuse_if_retired(robot)
     if not dry_run:
         return production_version(session, robot)
     version = current_version(session, robot)
@@ -210,7 +237,7 @@ def get_robot(session: Session, name: str) -> Robot:
     robot = session.scalar(select(Robot).where(Robot.name == name))
     if robot is None:
         known = session.scalars(select(Robot.name).order_by(Robot.name)).all()
-        raise UsageError(
+        raise NotRegistered(
             tr(f"ロボット '{name}' は登録されていません", f"robot '{name}' is not registered"),
             hint=tr(
                 "dxrpa robots register robots/NAME.yaml で登録してください",

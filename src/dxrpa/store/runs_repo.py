@@ -8,7 +8,7 @@ with ``FOR UPDATE SKIP LOCKED``), so two runs or two workers never hold the same
 from __future__ import annotations
 
 import secrets as _secrets
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from datetime import datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -276,7 +276,14 @@ def refresh_counts(session: Session, run_id: str) -> Run:
     return run
 
 
-def list_runs(session: Session, *, robot: str | None = None, limit: int = 20) -> list[tuple[Run, str]]:
+def list_runs(
+    session: Session,
+    *,
+    robot: str | None = None,
+    limit: int = 20,
+    status: Sequence[str] = (),
+) -> list[tuple[Run, str]]:
+    """The newest runs, of one robot and/or in the given statuses when asked."""
     q = (
         select(Run, Robot.name)
         .join(Robot, Robot.id == Run.robot_id)
@@ -285,7 +292,20 @@ def list_runs(session: Session, *, robot: str | None = None, limit: int = 20) ->
     )
     if robot:
         q = q.where(Robot.name == robot)
+    if status:
+        q = q.where(Run.status.in_(list(status)))
     return [(r, n) for r, n in session.execute(q)]
+
+
+def resolve_run_id(session: Session, text: str) -> str | None:
+    """The run id ``text`` names: the whole id, or a part of it that only one run's id holds
+    (e.g. its last six letters); ``None`` when no run or more than one matches."""
+    text = text.strip()
+    if not text or session.get(Run, text) is not None:
+        return text or None
+    escaped = text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    found = list(session.scalars(select(Run.id).where(Run.id.like(f"%{escaped}%", escape="\\")).limit(2)))
+    return found[0] if len(found) == 1 else None
 
 
 def attempts_of(session: Session, run_id: str) -> list[ItemAttempt]:

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import CursorResult, delete, insert, select, update
+from sqlalchemy import CursorResult, delete, insert, or_, select, update
 from sqlalchemy.orm import Session
 
 from dxrpa.store.base import utcnow
@@ -171,7 +171,9 @@ def schedule_fingerprint(s: Session) -> tuple[Any, ...]:
 
 
 def paused_robots(s: Session) -> list[str]:
-    return list(s.scalars(select(Robot.name).where(Robot.paused.is_(True)).order_by(Robot.name)))
+    """Robots whose schedule is skipped: paused, or disabled/archived (they refuse to run)."""
+    held = or_(Robot.paused.is_(True), Robot.state != "active")
+    return list(s.scalars(select(Robot.name).where(held).order_by(Robot.name)))
 
 
 def last_event_at(s: Session) -> datetime | None:

@@ -24,6 +24,8 @@ class Robot(Base):
     owner: Mapped[str] = mapped_column(String(100), default="")
     current_version: Mapped[int] = mapped_column(Integer, default=0)
     paused: Mapped[bool] = mapped_column(Boolean, default=False)
+    # active | disabled (kept, refuses to run) | archived (retired: history and ledger rows stay)
+    state: Mapped[str] = mapped_column(String(20), default="active", server_default="active")
     created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
 
 

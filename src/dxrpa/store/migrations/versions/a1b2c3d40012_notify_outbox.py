@@ -1,7 +1,7 @@
 """notify: the outbox of mail and webhook notifications (pending/sent/failed, attempts, last error)
 
 Revision ID: a1b2c3d40012
-Revises: a1b2c3d40009
+Revises: a1b2c3d40011
 Create Date: 2026-12-03 06:10:00
 """
 
@@ -13,7 +13,7 @@ from alembic import op
 import dxrpa.store.base
 
 revision = "a1b2c3d40012"
-down_revision = "a1b2c3d40009"
+down_revision = "a1b2c3d40011"
 branch_labels = None
 depends_on = None
 
