@@ -38,7 +38,7 @@ from dxrpa.engine import evidence, liveness
 from dxrpa.engine.approval import check_dry_run, dry_run_steps
 from dxrpa.engine.data import DataBatch, DataItem, build_batch, column_list, load_tabular
 from dxrpa.engine.definitions import LoadedRobot, item_columns, parse_robot, uses_action
-from dxrpa.engine.paths import Folders
+from dxrpa.engine.paths import Folders, local_assets
 from dxrpa.engine.pii import KeyMap, PiiVault, protect_keys, protect_outputs, stored_key
 from dxrpa.engine.results import results_path, write_results
 from dxrpa.engine.secrets import allowed_env, refuse_secret, resolve_secrets
@@ -198,6 +198,7 @@ class Runner:
         self._ocr_reader: Any = None
         self._ocr_items: Any = None  # OcrItems of an ocr: data source, finished after the run
         self.folders: Folders  # the robot's folders: resolved and checked by _load_data
+        self.assets: dict[str, Path] = {}  # browser.assets: URL pattern → local copy
         self.results_path: Path | None = None
         if uses_action(self.robot, "ocr"):  # OCR models load on the first ocr: step only
             from dxrpa.engine.ocr_source import make_ocr_reader
@@ -218,6 +219,7 @@ class Runner:
         spec = self.robot.data
         self.folders = Folders.of(self.settings, self.robot.folders, source=self.loaded.path)
         self.results_path = results_path(self.robot, self.folders)  # refused before any item
+        self.assets = local_assets(self.robot.browser.assets, self.folders, self.loaded.path)
         if spec.ocr is not None and self.opt.data is None:
             from dxrpa.engine.ocr_source import load_ocr_items
 
@@ -343,6 +345,12 @@ class Runner:
             timeout_ms=spec.timeout_ms or self.settings.browser.timeout_ms,
             downloads_dir=self.folder / "downloads",
             trace=True,
+            assets=self.assets,
+            http_credentials=(
+                (self.secrets[creds.username], self.secrets[creds.password])
+                if (creds := spec.http_credentials) is not None
+                else None
+            ),
         )
 
     def _step_context(self, page: Any, item: DataItem) -> StepContext:
