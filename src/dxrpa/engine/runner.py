@@ -592,6 +592,14 @@ class Runner:
                 self.stopping = True
                 await self._record_attempt(work, attempt, "robot_defect", exc)
                 await self._release(work)
+                logger.bind(run_id=self.run_id).error(
+                    tr(
+                        "項目 {}: ロボット定義の誤りのため実行を止めます: {}",
+                        "item {}: robot defect, the run stops: {}",
+                    ),
+                    work.item.key,
+                    self.keys.scrub(redact_urls_in(str(exc)), work.item.key),
+                )
                 return
             except BusinessError as exc:
                 await self._finish(work, attempt, "business_error", exc=exc)
