@@ -89,6 +89,24 @@ def test_download_that_opens_a_new_tab(h: Harness) -> None:
     assert len(h.handle.context.pages) == 1
 
 
+def test_loop_over_a_csv_downloaded_in_the_same_run(h: Harness) -> None:
+    ctx = h.run_item(
+        [
+            {"goto": f"{h.site.base}/download"},
+            {"download": {"text": "CSVをダウンロード", "save_as": "dl/list.csv", "into": "csv"}},
+            {"read_csv": {"file": "{{ vars.csv }}", "into": "rows"}},
+            {"for_each": {"in": "vars.rows", "as": "row", "steps": [{"set": {"last": "{{ row.氏名 }}"}}]}},
+        ]
+    )
+    assert ctx.variables["rows"] == [{"受付番号": "A-001", "氏名": "山田"}]
+    assert ctx.variables["last"] == "山田"
+    (h.run_folder / "dl" / "bad.csv").write_text("受付番号,氏名\nA-002,佐藤,余分\n", encoding="utf-8")
+    with pytest.raises(ItemSystemError, match=r"bad\.csv:2"):
+        h.run_item([{"read_csv": {"file": "dl/bad.csv", "into": "rows"}}])
+    with pytest.raises(RobotDefect):
+        h.run_item([{"read_csv": {"file": "../outside.csv", "into": "rows"}}])
+
+
 # ------------------------------------------------------------------ dialogs
 
 

@@ -22,8 +22,9 @@ from playwright.async_api import TimeoutError as PlaywrightTimeoutError
 from dxrpa.browser.dialogs import Answer, desk_for
 from dxrpa.browser.locators import build_locator
 from dxrpa.browser.tables import read_table, table_records, table_signature
+from dxrpa.engine.data import read_csv_file
 from dxrpa.engine.step_call import StepCall, evaluate_defined, filled, truthy, url_pattern
-from dxrpa.errors import BusinessError, ItemSystemError, RobotDefect
+from dxrpa.errors import BusinessError, DataError, ItemSystemError, RobotDefect
 from dxrpa.i18n import tr
 from dxrpa.log import logger, redact
 from dxrpa.model.robot import DialogAnswer, Step
@@ -257,3 +258,20 @@ async def _in_window(c: StepCall, window: Page, steps: list[Step], close: bool) 
                 await window.close()
     with contextlib.suppress(PlaywrightError):
         await saved_page.bring_to_front()
+
+
+async def read_csv(c: StepCall) -> None:
+    """A CSV the run downloaded, as rows for ``for_each`` (read off the event loop)."""
+    args = c.step.read_csv
+    assert args is not None
+    path = c.inside_run_folder(c.render(args.file), "file")
+    c.subject = path.name
+    if not path.is_file():
+        raise BusinessError(
+            tr(f"CSV ファイル '{path.name}' がありません", f"CSV file '{path.name}' not found")
+        )
+    try:
+        rows = await asyncio.to_thread(read_csv_file, path, args.encoding)
+    except DataError as exc:
+        raise ItemSystemError(exc.message) from exc
+    c.ctx.variables[args.into] = rows

@@ -713,4 +713,5 @@ _HANDLERS: dict[str, Callable[[StepCall], Awaitable[None]]] = {
     "evaluate": page_steps.evaluate_js,
     "popup": page_steps.popup,
     "window": page_steps.window,
+    "read_csv": page_steps.read_csv,
 }

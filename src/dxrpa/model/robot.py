@@ -270,6 +270,14 @@ class EvaluateArgs(_Strict):
         return value
 
 
+class ReadCsvArgs(_Strict):
+    """Read a CSV file downloaded earlier in the run (inside the run folder) into a list of rows."""
+
+    file: str  # template, e.g. "{{ vars.csv_path }}"
+    into: str
+    encoding: str = "auto"  # UTF-8 (with or without BOM) or Shift_JIS (cp932), detected
+
+
 class PopupArgs(_Strict):
     """Click something that opens a new window or tab, run ``steps`` in it, then return."""
 
@@ -395,6 +403,7 @@ ACTIONS = (
     "evaluate",
     "popup",
     "window",
+    "read_csv",
 )
 # steps that hold steps: action → the keys of its nested step lists
 NESTED_STEPS: dict[str, tuple[str, ...]] = {
@@ -435,6 +444,7 @@ class Step(_Strict):
     evaluate: EvaluateArgs | None = None
     popup: PopupArgs | None = None
     window: WindowArgs | None = None
+    read_csv: ReadCsvArgs | None = None
 
     # common keys
     name: str | None = None  # a label shown in logs and errors

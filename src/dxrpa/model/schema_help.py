@@ -198,6 +198,10 @@ _KEYS: _H = {
     ),
     "username": ("ID のシークレット名", "secret holding the user name"),
     "password": ("パスワードのシークレット名", "secret holding the password"),
+    "read_csv": (
+        "実行中にダウンロードした CSV を読む (for_each で回す)",
+        "read a CSV downloaded during the run (loop over it with for_each)",
+    ),
     "allow_javascript": (
         "evaluate: ステップを許す (承認で確認されます)",
         "allow evaluate: steps (checked at approval)",
@@ -236,6 +240,8 @@ _BY_MODEL: dict[tuple[str, str], tuple[str, str]] = {
     ("DialogAnswer", "contains"): ("ダイアログの文言が含むはずの文字", "text the dialog must contain"),
     ("DialogArgs", "contains"): ("ダイアログの文言が含むはずの文字", "text the dialog must contain"),
     ("WindowArgs", "title"): ("ウィンドウの題名 (一部)", "part of the window title"),
+    ("ReadCsvArgs", "file"): ("CSV ファイル (実行フォルダーの中)", "CSV file (inside the run folder)"),
+    ("ReadCsvArgs", "encoding"): ("文字コード (auto で自動判定)", "encoding (auto: detected)"),
     ("PopupArgs", "click"): ("新しいウィンドウを開く要素", "element whose click opens the window"),
     ("SelectArgs", "value"): ("選ぶ値 (一覧で複数選択)", "value to choose (a list: several)"),
 }
