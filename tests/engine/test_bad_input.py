@@ -366,3 +366,12 @@ def test_step_error_names_the_rendered_locator_not_the_template(
     assert f"label=番号{rows[0]['受付番号']}" in out, out
     assert "{{ item.受付番号 }}" not in out, out
     assert "Traceback" not in out, out
+
+
+def test_a_launched_child_can_load_its_settings() -> None:
+    """The scheduler's and console's children carry their settings in DXRPA_CHILD_SETTINGS /
+    DXRPA_CONSOLE_SETTINGS: those are not settings keys, so load_settings() must not refuse them."""
+    from dxrpa.config import load_settings
+
+    env = {"DXRPA_CHILD_SETTINGS": '{"home": "/x"}', "DXRPA_CONSOLE_SETTINGS": "{}"}
+    assert load_settings(env=env).browser is not None
