@@ -12,6 +12,7 @@ import difflib
 import os
 import tomllib
 from dataclasses import dataclass, field
+from datetime import date
 from pathlib import Path
 from typing import Any, Literal, TypeVar
 
@@ -62,9 +63,25 @@ class SchedulerSettings(BaseModel):
     lock_stale_seconds: int = 60
 
 
+class LaborRate(BaseModel):
+    """人件費単価 (yen per hour) in effect from a date, city-wide or for one 課 (versioned)."""
+
+    model_config = ConfigDict(extra="forbid", populate_by_name=True)
+    effective_from: date = PydField(alias="from")
+    yen_per_hour: float = PydField(gt=0)
+    department: str | None = None
+
+
 class LedgerSettings(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    hours_per_fte: float = 1_800.0  # annual working hours of one full-time employee
+    hours_per_fte: float = PydField(default=1_800.0, gt=0)  # annual working hours of one FTE
+    labor_rates: list[LaborRate] = PydField(default_factory=list)
+    org_file: str = "configs/org.yaml"  # 局/区 → 部 → 課 (optional; report order and roll-up)
+
+
+class NotifySettings(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    file: str = "configs/notify.yaml"  # channels and rules (dxrpa.notify); absent: no notifications
 
 
 class Settings(BaseModel):
@@ -83,6 +100,7 @@ class Settings(BaseModel):
     calendar: CalendarSettings = PydField(default_factory=CalendarSettings)
     scheduler: SchedulerSettings = PydField(default_factory=SchedulerSettings)
     ledger: LedgerSettings = PydField(default_factory=LedgerSettings)
+    notify: NotifySettings = PydField(default_factory=NotifySettings)
 
     @property
     def var_dir(self) -> Path:
@@ -144,8 +162,14 @@ def load_settings(path: str | Path | None = None, env: dict[str, str] | None = N
         err = exc.errors()[0]
         where = ".".join(str(p) for p in err["loc"])
         raise ConfigError(
-            f"{cfg_path}: setting '{where}': {err['msg']}",
-            hint="see configs/dxrpa.toml for the documented keys",
+            tr(
+                f"{cfg_path}: 設定 '{where}' が不正です: {err['msg']}",
+                f"{cfg_path}: setting '{where}': {err['msg']}",
+            ),
+            hint=tr(
+                "configs/dxrpa.toml の説明どおりに直してください（人件費単価・年間時間は正の数）",
+                "see configs/dxrpa.toml for the documented keys",
+            ),
         ) from None
 
 

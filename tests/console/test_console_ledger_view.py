@@ -36,9 +36,19 @@ def _figures(d: ReportData) -> dict[str, object]:
         "target": d.target_hours,
         "count": (d.details_count, d.human_count),
         "months": [
-            (m.month, g(m.group), round(m.cumulative_minutes, 6), m.target_cumulative_hours) for m in d.months
+            (
+                m.month,
+                g(m.group),
+                None if m.cumulative_minutes is None else round(m.cumulative_minutes, 6),
+                m.target_cumulative_hours,
+                None if m.targeted_cumulative_minutes is None else round(m.targeted_cumulative_minutes, 6),
+                g(m.prev_group) if m.prev_group else None,
+            )
+            for m in d.months
         ],
         "departments": [(r.name, g(r.group), r.target_hours) for r in d.departments],
+        "achievement": (d.achievement, d.coverage_label, round(d.targeted_saved_minutes, 6)),
+        "last_year": g(d.prev_totals),
         "robots": [(g(r), r.title) for r in d.robots],
     }
 

@@ -69,7 +69,7 @@ def _one_store_line(proc: subprocess.CompletedProcess[str], *words: str) -> None
 def test_read_only_database(tmp_path: Path) -> None:
     db = _db(tmp_path)
     env = _env(tmp_path, DXRPA_DATABASE_URL=f"sqlite:///file:{db}?mode=ro&uri=true")
-    proc = _dxrpa(tmp_path, "targets", "set", "市民課", "2026", "1200h", env=env)
+    proc = _dxrpa(tmp_path, "targets", "set", "市民課", "2026", "1200h", "--force", env=env)
     _one_store_line(proc, "読み取り専用")
     assert not (tmp_path / "file:").exists()
 
@@ -88,9 +88,10 @@ def _small_files() -> None:  # in the child: files may not grow past 16 KiB ("di
 
 def test_disk_full(tmp_path: Path) -> None:
     _db(tmp_path)
-    proc = _dxrpa(tmp_path, "targets", "set", "市民課", "2026", "1200h", preexec_fn=_small_files)
+    proc = _dxrpa(tmp_path, "targets", "set", "市民課", "2026", "1200h", "--force", preexec_fn=_small_files)
     _one_store_line(proc, "ディスク")
-    assert _dxrpa(tmp_path, "targets", "set", "市民課", "2026", "1200h").returncode == 0  # space is back
+    back = _dxrpa(tmp_path, "targets", "set", "市民課", "2026", "1200h", "--force")
+    assert back.returncode == 0  # space is back
 
 
 def test_a_run_cut_off_by_the_store_is_closed_by_the_next_run(robot_env: Path, sample_app: SampleApp) -> None:

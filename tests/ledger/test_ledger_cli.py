@@ -42,7 +42,7 @@ def test_report_xlsx_default_name(
     out = tmp_path / "dxrpa_report_FY2026.xlsx"
     assert out.is_file()
     assert "4.1" in capsys.readouterr().out
-    assert load_workbook(out).sheetnames[0] == "概要"
+    assert load_workbook(out).sheetnames[:2] == ["会議用サマリー", "概要"]
     with cli_store.session() as s:
         rows = audit_repo.list_rows(s)
         assert [(r.action, r.subject, r.detail["format"], r.detail["file"]) for r in rows] == [
@@ -119,8 +119,13 @@ def test_targets_set_and_list(cli_store: Store, capsys: pytest.CaptureFixture[st
     assert main(["targets", "list", "--fy", "2026"]) == 0
     out = capsys.readouterr().out
     assert "福祉課" in out and "1,200.0" in out and "令和8年度" in out
-    assert "市民課" in out and "5.2" in out  # 315 min saved
-    assert main(["targets", "set", "観光課", "2026", "10h"]) == 0
-    assert "綴り" in capsys.readouterr().out  # new department: warned, still saved
+    assert "市民課" in out and "5.3" in out  # 315 min saved = 5.25 h, rounded half up
+    # a 課 with no robots and no runs: refused by name, nothing saved (unless --force)
+    assert main(["targets", "set", "観光課", "2026", "10h"]) == ExitCode.USAGE
+    err = _one_line_error(capsys)
+    assert "観光課" in err and "--force" in err
+    with cli_store.session() as s:
+        assert [r.action for r in audit_repo.list_rows(s)] == ["target.set"] * 2
+    assert main(["targets", "set", "観光課", "2026", "10h", "--force"]) == 0
     with cli_store.session() as s:
         assert [r.action for r in audit_repo.list_rows(s)] == ["target.set"] * 3

@@ -51,13 +51,14 @@ def test_csv_has_every_entry_with_plain_numbers(ledger: Ledger, tmp_path: Path) 
     assert rows[0][:3] == ["終了日時", "終了日（和暦）", "実行ID"]
     assert [r[2] for r in rows[1:]] == ["s1", "b1", "b3", "b6", "b2", "b4", "b5"]
     assert rows[1][0] == "2026-04-01 00:30:00" and rows[1][1] == "令和8年4月1日"
-    assert sum(float(r[16]) for r in rows[1:]) == 290.0  # run entries only; staff minutes on their own
+    assert "内容ハッシュ" not in rows[0]
+    assert sum(float(r[15]) for r in rows[1:]) == 290.0  # run entries only; staff minutes on their own
 
 
 def test_text_report(ledger: Ledger, tmp_path: Path) -> None:
     text = _export(ledger, "text", tmp_path / "r.txt", annualize_as_of=date(2026, 12, 31))
     assert "削減時間: 4.1 時間" in text
-    assert "目標: 15.0  達成率: 27.2%" in text
+    assert "目標: 15.0  達成率: 57.7%  (目標設定 2/3 課)" in text  # 519 min of the targeted 課 / 15 h
     assert re.search(r"令和8年7月\s+1\s+2\s+8\s+-3\.8", text)
     assert "[推計]" in text
     set_lang("en")

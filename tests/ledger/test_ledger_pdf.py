@@ -43,8 +43,12 @@ def test_xlsx_converts_to_pdf(ledger: Ledger, tmp_path: Path) -> None:
     assert pdf.is_file() and pdf.stat().st_size > 10_000
     doc = pdfium.PdfDocument(str(pdf))
     try:
-        assert len(doc) >= 6  # one page per sheet at least (fit to width)
+        assert len(doc) >= 7  # one page per sheet at least (fit to width)
         text = doc[0].get_textpage().get_text_range()
         assert "令和8年度" in text
+        for i in range(len(doc)):  # header and footer on every printed page
+            page = doc[i].get_textpage().get_text_range()
+            assert "業務削減時間レポート 令和8年度" in page and "作成 令和9年1月5日" in page, i
+            assert f"{i + 1} / {len(doc)} ページ" in page, i
     finally:
         doc.close()

@@ -240,7 +240,7 @@ def test_report_cli_department_cannot_leave_the_folder(cli: CliRunner, home: Pat
     victim.parent.mkdir()
     victim.write_bytes(b"precious")
     dept = "../../../victim/victim"  # home/"dxrpa_report_FY2026_.."/../.. = tmp_path
-    assert cli("targets", "set", dept, "2026", "10h").returncode == 0
+    assert cli("targets", "set", dept, "2026", "10h", "--force").returncode == 0
     proc = cli("report", "--fy", "2026", "--department", dept)
     assert proc.returncode == 0, _out(proc)
     assert victim.read_bytes() == b"precious"

@@ -57,9 +57,9 @@ def _register_all() -> None:
     global _registered
     if _registered:
         return
-    from dxrpa.cli import admin, author, console, core, ocr, report, schedule, skeleton
+    from dxrpa.cli import admin, author, console, core, notify, ocr, org, report, schedule, skeleton
 
-    for module in (core, skeleton, author, ocr, report, schedule, console, admin):
+    for module in (core, skeleton, author, ocr, report, org, schedule, console, admin, notify):
         module.register(app)
     _registered = True
 

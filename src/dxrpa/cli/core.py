@@ -17,6 +17,7 @@ from dxrpa.errors import DefinitionError, DefinitionErrors, ExitCode, RobotDefec
 from dxrpa.i18n import tr
 from dxrpa.log import redact
 from dxrpa.model.status import status_text
+from dxrpa.reports.numbers import fmt_hours
 from dxrpa.store import audit_repo, robots_repo, runs_repo
 
 if TYPE_CHECKING:
@@ -369,6 +370,8 @@ def run_command(
         console.print(tr(f"実行を依頼しました: {ref}", f"run queued: {ref}"))
         return
     from dxrpa.engine.runner import RunOptions, run_robot
+    from dxrpa.notify.hooks import after_run
+    from dxrpa.store.runs_repo import new_run_id
 
     opts = RunOptions(
         trigger="manual",
@@ -382,6 +385,7 @@ def run_command(
         headed=headed,
         requested_by=audit_repo.current_actor(),
         allow_no_submit=no_submit_ok,
+        run_id=new_run_id(),
     )
     with Progress(
         TextColumn("{task.description}", markup=False),
@@ -397,7 +401,10 @@ def run_command(
             bar.advance(task)
             bar.update(task, description=f"{name} {outcome.key}")
 
-        summary = run_robot(app.settings, name, options=opts, progress=on_item, store=app.store)
+        try:
+            summary = run_robot(app.settings, name, options=opts, progress=on_item, store=app.store)
+        finally:  # the run is closed: notifications (rules for trigger "manual"); never raises
+            after_run(app.settings, opts.run_id or "", app.store)
     _print_summary(summary)
     if summary.status == "cancelled":  # SIGINT/SIGTERM or a cancel from the console
         console.print(
@@ -466,7 +473,7 @@ def demo_command(
                 f"entered once {r.entered_once}, twice {r.entered_twice}, missing {len(r.missing)}",
             ),
         ),
-        (tr("削減時間(正味)", "hours saved (net)"), f"{r.saved_hours:,.2f} h"),
+        (tr("削減時間(正味)", "hours saved (net)"), f"{fmt_hours(r.saved_hours)} h"),  # the reports' rule
         (tr("レポート", "reports"), f"{r.report_xlsx}\n{r.report_html}"),
         (tr("フォルダ", "folder"), f"{r.folder.resolve()} ({r.seconds:.0f} s)"),
     ]

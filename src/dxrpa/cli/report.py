@@ -16,6 +16,8 @@ from dxrpa.i18n import set_lang, tr
 from dxrpa.ledger import fy_label, parse_fiscal_year, parse_target_hours, today_local
 from dxrpa.reports import FORMATS, build_report, export_report
 from dxrpa.reports.export import default_filename
+from dxrpa.reports.inputs import report_inputs
+from dxrpa.reports.numbers import fmt_hours, fmt_pct
 from dxrpa.reports.tabular import render_text
 from dxrpa.store import audit_repo, ledger_repo
 
@@ -70,6 +72,7 @@ def report(
         )
     app = open_app()
     try:
+        inputs = report_inputs(app.settings)  # bad rates or org tree: named error, nothing written
         with app.store.session() as session:
             if department is not None:
                 known = ledger_repo.known_departments(session)
@@ -86,8 +89,8 @@ def report(
                 session,
                 year,
                 department=department,
-                hours_per_fte=app.settings.ledger.hours_per_fte,
                 annualize_as_of=as_of_day,
+                **inputs.kwargs(),
             )
             if annualize and data.projection is None:
                 console.print(
@@ -106,8 +109,8 @@ def report(
             console.print(
                 tr(
                     f"{fy_label(year)} のレポートを書き出しました: {path}"
-                    f"（削減 {data.saved_hours:,.1f} 時間）",
-                    f"wrote the {fy_label(year)} report: {path} ({data.saved_hours:,.1f} hours saved)",
+                    f"（削減 {fmt_hours(data.saved_hours)} 時間）",
+                    f"wrote the {fy_label(year)} report: {path} ({fmt_hours(data.saved_hours)} hours saved)",
                 ),
                 markup=False,
                 highlight=False,
@@ -121,6 +124,9 @@ def targets_set(
     department: str = typer.Argument(..., help="課 / department, e.g. 市民課"),
     fy: str = typer.Argument(..., help="年度 / fiscal year, e.g. 2026"),
     hours: str = typer.Argument(..., help="目標 / target, e.g. 1200h, 1,200時間 or 72000m"),
+    force: bool = typer.Option(
+        False, "--force", help="ロボットのない課にも設定 / allow a department without robots"
+    ),
 ) -> None:
     """課の年度目標（削減時間）を設定 / set a department's target hours for a fiscal year."""
     year = _fy(fy)
@@ -138,30 +144,29 @@ def targets_set(
     app = open_app()
     try:
         with app.store.session() as session:
-            known = ledger_repo.known_departments(session)
+            name = department.strip()
+            if not force and name not in ledger_repo.departments_with_robots(session):
+                raise UsageError(
+                    tr(
+                        f"課「{name}」にはロボットも実行実績もないため、目標を設定できません",
+                        f"department {name!r} has no robots or counted runs: no target set",
+                    ),
+                    hint=tr(
+                        "課名の綴りを確認してください。ロボット導入前に目標を置くときは --force を付けます",
+                        "check the spelling; add --force to set a target before any robot exists",
+                    ),
+                )
             actor = audit_repo.current_actor()
-            ledger_repo.set_target(session, department.strip(), year, target, set_by=actor)
-            audit_repo.append(
-                session, actor, "target.set", department.strip(), {"fy": year, "target_hours": target}
-            )
+            ledger_repo.set_target(session, name, year, target, set_by=actor)
+            audit_repo.append(session, actor, "target.set", name, {"fy": year, "target_hours": target})
         console.print(
             tr(
-                f"{department} {fy_label(year)} の目標: {target:,.1f} 時間",
-                f"{department} {fy_label(year)} target: {target:,.1f} hours",
+                f"{department} {fy_label(year)} の目標: {fmt_hours(target)} 時間",
+                f"{department} {fy_label(year)} target: {fmt_hours(target)} hours",
             ),
             markup=False,
             highlight=False,
         )
-        if department.strip() not in known:
-            console.print(
-                tr(
-                    f"注意: 課「{department}」はまだ台帳・ロボットにありません（綴りを確認してください）",
-                    f"note: department {department!r} has no robots or ledger entries yet"
-                    " (check the spelling)",
-                ),
-                markup=False,
-                highlight=False,
-            )
     finally:
         app.close()
 
@@ -188,8 +193,8 @@ def targets_list(
             table.columns[-1].justify = "right"
             for (dept, y), target in sorted(rows.items(), key=lambda kv: (kv[0][1], kv[0][0])):
                 saved = ledger_repo.fy_totals(session, y, dept).saved_hours
-                pct = f"{saved / target * 100:.1f}%" if target else "-"
-                table.add_row(dept, fy_label(y), f"{target:,.1f}", f"{saved:,.1f}", pct)
+                pct = fmt_pct(saved / target) if target else "-"
+                table.add_row(dept, fy_label(y), fmt_hours(target), fmt_hours(saved), pct)
         if not rows:
             console.print(
                 tr(

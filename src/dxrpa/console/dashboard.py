@@ -18,9 +18,12 @@ from dxrpa.errors import UsageError
 from dxrpa.i18n import tr
 from dxrpa.ledger import fiscal_year_of_date, fy_label, parse_fiscal_year, today_local
 from dxrpa.reports import build_report, export_report
-from dxrpa.reports.data import robot_flag
+from dxrpa.reports.data import department_label, robot_flag
 from dxrpa.reports.export import default_filename
 from dxrpa.reports.html import department_chart_svg, month_chart_svg
+from dxrpa.reports.inputs import report_inputs
+from dxrpa.reports.numbers import fmt_fte, fmt_hours, fmt_pct, fmt_yen
+from dxrpa.reports.summary import headline
 from dxrpa.store import robots_repo
 
 
@@ -39,7 +42,7 @@ def _dept(raw: str | None) -> str | None:
 
 def _data(st: ConsoleState, fy: int, department: str | None) -> dict[str, Any]:
     with st.reader.session() as s:
-        d = dashboard_report(s, fy, department=department, hours_per_fte=st.settings.ledger.hours_per_fte)
+        d = dashboard_report(s, fy, department=department, **report_inputs(st.settings).kwargs())
         counted = {str(g.key[0]) for g in d.robots if g.key and g.key[0] is not None}
         idle = [
             r.name
@@ -59,6 +62,12 @@ def _data(st: ConsoleState, fy: int, department: str | None) -> dict[str, Any]:
             "idle": idle,
             "years": sorted(set(years) | {fy}),
             "departments": departments,
+            "headline": headline(d),
+            "h": fmt_hours,
+            "pct": fmt_pct,
+            "fte_text": fmt_fte,
+            "yen_text": fmt_yen,
+            "dept_label": department_label,
         }
 
 
@@ -80,7 +89,7 @@ def _export(st: ConsoleState, fy: int, department: str | None, user: str) -> tup
                 tr(f"課「{department}」は見つかりません", f"department {department!r} not found"),
                 hint=tr("ダッシュボードの課の一覧から選んでください", "pick one from the dashboard's list"),
             )
-        data = build_report(s, fy, department=department, hours_per_fte=st.settings.ledger.hours_per_fte)
+        data = build_report(s, fy, department=department, **report_inputs(st.settings).kwargs())
         name = default_filename(fy, department, "xlsx")
         var = st.settings.var_dir
         with tempfile.TemporaryDirectory(prefix="dxrpa-report-", dir=var if var.is_dir() else None) as tmp:

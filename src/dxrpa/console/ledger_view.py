@@ -9,14 +9,14 @@ then hands the same ReportData to the report's own charts. The download still us
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from zoneinfo import ZoneInfo
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from dxrpa.i18n import get_lang
-from dxrpa.ledger import DEFAULT_TZ, FISCAL_MONTHS, fiscal_period
-from dxrpa.reports.data import DepartmentRow, MonthRow, ReportData
+from dxrpa.ledger import DEFAULT_TZ
+from dxrpa.reports.data import ReportData, assemble
+from dxrpa.reports.org import OrgTree
+from dxrpa.reports.rates import RateTable
 from dxrpa.store import ledger_repo
 from dxrpa.store.console_tables import LedgerRollup
 from dxrpa.store.ledger_repo import Group
@@ -38,10 +38,10 @@ def _add(groups: dict[Key, Group], key: Key, r: LedgerRollup, names: dict[Key, s
         g.title = max(g.title, r.robot_title)
 
 
-def dashboard_report(
-    session: Session, fy: int, *, department: str | None = None, hours_per_fte: float = 1800.0
-) -> ReportData:
-    """The same figures as ``build_report`` (without details or estimate), from the rollup."""
+def _rollup(
+    session: Session, fy: int, department: str | None
+) -> tuple[dict[Key, Group], dict[Key, Group], dict[Key, Group], dict[Key, Group], dict[Key, Group]]:
+    """(total, months, departments, robots, (department, month)) sums of one year from the rollup."""
     q = select(LedgerRollup).where(LedgerRollup.fiscal_year == fy, LedgerRollup.runs > 0)
     h = select(
         LedgerHumanMinutes.month,
@@ -56,12 +56,14 @@ def dashboard_report(
     months: dict[Key, Group] = {}
     depts: dict[Key, Group] = {}
     robots: dict[Key, Group] = {}
+    cells: dict[Key, Group] = {}
     names: dict[Key, set[str]] = {}
     for r in session.scalars(q):
         _add(total, (), r, names)
         _add(months, (r.month,), r, names)
         _add(depts, (r.department,), r, names)
         _add(robots, (r.robot_name, r.department), r, names)
+        _add(cells, (r.department or "", r.month), r, names)
     for groups in (total, months, depts, robots):
         for key, g in groups.items():
             g.robots = len(names.get(key, ()))
@@ -71,41 +73,51 @@ def dashboard_report(
         m = float(minutes or 0.0)
         if not m:
             continue
-        for groups, key in ((total, ()), (months, (month,)), (depts, (dept,)), (robots, (robot, dept))):
+        for groups, key in (
+            (total, ()),
+            (months, (month,)),
+            (depts, (dept,)),
+            (robots, (robot, dept)),
+            (cells, (dept or "", month)),
+        ):
             groups.setdefault(key, Group(key=key)).outside_human_minutes += m
-    target = ledger_repo.target_hours(session, fy, department)
-    month_rows: list[MonthRow] = []
-    running = 0.0
-    for m in FISCAL_MONTHS:
-        g = months.get((m,), Group(key=(m,)))
-        running += g.saved_minutes
-        pace = target * fiscal_period(m) / 12 if target is not None else None
-        month_rows.append(
-            MonthRow(month=m, group=g, cumulative_minutes=running, target_cumulative_hours=pace)
-        )
-    tmap = ledger_repo.targets(session, fy)
-    by_dept = {str(k[0]): g for k, g in depts.items()}
-    for d, _y in tmap:
-        if (department is None or d == department) and d not in by_dept:
-            by_dept[d] = Group(key=(d,))
+    return total, months, depts, robots, cells
+
+
+def dashboard_report(
+    session: Session,
+    fy: int,
+    *,
+    department: str | None = None,
+    hours_per_fte: float = 1800.0,
+    rates: RateTable | None = None,
+    org: OrgTree | None = None,
+    tz: str = DEFAULT_TZ,
+) -> ReportData:
+    """The same figures as ``build_report`` (without details or estimate), from the rollup."""
+    total, months, depts, robots, cells = _rollup(session, fy, department)
+    prev_cells = _rollup(session, fy - 1, department)[4]
     robot_keys = sorted(robots, key=lambda k: (k[0] is None, str(k[1]), str(k[0] or "")))
     totals = total.get((), Group())
-    return ReportData(
+    targets = {d: h for (d, _y), h in ledger_repo.targets(session, fy).items() if department in (None, d)}
+    return assemble(
         session=session,
         fy=fy,
         department=department,
-        lang=get_lang(),
-        generated_at=datetime.now(UTC).astimezone(ZoneInfo(DEFAULT_TZ)),
+        generated_at=datetime.now(UTC),
         hours_per_fte=hours_per_fte,
         totals=totals,
-        months=month_rows,
-        departments=[
-            DepartmentRow(group=by_dept[d], target_hours=tmap.get((d, fy))) for d in sorted(by_dept)
-        ],
+        months={int(str(k[0])): g for k, g in months.items()},
+        departments={str(k[0] or ""): g for k, g in depts.items()},
+        cells={(str(k[0]), int(str(k[1]))): g for k, g in cells.items()},
+        prev_cells={(str(k[0]), int(str(k[1]))): g for k, g in prev_cells.items()},
         robots=[robots[k] for k in robot_keys],
-        target_hours=target,
+        targets=targets,
         details_count=totals.runs,
         human_count=ledger_repo.count_human_minutes(session, fy, department),
+        rates=rates,
+        org=org,
+        tz=tz,
     )
 
 

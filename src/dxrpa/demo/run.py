@@ -34,6 +34,7 @@ from dxrpa.errors import DependencyMissing
 from dxrpa.i18n import tr
 from dxrpa.ledger import fiscal_year_of_date
 from dxrpa.reports import build_report, export_report
+from dxrpa.reports.inputs import report_inputs
 from dxrpa.store import audit_repo
 
 ROBOT = "juminhyo_ocr_entry"
@@ -184,7 +185,7 @@ def run_demo(
 
         fy = fiscal_year_of_date(date.today())
         with app.store.session() as s:
-            data = build_report(s, fy, hours_per_fte=settings.ledger.hours_per_fte)
+            data = build_report(s, fy, **report_inputs(settings).kwargs())
             xlsx = export_report(data, "xlsx", folder / f"report_FY{fy}.xlsx", actor="demo")
             html = export_report(data, "html", folder / f"report_FY{fy}.html", actor="demo")
             saved = data.saved_hours

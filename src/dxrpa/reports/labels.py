@@ -58,6 +58,10 @@ def month_headers() -> list[str]:
         tr("人手時間（時間）", "Staff hours"),
         tr("累計（時間）", "Cumulative hours"),
         tr("目標ペース（時間）", "Target pace (hours)"),
+        tr("目標設定課の累計（時間）", "Cumulative, departments with a target"),
+        tr("前年同月（時間）", "Same month last year (hours)"),
+        tr("前年同月比", "vs same month last year"),
+        tr("人件費換算（円）", "Labour cost saved (yen)"),
     ]
 
 
@@ -72,6 +76,12 @@ def department_headers() -> list[str]:
         tr("人手時間（時間）", "Staff hours"),
         tr("目標（時間）", "Target (hours)"),
         tr("達成率", "Achieved"),
+        tr("前年度（時間）", "Last year (hours)"),
+        tr("前年度比", "vs last year"),
+        tr("常勤換算（人）", "FTE"),
+        tr("人件費換算（円）", "Labour cost saved (yen)"),
+        tr("局・区", "Bureau / ward"),
+        tr("部", "Division"),
     ]
 
 
@@ -100,7 +110,6 @@ def detail_headers() -> list[str]:
         tr("ロボット", "Robot"),
         tr("業務名", "Task"),
         tr("版", "Version"),
-        tr("内容ハッシュ", "Content hash"),
         tr("成功件数", "Succeeded"),
         tr("業務エラー", "Business errors"),
         tr("システムエラー", "System errors"),
@@ -124,6 +133,54 @@ def human_headers() -> list[str]:
     ]
 
 
+_REASONS = {
+    "ocr_review": ("OCR読取結果の確認", "OCR review"),
+    "rework": ("失敗分の手直し", "rework"),
+    "manual": ("手作業", "manual work"),
+}
+
+
+def reason_label(code: object) -> str:
+    """A staff-minutes reason as a reader knows it (never the internal code)."""
+    ja, en = _REASONS.get(str(code or ""), ("その他の人手作業", "other staff work"))
+    return tr(ja, en)
+
+
+def source_label(ref: object) -> str:
+    """The source of staff minutes: an OCR review is named as such, not by its internal key."""
+    text = str(ref or "")
+    if text.startswith("ocr_review:"):
+        return tr(f"OCR確認 No.{text.split(':', 1)[1]}", f"OCR review no. {text.split(':', 1)[1]}")
+    return text
+
+
+def money_lines(hours_per_fte: float) -> list[str]:
+    """How yen and FTE are derived, printed with the formula."""
+    return [
+        tr(
+            "人件費換算（円）= 各月の削減時間 × その月の1日に有効な人件費単価"
+            "（課の単価、なければ全庁の単価）。単価は適用開始日つきで設定し、過去の月は当時の単価のまま計算します。",
+            "Labour cost saved (yen) = hours saved each month × the hourly rate in effect on the first of"
+            " that month (the department's rate, else the city-wide rate); rates carry an effective date,"
+            " so past months keep their rate.",
+        ),
+        tr(
+            f"常勤換算（人）= 削減時間 ÷ 1人あたり年間 {hours_per_fte:,.0f} 時間。",
+            f"FTE = hours saved ÷ {hours_per_fte:,.0f} hours per full-time employee a year.",
+        ),
+        tr(
+            "目標達成率 = 目標を設定した課の削減時間の合計 ÷ その課の目標の合計"
+            "（目標のない課は含めません）。",
+            "Target achieved = hours saved by departments with a target ÷ the sum of their targets"
+            " (departments without a target are left out).",
+        ),
+        tr(
+            "端数は四捨五入（時間は0.1時間、率は0.1%、円は1円単位）。合計は四捨五入前の値から計算します。",
+            "Figures are rounded half up (0.1 h, 0.1 %, 1 yen); totals are computed before rounding.",
+        ),
+    ]
+
+
 def no_robot() -> str:
     return tr("（ロボット指定なし）", "(no robot)")
 
@@ -133,3 +190,16 @@ def truncated_note(shown: int, total: int) -> str:
         f"明細は {total:,} 件中 {shown:,} 件を表示しています。全件は --format csv で出力してください。",
         f"Showing {shown:,} of {total:,} entries; export every entry with --format csv.",
     )
+
+
+def org_headers() -> list[str]:
+    return [
+        tr("組織", "Unit"),
+        tr("削減時間（時間）", "Hours saved"),
+        tr("目標（時間）", "Target (hours)"),
+        tr("達成率", "Achieved"),
+        tr("目標設定", "Targets set"),
+        tr("前年度（時間）", "Last year (hours)"),
+        tr("前年度比", "vs last year"),
+        tr("人件費換算（円）", "Labour cost saved (yen)"),
+    ]

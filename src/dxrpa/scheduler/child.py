@@ -24,6 +24,7 @@ from typing import Any
 from dxrpa.config import Settings, load_settings
 from dxrpa.engine.paths import restrict_new_files
 from dxrpa.errors import DxrpaError
+from dxrpa.notify.hooks import after_run
 
 SETTINGS_ENV = "DXRPA_CHILD_SETTINGS"
 DEFAULT_TARGET = "dxrpa.engine.runner:run_robot"
@@ -105,6 +106,8 @@ def main(argv: list[str] | None = None) -> int:
     except DxrpaError as exc:
         print(f"{type(exc).__name__}: {exc}", file=sys.stderr)
         return int(exc.exit_code)
+    finally:  # the run is closed (its outcome stored): tell whom the rules name; never raises
+        after_run(settings, args.run_id)
     status = str(getattr(summary, "status", "succeeded"))
     print(f"dxrpa child: run {args.run_id} of {args.robot} ended: {status}", file=sys.stderr)
     if status in ("succeeded", "done", "ok", "finished", "completed"):

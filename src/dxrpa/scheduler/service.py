@@ -39,6 +39,8 @@ from dxrpa.errors import LockHeld
 from dxrpa.i18n import tr
 from dxrpa.log import logger
 from dxrpa.model.schedule import ScheduleRule, ScheduleSection
+from dxrpa.notify.config import NotifyConfig, load_for
+from dxrpa.notify.hooks import NotifyTicker, lock_lost
 from dxrpa.scheduler.calendar import OfficeCalendar, load_calendar
 from dxrpa.scheduler.child import DEFAULT_TARGET
 from dxrpa.scheduler.executor import Executor, RunOrder, make_executor, new_run_id
@@ -58,6 +60,7 @@ from dxrpa.store.schedule_repo import (
 )
 
 POLL_SECONDS = 2.0
+NOTIFY_SECONDS = 10.0  # due notification retries and the OCR review reminder
 _YAML_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # libyaml when present: 1,000 robots load fast
 MAX_MISSED_LOOKBACK = timedelta(days=7)
 MAX_MISSED_PER_RULE = 100
@@ -165,6 +168,7 @@ class SchedulerService:
     on_fire: Callable[[str, datetime, datetime], None] | None = (
         None  # (robot, planned, actual) for benchmarks
     )
+    notify: NotifyConfig | None = None  # configs/notify.yaml, loaded (and checked) by run_scheduler
     tz: ZoneInfo = field(init=False)
     calendar: OfficeCalendar = field(init=False)
 
@@ -207,6 +211,16 @@ class SchedulerService:
             max_instances=1,
             coalesce=True,
         )
+        if self.notify is not None:
+            ticker = NotifyTicker(self.settings, self.store, self.notify)
+            self.scheduler.add_job(
+                ticker.tick,
+                "interval",
+                seconds=NOTIFY_SECONDS,
+                id="_dxrpa_notify",
+                max_instances=1,
+                coalesce=True,
+            )
         self.scheduler.start()
         logger.info("scheduler started: {} jobs, executor {}", len(self._jobs), self.executor.name)
 
@@ -425,6 +439,7 @@ def run_scheduler(
 ) -> None:
     """``dxrpa scheduler run``: take the lock (or wait as standby), run until ``stop`` or lock loss."""
     stop = stop or threading.Event()
+    notify = load_for(settings)  # a bad configs/notify.yaml stops the start, before the lock
     lock = SchedulerLock(store, settings.scheduler)
     if standby:
         if not lock.wait(stop, on_wait):
@@ -433,7 +448,7 @@ def run_scheduler(
         lock.acquire()
     service: SchedulerService | None = None
     try:
-        service = SchedulerService(settings, store, make_executor(settings, target))
+        service = SchedulerService(settings, store, make_executor(settings, target), notify=notify)
         service.start()
         while not stop.is_set() and not lock.lost.is_set():
             stop.wait(0.5)
@@ -442,6 +457,7 @@ def run_scheduler(
             service.stop()
         lock.release()
     if lock.lost.is_set():
+        lock_lost(settings, store, lock.holder)
         raise LockHeld(
             tr("スケジューラのロックを失いました", "the scheduler lock was lost to another process")
         )

@@ -258,6 +258,21 @@ def by_department(session: Session, fy: int, department: str | None = None) -> l
     return [groups[k] for k in sorted(groups, key=lambda k: str(k[0]))]
 
 
+def by_department_month(
+    session: Session, fy: int, department: str | None = None
+) -> dict[tuple[str, int], Group]:
+    """Groups keyed by (department, calendar month): for the targeted 課' pace, yen by the rate in
+    effect that month, and the previous year's figures (robot counts are not additive here)."""
+    groups = _grouped(
+        session,
+        fy,
+        department,
+        [LedgerEntry.department, LedgerEntry.month],
+        [LedgerHumanMinutes.department, LedgerHumanMinutes.month],
+    )
+    return {(str(k[0] or ""), int(k[1])): g for k, g in groups.items()}
+
+
 def by_robot(session: Session, fy: int, department: str | None = None) -> list[Group]:
     """One group per (robot name, department); staff minutes not tied to a robot get name None."""
     groups = _grouped(
@@ -349,6 +364,14 @@ def known_departments(
     ):
         names.update(str(v) for v in session.execute(select(col).distinct()).scalars() if v)
     return sorted(names)
+
+
+def departments_with_robots(session: Session) -> set[str]:
+    """Departments that have a registered robot or a counted run (a target needs one of them)."""
+    names: set[str] = set()
+    for col in (Robot.department, LedgerEntry.department):
+        names.update(str(v) for v in session.execute(select(col).distinct()).scalars() if v)
+    return names
 
 
 def fiscal_years(session: Session) -> list[int]:

@@ -11,12 +11,14 @@ import secrets as _secrets
 from collections.abc import Callable
 from datetime import datetime, timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import and_, func, or_, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
+from dxrpa.ledger import DEFAULT_TZ
 from dxrpa.store.base import utcnow
 from dxrpa.store.tables import ItemAttempt, Robot, RobotVersion, Run, WorkItem
 
@@ -25,8 +27,9 @@ FINAL = ("done", "business_error", "skipped")
 
 
 def new_run_id() -> str:
-    """Sortable, short, unguessable: ``20261126-0512-ab12cd``."""
-    return utcnow().strftime("%Y%m%d-%H%M%S-") + _secrets.token_hex(3)
+    """Sortable, short, unguessable: ``20261126-141203-ab12cd``, dated in office time (JST) so the
+    id a manager reads in a report or folder name shows the local date and time of the run."""
+    return datetime.now(ZoneInfo(DEFAULT_TZ)).strftime("%Y%m%d-%H%M%S-") + _secrets.token_hex(3)
 
 
 def create_run(
