@@ -283,6 +283,21 @@ def test_http_status_is_a_declared_business_outcome(h: Harness) -> None:
         h.run_item([{"goto": {"url": f"{h.site.base}/boom", "http_errors": {500: "メンテナンス中"}}}])
 
 
+def test_robot_level_http_errors_and_expect_status(h: Harness) -> None:
+    with pytest.raises(ItemSystemError, match="404"):
+        h.run_item([{"goto": f"{h.site.base}/gone"}], robot_extra={"http_errors": {404: "system"}})
+    with pytest.raises(BusinessError, match="500"):
+        h.run_item([{"goto": f"{h.site.base}/boom"}], robot_extra={"http_errors": {500: "business"}})
+    check = {"expect": {"status": 404, "business_error": "未登録の番号です"}}
+    with pytest.raises(BusinessError, match="未登録の番号です"):
+        h.run_item([{"goto": f"{h.site.base}/gone"}, check])
+    h.run_item([{"goto": f"{h.site.base}/form"}, check])  # the page is there: the item goes on
+    with pytest.raises(BusinessError, match="停止中"):  # a 5xx the robot expects is not retried
+        h.run_item([{"goto": f"{h.site.base}/boom"}, {"expect": {"status": 500, "business_error": "停止中"}}])
+    with pytest.raises(ValueError, match="business_error"):
+        h.robot([{"expect": {"status": 404}}])
+
+
 def test_basic_auth_without_credentials_says_what_to_declare(h: Harness) -> None:
     with pytest.raises(RobotDefect, match="http_credentials"):
         h.run_item([{"goto": f"{h.site.base}/basic"}])

@@ -209,6 +209,8 @@ class ContextHandle:
         self.tracing = trace
         self.blocked_url: str | None = None  # a main-frame navigation we aborted
         self.http_error: str | None = None  # "HTTP 500 on <url>" of a main document
+        self.http_error_status = 0  # its status
+        self.last_status: int | None = None  # the latest main document's HTTP status
         self.crashed = False
         self._page_handed_out = False
         self._block_re = blocked_url_pattern(self.allowed_domains)
@@ -268,14 +270,15 @@ class ContextHandle:
             await route.abort("blockedbyclient")
 
     def _on_response(self, response: Response) -> None:
-        if response.status < 500:
-            return
         request = response.request
         if request.resource_type != "document" or not request.is_navigation_request():
             return
         with contextlib.suppress(Error):
             if response.frame.parent_frame is None:
-                self.http_error = f"HTTP {response.status} on {response.url}"
+                self.last_status = response.status
+                if response.status >= 500:
+                    self.http_error = f"HTTP {response.status} on {response.url}"
+                    self.http_error_status = response.status
 
     def take_problem(self) -> tuple[ProblemKind, str] | None:
         """Return and clear what went wrong behind the page's back (blocked, 5xx, crash)."""

@@ -49,7 +49,7 @@ from dxrpa.engine.templating import TemplateProblem, is_template
 from dxrpa.errors import BusinessError, ItemError, ItemSystemError, RobotDefect
 from dxrpa.i18n import tr
 from dxrpa.log import logger, redact
-from dxrpa.model.robot import CheckArgs, ExpectArgs, GotoArgs, Locator, Step
+from dxrpa.model.robot import NESTED_STEPS, CheckArgs, ExpectArgs, GotoArgs, Locator, Robot, Step
 
 __all__ = ["OcrReader", "StepContext", "run_steps", "table_records", "truthy"]
 
@@ -130,7 +130,10 @@ async def _run_one(
             raise _unexpected_dialog(surprise, call)
         guard = ctx.guard
         if guard is not None and guard.has_problem:
-            raise _from_guard(guard, call) or ItemSystemError(where)
+            if guard.http_error is not None and guard.http_error_status in _expected_statuses(ctx.robot):
+                guard.http_error = None  # an `expect: {status: …}` step says what this status means
+            else:
+                raise _from_guard(guard, call) or ItemSystemError(where)
     except (ItemError, PlaywrightError, TemplateProblem, AssertionError) as exc:
         surprise = desk_for(ctx.page).take_unexpected()
         err = (
@@ -209,6 +212,9 @@ def _from_guard(guard: ContextHandle, call: StepCall) -> ItemError | None:
     if problem is None:
         return None
     kind, detail = problem
+    declared = call.ctx.robot.http_errors.get(guard.http_error_status) if kind == "http" else None
+    if declared is not None:
+        return _declared_status(declared, guard.http_error_status, detail.split(" on ", 1)[-1])
     allowed = ", ".join(guard.allowed_domains)
     if kind == "blocked":
         return RobotDefect(
@@ -296,13 +302,16 @@ async def _goto(c: StepCall) -> None:
             raise _auth_required(url) from exc
         raise
     status = response.status if response is not None else 0
-    if status < 400:
-        return
+    if status < 400 or status in _expected_statuses(c.ctx.robot):
+        return  # fine, or an `expect: {status: …}` step decides what it means
     declared = args.http_errors.get(status)
+    kind = c.ctx.robot.http_errors.get(status)
+    if (declared is not None or kind is not None) and c.ctx.guard is not None:
+        c.ctx.guard.take_problem()  # the robot says what this status means
     if declared is not None:
-        if c.ctx.guard is not None:
-            c.ctx.guard.take_problem()  # the robot says what this status means: not a system error
         raise BusinessError(c.render(declared) + f" (HTTP {status})")
+    if kind is not None:
+        raise _declared_status(kind, status, url)
     if status == 401:
         raise _auth_required(url)
     if status < 500:
@@ -316,6 +325,42 @@ async def _goto(c: StepCall) -> None:
                 f"if this status is a business outcome, declare it: goto http_errors: {{{status}: …}}",
             ),
         )
+
+
+_STATUSES: dict[int, tuple[Robot, frozenset[int]]] = {}
+
+
+def _expected_statuses(robot: Robot) -> frozenset[int]:
+    """HTTP statuses the robot checks with ``expect: {status: …}`` (its pages may answer them)."""
+    hit = _STATUSES.get(id(robot))
+    if hit is not None and hit[0] is robot:
+        return hit[1]
+    found: set[int] = set()
+
+    def walk(steps: list[Step]) -> None:
+        for step in steps:
+            if step.expect is not None and step.expect.status is not None:
+                found.add(step.expect.status)
+            for action, keys in NESTED_STEPS.items():
+                args = getattr(step, "if_" if action == "if" else action)
+                for key in keys if args is not None else ():
+                    walk(getattr(args, "else_" if key == "else" else key))
+
+    for section in (robot.setup, robot.item, robot.verify, robot.teardown):
+        walk(section)
+    if len(_STATUSES) > 1000:
+        _STATUSES.clear()
+    _STATUSES[id(robot)] = (robot, frozenset(found))  # keeps the robot alive: its id is not reused
+    return _STATUSES[id(robot)][1]
+
+
+def _declared_status(kind: str, status: int, url: str) -> ItemError:
+    """The robot's ``http_errors:`` says whether this status is a business or a system error."""
+    text = tr(
+        f"ページが HTTP {status} を返しました: {redact(url)}",
+        f"the page answered HTTP {status}: {redact(url)}",
+    )
+    return BusinessError(text) if kind == "business" else ItemSystemError(text)
 
 
 def _auth_required(url: str) -> RobotDefect:
@@ -545,6 +590,13 @@ async def _check_expectation(c: StepCall, args: ExpectArgs) -> None:
     elif args.count is not None:
         counted = await c.locate(args.count)
         await pw_expect(counted).to_have_count(args.count.equals, timeout=c.timeout)
+    elif args.status is not None:
+        c.subject = f"HTTP {args.status}"
+        answered = c.ctx.guard.last_status if c.ctx.guard is not None else None
+        if answered == args.status:
+            if c.ctx.guard is not None:
+                c.ctx.guard.take_problem()  # a declared 5xx is this business outcome, not a retry
+            raise _Unmet(tr(f"ページが HTTP {answered} を返しました", f"the page answered HTTP {answered}"))
 
 
 async def _read_error_text(c: StepCall, loc: Locator | None) -> str:

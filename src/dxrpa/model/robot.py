@@ -39,6 +39,14 @@ def env_name_problem(name: str) -> str | None:
     return None
 
 
+def error_statuses(value: dict[int, Any]) -> dict[int, Any]:
+    """``http_errors:`` keys must be HTTP error statuses."""
+    for status in value:
+        if not 400 <= status <= 599:
+            raise ValueError(f"http_errors: {status} is not an HTTP error status (400–599)")
+    return value
+
+
 class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid")  # YAML keys only: `if`, never the internal `if_`
 
@@ -105,11 +113,8 @@ class GotoArgs(_Strict):
 
     @field_validator("http_errors")
     @classmethod
-    def _statuses(cls, value: dict[int, str]) -> dict[int, str]:
-        for status in value:
-            if not 400 <= status <= 599:
-                raise ValueError(f"http_errors: {status} is not an HTTP error status (400–599)")
-        return value
+    def _statuses(cls, value: dict[int, Any]) -> dict[int, Any]:
+        return error_statuses(value)
 
 
 class ClickArgs(Locator):
@@ -177,17 +182,26 @@ class ExpectArgs(_Strict):
     hidden: Locator | None = None
     url: str | None = None
     count: CountArgs | None = None
+    status: int | None = None  # the page answering this HTTP status is the business error (404 = 未登録)
     business_error: str | None = None  # failing marks the item a business exception with this message
     error_text: Locator | None = None  # the page's own error message, appended to business_error
 
     @model_validator(mode="after")
     def _one(self) -> ExpectArgs:
-        used = [k for k in ("text", "visible", "hidden", "url", "count") if getattr(self, k) is not None]
+        keys = ("text", "visible", "hidden", "url", "count", "status")
+        used = [k for k in keys if getattr(self, k) is not None]
         if len(used) != 1:
             raise ValueError(
                 tr(
-                    "expect には text/visible/hidden/url/count のどれか 1 つだけを書いてください",
-                    "expect needs exactly one of text/visible/hidden/url/count",
+                    "expect には text/visible/hidden/url/count/status のどれか 1 つだけを書いてください",
+                    "expect needs exactly one of text/visible/hidden/url/count/status",
+                )
+            )
+        if self.status is not None and self.business_error is None:
+            raise ValueError(
+                tr(
+                    "expect の status: には、その状態の意味を business_error: で書いてください",
+                    "expect status: needs business_error: saying what that status means",
                 )
             )
         return self
@@ -643,6 +657,13 @@ class Robot(_Strict):
     retry_backoff_seconds: float = Field(default=1.0, ge=0)
     limits: Limits = Field(default_factory=Limits)
     schedule: list[ScheduleRule] = Field(default_factory=list)
+    # HTTP status of a page → what it means for the item: business (not retried) or system (retried)
+    http_errors: dict[int, Literal["business", "system"]] = Field(default_factory=dict)
+
+    @field_validator("http_errors")
+    @classmethod
+    def _statuses(cls, value: dict[int, Any]) -> dict[int, Any]:
+        return error_statuses(value)
 
     @field_validator("name")
     @classmethod

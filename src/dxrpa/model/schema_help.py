@@ -232,6 +232,14 @@ _BY_MODEL: dict[tuple[str, str], tuple[str, str]] = {
     ("PressArgs", "key"): ("押すキー (Enter, Tab …)", "key to press (Enter, Tab …)"),
     ("ResultsSpec", "excel"): ("結果を書く Excel ファイル", "Excel file the results are written to"),
     ("CheckArgs", "value"): ("true で選ぶ、false で外す", "true ticks, false unticks"),
+    ("Robot", "http_errors"): (
+        "HTTP ステータス → business (やり直さない) か system (やり直す)",
+        "HTTP status → business (not retried) or system (retried)",
+    ),
+    ("ExpectArgs", "status"): (
+        "ページがこの HTTP ステータスを返したら business_error",
+        "the page answering this HTTP status is the business_error",
+    ),
     ("AssertArgs", "text"): ("文字を確かめる要素", "element whose text is checked"),
     ("AssertArgs", "equals"): ("一致するはずの文字", "text it must equal"),
     ("DialogAnswer", "text"): ("入力ダイアログに入れる文字", "text for a prompt dialog"),
