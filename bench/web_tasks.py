@@ -86,7 +86,8 @@ PAGES: dict[str, tuple[int, str, bytes, dict[str, str]]] = {
         page(
             '<x-card></x-card><script>customElements.define("x-card", class extends HTMLElement {'
             " connectedCallback() { this.attachShadow({mode: 'open'}).innerHTML ="
-            " '<button onclick=\"this.nextElementSibling.textContent=\\'済\\'\">確定</button><b></b>' } })</script>"
+            " '<button onclick=\"this.nextElementSibling.textContent=\\'済\\'\">確定</button>"
+            "<b></b>' } })</script>"
         ),
         {},
     ),
@@ -96,8 +97,10 @@ PAGES: dict[str, tuple[int, str, bytes, dict[str, str]]] = {
         200,
         HTML,
         page(
-            "<button onclick=\"if (confirm('登録しますか')) { alert('登録しました'); r.textContent='済' }\">登録</button>"
-            "<button onclick=\"r2.textContent = prompt('世帯番号', '0001')\">番号</button><p id=r></p><p id=r2></p>"
+            "<button onclick=\"if (confirm('登録しますか')) { alert('登録しました');"
+            " r.textContent='済' }\">登録</button>"
+            "<button onclick=\"r2.textContent = prompt('世帯番号', '0001')\">番号</button>"
+            "<p id=r></p><p id=r2></p>"
         ),
         {},
     ),
@@ -179,7 +182,8 @@ PAGES: dict[str, tuple[int, str, bytes, dict[str, str]]] = {
         200,
         HTML,
         page(
-            '<div id="g"></div><script>setTimeout(() => { g.innerHTML = \'<label><input type="radio" name="p">'
+            '<div id="g"></div><script>setTimeout(() => { g.innerHTML ='
+            ' \'<label><input type="radio" name="p">'
             '窓口</label><label><input type="radio" name="p">郵送</label>\' }, 500)</script>'
         ),
         {},
@@ -325,10 +329,16 @@ def robot_text(name: str, steps: str) -> str:
     browser = "{headless: true, allowed_domains: [127.0.0.1]}"
     extra = ""
     if name == "basic_auth":
-        browser = "{headless: true, allowed_domains: [127.0.0.1], http_credentials: {username: BASIC_USER, password: BASIC_PASS}}"
+        browser = (
+            "{headless: true, allowed_domains: [127.0.0.1],"
+            " http_credentials: {username: BASIC_USER, password: BASIC_PASS}}"
+        )
         extra = "secrets: [BASIC_USER, BASIC_PASS]\n"
     if name == "cdn_asset":
-        browser = '{headless: true, allowed_domains: [127.0.0.1], assets: {"https://code.jquery.example/jquery.min.js": data/jquery.min.js}}'
+        browser = (
+            "{headless: true, allowed_domains: [127.0.0.1],"
+            ' assets: {"https://code.jquery.example/jquery.min.js": data/jquery.min.js}}'
+        )
     return (
         f"name: {name}\ntitle: {name}\ndepartment: 情報政策課\nbaseline: {{minutes_per_item: 1}}\n"
         f"browser: {browser}\nenv: [APP_URL]\n{extra}retries: 2\nretry_backoff_seconds: 0\nitem:{steps}\n"

@@ -526,7 +526,8 @@ def describe_validation_error(
                 hint = tr(
                     "YAML では no・yes・on・off や true・false は真偽値になります。"
                     '文字として使うなら "no" のように引用符で囲むか、別の名前にしてください',
-                    'YAML reads no, yes, on, off, true and false as booleans: quote it ("no") or pick another name',
+                    "YAML reads no, yes, on, off, true and false as booleans:"
+                    ' quote it ("no") or pick another name',
                 )
         if prefix:
             msg = f"{prefix}: {msg}"
