@@ -133,6 +133,8 @@ _NOT_SETTINGS = (
     "DXRPA_CONSOLE_TRUST_HEADER",
     "DXRPA_AUDIT_KEY",
     "DXRPA_AUDIT_KEY_FILE",
+    "DXRPA_CHILD_SETTINGS",  # the settings a scheduler or console child was started with (JSON)
+    "DXRPA_CONSOLE_SETTINGS",
 )
 
 
@@ -522,6 +524,13 @@ def describe_validation_error(
             where = ".".join(str(p) for p in loc)
             text = pydantic_message(err)
             msg = f"'{where}': {text}" if where else text
+            if etype == "string_type" and isinstance(err.get("input"), bool):  # YAML 1.1: no, yes, on, off
+                hint = tr(
+                    "YAML では no・yes・on・off や true・false は真偽値になります。"
+                    '文字として使うなら "no" のように引用符で囲むか、別の名前にしてください',
+                    "YAML reads no, yes, on, off, true and false as booleans:"
+                    ' quote it ("no") or pick another name',
+                )
         if prefix:
             msg = f"{prefix}: {msg}"
         sig = (line, col, msg)

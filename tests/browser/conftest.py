@@ -30,6 +30,14 @@ class _Handler(BaseHTTPRequestHandler):
     def do_GET(self) -> None:
         path = self.path.split("?", 1)[0]
         status, ctype, body, headers = self.routes.get(path, (404, "text/plain", b"not found", {}))
+        headers = dict(headers)
+        wanted = headers.pop("X-Basic", None)  # a page behind Basic authentication
+        if wanted is not None:
+            import base64
+
+            given = self.headers.get("Authorization", "")
+            if given != "Basic " + base64.b64encode(wanted.encode()).decode():
+                status, body, headers = 401, b"auth required", {"WWW-Authenticate": 'Basic realm="x"'}
         self.send_response(status)
         self.send_header("Content-Type", ctype)
         self.send_header("Content-Length", str(len(body)))
@@ -72,6 +80,16 @@ def site() -> Iterator[Site]:
         "/boom": (500, html, "<h1>内部エラー</h1>".encode(), {}),
         "/personal": (200, html, pages.PERSONAL.encode(), {}),
         "/busy": (200, html, pages.BUSY.encode(), {}),
+        "/windows": (200, html, pages.WINDOWS.encode(), {}),
+        "/popup-page": (200, html, pages.POPUP_PAGE.encode(), {}),
+        "/dialog-chain": (200, html, pages.DIALOG_CHAIN.encode(), {}),
+        "/aria-table": (200, html, pages.ARIA_TABLE.encode(), {}),
+        "/span-table": (200, html, pages.SPAN_TABLE.encode(), {}),
+        "/paged-table": (200, html, pages.PAGED_TABLE.encode(), {}),
+        "/widgets": (200, html, pages.WIDGETS.encode(), {}),
+        "/assets": (200, html, pages.ASSETS.encode(), {}),
+        "/gone": (404, html, "<h1>該当する住民はいません</h1>".encode(), {}),
+        "/basic": (200, html, "<h1>庁内システム</h1>".encode(), {"X-Basic": "clerk:s3cret-pass"}),
     }
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
@@ -102,6 +120,7 @@ class Harness:
     handle: ContextHandle
     site: Site
     run_folder: Path
+    browser_handle: BrowserHandle
 
     def run(self, coro: Coroutine[Any, Any, T]) -> T:
         return self.loop.run_until_complete(coro)
@@ -163,5 +182,5 @@ def h(
             downloads_dir=run_folder / "downloads",
         )
     )
-    yield Harness(loop, handle, site, run_folder)
+    yield Harness(loop, handle, site, run_folder, browser)
     loop.run_until_complete(handle.close())

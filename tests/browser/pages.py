@@ -107,3 +107,92 @@ PERSONAL = """<!doctype html><html lang="ja"><head><meta charset="utf-8"></head>
 <label for="tel">電話</label><input id="tel" value="045-123-4567">
 <label for="born">生年月日</label><input id="born" value="2026-11-26">
 <p id="addr">横浜市中区1-1</p></body></html>"""
+
+# ---- issue 17: what legacy municipal systems are full of
+
+WINDOWS = """<!doctype html><html lang="ja"><head><meta charset="utf-8"><title>台帳</title></head><body>
+<a href="/popup-page?no=A-7" target="_blank">詳細を別ウィンドウで開く</a>
+<button id="open" onclick="window.open('/popup-page?no=B-9', 'sub', 'width=400,height=300')">地図</button>
+<a href="/files/report.csv" target="_blank">CSVを新しいタブで</a>
+<div id="r"></div></body></html>"""
+
+POPUP_PAGE = """<!doctype html><html lang="ja"><head><meta charset="utf-8"><title>詳細画面</title>
+</head><body>
+<h1>詳細</h1><div id="no"></div>
+<label for="memo">メモ</label><input id="memo">
+<button onclick="window.opener.document.getElementById('r').textContent =
+  document.getElementById('memo').value; window.close()">反映して閉じる</button>
+<script>document.getElementById('no').textContent = new URLSearchParams(location.search).get('no')</script>
+</body></html>"""
+
+DIALOG_CHAIN = """<!doctype html><html lang="ja"><head><meta charset="utf-8"></head><body>
+<button id="d" onclick="r.textContent = prompt('世帯番号', '0001') ?? 'キャンセル'">既定値</button>
+<button id="chain" onclick="if (confirm('登録しますか？')) { alert('登録しました'); r.textContent = '済' }
+  else { r.textContent = '中止' }">登録</button>
+<button id="surprise" onclick="alert('セッションの有効期限が近づいています')">確認</button>
+<div id="r"></div></body></html>"""
+
+ARIA_TABLE = """<!doctype html><html lang="ja"><head><meta charset="utf-8"></head><body>
+<div role="grid" aria-label="申請一覧" id="g">
+  <div role="rowgroup">
+    <div role="row"><span role="columnheader">受付番号</span><span role="columnheader">氏名</span>
+      <span role="columnheader">状態</span></div>
+  </div>
+  <div role="rowgroup">
+    <div role="row"><span role="gridcell">A-001</span><span role="gridcell">山田 太郎</span>
+      <span role="gridcell">受付</span></div>
+    <div role="row"><span role="rowheader">A-002</span><span role="gridcell">佐藤 花子</span>
+      <span role="gridcell">完了</span></div>
+  </div>
+</div></body></html>"""
+
+SPAN_TABLE = """<!doctype html><html lang="ja"><head><meta charset="utf-8"></head><body>
+<table id="s" border="1">
+  <thead>
+    <tr><th rowspan="2">地区</th><th colspan="2">人口</th><th rowspan="2">世帯数</th></tr>
+    <tr><th>男</th><th>女</th></tr>
+  </thead>
+  <tbody>
+    <tr><td rowspan="2">北区</td><td>100</td><td>110</td><td>90</td></tr>
+    <tr><td>120</td><td>130</td><td>95</td></tr>
+    <tr><td>南区</td><td colspan="2">非公表</td><td>80</td></tr>
+  </tbody>
+</table>
+<table id="bare"><tr><td>1</td><td>交付</td></tr><tr><td>2</td><td>再交付</td></tr></table>
+</body></html>"""
+
+PAGED_TABLE = """<!doctype html><html lang="ja"><head><meta charset="utf-8"></head><body>
+<table id="p"><thead><tr><th>番号</th><th>氏名</th></tr></thead><tbody></tbody></table>
+<button id="next" onclick="show(page + 1)">次へ</button>
+<script>
+const rows = [['1','青木'],['2','井上'],['3','上田'],['4','江藤'],['5','大野']];
+let page = 0;
+function show(n) {
+  page = n;
+  setTimeout(() => {  // the next page arrives a little later, as from a server
+    document.querySelector('#p tbody').innerHTML = rows.slice(n * 2, n * 2 + 2)
+      .map(r => '<tr><td>' + r[0] + '</td><td>' + r[1] + '</td></tr>').join('');
+    document.getElementById('next').disabled = (n + 1) * 2 >= rows.length;
+  }, 80);
+}
+show(0);
+</script></body></html>"""
+
+WIDGETS = """<!doctype html><html lang="ja"><head><meta charset="utf-8"><title>各種部品</title>
+<style>#menu ul { display: none } #menu:hover ul { display: block }</style></head><body>
+<div id="menu"><span>メニュー</span>
+<ul><li><a href="#" onclick="r.textContent='届出'">届出</a></li></ul></div>
+<label for="docs">必要書類</label>
+<select id="docs" multiple><option value="a">住民票</option><option value="b">印鑑証明</option>
+<option value="c">戸籍謄本</option></select>
+<ul id="list"><li class="hit">一</li><li class="hit">二</li><li class="hit">三</li></ul>
+<div id="status">受付済 (2026-12-03)</div>
+<div id="r"></div></body></html>"""
+
+ASSETS = """<!doctype html><html lang="ja"><head><meta charset="utf-8">
+<script src="https://code.jquery.example/jquery-3.7.1.min.js"></script>
+<script src="https://cdn.blocked.example/analytics.js"></script>
+<script src="https://cdn.blocked.example/other.js"></script></head><body>
+<div id="r">未実行</div>
+<script>if (window.jQueryLike) { window.jQueryLike('#r', '読み込み済') }</script>
+</body></html>"""

@@ -366,3 +366,27 @@ def test_step_error_names_the_rendered_locator_not_the_template(
     assert f"label=番号{rows[0]['受付番号']}" in out, out
     assert "{{ item.受付番号 }}" not in out, out
     assert "Traceback" not in out, out
+
+
+def test_a_launched_child_can_load_its_settings() -> None:
+    """The scheduler's and console's children carry their settings in DXRPA_CHILD_SETTINGS /
+    DXRPA_CONSOLE_SETTINGS: those are not settings keys, so load_settings() must not refuse them."""
+    from dxrpa.config import load_settings
+
+    env = {"DXRPA_CHILD_SETTINGS": '{"home": "/x"}', "DXRPA_CONSOLE_SETTINGS": "{}"}
+    assert load_settings(env=env).browser is not None
+
+
+def test_yaml_boolean_words_get_a_quoting_hint(tmp_path: Path) -> None:
+    """`into: no` is the boolean false in YAML 1.1: the error says so instead of only "not a string"."""
+    from dxrpa.engine.definitions import parse_robot
+    from dxrpa.errors import DefinitionError
+
+    text = (
+        "name: t_no\ntitle: t\ndepartment: 市民課\nbaseline: {minutes_per_item: 1}\n"
+        'item:\n  - extract: {css: "#x", into: no}\n'
+    )
+    with pytest.raises(DefinitionError) as err:
+        parse_robot(tmp_path / "t_no.yaml", text)
+    shown = str(err.value) + str(err.value.hint or "")
+    assert ":6:" in shown and '"no"' in shown

@@ -294,8 +294,8 @@ def test_url_with_secret_query_is_stored_redacted(robot_env: Path, monkeypatch: 
         '  - fill: {label: ユーザーID, value: "{{ item',
         1,
     )
-    # the page at /nowhere has no ユーザーID field: a robot defect (exit 3), stored with its URL
-    assert _run_app_robot(robot_env, monkeypatch, robot) == ExitCode.DEFINITION
+    # the page at /nowhere answers 404: a business error naming the status (exit 10), stored with its URL
+    assert _run_app_robot(robot_env, monkeypatch, robot) == ExitCode.ITEMS_FAILED
     db = sqlite3.connect(robot_env / "var" / "dxrpa.db")
     try:
         stored = "\n".join(

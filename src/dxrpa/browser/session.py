@@ -14,6 +14,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import glob
+import mimetypes
 import os
 import re
 import shutil
@@ -197,6 +198,8 @@ class ContextHandle:
         downloads_dir: Path,
         timeout_ms: int,
         trace: bool,
+        assets: dict[str, Path] | None = None,
+        blocked: dict[str, int] | None = None,
     ) -> None:
         self.context = context
         self.page = page
@@ -206,10 +209,14 @@ class ContextHandle:
         self.tracing = trace
         self.blocked_url: str | None = None  # a main-frame navigation we aborted
         self.http_error: str | None = None  # "HTTP 500 on <url>" of a main document
+        self.http_error_status = 0  # its status
+        self.last_status: int | None = None  # the latest main document's HTTP status
         self.crashed = False
         self._page_handed_out = False
         self._block_re = blocked_url_pattern(self.allowed_domains)
         self.in_flight = 0  # requests sent and not yet finished (a stalled navigation counts)
+        self.assets = dict(assets or {})  # URL pattern → local file served in its place
+        self.blocked = blocked if blocked is not None else {}  # host → requests blocked (per run)
         _GUARDS[context] = self
 
     async def _install(self) -> None:
@@ -220,6 +227,8 @@ class ContextHandle:
         self.context.on("page", self._watch_page)
         self._watch_page(self.page)
         await self.context.route(self._block_re, self._on_blocked)
+        for pattern, path in self.assets.items():  # routed after the block: matched before it
+            await self.context.route(pattern, _serve_file(path))
 
     def _on_request(self, _request: object) -> None:
         self.in_flight += 1
@@ -246,21 +255,30 @@ class ContextHandle:
             with contextlib.suppress(Error):
                 if request.frame.parent_frame is None:
                     self.blocked_url = url
-        logger.warning(
-            tr(f"許可されていない接続先を遮断しました: {host_of(url)}", f"blocked: {host_of(url)}")
-        )
+        host = host_of(url)
+        self.blocked[host] = self.blocked.get(host, 0) + 1
+        if self.blocked[host] == 1:  # once per host per run; the run's end sums them up
+            logger.warning(
+                tr(
+                    f"許可されていない接続先を遮断しました: {host} (browser.allowed_domains にない。"
+                    "庁内にある写しを使うなら browser.assets: に書いてください)",
+                    f"blocked: {host} (not in browser.allowed_domains; to serve a local copy of a file,"
+                    " declare it under browser.assets:)",
+                )
+            )
         with contextlib.suppress(Error):
             await route.abort("blockedbyclient")
 
     def _on_response(self, response: Response) -> None:
-        if response.status < 500:
-            return
         request = response.request
         if request.resource_type != "document" or not request.is_navigation_request():
             return
         with contextlib.suppress(Error):
             if response.frame.parent_frame is None:
-                self.http_error = f"HTTP {response.status} on {response.url}"
+                self.last_status = response.status
+                if response.status >= 500:
+                    self.http_error = f"HTTP {response.status} on {response.url}"
+                    self.http_error_status = response.status
 
     def take_problem(self) -> tuple[ProblemKind, str] | None:
         """Return and clear what went wrong behind the page's back (blocked, 5xx, crash)."""
@@ -311,6 +329,19 @@ class ContextHandle:
         await _close_quietly(self.context.close())
 
 
+def _serve_file(path: Path) -> Callable[[Route], Awaitable[None]]:
+    """A route handler answering with ``path``'s bytes (read on each request: files are small)."""
+    content_type = mimetypes.guess_type(path.name)[0] or "application/octet-stream"
+    if content_type.startswith("text/") or content_type.endswith("javascript"):
+        content_type += "; charset=utf-8"
+
+    async def serve(route: Route) -> None:
+        with contextlib.suppress(Error):
+            await route.fulfill(status=200, body=path.read_bytes(), headers={"Content-Type": content_type})
+
+    return serve
+
+
 async def _close_quietly(closing: Awaitable[object]) -> None:
     """Await a closing call, ignoring errors, for at most ``CLOSE_SECONDS``: calls into a browser
     that was killed can wait forever."""
@@ -329,6 +360,7 @@ class BrowserHandle:
         self._closing = False
         self._crashed = False
         self._watchers: list[Callable[[], None]] = []
+        self.blocked: dict[str, int] = {}  # host → requests blocked, over every context of the run
         browser.on("disconnected", self._on_disconnected)
 
     def _on_disconnected(self, _browser: Browser) -> None:
@@ -370,12 +402,19 @@ class BrowserHandle:
         timeout_ms: int = 15_000,
         downloads_dir: Path,
         trace: bool = False,
+        assets: dict[str, Path] | None = None,
+        http_credentials: tuple[str, str] | None = None,
     ) -> ContextHandle:
         context = await self.browser.new_context(
             viewport={"width": viewport[0], "height": viewport[1]},
             locale=locale,
             accept_downloads=True,
             service_workers="block",  # a service worker would bypass the domain guard
+            http_credentials=(
+                {"username": http_credentials[0], "password": http_credentials[1]}
+                if http_credentials
+                else None
+            ),
         )
         context.set_default_timeout(timeout_ms)
         context.set_default_navigation_timeout(timeout_ms)
@@ -388,6 +427,8 @@ class BrowserHandle:
                 downloads_dir=downloads_dir,
                 timeout_ms=timeout_ms,
                 trace=False,
+                assets=assets,
+                blocked=self.blocked,
             )
             await handle._install()
             if trace:
@@ -398,8 +439,18 @@ class BrowserHandle:
             raise
         return handle
 
+    def blocked_summary(self) -> str | None:
+        """``cdn.example (12), fonts.example (3)``: what the run's pages tried to reach and could not."""
+        if not self.blocked:
+            return None
+        return ", ".join(f"{host} ({n})" for host, n in sorted(self.blocked.items(), key=lambda kv: -kv[1]))
+
     async def close(self) -> None:
         self._closing = True
+        summary = self.blocked_summary()
+        if summary:
+            logger.info(tr(f"遮断した接続 (接続先と件数): {summary}", f"blocked requests by host: {summary}"))
+            self.blocked.clear()
         await _close_quietly(self.browser.close())
         await _close_quietly(self._pw.stop())
 

@@ -249,6 +249,9 @@ def _print_summary(summary: RunSummary) -> None:
     sm = summary
     skipped_ja = f"、スキップ {sm.items_skipped}" if sm.items_skipped else ""
     skipped_en = f", skipped {sm.items_skipped}" if sm.items_skipped else ""
+    if sm.defect is not None:  # the item it stopped at went back to pending: say so, it is not "done"
+        skipped_ja += "、ロボット定義の誤りで中止 1"
+        skipped_en += ", stopped by a robot defect 1"
     console.print(
         tr(
             f"実行 {sm.run_id}: {status_text(sm.status)} — 対象 {sm.items_total} 件、完了 {sm.items_done}、"

@@ -391,6 +391,28 @@ def _read_csv(path: Path, encoding: str) -> tuple[list[str], Rows]:
     )
 
 
+def read_csv_file(path: Path, encoding: str = "auto", *, max_rows: int = 100_000) -> list[dict[str, Any]]:
+    """Every row of a CSV file as ``{header: cell}`` (a file downloaded during the run); the same
+    strict reading and encoding detection as ``data: {csv: …}``, at most ``max_rows`` rows."""
+    _columns_read, rows = _read_csv(path, encoding)
+    records: list[dict[str, Any]] = []
+    try:
+        for line, values in rows:
+            if len(records) >= max_rows:
+                raise DataError(
+                    tr(
+                        f"{path}:{line}: {max_rows} 行を超えています",
+                        f"{path}:{line}: more than {max_rows} rows",
+                    )
+                )
+            records.append(values)
+    finally:
+        close = getattr(rows, "close", None)
+        if close is not None:
+            close()
+    return records
+
+
 def _csv_records(
     path: Path, codec: str, encoding: str, reader: Any, stream: io.TextIOWrapper
 ) -> Iterator[tuple[int, list[str]]]:

@@ -13,7 +13,7 @@ from dxrpa.config import Loc, Positions, check_yaml_limits, load_definition, rea
 from dxrpa.engine import paths, templating
 from dxrpa.errors import DefinitionError, DefinitionErrors
 from dxrpa.i18n import tr
-from dxrpa.model.robot import Robot, Step, env_name_problem
+from dxrpa.model.robot import NESTED_STEPS, Robot, Step, env_name_problem
 
 SECTIONS = ("setup", "item", "verify", "teardown")
 
@@ -51,9 +51,11 @@ def _label_for(data: Any) -> Any:
 def _set_lines(steps: list[Step], loc: Loc, pos: Positions) -> None:
     for i, step in enumerate(steps):
         step._line = pos.find((*loc, i))[0]
-        for nested_key, attr in (("if", "then"), ("if", "else"), ("for_each", "steps"), ("frame", "steps")):
+        for nested_key, attrs in NESTED_STEPS.items():
             args = getattr(step, "if_" if nested_key == "if" else nested_key)
-            if args is not None:
+            if args is None:
+                continue
+            for attr in attrs:
                 field = "else_" if attr == "else" else attr
                 if hasattr(args, field):
                     _set_lines(getattr(args, field), (*loc, i, nested_key, attr), pos)
@@ -133,6 +135,10 @@ def _check_folder_paths(robot: Robot, pos: Positions) -> list[DefinitionError]:
         (("data", "csv"), "data: csv", spec.csv),
         (("data", "ocr", "folder"), "data: ocr folder", spec.ocr.folder if spec.ocr else None),
         (("results", "excel"), "results: excel", robot.results.excel if robot.results else None),
+        *(
+            (("browser", "assets", url), f"browser: assets {url}", file)
+            for url, file in robot.browser.assets.items()
+        ),
     ]
     for loc, what, raw in named:
         if raw is None:
@@ -185,8 +191,7 @@ def _check_step_paths(robot: Robot, pos: Positions) -> list[DefinitionError]:
 
 # Steps whose rendered values are shown to viewers or stored (messages, run log, variables, the
 # DB): a secret must never flow into them, whatever filter it went through.
-SECRET_SINKS = frozenset({"expect", "log", "set", "extract"})
-_NESTED = {"if": ("then", "else"), "for_each": ("steps",), "frame": ("steps",)}
+SECRET_SINKS = frozenset({"expect", "log", "set", "extract", "assert", "evaluate", "count"})
 
 
 def _walk_raw_steps(steps: Any, loc: Loc) -> Iterator[tuple[Loc, str, list[str]]]:
@@ -196,7 +201,7 @@ def _walk_raw_steps(steps: Any, loc: Loc) -> Iterator[tuple[Loc, str, list[str]]
             continue
         action = str(next(iter(raw)))
         args = raw.get(action)
-        nested = _NESTED.get(action, ())
+        nested = NESTED_STEPS.get(action, ())
         own = {k: v for k, v in raw.items() if k != action}
         if isinstance(args, dict):
             own[action] = {k: v for k, v in args.items() if k not in nested}
@@ -259,6 +264,37 @@ def check_env_and_secret_use(robot: Robot, pos: Positions, raw: dict[str, Any]) 
     return problems
 
 
+def _check_guarded_steps(robot: Robot, pos: Positions, raw: dict[str, Any]) -> list[DefinitionError]:
+    """``evaluate:`` runs the robot's own JavaScript in the page: only when the robot says so."""
+    if robot.browser.allow_javascript:
+        return []
+    problems: list[DefinitionError] = []
+    for section in SECTIONS:
+        for loc, action, _texts in _walk_raw_steps(raw.get(section), (section,)):
+            if action == "evaluate":
+                line, col = pos.find(loc)
+                problems.append(
+                    DefinitionError(
+                        tr(
+                            f"{_step_label(loc, action)}: evaluate: はページで JavaScript を実行します。"
+                            "browser: allow_javascript: true がないと使えません",
+                            f"{_step_label(loc, action)}: evaluate: runs JavaScript in the page and needs"
+                            " browser: allow_javascript: true",
+                        ),
+                        path=pos.path,
+                        line=line,
+                        col=col,
+                        hint=tr(
+                            "ほかのステップでできないときだけ allow_javascript: true を書いてください"
+                            "(承認の対象です)",
+                            "declare allow_javascript: true only when no other step can do it"
+                            " (reviewed at approval)",
+                        ),
+                    )
+                )
+    return problems
+
+
 def parse_robot(path: str | Path, text: str | None = None) -> LoadedRobot:
     """Load and check a robot file; raises DefinitionErrors listing every problem with its line."""
     spath = str(path)
@@ -277,7 +313,7 @@ def parse_robot(path: str | Path, text: str | None = None) -> LoadedRobot:
         _set_lines(getattr(robot, section), (section,), pos)
     problems = _check_templates(robot, pos, raw)
     problems += _check_folder_paths(robot, pos) + _check_step_paths(robot, pos)
-    problems += check_env_and_secret_use(robot, pos, raw)
+    problems += check_env_and_secret_use(robot, pos, raw) + _check_guarded_steps(robot, pos, raw)
     stem = Path(spath).stem
     if stem != robot.name and not spath.startswith("<"):
         line, col = pos.find(("name",))

@@ -180,3 +180,25 @@ def inside_run_folder(run_folder: Path, raw: str, what: str, error: ErrorFactory
             tr("'..' のない相対パスにしてください", "use a relative path without '..'"),
         )
     return target
+
+
+def local_assets(assets: dict[str, str], folders: Folders, source: str) -> dict[str, Path]:
+    """``browser.assets:`` resolved inside the robot's folders; a missing copy is named before the
+    first item, not discovered when a page breaks."""
+    resolved: dict[str, Path] = {}
+    for pattern, raw in assets.items():
+        path = folders.resolve(raw, f"browser: assets {pattern}")
+        if not path.is_file():
+            raise DefinitionError(
+                tr(
+                    f"browser.assets の '{pattern}' の写し '{raw}' がありません",
+                    f"browser.assets '{pattern}': local copy '{raw}' not found",
+                ),
+                path=source,
+                hint=tr(
+                    "ファイルを置くか、assets: から外してください",
+                    "put the file there or remove it from assets:",
+                ),
+            )
+        resolved[pattern] = path
+    return resolved

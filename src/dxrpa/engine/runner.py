@@ -39,7 +39,7 @@ from dxrpa.engine.approval import check_dry_run, dry_run_steps
 from dxrpa.engine.assets import run_environ
 from dxrpa.engine.data import DataBatch, DataItem, build_batch, column_list, load_tabular
 from dxrpa.engine.definitions import LoadedRobot, item_columns, parse_robot, uses_action
-from dxrpa.engine.paths import Folders
+from dxrpa.engine.paths import Folders, local_assets
 from dxrpa.engine.pii import KeyMap, PiiVault, protect_keys, protect_outputs, stored_key
 from dxrpa.engine.results import results_path, write_results
 from dxrpa.engine.secrets import allowed_env, refuse_secret, resolve_secrets
@@ -201,6 +201,7 @@ class Runner:
         self._ocr_reader: Any = None
         self._ocr_items: Any = None  # OcrItems of an ocr: data source, finished after the run
         self.folders: Folders  # the robot's folders: resolved and checked by _load_data
+        self.assets: dict[str, Path] = {}  # browser.assets: URL pattern → local copy
         self.results_path: Path | None = None
         if uses_action(self.robot, "ocr"):  # OCR models load on the first ocr: step only
             from dxrpa.engine.ocr_source import make_ocr_reader
@@ -221,6 +222,7 @@ class Runner:
         spec = self.robot.data
         self.folders = Folders.of(self.settings, self.robot.folders, source=self.loaded.path)
         self.results_path = results_path(self.robot, self.folders)  # refused before any item
+        self.assets = local_assets(self.robot.browser.assets, self.folders, self.loaded.path)
         if spec.ocr is not None and self.opt.data is None:
             from dxrpa.engine.ocr_source import load_ocr_items
 
@@ -346,6 +348,12 @@ class Runner:
             timeout_ms=spec.timeout_ms or self.settings.browser.timeout_ms,
             downloads_dir=self.folder / "downloads",
             trace=True,
+            assets=self.assets,
+            http_credentials=(
+                (self.secrets[creds.username], self.secrets[creds.password])
+                if (creds := spec.http_credentials) is not None
+                else None
+            ),
         )
 
     def _step_context(self, page: Any, item: DataItem) -> StepContext:
@@ -587,6 +595,14 @@ class Runner:
                 self.stopping = True
                 await self._record_attempt(work, attempt, "robot_defect", exc)
                 await self._release(work)
+                logger.bind(run_id=self.run_id).error(
+                    tr(
+                        "項目 {}: ロボット定義の誤りのため実行を止めます: {}",
+                        "item {}: robot defect, the run stops: {}",
+                    ),
+                    work.item.key,
+                    self.keys.scrub(redact_urls_in(str(exc)), work.item.key),
+                )
                 return
             except BusinessError as exc:
                 await self._finish(work, attempt, "business_error", exc=exc)

@@ -21,43 +21,39 @@ import asyncio
 import inspect
 import re
 from collections.abc import Awaitable, Callable, Mapping
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from jinja2 import Undefined
-from playwright.async_api import Dialog, FrameLocator, Page
 from playwright.async_api import Error as PlaywrightError
 from playwright.async_api import Locator as PWLocator
 from playwright.async_api import TimeoutError as PlaywrightTimeoutError
 from playwright.async_api import expect as pw_expect
 
 from dxrpa.browser.diagnose import absent_on_settled_page, closest_locators
-from dxrpa.browser.locators import build_locator, resolve_locator
+from dxrpa.browser.dialogs import Answer, Unexpected, desk_for
+from dxrpa.browser.locators import build_locator
 from dxrpa.browser.masking import masked_screenshot
 from dxrpa.browser.session import ContextHandle, guard_for, host_of
-from dxrpa.engine.definitions import SECRET_SINKS
-from dxrpa.engine.paths import Folders, inside_run_folder
-from dxrpa.engine.secrets import refuse_secret
-from dxrpa.engine.templating import TemplateProblem, base_scope, evaluate, is_template, render
+from dxrpa.browser.tables import table_records
+from dxrpa.engine import page_steps
+from dxrpa.engine.step_call import (
+    OcrReader,
+    StepCall,
+    StepContext,
+    evaluate_defined,
+    truthy,
+    url_pattern,
+    visible,
+)
+from dxrpa.engine.templating import TemplateProblem, is_template
 from dxrpa.errors import BusinessError, ItemError, ItemSystemError, RobotDefect
 from dxrpa.i18n import tr
 from dxrpa.log import logger, redact
-from dxrpa.model.robot import (
-    CheckArgs,
-    ExpectArgs,
-    GotoArgs,
-    Locator,
-    Robot,
-    Step,
-)
+from dxrpa.model.robot import NESTED_STEPS, CheckArgs, ExpectArgs, GotoArgs, Locator, Robot, Step
 
-OcrReader = Callable[[bytes | Path, str | None], Any]  # (image bytes or file, OCR template) → value
+__all__ = ["OcrReader", "StepContext", "run_steps", "table_records", "truthy"]
+
 _RESERVED = frozenset({"item", "vars", "env", "secret", "run", "today", "loop"})
-_FALSY = frozenset(
-    {"", "false", "0", "no", "off", "none", "null", "n", "f", "いいえ", "無", "なし", "否", "×", "✕"}
-)
-_ONE_EXPR = re.compile(r"^\s*\{\{((?:(?!\{\{|\}\}).)*)\}\}\s*$", re.DOTALL)
 _STRICT_COUNT = re.compile(r"resolved to (\d+) elements")
 _CLOSED = ("target closed", "has been closed", "crash", "browser closed", "connection closed")
 _DEFECTS = (
@@ -77,54 +73,11 @@ _DEFECTS = (
 )
 
 
-def _evaluate(expr: str, scope: Mapping[str, Any]) -> Any:
-    """templating.evaluate, but a missing name fails here instead of leaking an Undefined."""
-    result = evaluate(expr, scope)
-    if isinstance(result, Undefined):
-        hint = result._undefined_message  # "'dict object' has no attribute 'x'"
-        raise TemplateProblem(
-            tr(f"'{expr}': 定義されていません ({hint})", f"'{expr}' is not defined ({hint})")
-        )
-    return result
-
-
-def truthy(value: Any) -> bool:
-    """Staff-friendly truth: "false", "0", "いいえ", "" and friends are false."""
-    if isinstance(value, str):
-        return value.strip().lower() not in _FALSY
-    return bool(value)
-
-
-@dataclass
-class StepContext:
-    """Everything a step may read or write while one item (or setup/teardown) runs."""
-
-    page: Page
-    robot: Robot
-    item: dict[str, Any]
-    variables: dict[str, Any]  # set/extract write here; the runner copies robot.outputs from it
-    env: Mapping[str, str]
-    secrets: Mapping[str, str]  # declared secrets, resolved by the runner
-    run: Mapping[str, Any]  # {"id": ..., "dry_run": bool}
-    run_folder: Path  # downloads/screenshots only inside it
-    dry_run: bool
-    timeout_ms: int
-    source: str  # robot file path for messages, e.g. "robots/juminhyo_entry.yaml"
-    current_step: str | None = None  # "item step 3 (fill)" – updated as steps run (evidence)
-    skipped_submits: int = 0
-    submit_started: bool = False  # a submit step began: the entry may have gone through (verify first)
-    ocr_reader: OcrReader | None = None
-    guard: ContextHandle | None = None  # found from the page when the runner does not pass it
-    frame_root: FrameLocator | None = None  # set while `frame:` steps run
-    locals: dict[str, Any] = field(default_factory=dict)  # for_each bindings (`as`, loop)
-    screenshots: list[Path] = field(default_factory=list)  # files written by screenshot steps
-    folders: Folders | None = None  # the robot's folders: under home (uploads); None: run folder only
-
-
 async def run_steps(steps: list[Step], ctx: StepContext, section: str) -> None:
     """Run ``steps`` in order; raises an ItemError naming the failing step."""
     if ctx.guard is None:
         ctx.guard = guard_for(ctx.page)
+    desk_for(ctx.page)  # from now on every dialog of the page is answered as declared, or reported
     await _run_list(steps, ctx, f"{section} " if section else "")
 
 
@@ -169,14 +122,25 @@ async def _run_one(
         return
     if is_submit:
         ctx.submit_started = True
-    call = _Call(ctx, step, action, where, label)
+    call = StepCall(ctx, step, action, where, label, _run_list)
     try:
         await _HANDLERS[action](call)
+        surprise = desk_for(ctx.page).take_unexpected()
+        if surprise is not None:
+            raise _unexpected_dialog(surprise, call)
         guard = ctx.guard
         if guard is not None and guard.has_problem:
-            raise _from_guard(guard, call) or ItemSystemError(where)
+            if guard.http_error is not None and guard.http_error_status in _expected_statuses(ctx.robot):
+                guard.http_error = None  # an `expect: {status: …}` step says what this status means
+            else:
+                raise _from_guard(guard, call) or ItemSystemError(where)
     except (ItemError, PlaywrightError, TemplateProblem, AssertionError) as exc:
-        err = await _missing_element(exc, call) or _classify(exc, call)
+        surprise = desk_for(ctx.page).take_unexpected()
+        err = (
+            _unexpected_dialog(surprise, call)
+            if surprise is not None
+            else await _missing_element(exc, call) or _classify(exc, call)
+        )
         if step.optional and not isinstance(err, RobotDefect):
             logger.warning(tr(f"{err} (optional のため続行します)", f"{err} (optional: continuing)"))
             return
@@ -186,7 +150,7 @@ async def _run_one(
 # --------------------------------------------------------------------------- error mapping
 
 
-async def _missing_element(exc: Exception, call: _Call) -> RobotDefect | None:
+async def _missing_element(exc: Exception, call: StepCall) -> RobotDefect | None:
     """A timeout on a locator that matches nothing on a loaded, quiet page is a robot defect:
     retrying cannot help, so stop at once and name what the page does have."""
     loc = call.located
@@ -215,11 +179,42 @@ async def _missing_element(exc: Exception, call: _Call) -> RobotDefect | None:
     )
 
 
-def _from_guard(guard: ContextHandle, call: _Call) -> ItemError | None:
+def _unexpected_dialog(surprise: Unexpected, call: StepCall) -> RobotDefect:
+    """A dialog the robot did not declare: dismissed, and the robot must say what to answer."""
+    if surprise.wanted is not None:
+        return RobotDefect(
+            tr(
+                f"{call.where}: ダイアログ ({surprise.kind}) の文言が「{surprise.message}」で、"
+                f"期待した「{surprise.wanted}」を含みません(キャンセルしました)",
+                f"{call.where}: the {surprise.kind} dialog said '{surprise.message}', not containing"
+                f" '{surprise.wanted}' (dismissed)",
+            ),
+            step=call.label,
+        )
+    return RobotDefect(
+        tr(
+            f"{call.where}: 予期しないダイアログ ({surprise.kind})「{surprise.message}」が出ました"
+            "(キャンセルしました)",
+            f"{call.where}: unexpected {surprise.kind} dialog '{surprise.message}' (dismissed)",
+        ),
+        step=call.label,
+        hint=tr(
+            "出ることが分かっているなら、その前に dialog: ステップ (または click の dialog:) で"
+            "答えを書いてください",
+            "if the page shows it on purpose, declare the answer before it with a dialog: step"
+            " (or dialog: on the click)",
+        ),
+    )
+
+
+def _from_guard(guard: ContextHandle, call: StepCall) -> ItemError | None:
     problem = guard.take_problem()
     if problem is None:
         return None
     kind, detail = problem
+    declared = call.ctx.robot.http_errors.get(guard.http_error_status) if kind == "http" else None
+    if declared is not None:
+        return _declared_status(declared, guard.http_error_status, detail.split(" on ", 1)[-1])
     allowed = ", ".join(guard.allowed_domains)
     if kind == "blocked":
         return RobotDefect(
@@ -236,7 +231,7 @@ def _from_guard(guard: ContextHandle, call: _Call) -> ItemError | None:
     return ItemSystemError(f"{call.where}: {detail}", step=call.label)
 
 
-def _classify(exc: Exception, call: _Call) -> ItemError:
+def _classify(exc: Exception, call: StepCall) -> ItemError:
     where, label = call.where, call.label
     guard = call.ctx.guard
     if guard is not None and guard.has_problem and not (isinstance(exc, ItemError) and exc.step):
@@ -292,126 +287,108 @@ def _classify(exc: Exception, call: _Call) -> ItemError:
 # --------------------------------------------------------------------------- per-step helper
 
 
-class _Call:
-    """One step being run: its timeout, lazily built template scope and locator helpers."""
-
-    __slots__ = ("_scope", "ctx", "label", "located", "step", "subject", "timeout", "where")
-
-    def __init__(self, ctx: StepContext, step: Step, action: str, where: str, label: str) -> None:
-        self.ctx = ctx
-        self.step = step
-        self.where = where
-        self.label = label
-        self.timeout = step.timeout_ms or ctx.timeout_ms
-        self.subject = action
-        self.located: Locator | None = None  # the last locator this step looked for
-        self._scope: dict[str, Any] | None = None
-
-    @property
-    def scope(self) -> dict[str, Any]:
-        if self._scope is None:
-            c = self.ctx
-            scope = base_scope(item=c.item, variables=c.variables, env=c.env, secrets=c.secrets, run=c.run)
-            if c.locals:
-                scope.update(c.locals)
-            self._scope = scope
-        return self._scope
-
-    def render(self, text: str) -> str:
-        if not is_template(text):
-            return text
-        rendered = render(text, self.scope)
-        self.shown(rendered)
-        return rendered
-
-    def shown(self, value: Any) -> Any:
-        """``value``, refused (RobotDefect) when this step shows or stores it and it holds a secret."""
-        if self.step.action in SECRET_SINKS:
-            refuse_secret(value, self.ctx.secrets, self.where)
-        return value
-
-    def value(self, raw: Any) -> Any:
-        """Render a `set:` value; a lone ``{{ expr }}`` keeps its type (lists, numbers)."""
-        if isinstance(raw, str):
-            m = _ONE_EXPR.match(raw)
-            if m:
-                return self.shown(_evaluate(m.group(1), self.scope))
-            return self.render(raw)
-        if isinstance(raw, list):
-            return [self.value(v) for v in raw]
-        if isinstance(raw, dict):
-            return {k: self.value(v) for k, v in raw.items()}
-        return raw
-
-    @property
-    def root(self) -> Page | FrameLocator:
-        return self.ctx.frame_root or self.ctx.page
-
-    async def locate(self, loc: Locator) -> PWLocator:
-        filled = _filled(loc, self.render)  # rendered once: errors name the value used, not {{ … }}
-        self.subject = filled.describe()
-        self.located = loc
-        return await resolve_locator(self.root, filled, timeout_ms=self.timeout)
-
-    def inside_run_folder(self, relative: str, what: str) -> Path:
-        """``run_folder / relative`` with symlinks followed; outside the run folder: RobotDefect."""
-        return inside_run_folder(self.ctx.run_folder, relative, what, RobotDefect)
-
-
-def _filled(loc: Locator, render: Callable[[str], str]) -> Locator:
-    """``loc`` with its templated strings rendered (``role`` and ``nth`` are never templates)."""
-    update: dict[str, Any] = {
-        key: render(value)
-        for key in ("name", "label", "placeholder", "text", "test_id", "css", "xpath", "frame")
-        if (value := getattr(loc, key))
-    }
-    if loc.any:
-        update["any"] = [_filled(alt, render) for alt in loc.any]
-    return loc.model_copy(update=update)
-
-
 # --------------------------------------------------------------------------- handlers
 
 
-async def _goto(c: _Call) -> None:
+async def _goto(c: StepCall) -> None:
     raw = c.step.goto
     args = raw if isinstance(raw, GotoArgs) else GotoArgs(url=str(raw))
     url = c.render(args.url)
     c.subject = url
-    await c.ctx.page.goto(url, wait_until=args.wait_until, timeout=c.timeout)
+    try:
+        response = await c.ctx.page.goto(url, wait_until=args.wait_until, timeout=c.timeout)
+    except PlaywrightError as exc:
+        if "ERR_INVALID_AUTH_CREDENTIALS" in str(exc.message):  # 401, and no (right) credentials
+            raise _auth_required(url) from exc
+        raise
+    status = response.status if response is not None else 0
+    if status < 400 or status in _expected_statuses(c.ctx.robot):
+        return  # fine, or an `expect: {status: …}` step decides what it means
+    declared = args.http_errors.get(status)
+    kind = c.ctx.robot.http_errors.get(status)
+    if (declared is not None or kind is not None) and c.ctx.guard is not None:
+        c.ctx.guard.take_problem()  # the robot says what this status means
+    if declared is not None:
+        raise BusinessError(c.render(declared) + f" (HTTP {status})")
+    if kind is not None:
+        raise _declared_status(kind, status, url)
+    if status == 401:
+        raise _auth_required(url)
+    if status < 500:
+        raise BusinessError(
+            tr(
+                f"ページが HTTP {status} を返しました: {redact(url)}",
+                f"the page answered HTTP {status}: {redact(url)}",
+            ),
+            hint=tr(
+                f"このステータスが業務上の結果なら goto の http_errors: {{{status}: …}} に書いてください",
+                f"if this status is a business outcome, declare it: goto http_errors: {{{status}: …}}",
+            ),
+        )
 
 
-async def _click(c: _Call) -> None:
+_STATUSES: dict[int, tuple[Robot, frozenset[int]]] = {}
+
+
+def _expected_statuses(robot: Robot) -> frozenset[int]:
+    """HTTP statuses the robot checks with ``expect: {status: …}`` (its pages may answer them)."""
+    hit = _STATUSES.get(id(robot))
+    if hit is not None and hit[0] is robot:
+        return hit[1]
+    found: set[int] = set()
+
+    def walk(steps: list[Step]) -> None:
+        for step in steps:
+            if step.expect is not None and step.expect.status is not None:
+                found.add(step.expect.status)
+            for action, keys in NESTED_STEPS.items():
+                args = getattr(step, "if_" if action == "if" else action)
+                for key in keys if args is not None else ():
+                    walk(getattr(args, "else_" if key == "else" else key))
+
+    for section in (robot.setup, robot.item, robot.verify, robot.teardown):
+        walk(section)
+    if len(_STATUSES) > 1000:
+        _STATUSES.clear()
+    _STATUSES[id(robot)] = (robot, frozenset(found))  # keeps the robot alive: its id is not reused
+    return _STATUSES[id(robot)][1]
+
+
+def _declared_status(kind: str, status: int, url: str) -> ItemError:
+    """The robot's ``http_errors:`` says whether this status is a business or a system error."""
+    text = tr(
+        f"ページが HTTP {status} を返しました: {redact(url)}",
+        f"the page answered HTTP {status}: {redact(url)}",
+    )
+    return BusinessError(text) if kind == "business" else ItemSystemError(text)
+
+
+def _auth_required(url: str) -> RobotDefect:
+    return RobotDefect(
+        tr(
+            f"ページが HTTP 401 (認証が必要) を返しました: {redact(url)}",
+            f"the page answered HTTP 401 (authentication required): {redact(url)}",
+        ),
+        hint=tr(
+            "Basic 認証なら browser: http_credentials: {username: 秘密名, password: 秘密名} を書いてください",
+            "for Basic authentication declare browser: http_credentials:"
+            " {username: SECRET, password: SECRET}",
+        ),
+    )
+
+
+async def _click(c: StepCall) -> None:
     args = c.step.click
     assert args is not None
     target = await c.locate(args)
     if args.dialog is None:
         await (target.dblclick(timeout=c.timeout) if args.double else target.click(timeout=c.timeout))
         return
-    page = c.ctx.page
-    answer = _dialog_answerer(args.dialog, None, c.where)
-    page.on("dialog", answer)
-    try:
+    with desk_for(c.ctx.page).answering(Answer(accept=args.dialog == "accept", where=c.where)):
         await (target.dblclick(timeout=c.timeout) if args.double else target.click(timeout=c.timeout))
-    finally:
-        page.remove_listener("dialog", answer)
 
 
-def _dialog_answerer(action: str, prompt: str | None, where: str) -> Callable[[Dialog], Awaitable[None]]:
-    async def answer(dialog: Dialog) -> None:
-        logger.info(f"{where}: dialog ({dialog.type}) '{redact(dialog.message)}' → {action}")
-        try:
-            if action == "accept":
-                await (dialog.accept(prompt) if prompt is not None else dialog.accept())
-            else:
-                await dialog.dismiss()
-        except PlaywrightError:  # already answered or the page went away
-            pass
-
-    return answer
-
-
-async def _fill(c: _Call) -> None:
+async def _fill(c: StepCall) -> None:
     args = c.step.fill
     assert args is not None
     target = await c.locate(args)
@@ -423,21 +400,23 @@ async def _fill(c: _Call) -> None:
     await target.fill(value, timeout=c.timeout)
 
 
-async def _select(c: _Call) -> None:
+async def _select(c: StepCall) -> None:
     args = c.step.select
     assert args is not None
     target = await c.locate(args)
-    value = c.render(args.value)
+    values = [c.render(v) for v in ([args.value] if isinstance(args.value, str) else args.value)]
     try:
-        await target.select_option(value, timeout=c.timeout)  # a string matches value or label
+        # a string matches an option's value or its label
+        await target.select_option(values[0] if len(values) == 1 else values, timeout=c.timeout)
     except PlaywrightTimeoutError:
         options = await _options_of(target)
-        if options is not None and not any(value in pair for pair in options):
+        missing = [v for v in values if options is not None and not any(v in pair for pair in options)]
+        if options is not None and missing:
             shown = ", ".join(label or v for v, label in options[:20])
             raise BusinessError(
                 tr(
-                    f"'{value}' は {c.subject} の選択肢にありません (選択肢: {shown})",
-                    f"'{value}' is not an option of {c.subject} (options: {shown})",
+                    f"'{missing[0]}' は {c.subject} の選択肢にありません (選択肢: {shown})",
+                    f"'{missing[0]}' is not an option of {c.subject} (options: {shown})",
                 )
             ) from None
         raise
@@ -454,7 +433,7 @@ async def _options_of(target: PWLocator) -> list[tuple[str, str]] | None:
     return [(str(v), str(lbl)) for v, lbl in pairs] if pairs is not None else None
 
 
-async def _check(c: _Call) -> None:
+async def _check(c: StepCall) -> None:
     args: CheckArgs | None = c.step.check
     assert args is not None
     target = await c.locate(args)
@@ -463,20 +442,20 @@ async def _check(c: _Call) -> None:
     await target.set_checked(wanted, timeout=c.timeout)
 
 
-async def _uncheck(c: _Call) -> None:
+async def _uncheck(c: StepCall) -> None:
     assert c.step.uncheck is not None
     target = await c.locate(c.step.uncheck)
     await target.uncheck(timeout=c.timeout)
 
 
-async def _press(c: _Call) -> None:
+async def _press(c: StepCall) -> None:
     args = c.step.press
     assert args is not None
     target = await c.locate(args)
     await target.press(c.render(args.key), timeout=c.timeout)
 
 
-async def _upload(c: _Call) -> None:
+async def _upload(c: StepCall) -> None:
     args = c.step.upload
     assert args is not None
     names = [args.files] if isinstance(args.files, str) else list(args.files)
@@ -485,7 +464,7 @@ async def _upload(c: _Call) -> None:
     await target.set_input_files(paths, timeout=c.timeout)
 
 
-def _find_upload(c: _Call, name: str) -> Path:
+def _find_upload(c: StepCall, name: str) -> Path:
     """In the run folder (a download), else relative to home inside the robot's ``folders:``;
     a path allowed in neither is a RobotDefect, an allowed but missing file a BusinessError."""
     candidates: list[Path] = []
@@ -509,21 +488,19 @@ def _find_upload(c: _Call, name: str) -> Path:
     )
 
 
-async def _download(c: _Call) -> None:
+async def _download(c: StepCall) -> None:
     args = c.step.download
     assert args is not None
     target_path = c.inside_run_folder(c.render(args.save_as), "save_as")
     target = await c.locate(args)
-    async with c.ctx.page.expect_download(timeout=c.timeout) as info:
-        await target.click(timeout=c.timeout)
-    download = await info.value
+    download = await page_steps.click_for_download(c, target)
     target_path.parent.mkdir(parents=True, exist_ok=True)
     await download.save_as(target_path)
     if args.into:
         c.ctx.variables[args.into] = str(target_path)
 
 
-async def _wait(c: _Call) -> None:
+async def _wait(c: StepCall) -> None:
     args = c.step.wait
     assert args is not None
     page = c.ctx.page
@@ -535,29 +512,17 @@ async def _wait(c: _Call) -> None:
     elif args.url is not None:
         url = c.render(args.url)
         c.subject = f"url {url}"
-        await page.wait_for_url(_url_pattern(url), timeout=c.timeout)
+        await page.wait_for_url(url_pattern(url), timeout=c.timeout)
     elif args.load_state is not None:
         c.subject = f"load_state {args.load_state}"
         await page.wait_for_load_state(args.load_state, timeout=c.timeout)
     elif args.text is not None:
         text = c.render(args.text)
         c.subject = f"text={text}"
-        await _visible(c.root.get_by_text(text)).wait_for(state="visible", timeout=c.timeout)
+        await visible(c.root.get_by_text(text)).wait_for(state="visible", timeout=c.timeout)
 
 
-def _url_pattern(pattern: str) -> str | re.Pattern[str]:
-    """``re:...`` is a regular expression; a path like ``/done`` matches on any host; else a glob."""
-    if pattern.startswith("re:"):
-        try:
-            return re.compile(pattern[3:])
-        except re.error as exc:
-            raise RobotDefect(f"invalid regular expression '{pattern[3:]}': {exc}") from None
-    if pattern.startswith("/"):
-        return "**" + pattern
-    return pattern
-
-
-async def _expect(c: _Call) -> None:
+async def _expect(c: StepCall) -> None:
     args = c.step.expect
     assert args is not None
     try:
@@ -580,22 +545,17 @@ class _Unmet(Exception):
         super().__init__(detail)
 
 
-def _expect_detail(c: _Call) -> str:
+def _expect_detail(c: StepCall) -> str:
     return tr(
         f"期待した状態になりません ({c.subject}, {c.timeout} ms)",
         f"expectation not met ({c.subject}, {c.timeout} ms)",
     )
 
 
-def _visible(target: PWLocator) -> PWLocator:
-    """The first *visible* match (a hidden duplicate earlier in the page must not pin the wait)."""
-    return target.locator("visible=true").first
-
-
-async def _expect_or_page_error(c: _Call, args: ExpectArgs) -> None:
+async def _expect_or_page_error(c: StepCall, args: ExpectArgs) -> None:
     """Fail fast: race the expectation against the page's own error message appearing."""
     assert args.error_text is not None
-    error = _visible(build_locator(c.root, args.error_text, c.render))
+    error = visible(build_locator(c.root, args.error_text, c.render))
     ok = asyncio.ensure_future(_check_expectation(c, args))
     bad = asyncio.ensure_future(error.wait_for(state="visible", timeout=c.timeout))
     try:
@@ -612,11 +572,11 @@ async def _expect_or_page_error(c: _Call, args: ExpectArgs) -> None:
     ok.result()  # re-raises the expectation's own failure
 
 
-async def _check_expectation(c: _Call, args: ExpectArgs) -> None:
+async def _check_expectation(c: StepCall, args: ExpectArgs) -> None:
     if args.text is not None:
         text = c.render(args.text)
         c.subject = f"text={text}"
-        await _visible(c.root.get_by_text(text)).wait_for(state="visible", timeout=c.timeout)
+        await visible(c.root.get_by_text(text)).wait_for(state="visible", timeout=c.timeout)
     elif args.visible is not None:
         target = await c.locate(args.visible)
         await target.wait_for(state="visible", timeout=c.timeout)
@@ -626,17 +586,24 @@ async def _check_expectation(c: _Call, args: ExpectArgs) -> None:
     elif args.url is not None:
         pattern = c.render(args.url)
         c.subject = f"url {pattern}"
-        await c.ctx.page.wait_for_url(_url_pattern(pattern), timeout=c.timeout)
+        await c.ctx.page.wait_for_url(url_pattern(pattern), timeout=c.timeout)
     elif args.count is not None:
         counted = await c.locate(args.count)
         await pw_expect(counted).to_have_count(args.count.equals, timeout=c.timeout)
+    elif args.status is not None:
+        c.subject = f"HTTP {args.status}"
+        answered = c.ctx.guard.last_status if c.ctx.guard is not None else None
+        if answered == args.status:
+            if c.ctx.guard is not None:
+                c.ctx.guard.take_problem()  # a declared 5xx is this business outcome, not a retry
+            raise _Unmet(tr(f"ページが HTTP {answered} を返しました", f"the page answered HTTP {answered}"))
 
 
-async def _read_error_text(c: _Call, loc: Locator | None) -> str:
+async def _read_error_text(c: StepCall, loc: Locator | None) -> str:
     if loc is None:
         return ""
     target = build_locator(c.root, loc, c.render)
-    for candidate in (_visible(target), target.first):
+    for candidate in (visible(target), target.first):
         try:
             text = (await candidate.inner_text(timeout=500)).strip()
         except PlaywrightError:
@@ -646,36 +613,12 @@ async def _read_error_text(c: _Call, loc: Locator | None) -> str:
     return ""
 
 
-_TABLE_JS = r"""el => {
-  const t = el.tagName === 'TABLE' ? el : el.querySelector('table');
-  if (!t) return null;
-  const text = c => (c.innerText || c.textContent || '').replace(/\s+/g, ' ').trim();
-  const rows = Array.from(t.rows);
-  let head = t.tHead && t.tHead.rows.length ? t.tHead.rows[t.tHead.rows.length - 1] : null;
-  if (!head && rows.length && rows[0].querySelector('th') && !rows[0].querySelector('td')) head = rows[0];
-  const headers = head ? Array.from(head.cells).map(text) : [];
-  const body = rows.filter(r => r !== head && !(t.tHead && r.parentElement === t.tHead));
-  return {headers, rows: body.map(r => Array.from(r.cells).map(text)).filter(r => r.length)};
-}"""
-
-
-def table_records(headers: list[str], rows: list[list[str]]) -> list[dict[str, str]]:
-    """Rows keyed by header text; blank or repeated headers become 列N / 名前_2."""
-    names: list[str] = []
-    for i, h in enumerate(headers):
-        name = h or f"列{i + 1}"
-        base, n = name, 2
-        while name in names:
-            name, n = f"{base}_{n}", n + 1
-        names.append(name)
-    width = max([len(names), *(len(r) for r in rows)]) if rows else len(names)
-    names += [f"列{i + 1}" for i in range(len(names), width)]
-    return [{names[i]: cell for i, cell in enumerate(row)} for row in rows]
-
-
-async def _extract(c: _Call) -> None:
+async def _extract(c: StepCall) -> None:
     args = c.step.extract
     assert args is not None
+    if args.what == "table":
+        c.ctx.variables[args.into] = c.shown(await page_steps.extract_table(c))
+        return
     target = await c.locate(args)
     value: Any
     if args.what == "text":
@@ -691,14 +634,11 @@ async def _extract(c: _Call) -> None:
             )
         value = await target.get_attribute(c.render(args.attribute), timeout=c.timeout)
     else:
-        data = await target.evaluate(_TABLE_JS, timeout=c.timeout)
-        if data is None:
-            raise RobotDefect(tr(f"{c.subject} は表 (table) ではありません", f"{c.subject} is not a table"))
-        value = table_records(data["headers"], data["rows"])
+        raise AssertionError(args.what)  # the model allows no other value
     c.ctx.variables[args.into] = c.shown(value)
 
 
-async def _screenshot(c: _Call) -> None:
+async def _screenshot(c: StepCall) -> None:
     args = c.step.screenshot
     assert args is not None
     name = c.render(args.name)
@@ -712,20 +652,20 @@ async def _screenshot(c: _Call) -> None:
     c.ctx.screenshots.append(path)
 
 
-async def _set(c: _Call) -> None:
+async def _set(c: StepCall) -> None:
     assert c.step.set is not None
     for key, raw in c.step.set.items():
         c.ctx.variables[key] = c.value(raw)
 
 
-async def _if(c: _Call) -> None:
+async def _if(c: StepCall) -> None:
     args = c.step.if_
     assert args is not None
-    branch = args.then if truthy(_evaluate(args.condition, c.scope)) else args.else_
-    await _run_list(branch, c.ctx, f"{c.label} › ")
+    branch = args.then if truthy(evaluate_defined(args.condition, c.scope)) else args.else_
+    await c.nested(branch, c.ctx, f"{c.label} › ")
 
 
-async def _for_each(c: _Call) -> None:
+async def _for_each(c: StepCall) -> None:
     args = c.step.for_each
     assert args is not None
     name = args.as_
@@ -736,7 +676,7 @@ async def _for_each(c: _Call) -> None:
                 f"as: '{name}' is reserved; pick another name",
             )
         )
-    values = _evaluate(args.in_, c.scope)
+    values = evaluate_defined(args.in_, c.scope)
     if isinstance(values, Mapping):
         values = [{"key": k, "value": v} for k, v in values.items()]
     if values is None or isinstance(values, str | bytes) or not hasattr(values, "__iter__"):
@@ -753,30 +693,23 @@ async def _for_each(c: _Call) -> None:
         for i, value in enumerate(values):
             loop = {"index": i + 1, "index0": i, "first": i == 0, "last": i == total - 1, "length": total}
             c.ctx.locals = {**saved, name: value, "loop": loop}
-            await _run_list(args.steps, c.ctx, f"{c.label} [{i + 1}/{total}] › ")
+            await c.nested(args.steps, c.ctx, f"{c.label} [{i + 1}/{total}] › ")
     finally:
         c.ctx.locals = saved
 
 
-async def _frame(c: _Call) -> None:
+async def _frame(c: StepCall) -> None:
     args = c.step.frame
     assert args is not None
     saved = c.ctx.frame_root
     c.ctx.frame_root = c.root.frame_locator(c.render(args.selector))
     try:
-        await _run_list(args.steps, c.ctx, f"{c.label} › ")
+        await c.nested(args.steps, c.ctx, f"{c.label} › ")
     finally:
         c.ctx.frame_root = saved
 
 
-async def _dialog(c: _Call) -> None:
-    args = c.step.dialog
-    assert args is not None
-    prompt = c.render(args.prompt_text) if args.prompt_text is not None else None
-    c.ctx.page.once("dialog", _dialog_answerer(args.action, prompt, c.where))
-
-
-async def _ocr(c: _Call) -> None:
+async def _ocr(c: StepCall) -> None:
     args = c.step.ocr
     assert args is not None
     reader = c.ctx.ocr_reader
@@ -800,12 +733,12 @@ async def _ocr(c: _Call) -> None:
     c.ctx.variables[args.into] = result
 
 
-async def _log(c: _Call) -> None:
+async def _log(c: StepCall) -> None:
     assert c.step.log is not None
     logger.info(f"{c.label}: {redact(c.render(c.step.log))}")
 
 
-_HANDLERS: dict[str, Callable[[_Call], Awaitable[None]]] = {
+_HANDLERS: dict[str, Callable[[StepCall], Awaitable[None]]] = {
     "goto": _goto,
     "click": _click,
     "fill": _fill,
@@ -823,7 +756,14 @@ _HANDLERS: dict[str, Callable[[_Call], Awaitable[None]]] = {
     "if": _if,
     "for_each": _for_each,
     "frame": _frame,
-    "dialog": _dialog,
+    "dialog": page_steps.dialog,
     "ocr": _ocr,
     "log": _log,
+    "hover": page_steps.hover,
+    "count": page_steps.count,
+    "assert": page_steps.assert_,
+    "evaluate": page_steps.evaluate_js,
+    "popup": page_steps.popup,
+    "window": page_steps.window,
+    "read_csv": page_steps.read_csv,
 }

@@ -39,6 +39,14 @@ def env_name_problem(name: str) -> str | None:
     return None
 
 
+def error_statuses(value: dict[int, Any]) -> dict[int, Any]:
+    """``http_errors:`` keys must be HTTP error statuses."""
+    for status in value:
+        if not 400 <= status <= 599:
+            raise ValueError(f"http_errors: {status} is not an HTTP error status (400–599)")
+    return value
+
+
 class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid")  # YAML keys only: `if`, never the internal `if_`
 
@@ -99,6 +107,14 @@ class Locator(_Strict):
 class GotoArgs(_Strict):
     url: str
     wait_until: Literal["load", "domcontentloaded", "networkidle", "commit"] = "load"
+    # HTTP status of the page → the business outcome it means, e.g. {404: 未登録の番号です}.
+    # Without an entry, 4xx is a business error naming the status and 5xx a retried system error.
+    http_errors: dict[int, str] = Field(default_factory=dict)
+
+    @field_validator("http_errors")
+    @classmethod
+    def _statuses(cls, value: dict[int, Any]) -> dict[int, Any]:
+        return error_statuses(value)
 
 
 class ClickArgs(Locator):
@@ -112,7 +128,7 @@ class FillArgs(Locator):
 
 
 class SelectArgs(Locator):
-    value: str  # option value or visible label
+    value: str | list[str]  # option value or visible label; a list selects several (multiple)
 
 
 class CheckArgs(Locator):
@@ -166,17 +182,26 @@ class ExpectArgs(_Strict):
     hidden: Locator | None = None
     url: str | None = None
     count: CountArgs | None = None
+    status: int | None = None  # the page answering this HTTP status is the business error (404 = 未登録)
     business_error: str | None = None  # failing marks the item a business exception with this message
     error_text: Locator | None = None  # the page's own error message, appended to business_error
 
     @model_validator(mode="after")
     def _one(self) -> ExpectArgs:
-        used = [k for k in ("text", "visible", "hidden", "url", "count") if getattr(self, k) is not None]
+        keys = ("text", "visible", "hidden", "url", "count", "status")
+        used = [k for k in keys if getattr(self, k) is not None]
         if len(used) != 1:
             raise ValueError(
                 tr(
-                    "expect には text/visible/hidden/url/count のどれか 1 つだけを書いてください",
-                    "expect needs exactly one of text/visible/hidden/url/count",
+                    "expect には text/visible/hidden/url/count/status のどれか 1 つだけを書いてください",
+                    "expect needs exactly one of text/visible/hidden/url/count/status",
+                )
+            )
+        if self.status is not None and self.business_error is None:
+            raise ValueError(
+                tr(
+                    "expect の status: には、その状態の意味を business_error: で書いてください",
+                    "expect status: needs business_error: saying what that status means",
                 )
             )
         return self
@@ -186,6 +211,113 @@ class ExtractArgs(Locator):
     into: str
     what: Literal["text", "attribute", "value", "table", "html"] = "text"
     attribute: str | None = None
+    headers: list[str] | None = None  # table: column names (a table without a header row)
+    next: Locator | None = None  # table: the "next page" control; rows of every page are joined
+    max_pages: int = Field(default=50, ge=1, le=1000)
+
+    @model_validator(mode="after")
+    def _table_only(self) -> ExtractArgs:
+        if self.what != "table" and (self.headers is not None or self.next is not None):
+            raise ValueError("headers: and next: go with what: table")
+        return self
+
+
+class CountIntoArgs(Locator):
+    into: str  # variable receiving how many elements match (0 when none)
+
+
+class AssertArgs(_Strict):
+    """Check a value: ``that`` (an expression) or one element's text (``text`` with one of
+    ``equals``/``contains``/``matches``)."""
+
+    that: str | None = None  # Jinja expression, e.g. "vars.件数 | int > 0"
+    text: Locator | None = None
+    equals: str | None = None
+    contains: str | None = None
+    matches: str | None = None  # regular expression
+    business_error: str | None = None  # failing marks the item a business exception with this message
+
+    @model_validator(mode="after")
+    def _one(self) -> AssertArgs:
+        if (self.that is None) == (self.text is None):
+            raise ValueError(
+                tr(
+                    "assert には that か text のどちらか 1 つを書いてください",
+                    "assert needs one of that/text",
+                )
+            )
+        checks = [k for k in ("equals", "contains", "matches") if getattr(self, k) is not None]
+        if self.text is not None and len(checks) != 1:
+            raise ValueError(
+                tr(
+                    "assert の text には equals/contains/matches のどれか 1 つが必要です",
+                    "assert text needs exactly one of equals/contains/matches",
+                )
+            )
+        if self.that is not None and checks:
+            raise ValueError("equals/contains/matches go with text:, not that:")
+        if self.matches is not None:
+            try:
+                re.compile(self.matches)
+            except re.error as exc:
+                raise ValueError(f"matches: invalid regular expression: {exc}") from None
+        return self
+
+
+class EvaluateArgs(_Strict):
+    """Run the robot's own JavaScript in the page (only with ``browser.allow_javascript: true``)."""
+
+    script: str  # a JS function, e.g. "(arg) => document.title"; never a template: pass data in arg
+    arg: Any = None  # rendered like set: values and passed to the function
+    into: str | None = None  # variable receiving the (JSON) result
+
+    @field_validator("script")
+    @classmethod
+    def _not_template(cls, value: str) -> str:
+        if "{{" in value or "{%" in value:
+            raise ValueError(
+                tr(
+                    "script: にテンプレートは書けません。値は arg: で渡してください",
+                    "script: cannot hold templates; pass values in arg:",
+                )
+            )
+        return value
+
+
+class ReadCsvArgs(_Strict):
+    """Read a CSV file downloaded earlier in the run (inside the run folder) into a list of rows."""
+
+    file: str  # template, e.g. "{{ vars.csv_path }}"
+    into: str
+    encoding: str = "auto"  # UTF-8 (with or without BOM) or Shift_JIS (cp932), detected
+
+
+class PopupArgs(_Strict):
+    """Click something that opens a new window or tab, run ``steps`` in it, then return."""
+
+    click: Locator
+    steps: list[Step] = Field(default_factory=list)
+    close: bool = True  # close the window afterwards (false: leave it open for a later window:)
+
+
+class WindowArgs(_Strict):
+    """Switch to an open window or tab by its title or URL, run ``steps`` in it, then return."""
+
+    title: str | None = None  # part of the title
+    url: str | None = None  # glob or regex (re:...) like wait: url
+    steps: list[Step] = Field(default_factory=list)
+    close: bool = False
+
+    @model_validator(mode="after")
+    def _one(self) -> WindowArgs:
+        if (self.title is None) == (self.url is None):
+            raise ValueError(
+                tr(
+                    "window には title か url のどちらか 1 つを書いてください",
+                    "window needs one of title/url",
+                )
+            )
+        return self
 
 
 class ScreenshotArgs(_Strict):
@@ -193,9 +325,36 @@ class ScreenshotArgs(_Strict):
     full_page: bool = True
 
 
-class DialogArgs(_Strict):
-    action: Literal["accept", "dismiss"] = "accept"
-    prompt_text: str | None = None
+class DialogAnswer(_Strict):
+    """How to answer one JavaScript dialog (alert/confirm/prompt)."""
+
+    accept: bool = True  # false: cancel (dismiss)
+    text: str | None = None  # prompt(): the text to enter (template)
+    default: bool = False  # prompt(): keep the default value the page offers
+    contains: str | None = None  # the dialog's message must contain this, else the item fails
+
+    @model_validator(mode="after")
+    def _one_text(self) -> DialogAnswer:
+        if self.text is not None and self.default:
+            raise ValueError("give text: or default: true, not both")
+        return self
+
+
+class DialogArgs(DialogAnswer):
+    """Answers for the next dialogs, in order: this one, then each of ``then:`` (a chain of them)."""
+
+    action: Literal["accept", "dismiss"] | None = None  # older spelling of accept: true/false
+    prompt_text: str | None = None  # older spelling of text:
+    then: list[DialogAnswer] = Field(default_factory=list)
+
+    def answers(self) -> list[DialogAnswer]:
+        first = DialogAnswer(
+            accept=self.accept if self.action is None else self.action == "accept",
+            text=self.text if self.text is not None else self.prompt_text,
+            default=self.default,
+            contains=self.contains,
+        )
+        return [first, *self.then]
 
 
 class IfArgs(_Strict):
@@ -252,7 +411,22 @@ ACTIONS = (
     "dialog",
     "ocr",
     "log",
+    "hover",
+    "count",
+    "assert_",
+    "evaluate",
+    "popup",
+    "window",
+    "read_csv",
 )
+# steps that hold steps: action → the keys of its nested step lists
+NESTED_STEPS: dict[str, tuple[str, ...]] = {
+    "if": ("then", "else"),
+    "for_each": ("steps",),
+    "frame": ("steps",),
+    "popup": ("steps",),
+    "window": ("steps",),
+}
 
 
 class Step(_Strict):
@@ -278,6 +452,13 @@ class Step(_Strict):
     dialog: DialogArgs | None = None
     ocr: OcrStepArgs | None = None
     log: str | None = None
+    hover: Locator | None = None
+    count: CountIntoArgs | None = None
+    assert_: AssertArgs | None = Field(default=None, alias="assert")
+    evaluate: EvaluateArgs | None = None
+    popup: PopupArgs | None = None
+    window: WindowArgs | None = None
+    read_csv: ReadCsvArgs | None = None
 
     # common keys
     name: str | None = None  # a label shown in logs and errors
@@ -399,9 +580,21 @@ class Baseline(_Strict):
     rework_minutes_per_failed_item: float = Field(default=0, ge=0)
 
 
+class HttpCredentials(_Strict):
+    """Basic/Digest authentication for the robot's pages: both values name secrets under ``secrets:``."""
+
+    username: str  # secret name, e.g. APP_BASIC_USER
+    password: str  # secret name, e.g. APP_BASIC_PASS
+
+
 class BrowserSpec(_Strict):
     headless: bool | None = None  # None: settings decide
     allowed_domains: list[str] = Field(default_factory=lambda: ["127.0.0.1", "localhost"])
+    # URL (exact, or a glob such as https://code.jquery.com/**/jquery*.js) → a local copy under
+    # the robot's folders:, served in place of a file the closed network cannot reach
+    assets: dict[str, str] = Field(default_factory=dict)
+    http_credentials: HttpCredentials | None = None
+    allow_javascript: bool = False  # evaluate: steps run the robot's own JavaScript in the page
     session: Literal["per_item", "shared"] = "per_item"
     timeout_ms: int | None = None
     viewport: tuple[int, int] = (1280, 900)
@@ -464,6 +657,13 @@ class Robot(_Strict):
     retry_backoff_seconds: float = Field(default=1.0, ge=0)
     limits: Limits = Field(default_factory=Limits)
     schedule: list[ScheduleRule] = Field(default_factory=list)
+    # HTTP status of a page → what it means for the item: business (not retried) or system (retried)
+    http_errors: dict[int, Literal["business", "system"]] = Field(default_factory=dict)
+
+    @field_validator("http_errors")
+    @classmethod
+    def _statuses(cls, value: dict[int, Any]) -> dict[int, Any]:
+        return error_statuses(value)
 
     @field_validator("name")
     @classmethod
@@ -524,6 +724,20 @@ class Robot(_Strict):
         return self
 
     @model_validator(mode="after")
+    def _credentials_are_secrets(self) -> Robot:
+        creds = self.browser.http_credentials
+        if creds is not None:
+            for name in (creds.username, creds.password):
+                if name not in self.secrets:
+                    raise ValueError(
+                        tr(
+                            f"browser.http_credentials の '{name}' を secrets: に書いてください",
+                            f"browser.http_credentials names '{name}': list it under secrets:",
+                        )
+                    )
+        return self
+
+    @model_validator(mode="after")
     def _has_work(self) -> Robot:
         if not self.item:
             raise ValueError(
@@ -536,6 +750,10 @@ for _model in (
     IfArgs,
     ForEachArgs,
     FrameArgs,
+    PopupArgs,
+    WindowArgs,
+    CountIntoArgs,
+    AssertArgs,
     Locator,
     ClickArgs,
     FillArgs,

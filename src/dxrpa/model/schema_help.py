@@ -165,6 +165,47 @@ _KEYS: _H = {
     "status": ("使う OCR 結果の状態", "which OCR results to use"),
     "locator": ("OCR する画面の部分", "page region to OCR"),
     "file": ("OCR するファイル", "file to OCR"),
+    "http_errors": (
+        "HTTP ステータスとその業務上の意味 (例: {404: 未登録です})",
+        "HTTP status → its business meaning (e.g. {404: not registered})",
+    ),
+    "headers": ("表の列名 (見出し行のない表)", "column names (a table without a header row)"),
+    "next": ("表の「次へ」ボタン (全ページを読む)", "the table's next-page control (reads every page)"),
+    "max_pages": ("読む最大ページ数", "at most this many pages"),
+    "hover": ("マウスを載せる (メニューを開く)", "move the mouse over an element (opens menus)"),
+    "assert": ("値や要素の文字を確かめる", "check a value or an element's text"),
+    "that": ("成り立つはずの条件 (テンプレート式)", "condition that must hold (template expression)"),
+    "contains": ("含むはずの文字", "text it must contain"),
+    "matches": ("一致するはずの正規表現", "regular expression it must match"),
+    "evaluate": (
+        "ページで JavaScript を実行 (allow_javascript: true のときだけ)",
+        "run JavaScript in the page (only with allow_javascript: true)",
+    ),
+    "script": ("JavaScript の関数 (テンプレート不可)", "a JavaScript function (no templates)"),
+    "arg": ("関数に渡す値", "value passed to the function"),
+    "popup": ("新しいウィンドウ・タブを開いて中で操作", "open a new window or tab and work in it"),
+    "window": ("開いているウィンドウに切り替えて操作", "switch to an open window and work in it"),
+    "close": ("終わったらウィンドウを閉じる", "close the window afterwards"),
+    "accept": ("true で OK、false でキャンセル", "true: OK, false: cancel"),
+    "default": ("入力ダイアログの既定値のまま OK", "keep the prompt's default value"),
+    "assets": (
+        "外部ファイルの URL → 庁内にある写し (folders: の中)",
+        "URL of an outside file → a local copy (inside folders:)",
+    ),
+    "http_credentials": (
+        "Basic 認証の ID とパスワード (secrets: の名前)",
+        "Basic authentication user and password (names under secrets:)",
+    ),
+    "username": ("ID のシークレット名", "secret holding the user name"),
+    "password": ("パスワードのシークレット名", "secret holding the password"),
+    "read_csv": (
+        "実行中にダウンロードした CSV を読む (for_each で回す)",
+        "read a CSV downloaded during the run (loop over it with for_each)",
+    ),
+    "allow_javascript": (
+        "evaluate: ステップを許す (承認で確認されます)",
+        "allow evaluate: steps (checked at approval)",
+    ),
 }
 
 _BY_MODEL: dict[tuple[str, str], tuple[str, str]] = {
@@ -175,6 +216,7 @@ _BY_MODEL: dict[tuple[str, str], tuple[str, str]] = {
             "CheckArgs",
             "ClickArgs",
             "CountArgs",
+            "CountIntoArgs",
             "DownloadArgs",
             "ExtractArgs",
             "FillArgs",
@@ -190,6 +232,26 @@ _BY_MODEL: dict[tuple[str, str], tuple[str, str]] = {
     ("PressArgs", "key"): ("押すキー (Enter, Tab …)", "key to press (Enter, Tab …)"),
     ("ResultsSpec", "excel"): ("結果を書く Excel ファイル", "Excel file the results are written to"),
     ("CheckArgs", "value"): ("true で選ぶ、false で外す", "true ticks, false unticks"),
+    ("Robot", "http_errors"): (
+        "HTTP ステータス → business (やり直さない) か system (やり直す)",
+        "HTTP status → business (not retried) or system (retried)",
+    ),
+    ("ExpectArgs", "status"): (
+        "ページがこの HTTP ステータスを返したら business_error",
+        "the page answering this HTTP status is the business_error",
+    ),
+    ("AssertArgs", "text"): ("文字を確かめる要素", "element whose text is checked"),
+    ("AssertArgs", "equals"): ("一致するはずの文字", "text it must equal"),
+    ("DialogAnswer", "text"): ("入力ダイアログに入れる文字", "text for a prompt dialog"),
+    ("DialogArgs", "text"): ("入力ダイアログに入れる文字", "text for a prompt dialog"),
+    ("DialogArgs", "then"): ("続けて出るダイアログへの答え (順に)", "answers for the dialogs that follow"),
+    ("DialogAnswer", "contains"): ("ダイアログの文言が含むはずの文字", "text the dialog must contain"),
+    ("DialogArgs", "contains"): ("ダイアログの文言が含むはずの文字", "text the dialog must contain"),
+    ("WindowArgs", "title"): ("ウィンドウの題名 (一部)", "part of the window title"),
+    ("ReadCsvArgs", "file"): ("CSV ファイル (実行フォルダーの中)", "CSV file (inside the run folder)"),
+    ("ReadCsvArgs", "encoding"): ("文字コード (auto で自動判定)", "encoding (auto: detected)"),
+    ("PopupArgs", "click"): ("新しいウィンドウを開く要素", "element whose click opens the window"),
+    ("SelectArgs", "value"): ("選ぶ値 (一覧で複数選択)", "value to choose (a list: several)"),
 }
 
 

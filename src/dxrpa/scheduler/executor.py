@@ -14,7 +14,6 @@ import signal
 import subprocess
 import sys
 import threading
-import uuid
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Literal, Protocol
@@ -22,6 +21,7 @@ from typing import Literal, Protocol
 from dxrpa.config import Settings
 from dxrpa.log import logger
 from dxrpa.scheduler.child import DEFAULT_TARGET, EXIT_RUN_FAILED, EXIT_RUN_STOPPED, SETTINGS_ENV
+from dxrpa.store import runs_repo
 
 Outcome = Literal[
     "succeeded", "failed", "items_failed", "timed_out", "terminated", "queued", "already_queued"
@@ -30,7 +30,8 @@ TERM_GRACE_SECONDS = 30.0
 
 
 def new_run_id() -> str:
-    return uuid.uuid4().hex
+    """The one run-id format (``20261203-080000-ab12cd``, JST) for CLI, console and scheduler."""
+    return runs_repo.new_run_id()
 
 
 @dataclass(frozen=True)
