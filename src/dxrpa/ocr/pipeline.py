@@ -22,6 +22,7 @@ from dxrpa.errors import DataError
 from dxrpa.i18n import tr
 from dxrpa.log import logger
 from dxrpa.model.form import Box, FieldResult, FieldSpec, FormResult
+from dxrpa.ocr import marks
 from dxrpa.ocr.align import Aligner
 from dxrpa.ocr.crosscheck import cross_check
 from dxrpa.ocr.engines.base import Engine, Recognized
@@ -226,6 +227,14 @@ class FormReader:
         conf = self._tick_confidence(share)
         value = "true" if share >= (TICK_ON + TICK_OFF) / 2 else "false"
         reason = "" if conf >= 0.9 else tr(f"チェックが薄い（{share:.2f}）", f"faint tick ({share:.2f})")
+        if share <= TICK_OFF:  # empty inside: a tick running past the box still counts
+            territory = marks.ring(spec.box, warped.shape[1], warped.shape[0])
+            mark = marks.measure(warped, self.template.blank, spec.box, territory, share)
+            if mark.around >= marks.AROUND_ON and mark.touches:
+                value, conf, reason = "true", 0.9, ""
+            elif mark.around >= marks.AROUND_OFF:
+                conf = 0.5
+                reason = tr("チェック欄の近くに書き込みがあります", "marks near the checkbox")
         return FieldResult(
             name=spec.name,
             type="checkbox",
@@ -239,17 +248,32 @@ class FormReader:
 
     def _choice(self, warped: np.ndarray, spec: FieldSpec, key: str, index: int) -> FieldResult:
         shares = [self._tick(warped, o.box) for o in spec.options]
+        boxes = [o.box for o in spec.options]
+        lands = marks.territories(boxes, warped.shape[1], warped.shape[0])
+        found = [
+            marks.measure(warped, self.template.blank, b, t, s)
+            for b, t, s in zip(boxes, lands, shares, strict=True)
+        ]
         ticked = [o.value for o, s in zip(spec.options, shares, strict=True) if s >= (TICK_ON + TICK_OFF) / 2]
         conf = min(self._tick_confidence(s) for s in shares)
-        xs = [o.box[0] for o in spec.options] + [o.box[0] + o.box[2] for o in spec.options]
-        ys = [o.box[1] for o in spec.options] + [o.box[1] + o.box[3] for o in spec.options]
-        box: Box = (min(xs), min(ys), max(xs) - min(xs) + 400, max(ys) - min(ys))
+        circled = [o.value for o, m in zip(spec.options, found, strict=True) if m.around >= marks.AROUND_ON]
+        clean = [m.around < marks.AROUND_OFF for m in found]
+        xs = [t[0] for t in lands] + [t[0] + t[2] for t in lands]
+        ys = [t[1] for t in lands] + [t[1] + t[3] for t in lands]
+        box: Box = (min(xs), min(ys), max(xs) - min(xs), max(ys) - min(ys))
         x0, y0, x1, y1 = _clip(box, 10, warped.shape[1], warped.shape[0])
         crop = self._save_crop(warped[y0:y1, x0:x1], key, index)
+        marked = [v for v in circled if v not in ticked]  # a ○ round a label, or a ✓ mostly outside
+        if not ticked and len(marked) == 1 and sum(clean) == len(spec.options) - 1:
+            ticked, conf = marked, 0.92
+            marked = []
         value = ticked[0] if len(ticked) == 1 else ""
         reason = check(spec, value)
         if len(ticked) > 1:
             reason = tr("複数の選択肢にチェックがあります", "more than one option is ticked")
+        elif marked and (ticked or len(marked) > 1 or sum(clean) < len(spec.options) - 1):
+            value = ""  # marks disagree: staff choose, the screen suggests nothing
+            reason = tr("複数の選択肢に印があります", "more than one option is marked")
         elif not reason and conf < 0.9:
             reason = tr("チェックが薄い", "faint tick")
         return FieldResult(
