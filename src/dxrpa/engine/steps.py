@@ -34,6 +34,7 @@ from dxrpa.browser.dialogs import Answer, Unexpected, desk_for
 from dxrpa.browser.locators import build_locator
 from dxrpa.browser.masking import masked_screenshot
 from dxrpa.browser.session import ContextHandle, guard_for, host_of
+from dxrpa.browser.suggest import alternatives
 from dxrpa.browser.tables import table_records
 from dxrpa.engine import page_steps
 from dxrpa.engine.step_call import (
@@ -254,6 +255,7 @@ def _classify(exc: Exception, call: StepCall) -> ItemError:
     if "strict mode violation" in lower:
         m = _STRICT_COUNT.search(message)
         count = m.group(1) if m else "2+"
+        each = alternatives(message)  # a group or component label: each match's own locator
         return RobotDefect(
             tr(
                 f"{where}: ロケーター {call.subject} が {count} 個の要素に一致します — nth: を付けるか、"
@@ -262,6 +264,9 @@ def _classify(exc: Exception, call: StepCall) -> ItemError:
                 " — add nth: or a more specific locator",
             ),
             step=label,
+            hint=(tr("一致した要素それぞれのロケーター: ", "each match's own locator: ") + " / ".join(each))
+            if each
+            else None,
         )
     if isinstance(exc, PlaywrightTimeoutError):
         return ItemSystemError(
