@@ -386,11 +386,29 @@ async def _click(c: StepCall) -> None:
     args = c.step.click
     assert args is not None
     target = await c.locate(args)
-    if args.dialog is None:
-        await (target.dblclick(timeout=c.timeout) if args.double else target.click(timeout=c.timeout))
-        return
-    with desk_for(c.ctx.page).answering(Answer(accept=args.dialog == "accept", where=c.where)):
-        await (target.dblclick(timeout=c.timeout) if args.double else target.click(timeout=c.timeout))
+    try:
+        if args.dialog is None:
+            await (target.dblclick(timeout=c.timeout) if args.double else target.click(timeout=c.timeout))
+            return
+        with desk_for(c.ctx.page).answering(Answer(accept=args.dialog == "accept", where=c.where)):
+            await (target.dblclick(timeout=c.timeout) if args.double else target.click(timeout=c.timeout))
+    except PlaywrightError:
+        if await _closed_its_window(c):
+            return  # 「反映して閉じる」: the click closed the popup it was in, as it should
+        raise
+
+
+async def _closed_its_window(c: StepCall) -> bool:
+    """True when the page is a window the robot switched into (not the item's own page) and it
+    closed itself during the step (its close event may follow the click's error by a moment)."""
+    guard = c.ctx.guard
+    if guard is None or c.ctx.page is guard.page:
+        return False
+    for _ in range(20):
+        if c.ctx.page.is_closed():
+            return True
+        await asyncio.sleep(0.05)
+    return False
 
 
 async def _fill(c: StepCall) -> None:
