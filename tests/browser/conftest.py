@@ -88,6 +88,7 @@ def site() -> Iterator[Site]:
         "/paged-table": (200, html, pages.PAGED_TABLE.encode(), {}),
         "/widgets": (200, html, pages.WIDGETS.encode(), {}),
         "/assets": (200, html, pages.ASSETS.encode(), {}),
+        "/group": (200, html, pages.GROUP_LABEL.encode(), {}),
         "/gone": (404, html, "<h1>該当する住民はいません</h1>".encode(), {}),
         "/basic": (200, html, "<h1>庁内システム</h1>".encode(), {"X-Basic": "clerk:s3cret-pass"}),
     }

@@ -196,3 +196,8 @@ ASSETS = """<!doctype html><html lang="ja"><head><meta charset="utf-8">
 <div id="r">未実行</div>
 <script>if (window.jQueryLike) { window.jQueryLike('#r', '読み込み済') }</script>
 </body></html>"""
+
+GROUP_LABEL = """<!doctype html><html lang="ja"><head><meta charset="utf-8"></head><body>
+<fieldset><legend>生年月日</legend>
+<label>生年月日 年<input id="y" size="4"></label><label>生年月日 月<input id="m" size="2"></label>
+<label>生年月日 日<input id="d" size="2"></label></fieldset></body></html>"""

@@ -268,6 +268,20 @@ def test_evaluate_is_off_unless_the_robot_declares_it(h: Harness, tmp_path: Path
         h.robot([{"evaluate": {"script": "() => '{{ item.x }}'"}}])
 
 
+def test_a_group_label_names_each_match_in_robot_syntax(h: Harness) -> None:
+    started = time.monotonic()
+    with pytest.raises(RobotDefect) as err:
+        h.run_item(
+            [
+                {"goto": f"{h.site.base}/group"},
+                {"fill": {"label": "生年月日", "exact": False, "value": "令和"}},
+            ]
+        )
+    assert "3" in str(err.value) and "nth:" in str(err.value)
+    assert "{role: textbox, name: 生年月日 年}" in (err.value.hint or "")
+    assert time.monotonic() - started < 3  # a defect at once, no retry storm
+
+
 # ------------------------------------------------------------------ HTTP
 
 

@@ -34,6 +34,7 @@ from dxrpa.browser.dialogs import Answer, Unexpected, desk_for
 from dxrpa.browser.locators import build_locator
 from dxrpa.browser.masking import masked_screenshot
 from dxrpa.browser.session import ContextHandle, guard_for, host_of
+from dxrpa.browser.suggest import alternatives
 from dxrpa.browser.tables import table_records
 from dxrpa.engine import page_steps
 from dxrpa.engine.step_call import (
@@ -254,6 +255,7 @@ def _classify(exc: Exception, call: StepCall) -> ItemError:
     if "strict mode violation" in lower:
         m = _STRICT_COUNT.search(message)
         count = m.group(1) if m else "2+"
+        each = alternatives(message)  # a group or component label: each match's own locator
         return RobotDefect(
             tr(
                 f"{where}: ロケーター {call.subject} が {count} 個の要素に一致します — nth: を付けるか、"
@@ -262,6 +264,9 @@ def _classify(exc: Exception, call: StepCall) -> ItemError:
                 " — add nth: or a more specific locator",
             ),
             step=label,
+            hint=(tr("一致した要素それぞれのロケーター: ", "each match's own locator: ") + " / ".join(each))
+            if each
+            else None,
         )
     if isinstance(exc, PlaywrightTimeoutError):
         return ItemSystemError(
@@ -381,11 +386,29 @@ async def _click(c: StepCall) -> None:
     args = c.step.click
     assert args is not None
     target = await c.locate(args)
-    if args.dialog is None:
-        await (target.dblclick(timeout=c.timeout) if args.double else target.click(timeout=c.timeout))
-        return
-    with desk_for(c.ctx.page).answering(Answer(accept=args.dialog == "accept", where=c.where)):
-        await (target.dblclick(timeout=c.timeout) if args.double else target.click(timeout=c.timeout))
+    try:
+        if args.dialog is None:
+            await (target.dblclick(timeout=c.timeout) if args.double else target.click(timeout=c.timeout))
+            return
+        with desk_for(c.ctx.page).answering(Answer(accept=args.dialog == "accept", where=c.where)):
+            await (target.dblclick(timeout=c.timeout) if args.double else target.click(timeout=c.timeout))
+    except PlaywrightError:
+        if await _closed_its_window(c):
+            return  # 「反映して閉じる」: the click closed the popup it was in, as it should
+        raise
+
+
+async def _closed_its_window(c: StepCall) -> bool:
+    """True when the page is a window the robot switched into (not the item's own page) and it
+    closed itself during the step (its close event may follow the click's error by a moment)."""
+    guard = c.ctx.guard
+    if guard is None or c.ctx.page is guard.page:
+        return False
+    for _ in range(20):
+        if c.ctx.page.is_closed():
+            return True
+        await asyncio.sleep(0.05)
+    return False
 
 
 async def _fill(c: StepCall) -> None:
