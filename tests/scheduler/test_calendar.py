@@ -175,6 +175,7 @@ def test_schedule_list_and_preview(
     assert main(["schedule", "list"]) == 0
     out = capsys.readouterr().out
     assert "daily" in out and "monthly_end" in out and "最終開庁日" in out and "休止" in out
+    assert "に実行" in out  # the cron rule also in words (cron-descriptor, Japanese)
     assert main(["schedule", "preview", "daily", "--days", "400"]) == 0
     out = capsys.readouterr().out
     assert "年末年始" in out and "08:00" in out

@@ -19,6 +19,7 @@ from dxrpa.errors import UsageError
 from dxrpa.i18n import tr
 from dxrpa.scheduler.calendar import load_calendar
 from dxrpa.scheduler.child import DEFAULT_TARGET
+from dxrpa.scheduler.cron_words import cron_in_words
 from dxrpa.scheduler.rules import Firing, firings_between, next_firings
 from dxrpa.scheduler.service import load_schedules, run_scheduler, scheduler_alive
 from dxrpa.store.schedule_repo import add_closure, list_events, remove_closure, set_paused
@@ -143,7 +144,7 @@ def register(app: typer.Typer) -> None:
                 table.add_row(
                     sched.robot if i == 0 else "",
                     state if i == 0 else "",
-                    rule.describe(),
+                    rule.describe() + (f"\n{cron_in_words(rule.cron)}" if rule.cron else ""),
                     Text("\n").join(_fmt(f) for f in fires),
                 )
         console.print(table)

@@ -21,6 +21,7 @@ from dxrpa.config import Settings
 from dxrpa.console import (
     assets,
     dashboard,
+    notifications,
     ocr_page,
     ocr_review,
     robot_lifecycle,
@@ -247,6 +248,7 @@ def create_app(
             name="closure_remove",
         ),
         Route("/assets", assets.assets_page, name="assets"),
+        Route("/notifications", notifications.notifications_page, name="notifications"),
         Route("/assets", assets.assets_post, methods=["POST"], name="assets_post"),
         Route("/ocr", ocr_review.ocr_queue, name="ocr_queue"),
         Route("/ocr/batches/{batch_id}", ocr_review.ocr_review, name="ocr_review"),
