@@ -107,11 +107,6 @@ async def extract_table(c: StepCall) -> list[dict[str, str]]:
         button = build_locator(c.root, filled(args.next, c.render), c.render)
         if await button.count() == 0 or not await button.first.is_enabled():
             return records
-        before = await table_signature(target, timeout_ms=c.timeout)
-        c.subject = args.next.describe()
-        await button.first.click(timeout=c.timeout)
-        await _table_changed(c, args, before)
-        c.subject = subject
         if page_no == args.max_pages:
             logger.warning(
                 tr(
@@ -120,6 +115,12 @@ async def extract_table(c: StepCall) -> list[dict[str, str]]:
                     f"{c.where}: stopped after max_pages ({args.max_pages}); more pages remain",
                 )
             )
+            return records
+        before = await table_signature(target, timeout_ms=c.timeout)
+        c.subject = args.next.describe()
+        await button.first.click(timeout=c.timeout)
+        await _table_changed(c, args, before)
+        c.subject = subject
     return records
 
 
