@@ -51,3 +51,22 @@ def test_every_action_is_documented_in_both_languages() -> None:
     for name in NAMES:
         assert name in table, f"{name} missing from the English steps table in docs/steps.md"
         assert name in ja, f"{name} has no Japanese section (#### {name} — …) in docs/steps.md"
+
+
+def test_every_nested_list_is_walked() -> None:
+    """iter_steps (dry-run submit check, path checks, `uses_action`) reaches steps inside every
+    step that holds steps, popup and window included."""
+    from dxrpa.engine.approval import has_submit
+    from dxrpa.engine.definitions import iter_steps
+    from tests.browser.conftest import make_robot
+
+    inner = [{"click": {"css": "#ok", "submit": True}}]
+    for outer in (
+        {"popup": {"click": {"css": "#a"}, "steps": inner}},
+        {"window": {"title": "詳細", "steps": inner}},
+        {"frame": {"selector": "#f", "steps": inner}},
+        {"if": {"condition": "true", "then": [], "else": inner}},
+    ):
+        robot = make_robot([outer])
+        assert has_submit(robot.item), outer
+        assert [s.action for s in iter_steps(robot.item)][-1] == "click"

@@ -349,17 +349,14 @@ def item_columns(robot: Robot) -> set[str]:
 
 
 def iter_steps(steps: list[Step]) -> Iterator[Step]:
-    """Every step, nested ones (if/else, for_each, frame) included."""
+    """Every step, nested ones (:data:`~dxrpa.model.robot.NESTED_STEPS`: if/else, for_each, frame,
+    popup, window) included."""
     for step in steps:
         yield step
-        for args, attr in (
-            (step.if_, "then"),
-            (step.if_, "else_"),
-            (step.for_each, "steps"),
-            (step.frame, "steps"),
-        ):
-            if args is not None:
-                yield from iter_steps(getattr(args, attr))
+        for action, keys in NESTED_STEPS.items():
+            args = getattr(step, "if_" if action == "if" else action)
+            for key in keys if args is not None else ():
+                yield from iter_steps(getattr(args, "else_" if key == "else" else key))
 
 
 def uses_action(robot: Robot, action: str) -> bool:

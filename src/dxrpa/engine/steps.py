@@ -37,6 +37,7 @@ from dxrpa.browser.session import ContextHandle, guard_for, host_of
 from dxrpa.browser.suggest import alternatives
 from dxrpa.browser.tables import table_records
 from dxrpa.engine import page_steps
+from dxrpa.engine.definitions import SECTIONS, iter_steps
 from dxrpa.engine.step_call import (
     OcrReader,
     StepCall,
@@ -50,7 +51,7 @@ from dxrpa.engine.templating import TemplateProblem, is_template
 from dxrpa.errors import BusinessError, ItemError, ItemSystemError, RobotDefect
 from dxrpa.i18n import tr
 from dxrpa.log import logger, redact
-from dxrpa.model.robot import NESTED_STEPS, CheckArgs, ExpectArgs, GotoArgs, Locator, Robot, Step
+from dxrpa.model.robot import CheckArgs, ExpectArgs, GotoArgs, Locator, Robot, Step
 
 __all__ = ["OcrReader", "StepContext", "run_steps", "table_records", "truthy"]
 
@@ -340,23 +341,16 @@ def _expected_statuses(robot: Robot) -> frozenset[int]:
     hit = _STATUSES.get(id(robot))
     if hit is not None and hit[0] is robot:
         return hit[1]
-    found: set[int] = set()
-
-    def walk(steps: list[Step]) -> None:
-        for step in steps:
-            if step.expect is not None and step.expect.status is not None:
-                found.add(step.expect.status)
-            for action, keys in NESTED_STEPS.items():
-                args = getattr(step, "if_" if action == "if" else action)
-                for key in keys if args is not None else ():
-                    walk(getattr(args, "else_" if key == "else" else key))
-
-    for section in (robot.setup, robot.item, robot.verify, robot.teardown):
-        walk(section)
+    found = frozenset(
+        step.expect.status
+        for section in SECTIONS
+        for step in iter_steps(getattr(robot, section))
+        if step.expect is not None and step.expect.status is not None
+    )
     if len(_STATUSES) > 1000:
         _STATUSES.clear()
-    _STATUSES[id(robot)] = (robot, frozenset(found))  # keeps the robot alive: its id is not reused
-    return _STATUSES[id(robot)][1]
+    _STATUSES[id(robot)] = (robot, found)  # keeps the robot alive: its id is not reused
+    return found
 
 
 def _declared_status(kind: str, status: int, url: str) -> ItemError:
