@@ -16,8 +16,6 @@ _KEYS = {
     "get_by_text": "text",
     "get_by_placeholder": "placeholder",
     "get_by_test_id": "test_id",
-    "get_by_title": "text",
-    "get_by_alt_text": "text",
     "locator": "css",
 }
 
