@@ -62,7 +62,7 @@ def test_any_without_match_is_timeout_naming_alternatives(h: Harness) -> None:
             ]
         )
     msg = str(err.value)
-    assert "css=#a | text=存在しない" in msg and "timeout" in msg and "item step 2 (click)" in msg
+    assert "css=#a | text=存在しない" in msg and "timeout" in msg and "item 手順 2 (click)" in msg
 
 
 def test_two_matches_is_robot_defect_until_nth(h: Harness) -> None:

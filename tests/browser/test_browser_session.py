@@ -94,7 +94,7 @@ def test_navigation_outside_allowed_domains_is_robot_defect(h: Harness) -> None:
     assert "navigation to evil.example blocked: not in allowed_domains" in str(err.value) or (
         "evil.example への移動を遮断しました" in str(err.value)
     )
-    assert "item step 1 (goto)" in str(err.value)
+    assert "item 手順 1 (goto)" in str(err.value)
 
 
 def test_http_500_main_document_is_item_system_error(h: Harness) -> None:

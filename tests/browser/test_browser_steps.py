@@ -32,7 +32,7 @@ def test_form_entry_with_templates(h: Harness) -> None:
     )
     assert h.page_text("#out") == "山田 太郎|ヤマダ タロウ|juminhyo|true|false|受付 test-run|"
     assert ctx.variables["receipt_no"] == "R-2026-0001"
-    assert ctx.current_step == "item step 10 (extract)"
+    assert ctx.current_step == "item 手順 10 (extract)"
     assert ctx.submit_started
 
 
@@ -144,7 +144,7 @@ def test_expect_variants_pass(h: Harness) -> None:
 
 
 def test_expect_failure_without_business_error_is_system_error(h: Harness) -> None:
-    with pytest.raises(ItemSystemError, match=r"robots/test_robot.yaml item step 2 \(expect\)"):
+    with pytest.raises(ItemSystemError, match=r"robots/test_robot.yaml item 手順 2 \(expect\)"):
         h.run_item(
             [{"goto": f"{h.site.base}/form"}, {"expect": {"text": "存在しない文言"}, "timeout_ms": 300}]
         )
@@ -170,7 +170,7 @@ def test_expect_business_error_appends_page_text_fast(h: Harness) -> None:
         h.run_item(steps)
     assert time.perf_counter() - started < 5  # the page's error ended the wait, not the timeout
     assert "入力内容に誤りがあります: 氏名を入力してください" in str(err.value)
-    assert "item step 3 (expect)" in str(err.value)
+    assert "item 手順 3 (expect)" in str(err.value)
     # without error_text the expectation still becomes a business error
     with pytest.raises(BusinessError, match="登録できません"):
         h.run_item(
@@ -266,7 +266,7 @@ def test_set_if_for_each(h: Harness) -> None:
 
 
 def test_for_each_errors_name_the_nested_step(h: Harness) -> None:
-    with pytest.raises(RobotDefect, match=r"step 1 \(for_each\) \[2/2\] › step 1 \(set\)"):
+    with pytest.raises(RobotDefect, match=r"手順 1 \(for_each\) \[2/2\] › 手順 1 \(set\)"):
         h.run_item(
             [{"for_each": {"in": "item.rows", "as": "r", "steps": [{"set": {"x": "{{ r.missing }}"}}]}}],
             item={"rows": [{"missing": 1}, {}]},
@@ -396,6 +396,6 @@ def test_template_problem_is_robot_defect_with_line(h: Harness) -> None:
     ctx = h.context(robot, item={"名前": "x"})
     with pytest.raises(RobotDefect) as err:
         h.run(run_steps(robot.item, ctx, "item"))
-    assert str(err.value).startswith("robots/test_robot.yaml:14 item step 2 (fill): ")
+    assert str(err.value).startswith("robots/test_robot.yaml:14 item 手順 2 (fill): ")
     assert "氏名" in str(err.value)
-    assert err.value.step == "item step 2 (fill)"
+    assert err.value.step == "item 手順 2 (fill)"

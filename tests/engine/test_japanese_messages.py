@@ -148,3 +148,27 @@ def test_internal_field_names_do_not_leak(home: Path) -> None:
     text = robot_text(**{"  - expect: {text: 業務メニュー}": '  - iff: {condition: "1", then: []}'})
     err = validate_ja(home, text, "- iff:", "不明なキー 'iff'", "もしかして 'if'?")
     assert "if_" not in err
+
+
+@pytest.mark.parametrize(
+    ("args", "expected"),
+    [
+        (["run"], "引数 name を指定してください"),
+        (["runs", "--bogus"], "--bogus というオプションはありません"),
+        (["runz"], "'runz' というコマンドはありません。(もしかして: 'run', 'runs')"),
+        (["runs", "list", "--limit", "abc"], "--limit の値が正しくありません: 整数で指定してください"),
+        (["runs", "list", "--limit"], "オプション --limit には値が必要です"),
+        (["run", "a", "b", "c"], "余分な引数があります: b c"),
+    ],
+)
+def test_command_line_usage_errors_are_japanese(home: Path, args: list[str], expected: str) -> None:
+    result = dx(home, "--lang", "ja", *args)
+    check_error(result, ExitCode.USAGE, "エラー: " + expected)
+    if "値が必要" not in expected:  # click raises that one before it knows the command
+        assert "使い方: dxrpa" in result.stderr and "--help' を見てください" in result.stderr
+    assert "Error:" not in result.stderr and "Usage:" not in result.stderr
+
+
+def test_command_line_usage_errors_stay_english_with_lang_en(home: Path) -> None:
+    result = dx(home, "--lang", "en", "run")
+    check_error(result, ExitCode.USAGE, "Missing argument", "Usage: dxrpa run")

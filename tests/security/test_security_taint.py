@@ -335,7 +335,7 @@ retries: 0
     out = capsys.readouterr()
     assert code == ExitCode.DEFINITION
     shown = out.err + out.out
-    assert "item step 3 (extract)" in shown
+    assert "item step 3 (extract)" in shown or "item 手順 3 (extract)" in shown
     assert "holds a secret" in shown or "シークレットの値が含まれる" in shown
     everything = b"".join(data for _, data in _members(robot_env / "var"))
     for form in _encodings(PASSWORD).values():

@@ -12,6 +12,7 @@ import typer
 
 from dxrpa import __version__
 from dxrpa.cli.printing import line, plain_console, styled
+from dxrpa.cli.usage import is_usage_error, show_usage_error
 from dxrpa.engine.paths import restrict_new_files
 from dxrpa.errors import DxrpaError, ExitCode
 from dxrpa.i18n import set_lang, tr
@@ -69,12 +70,22 @@ def _say_error(label: str, text: str) -> None:
     err_console.print(line(styled(f"{label}:", "bold red"), f" {text}"), highlight=False, soft_wrap=True)
 
 
+def _lang_from(argv: list[str]) -> None:
+    """Honour ``--lang`` before parsing, so an unknown command is already told in that language."""
+    for i, arg in enumerate(argv):
+        if arg == "--lang" and i + 1 < len(argv):
+            set_lang(argv[i + 1])
+        elif arg.startswith("--lang="):
+            set_lang(arg.split("=", 1)[1])
+
+
 def main(argv: list[str] | None = None) -> int:
     """Entry point of the console script; returns the exit code."""
     restrict_new_files()  # DB, evidence, results, reports: 0600 / 0700 (console, scheduler, worker too)
+    _lang_from(argv if argv is not None else sys.argv[1:])
     try:
         _register_all()
-        code = app(args=argv, standalone_mode=False)  # click returns typer.Exit's code here
+        code = app(args=argv, prog_name="dxrpa", standalone_mode=False)  # typer.Exit code comes back
         return int(code) if isinstance(code, int) else 0
     except DxrpaError as exc:
         _say_error(tr("エラー", "error"), str(exc))
@@ -88,8 +99,11 @@ def main(argv: list[str] | None = None) -> int:
         err_console.print(tr("中断しました", "interrupted"))
         return int(ExitCode.INTERRUPTED)
     except Exception as exc:  # a bug: keep the traceback in the log, one line on screen
+        if is_usage_error(exc):  # typer/click usage problems
+            show_usage_error(exc)
+            return int(ExitCode.USAGE)
         show = getattr(exc, "show", None)
-        if callable(show) and hasattr(exc, "exit_code"):  # click/typer usage problems
+        if callable(show) and hasattr(exc, "exit_code"):  # other click problems
             show()
             return int(ExitCode.USAGE)
         if is_store_failure(exc):  # a database error that escaped the store adapter: no SQL text

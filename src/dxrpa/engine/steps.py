@@ -101,10 +101,11 @@ def _facts(step: Step) -> _Facts:
 
 
 async def _run_list(steps: list[Step], ctx: StepContext, prefix: str) -> None:
+    word = tr("手順", "step")  # 「item 手順 3 (fill)」, as definition errors name it
     for index, step in enumerate(steps):
         await asyncio.sleep(0)  # let the item time limit and a stop fire between CPU-bound steps
         action, submit, line = _facts(step)
-        label = f"{prefix}step {index + 1} ({action}" + (f": {step.name})" if step.name else ")")
+        label = f"{prefix}{word} {index + 1} ({action}" + (f": {step.name})" if step.name else ")")
         where = f"{ctx.source}:{line} {label}" if line is not None else f"{ctx.source} {label}"
         await _run_one(step, action, submit, ctx, label, where)
 

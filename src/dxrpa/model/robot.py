@@ -499,11 +499,6 @@ class Step(_Strict):
     def line(self) -> int | None:
         return self._line
 
-    def label(self, index: int, section: str = "") -> str:
-        """``item step 3 (fill)`` — 1-based, as staff count."""
-        head = f"{section} step" if section else "step"
-        return f"{head} {index + 1} ({self.action}{': ' + self.name if self.name else ''})"
-
 
 # --------------------------------------------------------------------------- data sources
 
