@@ -100,7 +100,7 @@ def test_navigation_outside_allowed_domains_is_robot_defect(h: Harness) -> None:
 def test_http_500_main_document_is_item_system_error(h: Harness) -> None:
     with pytest.raises(ItemSystemError) as err:
         h.run_item([{"goto": f"{h.site.base}/boom"}])
-    assert f"HTTP 500 on {h.site.base}/boom" in str(err.value)
+    assert f"ページが HTTP 500 を返しました: {h.site.base}/boom" in str(err.value)
     h.run_item([{"goto": f"{h.site.base}/links"}])  # the flag was consumed
     with pytest.raises(ItemSystemError, match="HTTP 500"):
         h.run_item([{"click": {"css": "#boom"}}, {"expect": {"text": "登録しました"}, "timeout_ms": 300}])

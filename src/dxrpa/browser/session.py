@@ -208,7 +208,7 @@ class ContextHandle:
         self.timeout_ms = timeout_ms
         self.tracing = trace
         self.blocked_url: str | None = None  # a main-frame navigation we aborted
-        self.http_error: str | None = None  # "HTTP 500 on <url>" of a main document
+        self.http_error: str | None = None  # the URL of a main document that answered 5xx
         self.http_error_status = 0  # its status
         self.last_status: int | None = None  # the latest main document's HTTP status
         self.crashed = False
@@ -277,7 +277,7 @@ class ContextHandle:
             if response.frame.parent_frame is None:
                 self.last_status = response.status
                 if response.status >= 500:
-                    self.http_error = f"HTTP {response.status} on {response.url}"
+                    self.http_error = response.url
                     self.http_error_status = response.status
 
     def take_problem(self) -> tuple[ProblemKind, str] | None:

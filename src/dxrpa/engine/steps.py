@@ -217,7 +217,7 @@ def _from_guard(guard: ContextHandle, call: StepCall) -> ItemError | None:
     kind, detail = problem
     declared = call.ctx.robot.http_errors.get(guard.http_error_status) if kind == "http" else None
     if declared is not None:
-        return _declared_status(declared, guard.http_error_status, detail.split(" on ", 1)[-1])
+        return _declared_status(declared, guard.http_error_status, detail)
     allowed = ", ".join(guard.allowed_domains)
     if kind == "blocked":
         return RobotDefect(
@@ -230,6 +230,11 @@ def _from_guard(guard: ContextHandle, call: StepCall) -> ItemError | None:
                 f"必要なら browser.allowed_domains に追加してください (現在: {allowed})",
                 f"add it to browser.allowed_domains if intended (now: {allowed})",
             ),
+        )
+    if kind == "http":
+        status = guard.http_error_status
+        detail = tr(
+            f"ページが HTTP {status} を返しました: {redact(detail)}", f"HTTP {status} on {redact(detail)}"
         )
     return ItemSystemError(f"{call.where}: {detail}", step=call.label)
 
