@@ -1,4 +1,5 @@
-"""`dxrpa robots schema`: every key is described (ja / en) and a step needs exactly one action."""
+"""`dxrpa robots schema`: every key is described (ja / en) with a valid example, and a step needs
+exactly one action."""
 
 from __future__ import annotations
 
@@ -38,3 +39,17 @@ def test_schema_accepts_the_shipped_robots_and_refuses_zero_or_two_actions(dx_ho
     for bad_step in ({"name": "何もしない"}, {"goto": "http://x", "log": "two"}):
         assert not validator.is_valid({**base, "item": [bad_step]}), bad_step
     assert validator.is_valid({**base, "item": [{"goto": "http://x", "name": "開く"}]})
+
+
+def test_every_property_has_an_example_that_is_valid_there(dx_home: Path) -> None:
+    schema = _schema(dx_home)
+    owners = [("Robot", schema), *schema["$defs"].items()]
+    props = [(name, key, p) for name, d in owners for key, p in d.get("properties", {}).items()]
+    missing = [f"{name}.{key}" for name, key, p in props if not p.get("examples")]
+    assert missing == []
+    invalid = []
+    for name, key, prop in props:
+        check = jsonschema.Draft202012Validator({**prop, "$defs": schema["$defs"]})
+        if not check.is_valid(prop["examples"][0]):
+            invalid.append(f"{name}.{key}: {prop['examples'][0]!r}")
+    assert invalid == []

@@ -1,4 +1,5 @@
-"""The JSON Schema of robot files for editors: every key described (ja / en), one action per step.
+"""The JSON Schema of robot files for editors: every key described (ja / en) with an example, one
+action per step.
 
 Descriptions live in one table keyed by the YAML key (``(model, key)`` where one name means
 different things) so ``dxrpa robots schema`` explains each key in the editor's hover, and the
@@ -10,6 +11,7 @@ from __future__ import annotations
 from typing import Any
 
 from dxrpa.model.robot import ACTIONS, Robot
+from dxrpa.model.schema_examples import BY_MODEL, EXAMPLES
 
 _H = dict[str, tuple[str, str]]
 
@@ -226,6 +228,10 @@ _BY_MODEL: dict[tuple[str, str], tuple[str, str]] = {
         )
     },
     ("Step", "name"): ("ログとエラーに出る見出し", "label shown in logs and errors"),
+    ("Step", "frame"): (
+        "iframe の中で手順を実行 {selector, steps}",
+        "run steps inside an iframe {selector, steps}",
+    ),
     ("ScreenshotArgs", "name"): ("画面写真のファイル名", "screenshot file name"),
     ("ExpectArgs", "text"): ("ページにあるはずの文字", "text the page must show"),
     ("WaitArgs", "text"): ("現れるまで待つ文字", "text to wait for"),
@@ -261,6 +267,8 @@ def _describe(props: dict[str, Any], model: str) -> None:
         if ja:
             old = prop.get("description")  # a longer English text from the model keeps its place
             prop["description"] = f"{ja} / {old or en}"
+        if (model, key) in BY_MODEL or key in EXAMPLES:
+            prop["examples"] = [BY_MODEL.get((model, key), EXAMPLES.get(key))]
 
 
 def robot_json_schema() -> dict[str, Any]:
