@@ -49,20 +49,63 @@ def _root(
         raise typer.Exit(0)
 
 
-_registered = False
+#: The feature modules, in the order their commands appear in ``dxrpa --help``.
+MODULES = (
+    *("core", "skeleton", "author", "ocr", "report", "org"),
+    *("schedule", "console", "admin", "assets", "notify"),
+)
+#: Top-level command → the modules that add to it. A command imports only these, so ``dxrpa
+#: secrets set`` does not pay for Playwright, openpyxl and the reports (a test checks this table).
+OWNERS: dict[str, tuple[str, ...]] = {
+    "demo": ("core",),
+    "run": ("core",),
+    "runs": ("core",),
+    "robots": ("core", "skeleton"),
+    "record": ("author",),
+    "inspect": ("author",),
+    "ocr": ("ocr",),
+    "report": ("report",),
+    "targets": ("report",),
+    "org": ("org",),
+    "worker": ("schedule",),
+    "scheduler": ("schedule",),
+    "schedule": ("schedule",),
+    "calendar": ("schedule",),
+    "serve": ("console",),
+    "users": ("console",),
+    "console": ("console",),
+    "secrets": ("admin",),
+    "audit": ("admin",),
+    "assets": ("assets",),
+    "notify": ("notify",),
+}
+_ROOT_FLAGS_WITH_VALUE = ("--lang",)
+_registered: set[str] = set()
 
 
-def _register_all() -> None:
-    """Add every feature's commands, once per process: typer appends on each call, and ``main``
-    runs many times in one process (tests, the console's in-process calls)."""
-    global _registered
-    if _registered:
-        return
-    from dxrpa.cli import admin, assets, author, console, core, notify, ocr, org, report, schedule, skeleton
+def command_of(argv: list[str]) -> str | None:
+    """The top-level command ``argv`` names, skipping the root options; None for none (help)."""
+    skip = False
+    for arg in argv:
+        if skip:
+            skip = False
+        elif arg in _ROOT_FLAGS_WITH_VALUE:
+            skip = True
+        elif not arg.startswith("-"):
+            return arg
+    return None
 
-    for module in (core, skeleton, author, ocr, report, org, schedule, console, admin, assets, notify):
-        module.register(app)
-    _registered = True
+
+def _register_all(argv: list[str] | None = None) -> None:
+    """Add the commands ``argv`` needs (all of them for help or an unknown command), each module
+    once per process: typer appends on each call, and ``main`` runs many times in one process."""
+    import importlib
+
+    wanted = OWNERS.get(command_of(argv) or "", MODULES) if argv is not None else MODULES
+    for name in MODULES:
+        if name in wanted and name not in _registered:
+            importlib.import_module(f"dxrpa.cli.{name}").register(app)
+            _registered.add(name)
 
 
 def _say_error(label: str, text: str) -> None:
@@ -82,10 +125,11 @@ def _lang_from(argv: list[str]) -> None:
 def main(argv: list[str] | None = None) -> int:
     """Entry point of the console script; returns the exit code."""
     restrict_new_files()  # DB, evidence, results, reports: 0600 / 0700 (console, scheduler, worker too)
-    _lang_from(argv if argv is not None else sys.argv[1:])
+    args = argv if argv is not None else sys.argv[1:]
+    _lang_from(args)
     try:
-        _register_all()
-        code = app(args=argv, prog_name="dxrpa", standalone_mode=False)  # typer.Exit code comes back
+        _register_all(args)
+        code = app(args=args, prog_name="dxrpa", standalone_mode=False)  # typer.Exit code comes back
         return int(code) if isinstance(code, int) else 0
     except DxrpaError as exc:
         _say_error(tr("エラー", "error"), str(exc))
