@@ -22,6 +22,7 @@ from dxrpa.engine.definitions import parse_robot
 from dxrpa.engine.secrets import allowed_env
 from dxrpa.engine.templating import TemplateProblem, render
 from dxrpa.errors import DefinitionErrors, ExitCode
+from dxrpa.i18n import set_lang
 from dxrpa.log import MASK, Redactor, my_number_spans, redact, redact_url
 from tests.engine.conftest import robot_env, sample_app  # noqa: F401  (real app + home fixtures)
 
@@ -132,7 +133,8 @@ item:
 """
 
 
-def _problems(body: str, head: str = BASE) -> list[str]:
+def _problems(body: str, head: str = BASE, lang: str = "en") -> list[str]:
+    set_lang(lang)
     with pytest.raises(DefinitionErrors) as info:
         parse_robot("robots/taint_check.yaml", head + body)
     return [str(e) for e in info.value.errors]
@@ -167,6 +169,33 @@ def test_secret_in_shown_or_stored_step_is_refused(step: str) -> None:
     msgs = _problems(step + "\n")
     assert any("a secret cannot be used in" in m and ":9:" in m for m in msgs)
     assert all(PASSWORD not in m for m in msgs)
+
+
+@pytest.mark.parametrize(
+    "value",
+    [
+        "{{ secret.APP_PASSWORD|join('.') }}",
+        "{{ secret.APP_PASSWORD[:4] }}{{ secret.APP_PASSWORD[4:] }}",
+        "{{ secret['APP_PASSWORD']|reverse }}",
+        "{{ secret.APP_PASSWORD.replace('a', 'b') }}",
+        "{{ secret.APP_PASSWORD ~ 'x' }}",
+        "{% if secret.APP_PASSWORD %}x{% endif %}",
+    ],
+)
+def test_a_secret_transformed_anywhere_is_refused_even_in_fill(value: str) -> None:
+    """A split or reversed secret typed into a field and read back would be a form no redactor knows."""
+    msgs = _problems(f'  - fill: {{label: 氏名, value: "{value}"}}\n')
+    assert any("a secret can only be used whole" in m and ":9:" in m for m in msgs), msgs
+    (ja,) = _problems(f'  - fill: {{label: 氏名, value: "{value}"}}\n', lang="ja")
+    assert "シークレットはそのままの形" in ja and "dxrpa secrets set" in ja
+
+
+def test_a_whole_secret_in_fill_or_a_url_is_fine() -> None:
+    for step in (
+        '  - fill: {label: パスワード, value: "{{ secret.APP_PASSWORD }}"}',
+        '  - goto: "{{ env.APP_URL }}/login?token={{ secret.APP_PASSWORD }}"',
+    ):
+        parse_robot("robots/taint_check.yaml", BASE + step + "\n")
 
 
 def test_whole_secret_or_env_mapping_is_refused() -> None:

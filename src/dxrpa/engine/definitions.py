@@ -240,26 +240,59 @@ def check_env_and_secret_use(robot: Robot, pos: Positions, raw: dict[str, Any]) 
             for text in texts:
                 for name in sorted(templating.references(text, "env") - declared_env):
                     why = env_name_problem(name)
+                    names = ", ".join([*robot.env, name])
                     problem(
                         loc,
-                        f"{label}: env '{name}' is used but not declared under 'env:'",
-                        hint=why or f"add it to 'env: [{', '.join([*robot.env, name])}]'",
+                        tr(
+                            f"{label}: env '{name}' が 'env:' で宣言されていません",
+                            f"{label}: env '{name}' is used but not declared under 'env:'",
+                        ),
+                        hint=why
+                        or tr(f"'env: [{names}]' と書き足してください", f"add it to 'env: [{names}]'"),
                     )
                 for root in ("env", "secret"):
                     if templating.bare_use(text, root):
                         problem(
                             loc,
-                            f"{label}: '{root}' may only be used as {root}.NAME with a declared name",
-                            hint=f"write {root}.NAME (or {root}['NAME']) for each value you need",
+                            tr(
+                                f"{label}: '{root}' は宣言した名前で {root}.NAME の形でだけ使えます",
+                                f"{label}: '{root}' may only be used as {root}.NAME with a declared name",
+                            ),
+                            hint=tr(
+                                f"使う値ごとに {root}.NAME (または {root}['NAME']) と書いてください",
+                                f"write {root}.NAME (or {root}['NAME']) for each value you need",
+                            ),
                         )
+                if templating.transformed_use(text, "secret"):
+                    problem(
+                        loc,
+                        tr(
+                            f"{label}: シークレットはそのままの形 {{{{ secret.NAME }}}} でだけ使えます"
+                            " (フィルター・切り出し・演算は不可)",
+                            f"{label}: a secret can only be used whole, as {{{{ secret.NAME }}}}"
+                            " (no filter, slice or operator)",
+                        ),
+                        hint=tr(
+                            "変形した値は伏せ字にできず、ログや出力に残るおそれがあります。必要な形の値を"
+                            "別のシークレットとして dxrpa secrets set で登録してください",
+                            "a transformed value cannot be masked and could reach logs or outputs; store the"
+                            " form you need as its own secret with dxrpa secrets set",
+                        ),
+                    )
                 if action in SECRET_SINKS and (
                     templating.references(text, "secret") or templating.bare_use(text, "secret")
                 ):
                     problem(
                         loc,
-                        f"{label}: a secret cannot be used in {action}: steps: its value would be shown"
-                        " to viewers or stored",
-                        hint="use secrets only in fill, select or press steps",
+                        tr(
+                            f"{label}: {action}: ではシークレットを使えません (値が閲覧者に見えるか保存されます)",
+                            f"{label}: a secret cannot be used in {action}: steps: its value would be shown"
+                            " to viewers or stored",
+                        ),
+                        hint=tr(
+                            "シークレットは fill・select・press の手順でだけ使ってください",
+                            "use secrets only in fill, select or press steps",
+                        ),
                     )
     return problems
 

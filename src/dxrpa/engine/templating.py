@@ -274,6 +274,30 @@ def bare_use(text: str, root: str) -> bool:
     )
 
 
+def transformed_use(text: str, root: str) -> bool:
+    """Whether a ``root.NAME`` value is anything but printed whole (``{{ secret.X }}``): a filter,
+    slice, operator, test or method on it (``secret.X|reverse``, ``secret.X[:4]``, ``secret.X|join('.')``)
+    makes a form of the value that no redactor can know, so it could reach a log or an output."""
+    if not is_template(text):
+        return False
+    try:
+        tree = _env.parse(text)
+    except TemplateSyntaxError:
+        return False
+
+    def on_root(node: nodes.Node) -> bool:
+        return isinstance(node, nodes.Getattr | nodes.Getitem) and (
+            isinstance(node.node, nodes.Name) and node.node.name == root
+        )
+
+    def visit(node: nodes.Node, parent: nodes.Node | None) -> bool:
+        if on_root(node):
+            return not isinstance(parent, nodes.Output)
+        return any(visit(child, node) for child in node.iter_child_nodes())
+
+    return visit(tree, None)
+
+
 def base_scope(
     *,
     item: Mapping[str, Any],
