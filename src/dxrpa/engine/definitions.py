@@ -285,7 +285,8 @@ def check_env_and_secret_use(robot: Robot, pos: Positions, raw: dict[str, Any]) 
                     problem(
                         loc,
                         tr(
-                            f"{label}: {action}: ではシークレットを使えません (値が閲覧者に見えるか保存されます)",
+                            f"{label}: {action}: ではシークレットを使えません"
+                            " (値が閲覧者に見えるか保存されます)",
                             f"{label}: a secret cannot be used in {action}: steps: its value would be shown"
                             " to viewers or stored",
                         ),
