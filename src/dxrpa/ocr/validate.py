@@ -15,6 +15,13 @@ _HIRAGANA = re.compile(r"^[\u3041-\u309fー・]+$")
 _EMAIL = re.compile(r"^[a-z0-9._%+\-]+@[a-z0-9\-]+(\.[a-z0-9\-]+)*\.[a-z]{2,}$")
 _PHONE = re.compile(r"^0\d{1,4}-\d{1,4}-\d{3,4}$")
 _POSTAL = re.compile(r"^\d{3}-\d{4}$")
+#: a block number with its number missing: 丁目 not after a numeral, or two markers in a row
+#: (「16番4号」 read as 「6番号」, 「1丁目」 as 「丁目」) — the shape of a dropped digit in an address
+_MISSING_NUMBER = re.compile(r"(?<![0-9０-９一二三四五六七八九十])丁目|(丁目|番地|番|号)(番地|番|号)")
+
+
+def is_address(spec: FieldSpec) -> bool:
+    return spec.type == "text" and (spec.master is not None or "住所" in spec.name or "所在" in spec.name)
 
 
 def check(
@@ -59,6 +66,8 @@ def check(
         reason = tr("メールアドレスの形式ではありません", "not an email address")
     elif t == "my_number" and not is_my_number(value):
         reason = tr("個人番号のチェックデジットが合いません", "My Number check digit does not match")
+    elif is_address(spec) and _MISSING_NUMBER.search(value):
+        reason = tr("丁目・番・号の数字が抜けています", "a block number (丁目・番・号) has no number")
     elif t == "choice" and value not in [o.value for o in spec.options]:
         reason = tr("選択肢が一つに決まりません", "not exactly one option is ticked")
     if reason:
