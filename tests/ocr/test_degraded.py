@@ -105,6 +105,7 @@ def test_an_address_with_a_block_number_missing_is_invalid() -> None:
     spec = FieldSpec(name="住所", type="text", box=(0, 0, 10, 10))
     assert check(spec, "東京都新宿区西新宿5丁目6番号")
     assert check(spec, "埼玉県さいたま市浦和区常盤丁目20番10号")
+    assert check(spec, "埼玉県さいたま市浦和区常盤5丁目/3番7号")  # a handwritten 1 read as "/"
     assert check(spec, "東京都新宿区西新宿5丁目16番4号") == ""
     assert check(spec, "東京都千代田区一番町3番地") == ""
     assert check(FieldSpec(name="備考", type="text", box=(0, 0, 10, 10)), "番号") == ""

@@ -18,6 +18,7 @@ _POSTAL = re.compile(r"^\d{3}-\d{4}$")
 #: a block number with its number missing: 丁目 not after a numeral, or two markers in a row
 #: (「16番4号」 read as 「6番号」, 「1丁目」 as 「丁目」) — the shape of a dropped digit in an address
 _MISSING_NUMBER = re.compile(r"(?<![0-9０-９一二三四五六七八九十])丁目|(丁目|番地|番|号)(番地|番|号)")
+_NOT_IN_ADDRESS = re.compile(r"[/|\\!?<>]")  # no address has these; a misread digit ("/3番" for 13番) has
 
 
 def is_address(spec: FieldSpec) -> bool:
@@ -68,6 +69,8 @@ def check(
         reason = tr("個人番号のチェックデジットが合いません", "My Number check digit does not match")
     elif is_address(spec) and _MISSING_NUMBER.search(value):
         reason = tr("丁目・番・号の数字が抜けています", "a block number (丁目・番・号) has no number")
+    elif is_address(spec) and _NOT_IN_ADDRESS.search(value):
+        reason = tr("住所に使わない記号があります", "a sign no address has (a misread digit?)")
     elif t == "choice" and value not in [o.value for o in spec.options]:
         reason = tr("選択肢が一つに決まりません", "not exactly one option is ticked")
     if reason:
