@@ -109,3 +109,16 @@ def test_an_address_with_a_block_number_missing_is_invalid() -> None:
     assert check(spec, "東京都新宿区西新宿5丁目16番4号") == ""
     assert check(spec, "東京都千代田区一番町3番地") == ""
     assert check(FieldSpec(name="備考", type="text", box=(0, 0, 10, 10)), "番号") == ""
+
+
+def test_address_doubt_inside_the_master_entry_is_settled_by_the_master(reader: FormReader) -> None:
+    spec = reader.template.spec.field("住所")
+    text = "東京都新宿区西新宿3丁目23番3号"
+    weak_town = tuple(0.55 if ch == "宿" else 0.99 for ch in text)  # 新宿 / 西新宿: in the master
+    weak_number = tuple(0.55 if i == text.index("23") else 0.99 for i in range(len(text)))  # 番地: not
+    town = reader._finish(spec, Recognized(text, 0.95, 0.55, (), weak_town), False, None)
+    number = reader._finish(spec, Recognized(text, 0.95, 0.55, (), weak_number), False, None)
+    assert (town.value, town.status, town.confidence) == (text, "ok", 0.99)
+    assert (number.status, number.confidence) == ("review", 0.55)
+    dropped = reader._finish(spec, Recognized(text, 0.95, 0.55, (), weak_town), True, None)
+    assert dropped.status == "review"

@@ -201,6 +201,8 @@ class FormReader:
     def _finish(self, spec: FieldSpec, rec: Recognized, dropped: bool, crop: str | None) -> FieldResult:
         confidence = field_confidence(spec.type, rec, dropped)
         value = normalize(spec.type, rec.text, name=spec.name, keep_variants=spec.keep_variants)
+        if spec.name in self.template.masters and value and confidence < self.review_threshold:
+            confidence = self._beyond_master(spec, rec, value, dropped, confidence)
         raw = normalize(spec.type, rec.text, name=spec.name, keep_variants=True)
         rule = check(spec, value, self.template.dictionaries.get(spec.name))
         reason = judge(rule, confidence, self.review_threshold)
@@ -217,6 +219,31 @@ class FormReader:
             reason=reason,
             crop=crop,
         )
+
+    def _beyond_master(
+        self, spec: FieldSpec, rec: Recognized, value: str, dropped: bool, confidence: float
+    ) -> float:
+        """An address's confidence over what the city's 町字 master does not vouch for.
+
+        When the start of the address is an entry of the master (read exactly, or the one entry
+        within a character or two), those characters are settled by the master, not by the
+        recognizer: a doubt about 霞 in 霞が関 is no doubt about the value. What follows (丁目,
+        番地, the building) has nothing to check it against, so its weakest character decides.
+        """
+        match = self.template.masters[spec.name].match(value)
+        if match.reason or match.town is None or not rec.chars or len(rec.chars) != len(rec.text):
+            return confidence
+        skip = next(
+            (
+                k
+                for k in range(1, len(rec.text) + 1)
+                if len(normalize(spec.type, rec.text[:k], name=spec.name)) >= match.read
+            ),
+            len(rec.text),
+        )
+        rest = [c for ch, c in zip(rec.text[skip:], rec.chars[skip:], strict=True) if not ch.isspace()]
+        settled = min(rest) if rest else 1.0
+        return min(settled, 0.5) if dropped else max(confidence, settled)
 
     def _tick(self, warped: np.ndarray, box: Box) -> float:
         x, y, w, h = box
