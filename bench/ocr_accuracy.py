@@ -101,9 +101,10 @@ def main() -> int:
         f: FormReader(get_template(f, TEMPLATES), engine, review_threshold=settings.review_threshold)
         for f in ("juminhyo", "inkan")
     }
-    engine.recognize([readers["juminhyo"].template.blank[200:270, 900:1150]])  # warm-up, not timed
     work = args.keep or Path(tempfile.mkdtemp(prefix="dxrpa-bench-"))
     chosen = [s for s in sources() if args.only.lower() in s.name.lower()]
+    for warm in make_pages(sources()[0], work / "warm-up", 2, SEED - 1):  # first runs allocate; not timed
+        list(readers[warm.form].read_file(work / "warm-up" / warm.file))
     reads: list[Read] = []
     rows = []
     dump = []
