@@ -106,6 +106,7 @@ def test_an_address_with_a_block_number_missing_is_invalid() -> None:
     assert check(spec, "東京都新宿区西新宿5丁目6番号")
     assert check(spec, "埼玉県さいたま市浦和区常盤丁目20番10号")
     assert check(spec, "埼玉県さいたま市浦和区常盤5丁目/3番7号")  # a handwritten 1 read as "/"
+    assert check(spec, "神奈川県横浜市中区日本大通2丁119番12号")  # 目 read as 1 on a fax
     assert check(spec, "東京都新宿区西新宿5丁目16番4号") == ""
     assert check(spec, "東京都千代田区一番町3番地") == ""
     assert check(FieldSpec(name="備考", type="text", box=(0, 0, 10, 10)), "番号") == ""
@@ -122,3 +123,15 @@ def test_address_doubt_inside_the_master_entry_is_settled_by_the_master(reader: 
     assert (number.status, number.confidence) == ("review", 0.55)
     dropped = reader._finish(spec, Recognized(text, 0.95, 0.55, (), weak_town), True, None)
     assert dropped.status == "review"
+
+
+def test_an_address_whose_chome_was_restored_goes_to_review(reader: FormReader) -> None:
+    spec = reader.template.spec.field("住所")
+    text = "神奈川県横浜市中区日本大通2丁119番12号"  # 2丁目19番 with 目 read as 1 (a fax)
+    f = reader._finish(spec, Recognized(text, 0.99, 0.99), False, None)
+    assert f.value == "神奈川県横浜市中区日本大通2丁目119番12号"  # the suggestion staff see
+    assert f.status == "review" and "丁目" in f.reason
+    sure = reader._finish(
+        spec, Recognized("神奈川県横浜市中区日本大通2丁目19番12号", 0.99, 0.99), False, None
+    )
+    assert sure.status == "ok"

@@ -30,7 +30,7 @@ from dxrpa.ocr.engines.base import Engine, Recognized
 from dxrpa.ocr.load import load_pages
 from dxrpa.ocr.normalize import normalize
 from dxrpa.ocr.template import Template
-from dxrpa.ocr.validate import check, judge
+from dxrpa.ocr.validate import check, guessed_block_marker, is_address, judge
 
 MARGIN = 6  # px around a field box: handwriting spills over the line
 JOINT = 0.5  # wide gaps inside a field are closed up to this share of the text height
@@ -205,6 +205,8 @@ class FormReader:
             confidence = self._beyond_master(spec, rec, value, dropped, confidence)
         raw = normalize(spec.type, rec.text, name=spec.name, keep_variants=True)
         rule = check(spec, value, self.template.dictionaries.get(spec.name))
+        if not rule and is_address(spec):
+            rule = guessed_block_marker(rec.text)
         reason = judge(rule, confidence, self.review_threshold)
         return FieldResult(
             name=spec.name,

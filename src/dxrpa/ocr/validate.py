@@ -15,10 +15,24 @@ _HIRAGANA = re.compile(r"^[\u3041-\u309fー・]+$")
 _EMAIL = re.compile(r"^[a-z0-9._%+\-]+@[a-z0-9\-]+(\.[a-z0-9\-]+)*\.[a-z]{2,}$")
 _PHONE = re.compile(r"^0\d{1,4}-\d{1,4}-\d{3,4}$")
 _POSTAL = re.compile(r"^\d{3}-\d{4}$")
-#: a block number with its number missing: 丁目 not after a numeral, or two markers in a row
-#: (「16番4号」 read as 「6番号」, 「1丁目」 as 「丁目」) — the shape of a dropped digit in an address
-_MISSING_NUMBER = re.compile(r"(?<![0-9０-９一二三四五六七八九十])丁目|(丁目|番地|番|号)(番地|番|号)")
+#: a block number that lost a character: 丁目 not after a numeral, two markers in a row
+#: (「16番4号」 read as 「6番号」, 「1丁目」 as 「丁目」), or 丁 after a digit without its 目
+_MISSING_NUMBER = re.compile(
+    r"(?<![0-9０-９一二三四五六七八九十])丁目|(丁目|番地|番|号)(番地|番|号)|(?<=[0-9])丁(?!目)"
+)
 _NOT_IN_ADDRESS = re.compile(r"[/|\\!?<>]")  # no address has these; a misread digit ("/3番" for 13番) has
+
+
+#: 丁目 read as one character (「9目27番」, 「2丁19番」): normalization restores 丁目, but the lost
+#: character may have become a digit next to it (「2丁目19番」 read as 「2丁119番」), so it is a guess
+_HALF_CHOME = re.compile(r"\d(?:丁|目|日|H|厂)(?=\d+番)")
+
+
+def guessed_block_marker(text: str) -> str:
+    """Why an address reading whose 丁目 was restored from one character needs a person ('' if not)."""
+    if _HALF_CHOME.search(text.replace(" ", "")):
+        return tr("「丁目」が 1 文字しか読めず補いました", "丁目 was restored from a single character")
+    return ""
 
 
 def is_address(spec: FieldSpec) -> bool:
