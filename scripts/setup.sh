@@ -10,6 +10,10 @@ export DEBIAN_FRONTEND=noninteractive
 $SUDO apt-get update -qq
 $SUDO apt-get install -y -qq --no-install-recommends \
   chromium fonts-ipaexfont fonts-noto-cjk libreoffice-calc-nogui postgresql python3-venv >/dev/null
+# more Japanese fonts for bench/ocr_accuracy.py (printed families and handwriting-like seto, kiloji, yozfont)
+$SUDO apt-get install -y -qq --no-install-recommends \
+  fonts-takao fonts-vlgothic fonts-sawarabi-mincho fonts-sawarabi-gothic fonts-horai-umefont \
+  fonts-motoya-l-cedar fonts-migmix fonts-seto fonts-kiloji fonts-yozvox-yozfont >/dev/null
 PY=${PYTHON:-python3}
 [ -x .venv/bin/python ] || "$PY" -m venv .venv
 .venv/bin/python -m pip install -q --upgrade pip

@@ -14,6 +14,7 @@ import io
 import json
 import math
 import random
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
@@ -131,6 +132,25 @@ ERA_BASE = [
 ]
 
 _HIRA = {chr(k): chr(k - 0x60) for k in range(0x30A1, 0x30F7)}
+
+#: a real handwritten glyph for a character: (tile of 2s × 2s with ink 255 and the glyph in the
+#: middle s × s square, advance in px), or None to draw the character with the font
+GlyphSource = Callable[[str, int, random.Random], "tuple[Image.Image, float] | None"]
+MARKS = ("mixed", "past", "cross", "fill", "circle")
+
+
+@dataclass(frozen=True)
+class Style:
+    """How a form is filled in: fonts, the kind of mark, real glyphs. The default is the mix
+    the tests and ``dxrpa demo`` use; the benchmark varies each on its own."""
+
+    print_fonts: tuple[str, ...] = tuple(PRINT_FONTS)
+    hand_fonts: tuple[str, ...] = tuple(HAND_FONTS)
+    mark: str = "mixed"  # mixed (レ or ×) | past (✓ running far past the box) | cross | fill | circle
+    glyphs: GlyphSource | None = None
+
+
+DEFAULT_STYLE = Style()
 
 
 @dataclass
@@ -253,9 +273,11 @@ def fake_values(layout: Layout, rng: random.Random, number: int) -> tuple[dict[s
 # ---------------------------------------------------------------------------------- rendering
 
 
-def _draw_printed(img: Image.Image, text: str, box: tuple[int, int, int, int], rng: random.Random) -> None:
+def _draw_printed(
+    img: Image.Image, text: str, box: tuple[int, int, int, int], rng: random.Random, style: Style
+) -> None:
     x, y, w, h = box
-    path = rng.choice(PRINT_FONTS)
+    path = rng.choice(style.print_fonts)
     size = int(h * rng.uniform(0.52, 0.62))
     while font(path, size).getlength(text) > w - 24 and size > 14:
         size -= 2
@@ -280,10 +302,12 @@ def _printed_mask(text: str, path: str, size: int) -> Image.Image:
     return tile.resize((width, height), Image.Resampling.BOX)
 
 
-def _draw_hand(img: Image.Image, text: str, box: tuple[int, int, int, int], rng: random.Random) -> None:
+def _draw_hand(
+    img: Image.Image, text: str, box: tuple[int, int, int, int], rng: random.Random, style: Style
+) -> None:
     """Handwriting-like: each character jittered in size, angle, baseline, spacing and stroke weight."""
     x, y, w, h = box
-    path = rng.choice(HAND_FONTS)
+    path = rng.choice(style.hand_fonts)
     size = int(h * rng.uniform(0.55, 0.66))
     advance = 0.0
     glyphs: list[tuple[Image.Image, float]] = []
@@ -295,8 +319,12 @@ def _draw_hand(img: Image.Image, text: str, box: tuple[int, int, int, int], rng:
             continue
         s = max(12, int(size * rng.uniform(0.88, 1.1)))
         f = font(path, s)
-        tile = Image.new("L", (s * 2, s * 2), 0)
-        ImageDraw.Draw(tile).text((s // 2, s // 2), ch, font=f, fill=255)
+        real = style.glyphs(ch, s, rng) if style.glyphs is not None else None
+        if real is not None:
+            tile, step = real
+        else:
+            tile = Image.new("L", (s * 2, s * 2), 0)
+            ImageDraw.Draw(tile).text((s // 2, s // 2), ch, font=f, fill=255)
         if weight:
             tile = tile.filter(ImageFilter.MaxFilter(3))
         tile = tile.transform(
@@ -307,7 +335,9 @@ def _draw_hand(img: Image.Image, text: str, box: tuple[int, int, int, int], rng:
         )
         tile = tile.rotate(rng.uniform(-6, 6), resample=Image.Resampling.BILINEAR)
         glyphs.append((tile, advance))
-        if ord(ch) > 0x2E80:
+        if real is not None:
+            advance += step * rng.uniform(0.95, 1.15)
+        elif ord(ch) > 0x2E80:
             advance += s * rng.uniform(0.9, 1.08)
         else:  # Latin letters and digits by their own width: a hand does not write "@" over the next letter
             advance += max(f.getlength(ch), s * 0.3) * rng.uniform(0.95, 1.15)
@@ -322,7 +352,9 @@ def _draw_hand(img: Image.Image, text: str, box: tuple[int, int, int, int], rng:
         img.paste(ink, (tx, ty), tile)
 
 
-def _tick(img: Image.Image, box: tuple[int, int, int, int], rng: random.Random, hand: bool) -> None:
+def _tick(
+    img: Image.Image, box: tuple[int, int, int, int], rng: random.Random, hand: bool, mark: str = "mixed"
+) -> None:
     x, y, w, h = box
     d = ImageDraw.Draw(img)
     spread = 3.0 if hand else 0.0
@@ -331,38 +363,71 @@ def _tick(img: Image.Image, box: tuple[int, int, int, int], rng: random.Random, 
         return rng.uniform(-spread, spread)
 
     width = rng.randint(3, 5)
-    if rng.random() < 0.5:  # レ / ✓
+    if mark == "past":  # ✓ whose long stroke runs well past the box, most of it outside
+        k = rng.uniform(1.0, 1.6)
+        pts = [
+            (x + w * 0.15 + j(), y + h * 0.55 + j()),
+            (x + w * 0.45 + j(), y + h * (0.95 + 0.2 * rng.random()) + j()),
+            (x + w * (1.0 + k) + j(), y - h * k + j()),
+        ]
+        d.line(pts, fill=20, width=width, joint="curve")
+    elif mark == "fill":  # ■ filled in
+        m = rng.randint(3, 6)
+        d.rectangle((x + m + j(), y + m + j(), x + w - m + j(), y + h - m + j()), fill=rng.randint(15, 60))
+    elif mark == "cross" or (mark == "mixed" and rng.random() >= 0.5):  # ×
+        d.line((x + 5 + j(), y + 5 + j(), x + w - 5 + j(), y + h - 5 + j()), fill=20, width=width)
+        d.line((x + w - 5 + j(), y + 5 + j(), x + 5 + j(), y + h - 5 + j()), fill=20, width=width)
+    else:  # レ / ✓
         pts = [
             (x + 6 + j(), y + h * 0.5 + j()),
             (x + w * 0.42 + j(), y + h - 6 + j()),
             (x + w + 4 + j(), y - 6 + j()),
         ]
         d.line(pts, fill=20, width=width, joint="curve")
-    else:  # ×
-        d.line((x + 5 + j(), y + 5 + j(), x + w - 5 + j(), y + h - 5 + j()), fill=20, width=width)
-        d.line((x + w - 5 + j(), y + 5 + j(), x + 5 + j(), y + h - 5 + j()), fill=20, width=width)
 
 
-def render_filled(layout: Layout, written: dict[str, str], rng: random.Random, *, hand: bool) -> Image.Image:
+def render_filled(
+    layout: Layout, written: dict[str, str], rng: random.Random, *, hand: bool, style: Style = DEFAULT_STYLE
+) -> Image.Image:
     img = render_blank(layout)
     for f in layout.fields:
         value = written.get(f.name, "")
-        _fill_field(img, f, value, rng, hand)
+        _fill_field(img, f, value, rng, hand, style)
     return img
 
 
-def _fill_field(img: Image.Image, f: LField, value: str, rng: random.Random, hand: bool) -> None:
+def _circle_label(img: Image.Image, box: tuple[int, int, int, int], label: str, rng: random.Random) -> None:
+    """A ○ drawn round an option's printed label (「該当するものに○」), as the layout prints it."""
+    x, y, w, h = box
+    left, right = x + w + 14, x + w + 14 + font(GOTHIC, 26).getlength(label)
+    pad_x, pad_y = rng.uniform(6, 16), rng.uniform(4, 12)
+    ellipse = (
+        left - pad_x,
+        y - pad_y + rng.uniform(-3, 3),
+        right + pad_x,
+        y + h + pad_y + rng.uniform(-3, 3),
+    )
+    ImageDraw.Draw(img).ellipse(ellipse, outline=rng.randint(15, 60), width=rng.randint(3, 5))
+
+
+def _fill_field(
+    img: Image.Image, f: LField, value: str, rng: random.Random, hand: bool, style: Style
+) -> None:
+    mark = "past" if style.mark == "circle" else style.mark  # a lone checkbox has no label to circle
     if f.type == "checkbox":
         if value == "true" and f.box is not None:
-            _tick(img, f.box, rng, hand)
+            _tick(img, f.box, rng, hand, mark)
         return
     if f.type == "choice":
         for opt, box in f.options:
             if opt == value:
-                _tick(img, box, rng, hand)
+                if style.mark == "circle":
+                    _circle_label(img, box, opt, rng)
+                else:
+                    _tick(img, box, rng, hand, mark)
         return
     if value and f.box is not None:
-        (_draw_hand if hand else _draw_printed)(img, value, f.box, rng)
+        (_draw_hand if hand else _draw_printed)(img, value, f.box, rng, style)
 
 
 def scan(img: Image.Image, rng: random.Random, *, strength: float = 1.0) -> Image.Image:

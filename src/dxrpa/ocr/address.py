@@ -37,6 +37,7 @@ class Match:
     town: Town | None = None
     corrected: bool = False
     reason: str = ""
+    read: int = 0  # characters of the address the entry stands for (confirmed or corrected)
 
 
 def _error(path: Path, line: int | None, message: str, hint: str) -> DefinitionError:
@@ -122,7 +123,7 @@ class AddressMaster:
         exact = [b for b in best if b[0] == low]
         if low == 0:
             d, town, length, key = max(exact, key=lambda b: len(b[3]))
-            return Match(address, town)
+            return Match(address, town, read=length)
         towns = {b[1] for b in exact}
         if len(towns) > 1:
             names = "、".join(sorted(t.town for t in towns))
@@ -130,7 +131,7 @@ class AddressMaster:
                 address, reason=tr(f"町字の候補が複数あります（{names}）", f"several 町字 match ({names})")
             )
         d, town, length, key = min(exact, key=lambda b: abs(b[2] - len(b[3])))
-        return Match(key + address[length:], town, corrected=True)
+        return Match(key + address[length:], town, corrected=True, read=length)
 
     def contains(self, prefecture: str, city: str) -> bool:
         return (prefecture, city) in self.cities

@@ -12,6 +12,7 @@ import warnings
 from collections.abc import Iterator
 from pathlib import Path
 
+import cv2
 import numpy as np
 from PIL import Image, ImageSequence, UnidentifiedImageError
 
@@ -75,6 +76,38 @@ def _check_size(path: Path, width: int, height: int) -> None:
         )
 
 
+RED_MARGIN, RED_FULL = 20.0, 60.0  # red above green and blue by this much: partly, fully seal ink
+
+
+def to_gray(image: Image.Image) -> Page:
+    """A page as grayscale, with red seal ink (印鑑, 受付印) dropped out.
+
+    Forms are written in black or blue; a red seal pressed over a field is not part of the writing
+    but as luminance it is as dark as a pen stroke. Where a pixel is red, its red channel is used
+    instead (red ink is bright there, black ink under the seal stays dark), blending in over the
+    seal's soft edge; other colours (blue ink, coloured paper) keep their luminance.
+    """
+    if image.mode in ("L", "1", "I", "I;16", "F") or (image.mode == "P" and not _has_colour(image)):
+        return np.asarray(image.convert("L"), dtype=np.uint8).copy()
+    rgb = np.asarray(image.convert("RGB"), dtype=np.uint8)
+    gray = cv2.cvtColor(rgb, cv2.COLOR_RGB2GRAY)
+    red = rgb[..., 0].astype(np.int16)
+    excess = red - np.maximum(rgb[..., 1], rgb[..., 2]).astype(np.int16)
+    seal = excess > RED_MARGIN
+    if seal.any():
+        share = np.clip((excess[seal] - RED_MARGIN) / (RED_FULL - RED_MARGIN), 0.0, 1.0)
+        luma = gray[seal].astype(np.float32)
+        gray[seal] = np.clip(luma + share * (red[seal] - luma) + 0.5, 0, 255).astype(np.uint8)
+    return gray
+
+
+def _has_colour(image: Image.Image) -> bool:
+    palette = image.getpalette() or []
+    return any(
+        palette[i] != palette[i + 1] or palette[i] != palette[i + 2] for i in range(0, len(palette) - 2, 3)
+    )
+
+
 def _image_pages(path: Path) -> Iterator[Page]:
     try:
         with warnings.catch_warnings():
@@ -85,7 +118,7 @@ def _image_pages(path: Path) -> Iterator[Page]:
                 if count > MAX_PAGES:
                     raise _bad(path, f"ページが多すぎます（>{MAX_PAGES}）", f"too many pages (>{MAX_PAGES})")
                 _check_size(path, *frame.size)
-                yield np.asarray(frame.convert("L"), dtype=np.uint8).copy()
+                yield to_gray(frame)
     except DataError:
         raise
     except (Image.DecompressionBombError, Image.DecompressionBombWarning) as exc:
@@ -142,8 +175,7 @@ def _pdf_pages(path: Path) -> Iterator[Page]:
                 w, h = page.get_size()
                 scale = PDF_DPI / 72
                 _check_size(path, int(w * scale), int(h * scale))
-                bitmap = page.render(scale=scale, grayscale=True)
-                arr = np.asarray(bitmap.to_pil().convert("L"), dtype=np.uint8).copy()
+                arr = to_gray(page.render(scale=scale).to_pil())
             except pdfium.PdfiumError as exc:
                 raise _bad(
                     path, f"{i + 1} ページ目を描画できません（{exc}）", f"cannot render page {i + 1} ({exc})"

@@ -307,7 +307,7 @@ def normalize(field_type: str, text: str, *, name: str = "", keep_variants: bool
     if field_type == "hiragana":
         return fix_small_kana(t.replace(" ", "").translate(HIRAGANA_FIXES))
     if field_type in ("number", "my_number"):
-        return _digits(t)
+        return _digits(t.replace("/", "1"))  # a slanted handwritten 1 reads as "/"; no digit field has one
     if field_type == "postal_code":
         d = _digits(t.replace("〒", ""))
         return f"{d[:3]}-{d[3:]}" if len(d) == 7 else d

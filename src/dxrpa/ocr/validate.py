@@ -15,6 +15,28 @@ _HIRAGANA = re.compile(r"^[\u3041-\u309fー・]+$")
 _EMAIL = re.compile(r"^[a-z0-9._%+\-]+@[a-z0-9\-]+(\.[a-z0-9\-]+)*\.[a-z]{2,}$")
 _PHONE = re.compile(r"^0\d{1,4}-\d{1,4}-\d{3,4}$")
 _POSTAL = re.compile(r"^\d{3}-\d{4}$")
+#: a block number that lost a character: 丁目 not after a numeral, two markers in a row
+#: (「16番4号」 read as 「6番号」, 「1丁目」 as 「丁目」), or 丁 after a digit without its 目
+_MISSING_NUMBER = re.compile(
+    r"(?<![0-9０-９一二三四五六七八九十])丁目|(丁目|番地|番|号)(番地|番|号)|(?<=[0-9])丁(?!目)"
+)
+_NOT_IN_ADDRESS = re.compile(r"[/|\\!?<>]")  # no address has these; a misread digit ("/3番" for 13番) has
+
+
+#: 丁目 read as one character (「9目27番」, 「2丁19番」): normalization restores 丁目, but the lost
+#: character may have become a digit next to it (「2丁目19番」 read as 「2丁119番」), so it is a guess
+_HALF_CHOME = re.compile(r"\d(?:丁|目|日|H|厂)(?=\d+番)")
+
+
+def guessed_block_marker(text: str) -> str:
+    """Why an address reading whose 丁目 was restored from one character needs a person ('' if not)."""
+    if _HALF_CHOME.search(text.replace(" ", "")):
+        return tr("「丁目」が 1 文字しか読めず補いました", "丁目 was restored from a single character")
+    return ""
+
+
+def is_address(spec: FieldSpec) -> bool:
+    return spec.type == "text" and (spec.master is not None or "住所" in spec.name or "所在" in spec.name)
 
 
 def check(
@@ -59,6 +81,10 @@ def check(
         reason = tr("メールアドレスの形式ではありません", "not an email address")
     elif t == "my_number" and not is_my_number(value):
         reason = tr("個人番号のチェックデジットが合いません", "My Number check digit does not match")
+    elif is_address(spec) and _MISSING_NUMBER.search(value):
+        reason = tr("丁目・番・号の数字が抜けています", "a block number (丁目・番・号) has no number")
+    elif is_address(spec) and _NOT_IN_ADDRESS.search(value):
+        reason = tr("住所に使わない記号があります", "a sign no address has (a misread digit?)")
     elif t == "choice" and value not in [o.value for o in spec.options]:
         reason = tr("選択肢が一つに決まりません", "not exactly one option is ticked")
     if reason:

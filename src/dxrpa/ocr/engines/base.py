@@ -19,6 +19,7 @@ class Recognized(NamedTuple):
     confidence: float  # mean character probability
     weakest: float = 1.0  # probability of the least certain character
     centers: tuple[float, ...] = ()  # x of each character's centre in crop pixels (when the engine knows)
+    chars: tuple[float, ...] = ()  # probability of each character of ``text`` (when the engine knows)
 
 
 class PageLine(NamedTuple):

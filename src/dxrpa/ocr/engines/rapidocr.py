@@ -50,7 +50,8 @@ def _details(text: str, score: float, info: Any, height: int) -> Recognized:
         return Recognized(text, float(score), 0.0 if not text else float(score))
     cols = [c for word in (getattr(info, "word_cols", None) or []) for c in word]
     px = STRIDE * height / INPUT_HEIGHT
-    return Recognized(text, float(score), min(confs), tuple((c + 0.5) * px for c in cols))
+    chars = tuple(confs) if len(confs) == len(text) else ()
+    return Recognized(text, float(score), min(confs), tuple((c + 0.5) * px for c in cols), chars)
 
 
 class RapidOcrEngine:

@@ -1,0 +1,260 @@
+"""Sources for bench/ocr_accuracy.py: each varies one thing the project's own generator holds fixed.
+
+A source is a way of filling and scanning the two demo forms: one font at a time (printed and
+handwriting-like families from Debian), one kind of mark (✓ past the box, ✗, ■, ○ round the
+label), one degradation (fax 1-bit, 200 and 100 dpi, a phone photo with perspective and shadow,
+coloured paper, a red 印鑑 over the name) or real human glyphs (MNIST digits composed into the
+digit fields). Pages are written as files with their truth; nothing here reads them.
+"""
+
+from __future__ import annotations
+
+import gzip
+import math
+import random
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from functools import cache
+from pathlib import Path
+
+import numpy as np
+from PIL import Image, ImageDraw, ImageFilter
+
+from dxrpa.demo.forms.layout import LAYOUTS, font
+from dxrpa.demo.scans import DEFAULT_STYLE, Style, fake_values, render_filled, save_scan, scan
+
+DATA = Path(__file__).resolve().parent / "data"
+TT = "/usr/share/fonts/truetype"
+#: (name, file, handwriting-like?) — Debian packages listed in scripts/setup.sh
+FONTS = [
+    ("IPAex明朝 (own)", "/usr/share/fonts/opentype/ipaexfont-mincho/ipaexm.ttf", False),
+    ("Takao明朝", f"{TT}/takao-mincho/TakaoMincho.ttf", False),
+    ("さわらび明朝", f"{TT}/sawarabi-mincho/sawarabi-mincho-medium.ttf", False),
+    ("梅明朝", f"{TT}/horai-umefont/ume-tmo3.ttf", False),
+    ("VLゴシック", f"{TT}/vlgothic/VL-Gothic-Regular.ttf", False),
+    ("さわらびゴシック", f"{TT}/sawarabi-gothic/sawarabi-gothic-medium.ttf", False),
+    ("モトヤLシーダ", f"{TT}/motoya-l-cedar/MTLc3m.ttf", False),
+    ("MigMix 1P", f"{TT}/migmix/migmix-1p-regular.ttf", False),
+    ("瀬戸フォント (hand)", f"{TT}/seto/setofont.ttf", True),
+    ("きろ字 (hand)", f"{TT}/kiloji/kiloji.ttf", True),
+    ("YOzフォント (hand)", f"{TT}/yozvox-yozfont/YOzBA_.ttf", True),
+]
+PAPERS = [(250, 240, 200), (250, 218, 222), (212, 230, 250), (218, 240, 214), (245, 228, 190)]
+STAMP_RED = np.array([215, 35, 45], dtype=np.float32)
+
+
+@dataclass
+class Page:
+    form: str
+    file: str
+    style: str  # printed | handwriting
+    values: dict[str, str]
+
+
+@dataclass
+class Source:
+    name: str
+    group: str  # font | marks | degradation | real glyphs
+    style: Style = DEFAULT_STYLE
+    hand_share: float = 0.3
+    degrade: (
+        Callable[[Image.Image, random.Random, dict[str, tuple[int, int, int, int]]], Image.Image] | None
+    ) = None
+    suffixes: tuple[str, ...] = (".png", ".jpg", ".pdf")
+    notes: list[str] = field(default_factory=list)
+
+
+# ------------------------------------------------------------------------------- real glyphs
+
+
+@cache
+def _mnist() -> tuple[np.ndarray, dict[str, list[int]]]:
+    with gzip.open(DATA / "mnist" / "t10k-images-idx3-ubyte.gz") as fh:
+        images = np.frombuffer(fh.read(), dtype=np.uint8, offset=16).reshape(-1, 28, 28)
+    with gzip.open(DATA / "mnist" / "t10k-labels-idx1-ubyte.gz") as fh:
+        labels = np.frombuffer(fh.read(), dtype=np.uint8, offset=8)
+    by_digit: dict[str, list[int]] = {str(d): [] for d in range(10)}
+    for i, d in enumerate(labels):
+        by_digit[str(int(d))].append(i)
+    return images, by_digit
+
+
+def mnist_glyph(ch: str, s: int, rng: random.Random) -> tuple[Image.Image, float] | None:
+    """A digit written by a real person (MNIST test set), sized like a hand writes it in a box."""
+    if not ("0" <= ch <= "9"):
+        return None
+    images, by_digit = _mnist()
+    img = images[rng.choice(by_digit[ch])]
+    ys, xs = np.nonzero(img > 40)
+    glyph = Image.fromarray(img[ys.min() : ys.max() + 1, xs.min() : xs.max() + 1])
+    height = s * rng.uniform(0.72, 0.9)
+    scale = height / glyph.height
+    glyph = glyph.resize(
+        (max(2, round(glyph.width * scale)), max(2, round(height))), Image.Resampling.BICUBIC
+    )
+    tile = Image.new("L", (s * 2, s * 2), 0)
+    tile.paste(glyph, (s // 2, s - glyph.height // 2))
+    return tile, glyph.width + s * 0.18
+
+
+# ------------------------------------------------------------------------------- degradations
+
+
+def _rgb_scan(img: Image.Image, rng: random.Random) -> Image.Image:
+    """The scanner of dxrpa.demo.scans (rotation, shift, scale, blur, noise) on a colour page."""
+    seed = rng.randrange(2**32)
+    return Image.merge("RGB", [scan(ch, random.Random(seed)) for ch in img.split()])
+
+
+def colour_paper(
+    img: Image.Image, rng: random.Random, _boxes: dict[str, tuple[int, int, int, int]]
+) -> Image.Image:
+    paper = np.array(rng.choice(PAPERS), dtype=np.float32)
+    gray = np.asarray(img, dtype=np.float32)[..., None] / 255
+    return _rgb_scan(Image.fromarray((gray * paper).astype(np.uint8), "RGB"), rng)
+
+
+def red_stamp(
+    img: Image.Image, rng: random.Random, boxes: dict[str, tuple[int, int, int, int]]
+) -> Image.Image:
+    """A red 印鑑 pressed over the name (where people put it), partly over the writing."""
+    x, y, w, h = boxes["氏名"]
+    r = int(h * rng.uniform(0.5, 0.62))
+    cx, cy = int(x + w * rng.uniform(0.25, 0.6)), int(y + h / 2 + rng.uniform(-8, 8))
+    mask = Image.new("L", img.size, 0)
+    d = ImageDraw.Draw(mask)
+    d.ellipse((cx - r, cy - r, cx + r, cy + r), outline=255, width=max(3, r // 9))
+    name = rng.choice(["佐藤", "鈴木", "田中", "山本", "中村", "高橋"])
+    size = int(r * 0.8)
+    for k, ch in enumerate(name):
+        d.text((cx - size / 2, cy - r * 0.82 + k * size * 0.98), ch, font=font(FONTS[0][1], size), fill=255)
+    mask = mask.rotate(rng.uniform(-20, 20), center=(cx, cy)).filter(ImageFilter.GaussianBlur(0.8))
+    strength = np.asarray(mask, dtype=np.float32)[..., None] / 255 * rng.uniform(0.7, 0.95)
+    gray = np.asarray(img, dtype=np.float32)[..., None]
+    tint = STAMP_RED / 255
+    rgb = gray * (1 - strength + strength * tint)  # ink over paper multiplies, as a stamp does
+    return _rgb_scan(Image.fromarray(np.clip(rgb, 0, 255).astype(np.uint8), "RGB"), rng)
+
+
+def fax(img: Image.Image, rng: random.Random, _boxes: dict[str, tuple[int, int, int, int]]) -> Image.Image:
+    """Fax fine mode: 204 × 196 dpi, 1 bit per pixel, thresholded without dithering."""
+    page = scan(img, rng, strength=0.6)
+    size = (round(page.width * 204 / 150), round(page.height * 196 / 150))
+    page = page.resize(size, Image.Resampling.BILINEAR)
+    level = rng.randint(140, 175)
+    return page.point(lambda v: 255 if v > level else 0).convert("1")
+
+
+def resolution(
+    dpi: int,
+) -> Callable[[Image.Image, random.Random, dict[str, tuple[int, int, int, int]]], Image.Image]:
+    def degrade(
+        img: Image.Image, rng: random.Random, _boxes: dict[str, tuple[int, int, int, int]]
+    ) -> Image.Image:
+        page = img.resize(
+            (round(img.width * dpi / 150), round(img.height * dpi / 150)), Image.Resampling.LANCZOS
+        )
+        return scan(page, rng)
+
+    return degrade
+
+
+def phone_photo(
+    img: Image.Image, rng: random.Random, _boxes: dict[str, tuple[int, int, int, int]]
+) -> Image.Image:
+    """A phone photo: perspective, the desk around the sheet, a shadow across it, warm light, JPEG."""
+    w, h = img.size
+    out_w, out_h = int(w * 1.25), int(h * 1.2)
+    j = 0.045
+    corners = [
+        (out_w * 0.1 + rng.uniform(-j, j) * w, out_h * 0.08 + rng.uniform(-j, j) * h),
+        (out_w * 0.9 + rng.uniform(-j, j) * w, out_h * 0.08 + rng.uniform(-j, j) * h),
+        (out_w * 0.9 + rng.uniform(-j, j) * w, out_h * 0.92 + rng.uniform(-j, j) * h),
+        (out_w * 0.1 + rng.uniform(-j, j) * w, out_h * 0.92 + rng.uniform(-j, j) * h),
+    ]
+    coeffs = _perspective_coeffs(corners, [(0, 0), (w, 0), (w, h), (0, h)])
+    sheet = img.transform(
+        (out_w, out_h), Image.Transform.PERSPECTIVE, coeffs, Image.Resampling.BICUBIC, fillcolor=0
+    )
+    inside = Image.new("L", img.size, 255).transform(
+        (out_w, out_h), Image.Transform.PERSPECTIVE, coeffs, Image.Resampling.BILINEAR, fillcolor=0
+    )
+    desk = Image.new("L", (out_w, out_h), rng.randint(70, 120))
+    page = np.asarray(Image.composite(sheet, desk, inside), dtype=np.float32)
+    yy, xx = np.mgrid[0:out_h, 0:out_w].astype(np.float32)
+    angle = rng.uniform(0, 2 * math.pi)
+    t = (xx * math.cos(angle) + yy * math.sin(angle)) / (out_w + out_h)
+    t = (t - t.min()) / (t.max() - t.min() + 1e-6)
+    edge = rng.uniform(0.35, 0.65)
+    shadow = 1 - rng.uniform(0.3, 0.45) * (1 / (1 + np.exp(-(t - edge) * 25)))  # a soft-edged shadow
+    light = shadow * (1 - 0.15 * (((xx / out_w) - 0.5) ** 2 + ((yy / out_h) - 0.5) ** 2))  # vignette
+    warm = np.array([1.0, 0.95, 0.86], dtype=np.float32)
+    rgb = page[..., None] * light[..., None] * warm
+    nrng = np.random.default_rng(rng.randrange(2**32))
+    rgb += nrng.normal(0, 4, rgb.shape)
+    photo = Image.fromarray(np.clip(rgb, 0, 255).astype(np.uint8), "RGB")
+    return photo.filter(ImageFilter.GaussianBlur(rng.uniform(0.4, 0.9)))
+
+
+def _perspective_coeffs(
+    dst: list[tuple[float, float]], src: list[tuple[float, float]]
+) -> tuple[float, float, float, float, float, float, float, float]:
+    """PIL's perspective coefficients mapping output points ``dst`` back to input points ``src``."""
+    rows = []
+    rhs = []
+    for (x, y), (u, v) in zip(dst, src, strict=True):
+        rows.append([x, y, 1, 0, 0, 0, -u * x, -u * y])
+        rows.append([0, 0, 0, x, y, 1, -v * x, -v * y])
+        rhs += [u, v]
+    sol = np.linalg.solve(np.array(rows, dtype=np.float64), np.array(rhs, dtype=np.float64))
+    return tuple(float(c) for c in sol)  # type: ignore[return-value]
+
+
+# ------------------------------------------------------------------------------- the sources
+
+
+def sources() -> list[Source]:
+    out = []
+    for name, path, hand in FONTS:
+        style = Style(print_fonts=(path,), hand_fonts=(path,))
+        out.append(Source(f"font {name}", "font", style, hand_share=1.0 if hand else 0.0))
+    for mark, label in [
+        ("past", "✓ past the box"),
+        ("cross", "✗"),
+        ("fill", "■ filled"),
+        ("circle", "○ round label"),
+    ]:
+        out.append(Source(f"marks {label}", "marks", Style(mark=mark)))
+    out += [
+        Source("fax 1-bit (204×196 dpi)", "degradation", degrade=fax, suffixes=(".tif",)),
+        Source("200 dpi scan", "degradation", degrade=resolution(200)),
+        Source("100 dpi scan", "degradation", degrade=resolution(100)),
+        Source("phone photo", "degradation", degrade=phone_photo, suffixes=(".jpg",)),
+        Source("coloured paper", "degradation", degrade=colour_paper, suffixes=(".jpg", ".png")),
+        Source("red 印鑑 over 氏名", "degradation", degrade=red_stamp, suffixes=(".jpg", ".png")),
+        Source("MNIST digits (real hands)", "real glyphs", Style(glyphs=mnist_glyph), hand_share=1.0),
+    ]
+    return out
+
+
+def make_pages(source: Source, out_dir: Path, n: int, seed: int) -> list[Page]:
+    """``n`` filled and degraded pages, alternating the two demo forms."""
+    rng = random.Random(seed)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    pages = []
+    for i in range(n):
+        form = ("juminhyo", "inkan")[i % 2]
+        layout = LAYOUTS[form]()
+        hand = rng.random() < source.hand_share
+        written, truth = fake_values(layout, rng, rng.randrange(100000, 999999))
+        img = render_filled(layout, written, rng, hand=hand, style=source.style)
+        boxes = {f.name: f.box for f in layout.fields if f.box is not None}
+        page = source.degrade(img, rng, boxes) if source.degrade else scan(img, rng)
+        suffix = source.suffixes[i % len(source.suffixes)]
+        name = f"{form}_{i:03d}{suffix}"
+        if suffix == ".tif" and page.mode == "1":
+            page.save(out_dir / name, compression="group4", dpi=(204, 196))
+        else:
+            save_scan(page, out_dir / name, rng)
+        pages.append(Page(form, name, "handwriting" if hand else "printed", truth))
+    return pages

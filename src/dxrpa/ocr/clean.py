@@ -1,0 +1,28 @@
+"""Even out the paper before anything is measured: shadows, coloured paper, uneven light.
+
+Every threshold downstream (what is ink, whether a box is ticked, how well the page matches the
+blank form) assumes white paper. A phone photo has a shadow across it and dark corners, coloured
+paper is darker than white, and a fax is pure black and white: dividing each pixel by the paper
+around it (the brightest level nearby, found on a shrunken copy where no pen stroke is wide
+enough to survive a maximum filter) makes the paper white again and leaves the ink as dark as it
+was against its own paper.
+"""
+
+from __future__ import annotations
+
+import cv2
+import numpy as np
+
+SHRINK = 4  # the paper level is estimated at a quarter of the resolution (speed)
+WINDOW = 11  # max-filter size there: 44 px at 150 dpi, wider than any stroke or filled box
+SMOOTH = 3.0  # blur of the paper level (shrunken pixels), so its edges leave no seams
+
+
+def flatten(gray: np.ndarray) -> np.ndarray:
+    """``gray`` with its paper brought to white (uint8 in, uint8 out, same shape)."""
+    h, w = gray.shape
+    small = cv2.resize(gray, (max(1, w // SHRINK), max(1, h // SHRINK)), interpolation=cv2.INTER_AREA)
+    paper = cv2.dilate(small, np.ones((WINDOW, WINDOW), np.uint8))
+    paper = cv2.GaussianBlur(paper, (0, 0), SMOOTH)
+    paper = cv2.resize(paper, (w, h), interpolation=cv2.INTER_LINEAR)
+    return cv2.divide(gray, np.maximum(paper, 32), scale=255)
