@@ -28,7 +28,7 @@ from dxrpa.ledger import (
     fiscal_year_dates,
     fte,
 )
-from dxrpa.reports.org import OrgTree
+from dxrpa.orgtree import OrgTree
 from dxrpa.reports.rates import RateTable
 from dxrpa.store import ledger_repo, report_stats
 from dxrpa.store.ledger_repo import Group

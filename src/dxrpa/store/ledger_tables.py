@@ -30,6 +30,7 @@ class LedgerEntry(Base):
     robot_name: Mapped[str] = mapped_column(String(100))
     robot_title: Mapped[str] = mapped_column(String(200), default="")  # 業務名
     department: Mapped[str] = mapped_column(String(100), default="")  # 課
+    unit: Mapped[str | None] = mapped_column(String(100), nullable=True)  # 区 of a shared robot's run
     robot_version: Mapped[int] = mapped_column(Integer)
     content_hash: Mapped[str] = mapped_column(String(64), default="")
     minutes_per_item: Mapped[float] = mapped_column(Float, default=0.0)
