@@ -24,6 +24,7 @@ class LedgerEntry(Base):
         Index("ix_ledger_fy_dept", "fiscal_year", "department"),
         Index("ix_ledger_fy_robot", "fiscal_year", "robot_name"),
         Index("ix_ledger_fy_finished", "fiscal_year", "finished_at"),
+        Index("ix_ledger_unit_fy", "unit", "fiscal_year"),  # shared robots' rows only (unit set)
     )
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     run_id: Mapped[str] = mapped_column(String(32), unique=True)

@@ -21,9 +21,11 @@ def upgrade() -> None:
     op.add_column("runs", sa.Column("unit", sa.String(length=100), nullable=True))
     op.add_column("runs", sa.Column("department", sa.String(length=100), nullable=True))
     op.add_column("ledger_entries", sa.Column("unit", sa.String(length=100), nullable=True))
+    op.create_index("ix_ledger_unit_fy", "ledger_entries", ["unit", "fiscal_year"])
 
 
 def downgrade() -> None:
+    op.drop_index("ix_ledger_unit_fy", table_name="ledger_entries")
     with op.batch_alter_table("ledger_entries") as batch:
         batch.drop_column("unit")
     with op.batch_alter_table("runs") as batch:
