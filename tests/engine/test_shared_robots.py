@@ -8,6 +8,7 @@ import json
 import sqlite3
 from pathlib import Path
 
+import openpyxl
 import pytest
 
 from dxrpa.cli import main
@@ -86,6 +87,18 @@ def test_one_robot_runs_for_each_unit_exactly_once(
     text = capsys.readouterr().out
     assert "共有ロボット" in text and "tennyu" in text and "2 区" in text
     assert "北区区民課" in text and "中央区区民課" in text
+    assert main(["report", "--fy", _fy(), "-o", "r.xlsx"]) == 0
+    assert main(["report", "--fy", _fy(), "--format", "html", "-o", "r.html"]) == 0
+    ws = openpyxl.load_workbook(shared_home / "r.xlsx")["共有ロボット"]
+    rows = [[c.value for c in r] for r in ws.iter_rows(min_row=2) if r[0].value is not None]
+    body = [r for r in rows if r[0] == "tennyu"]
+    assert [r[3:8] for r in body] == [
+        ["北区", "北区区民課", 2, 2, 0.2],
+        ["中央区", "中央区区民課", 1, 1, 0.1],
+        [None, None, 3, 3, 0.3],
+    ]
+    html = (shared_home / "r.html").read_text(encoding="utf-8")
+    assert "共有ロボット（区ごと）" in html and "中央区区民課" in html
 
 
 def _fy() -> str:

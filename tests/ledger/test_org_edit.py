@@ -149,3 +149,50 @@ def test_english_messages(
         assert "cannot remove '市民課'" in capsys.readouterr().err
     finally:
         set_lang("ja")
+
+
+def test_a_target_for_a_department_outside_the_tree_is_refused(
+    home: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["targets", "set", "観光課", "2026", "10h", "--force"]) == ExitCode.USAGE
+    err = capsys.readouterr().err
+    assert "観光課" in err and "dxrpa org add 観光課" in err and "Traceback" not in err
+    assert main(["targets", "list", "--fy", "2026"]) == 0
+    assert "観光課" not in capsys.readouterr().out
+    assert main(["org", "add", "観光課", "--under", "市民部"]) == 0
+    assert main(["targets", "set", "観光課", "2026", "10h", "--force"]) == 0
+
+
+def test_ledger_months_follow_the_configured_time_zone(tmp_path: Path) -> None:
+    """A run finishing 2026-03-31 16:00 UTC is April (FY2026) in Tokyo, March (FY2025) in New York."""
+    from dxrpa.store.ledger_repo import record_human_minutes, record_run
+    from dxrpa.store.ledger_tables import LedgerHumanMinutes
+
+    from .scenario import Factory, utc
+
+    store = Store(f"sqlite:///{tmp_path}/tz.db")
+    store.upgrade()
+    try:
+        with store.session() as s:
+            f = Factory(s)
+            r = f.robot("tz", "時差", "市民課")
+            v = f.version(r, 1, mpi=1, mpr=0, rework=0)
+            tokyo = record_run(s, f.run("a", r, v, utc(2026, 3, 31, 16), ok=1), v, r, tz="Asia/Tokyo")
+            ny = record_run(s, f.run("b", r, v, utc(2026, 3, 31, 16), ok=1), v, r, tz="America/New_York")
+            assert tokyo is not None and ny is not None
+            assert (tokyo.fiscal_year, tokyo.month) == (2026, 4)
+            assert (ny.fiscal_year, ny.month) == (2025, 3)
+            record_human_minutes(
+                s,
+                department="市民課",
+                robot_name="tz",
+                minutes=5,
+                reason="ocr_review",
+                source_ref="x",
+                at=utc(2026, 3, 31, 16),
+                tz="America/New_York",
+            )
+            row = s.query(LedgerHumanMinutes).one()
+            assert (row.fiscal_year, row.month) == (2025, 3)
+    finally:
+        store.dispose()

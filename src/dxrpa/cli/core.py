@@ -329,7 +329,7 @@ def run_command(
         headed=headed,
         requested_by=audit_repo.current_actor(),
         allow_no_submit=no_submit_ok,
-        run_id=new_run_id(),
+        run_id=new_run_id(app.settings.timezone),
         unit=unit,
     )
     with run_bar(console, name) as (on_total, on_item):
