@@ -23,9 +23,9 @@ from sqlalchemy import insert
 
 from dxrpa.config import LaborRate
 from dxrpa.ledger import Baseline, compute_saving, fiscal_year_of_date, local_date
+from dxrpa.orgtree import load_org
 from dxrpa.reports import build_report, export_report
 from dxrpa.reports.data import org_rollup
-from dxrpa.reports.org import load_org
 from dxrpa.reports.rates import RateTable
 from dxrpa.store import Store
 from dxrpa.store.ledger_repo import set_target

@@ -14,10 +14,10 @@ import pytest
 from dxrpa.cli import main
 from dxrpa.config import LaborRate
 from dxrpa.errors import DefinitionError, ExitCode
+from dxrpa.orgtree import load_org
 from dxrpa.reports import build_report, export_report
 from dxrpa.reports.html import render_html
 from dxrpa.reports.numbers import fmt_hours, hours
-from dxrpa.reports.org import load_org
 from dxrpa.reports.rates import RateTable
 from dxrpa.reports.summary import trend_sentence
 from dxrpa.store import Store

@@ -72,9 +72,15 @@ def secrets_set(
     use_keyring: bool = typer.Option(
         False, "--keyring", help="OS のキーリングに保存 / store in the OS keyring instead of the file"
     ),
+    unit: str | None = typer.Option(
+        None, "--unit", help="共有ロボットの区ごとの値 / this 区's own value (NAME@区)"
+    ),
 ) -> None:
     """Store a secret (prompted without echo, or piped on stdin, or --from-env VAR)."""
     sec.check_name(name)
+    if unit:
+        name = f"{name}@{unit.strip()}"
+        sec.check_name(name)
     value = _read_value(name, from_env)
     if not value:
         raise UsageError(tr(f"シークレット「{name}」の値が空です", f"secret '{name}': empty value"))

@@ -298,8 +298,14 @@ def run_command(
     now: bool = typer.Option(
         False, "--now", help="queue the run through the scheduler instead of running here"
     ),
+    unit: str = typer.Option(None, "--unit", help="共有ロボットを実行する区 / the 区 of a shared robot"),
 ) -> None:
     """ロボットを実行します(承認済みの最新版、--dry-run は最新版)/ run a robot (newest approved version)."""
+    if now and unit:
+        raise UsageError(
+            tr("--unit は --now と一緒には使えません", "--unit cannot be combined with --now"),
+            hint=tr("--now を外してこの場で実行してください", "run it here without --now"),
+        )
     app = open_app()
     if now:
         from dxrpa.scheduler.service import enqueue_now
@@ -323,7 +329,8 @@ def run_command(
         headed=headed,
         requested_by=audit_repo.current_actor(),
         allow_no_submit=no_submit_ok,
-        run_id=new_run_id(),
+        run_id=new_run_id(app.settings.timezone),
+        unit=unit,
     )
     with run_bar(console, name) as (on_total, on_item):
         opts.on_total = on_total

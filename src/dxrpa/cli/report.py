@@ -143,8 +143,20 @@ def targets_set(
         ) from None
     app = open_app()
     try:
+        org = report_inputs(app.settings).org
+        name = department.strip()
+        if org is not None and name not in org.departments:  # reports refuse a 課 outside the tree
+            raise UsageError(
+                tr(
+                    f"課「{name}」は組織ファイル {org.source} にありません",
+                    f"department {name!r} is not in the organisation file {org.source}",
+                ),
+                hint=tr(
+                    f"`dxrpa org add {name} --under <部>` で足すか、課名の綴りを確認してください",
+                    f"add it with `dxrpa org add {name} --under <部>`, or check the spelling",
+                ),
+            )
         with app.store.session() as session:
-            name = department.strip()
             if not force and name not in ledger_repo.departments_with_robots(session):
                 raise UsageError(
                     tr(

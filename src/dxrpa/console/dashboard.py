@@ -4,6 +4,7 @@ department and robot, robots that save nothing, and the .xlsx report download.""
 from __future__ import annotations
 
 import tempfile
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote
@@ -17,14 +18,17 @@ from dxrpa.console.web import ConsoleState, db, render, require, state
 from dxrpa.errors import UsageError
 from dxrpa.i18n import tr
 from dxrpa.ledger import fiscal_year_of_date, fy_label, parse_fiscal_year, today_local
+from dxrpa.orgtree import LEVELS_JA
 from dxrpa.reports import build_report, export_report
-from dxrpa.reports.data import department_label, robot_flag
+from dxrpa.reports.data import ReportData, department_label, org_rollup, robot_flag, top_departments
 from dxrpa.reports.export import default_filename
 from dxrpa.reports.html import department_chart_svg, month_chart_svg
 from dxrpa.reports.inputs import report_inputs
+from dxrpa.reports.labels import org_headers, shared_headers
 from dxrpa.reports.numbers import fmt_fte, fmt_hours, fmt_pct, fmt_yen
 from dxrpa.reports.summary import headline
 from dxrpa.store import robots_repo
+from dxrpa.store.ledger_repo import Group
 
 
 def _fy(st: ConsoleState, raw: str | None) -> int:
@@ -40,7 +44,32 @@ def _dept(raw: str | None) -> str | None:
     return raw.strip() if raw and raw.strip() else None
 
 
-def _data(st: ConsoleState, fy: int, department: str | None) -> dict[str, Any]:
+@dataclass(frozen=True)
+class RobotRank:
+    name: str
+    title: str
+    departments: int  # a shared robot counts for one 課 per 区
+    saved_hours: float
+
+
+def robot_ranking(d: ReportData, n: int = 10) -> list[RobotRank]:
+    """Robots by hours saved over all their 課 (a shared robot's 区 added up), largest first."""
+    by: dict[str, list[Group]] = {}
+    for g in d.robots:
+        if g.key and g.key[0] is not None:
+            by.setdefault(str(g.key[0]), []).append(g)
+    ranks = [
+        RobotRank(name, max(g.title for g in gs), len(gs), sum(g.saved_minutes for g in gs) / 60)
+        for name, gs in by.items()
+    ]
+    return sorted((r for r in ranks if r.saved_hours > 0), key=lambda r: (-r.saved_hours, r.name))[:n]
+
+
+def _level(raw: str | None) -> int | None:
+    return int(raw) if raw in ("0", "1", "2") else None
+
+
+def _data(st: ConsoleState, fy: int, department: str | None, level: int | None = None) -> dict[str, Any]:
     with st.reader.session() as s:
         d = dashboard_report(s, fy, department=department, **report_inputs(st.settings).kwargs())
         counted = {str(g.key[0]) for g in d.robots if g.key and g.key[0] is not None}
@@ -68,6 +97,13 @@ def _data(st: ConsoleState, fy: int, department: str | None) -> dict[str, Any]:
             "fte_text": fmt_fte,
             "yen_text": fmt_yen,
             "dept_label": department_label,
+            "org_rows": [o for o in org_rollup(d) if level is None or o.depth == level],
+            "org_level": level,
+            "levels": LEVELS_JA,
+            "org_headers": org_headers(),
+            "rank_robots": robot_ranking(d),
+            "rank_departments": top_departments(d, 10),
+            "shared_headers": shared_headers(),
         }
 
 
@@ -75,7 +111,11 @@ async def dashboard(request: Request) -> Response:
     user = await require(request)
     st = state(request)
     fy = _fy(st, request.query_params.get("fy"))
-    data = await db(request, _data, st, fy, _dept(request.query_params.get("department")))
+    department, level = (
+        _dept(request.query_params.get("department")),
+        _level(request.query_params.get("level")),
+    )
+    data = await db(request, _data, st, fy, department, level)
     return render(request, "dashboard.html", user=user, **data)
 
 

@@ -33,7 +33,7 @@ class Launcher:
         allow_no_submit: bool = False,
     ) -> str:
         """Start a run of ``robot`` (approved version; newest for a dry run); returns its run id at once."""
-        run_id = runs_repo.new_run_id()
+        run_id = runs_repo.new_run_id(self.settings.timezone)
         self.folder.mkdir(parents=True, exist_ok=True)
         cmd = [
             sys.executable,

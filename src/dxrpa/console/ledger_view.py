@@ -14,8 +14,8 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from dxrpa.ledger import DEFAULT_TZ
+from dxrpa.orgtree import OrgTree
 from dxrpa.reports.data import ReportData, assemble
-from dxrpa.reports.org import OrgTree
 from dxrpa.reports.rates import RateTable
 from dxrpa.store import ledger_repo
 from dxrpa.store.console_tables import LedgerRollup

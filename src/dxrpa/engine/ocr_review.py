@@ -101,6 +101,7 @@ def apply_sheet(
         reason="ocr_review",
         source_ref=f"ocr_review:{outcome.review.id}",
         at=outcome.review.applied_at or outcome.review.exported_at,
+        tz=settings.timezone,
     )
     outcome.review.ledger_recorded = True
     logger.info("OCR review of batch {} applied by {}", batch.id, outcome.review.reviewer)

@@ -44,6 +44,7 @@ from dxrpa.engine.pii import KeyMap, PiiVault, protect_keys, protect_outputs, st
 from dxrpa.engine.results import results_path, write_results
 from dxrpa.engine.secrets import allowed_env, refuse_secret, resolve_secrets
 from dxrpa.engine.steps import StepContext, run_steps
+from dxrpa.engine.units import for_unit, scope_keys
 from dxrpa.errors import (
     BusinessError,
     DataError,
@@ -141,6 +142,7 @@ class RunOptions:
     run_id: str | None = None
     allow_no_submit: bool = False  # dry run of a robot without submit: steps (an operator's call)
     on_total: Callable[[int], None] | None = None  # told the number of items once they are planned
+    unit: str | None = None  # the 区 of a shared robot's run (dxrpa.engine.units)
 
 
 @dataclass
@@ -203,6 +205,7 @@ class Runner:
         self.folders: Folders  # the robot's folders: resolved and checked by _load_data
         self.assets: dict[str, Path] = {}  # browser.assets: URL pattern → local copy
         self.results_path: Path | None = None
+        self.department: str | None = None  # the 課 a shared robot's run counts for (engine.units)
         if uses_action(self.robot, "ocr"):  # OCR models load on the first ocr: step only
             from dxrpa.engine.ocr_source import make_ocr_reader
 
@@ -364,7 +367,7 @@ class Runner:
             variables={},
             env=self.env,
             secrets=self.secrets,
-            run={"id": self.run_id, "dry_run": self.opt.dry_run},
+            run={"id": self.run_id, "dry_run": self.opt.dry_run, "unit": self.opt.unit or ""},
             run_folder=self.folder,
             folders=self.folders,
             dry_run=self.opt.dry_run,
@@ -874,7 +877,11 @@ def run_robot(
         loaded = parse_robot(version.source_path or f"<{robot_name}>", version.yaml_text)
         if opt.dry_run:
             check_dry_run(loaded, allow_no_submit=opt.allow_no_submit)
-        runner = Runner(settings, store, loaded, robot_row, version, opt, progress)
+        shared = for_unit(settings, loaded, opt.unit)  # None unless the robot is shared
+        runner = Runner(
+            settings, store, shared.loaded if shared else loaded, robot_row, version, opt, progress
+        )
+        runner.department = shared.department if shared else None
         return _run(runner, started)
     finally:
         if own_store:
@@ -906,6 +913,8 @@ def _run(runner: Runner, started: float) -> RunSummary:
                 folder=str(runner.folder),
                 started_at=utcnow(),
                 heartbeat_at=utcnow(),
+                unit=opt.unit,
+                department=runner.department,
             )
             if not opt.dry_run:
                 audit_repo.append(
@@ -923,9 +932,12 @@ def _run(runner: Runner, started: float) -> RunSummary:
             tr(" (ドライラン)", " (dry run)") if opt.dry_run else "",
         )
         try:
-            runner.secrets = dict(resolve_secrets(robot.name, robot.secrets, var_dir=settings.var_dir))
+            runner.secrets = dict(
+                resolve_secrets(robot.name, robot.secrets, var_dir=settings.var_dir, unit=opt.unit)
+            )
             batch = runner._load_data()
             runner.keys = protect_keys(batch, robot.data, runner.pii)
+            scope_keys(batch, opt.unit, runner.keys)  # a shared run's keys: 北区/KEY
             runner._check_columns(batch)
             with store.session() as s:
                 plan = runner._plan(s, batch)
@@ -992,7 +1004,7 @@ def _close_run(runner: Runner, status: str, exc: BaseException | None) -> None:
             run.error_class = type(exc).__name__
             run.error_message = redact_urls_in(str(exc))
         if not runner.opt.dry_run:
-            ledger_repo.record_run(s, run, runner.version, runner.robot_row)
+            ledger_repo.record_run(s, run, runner.version, runner.robot_row, tz=runner.settings.timezone)
             audit_repo.append(
                 s,
                 runner.opt.requested_by,

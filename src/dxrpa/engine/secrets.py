@@ -35,11 +35,12 @@ KEY_FILE_ENV = "DXRPA_SECRET_KEY_FILE"
 STORE_FILE = "secrets.enc"
 KEY_FILE = "secret.key"
 _NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]{0,99}$")
+_UNIT_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]{0,99}@[^\s@/\\]{1,100}$")  # a 区's own value: NAME@北区
 
 
 def check_name(name: str) -> str:
-    """A secret name must also be a valid environment variable name."""
-    if not _NAME.match(name):
+    """A secret name must also be a valid environment variable name (or ``NAME@区`` for one 区)."""
+    if not (_NAME.match(name) or _UNIT_NAME.match(name)):
         raise UsageError(
             tr(f"シークレット名「{name}」は使えません", f"invalid secret name '{name}'"),
             hint=tr(
@@ -290,17 +291,24 @@ def lookup(name: str, *, var_dir: Path, env: Mapping[str, str] | None = None) ->
 
 
 def resolve_secrets(
-    robot: str, names: Iterable[str], *, var_dir: Path, env: Mapping[str, str] | None = None
+    robot: str,
+    names: Iterable[str],
+    *,
+    var_dir: Path,
+    env: Mapping[str, str] | None = None,
+    unit: str | None = None,
 ) -> Secrets:
     """Resolve every declared name (all must exist) and register each value for log redaction.
 
+    For a shared robot's run for one 区 (``unit``), ``NAME@区`` is looked up first, then ``NAME``.
     Raises :class:`SecretError` naming the robot and the first missing secret.
     """
     values: dict[str, str] = {}
     sources: dict[str, str] = {}
     for name in names:
         check_name(name)
-        found = lookup(name, var_dir=var_dir, env=env)
+        found = lookup(f"{name}@{unit}", var_dir=var_dir, env=env) if unit else None
+        found = found or lookup(name, var_dir=var_dir, env=env)
         if found is None:
             raise missing_secret_error(robot, name)
         values[name], sources[name] = found

@@ -620,6 +620,23 @@ class ResultsSpec(_Strict):
     excel: str  # a results workbook: one row per item with status and outputs, inside folders:
 
 
+UNIT_RE = re.compile(r"\{\{\s*unit\s*\}\}")
+
+
+def unit_paths(robot: Robot) -> list[tuple[str, str]]:
+    """(field, path) of the paths a shared robot may write with ``{{ unit }}``."""
+    out: list[tuple[str, str]] = []
+    for k in ("excel", "csv"):
+        v = getattr(robot.data, k)
+        if v:
+            out.append((f"data.{k}", v))
+    if robot.data.ocr is not None and robot.data.ocr.folder:
+        out.append(("data.ocr.folder", robot.data.ocr.folder))
+    if robot.results is not None:
+        out.append(("results.excel", robot.results.excel))
+    return out
+
+
 class Robot(_Strict):
     name: str
     title: str
@@ -654,6 +671,35 @@ class Robot(_Strict):
     schedule: list[ScheduleRule] = Field(default_factory=list)
     # HTTP status of a page → what it means for the item: business (not retried) or system (retried)
     http_errors: dict[int, Literal["business", "system"]] = Field(default_factory=dict)
+    # one definition run for several 区 (``dxrpa run NAME --unit 北区``): 区 → the 課 its hours count
+    # for; a list of 区 finds, under each 区 in configs/org.yaml, the 課 whose name ends with department
+    shared: dict[str, str] = Field(
+        default_factory=dict,
+        description="区 this robot runs for (dxrpa run NAME --unit 北区): a list of 区, or 区: 課 pairs;"
+        " data paths may use {{ unit }}, steps {{ run.unit }}",
+    )
+
+    @field_validator("shared", mode="before")
+    @classmethod
+    def _shared(cls, value: Any) -> Any:
+        if isinstance(value, list):
+            value = {str(v): "" for v in value}
+        if isinstance(value, dict):
+            value = {str(k): ("" if v is None else v) for k, v in value.items()}
+            for unit in value:
+                if not unit.strip() or unit.startswith(".") or any(c in unit for c in "/\\@\n\t"):
+                    raise ValueError(f"shared: '{unit}' cannot name a 区 (no / \\ @, not starting with '.')")
+        return value
+
+    @model_validator(mode="after")
+    def _unit_paths(self) -> Robot:
+        if not self.shared:
+            for where, raw in unit_paths(self):
+                if UNIT_RE.search(raw):
+                    raise ValueError(
+                        f"{where}: '{{{{ unit }}}}' needs 'shared:' (the 区 this robot runs for)"
+                    )
+        return self
 
     @field_validator("http_errors")
     @classmethod

@@ -28,11 +28,11 @@ from dxrpa.ledger import (
     fiscal_year_dates,
     fte,
 )
-from dxrpa.reports.org import OrgTree
+from dxrpa.orgtree import OrgTree
 from dxrpa.reports.rates import RateTable
 from dxrpa.store import ledger_repo, report_stats
 from dxrpa.store.ledger_repo import Group
-from dxrpa.store.report_stats import OcrShare
+from dxrpa.store.report_stats import OcrShare, SharedRow
 
 DEFAULT_DETAILS_LIMIT = 100_000
 """Rows of the details sheet in .xlsx/.html; beyond it the sheet says so (CSV has every row)."""
@@ -83,6 +83,40 @@ class DepartmentRow:
 
 
 @dataclass
+class SharedRobot:
+    """A robot shared by several 区: its total and each 区's part (largest first)."""
+
+    name: str
+    title: str
+    units: list[SharedRow]
+
+    @property
+    def saved_hours(self) -> float:
+        return sum(u.saved_minutes for u in self.units) / 60
+
+    @property
+    def unit_count(self) -> int:
+        return len({u.unit for u in self.units})
+
+
+def shared_robots(rows: list[SharedRow], org: OrgTree | None) -> list[SharedRobot]:
+    """Group the per-区 rows by robot; 区 in the tree's order (else by hours), robots by hours."""
+    order = {u.name: i for i, u in enumerate(org.units)} if org else {}
+    by: dict[str, list[SharedRow]] = {}
+    for r in rows:
+        by.setdefault(r.robot_name, []).append(r)
+    out = [
+        SharedRobot(
+            name,
+            max(r.robot_title for r in units),
+            sorted(units, key=lambda r: (order.get(r.unit, 1 << 30), -r.saved_minutes)),
+        )
+        for name, units in by.items()
+    ]
+    return sorted(out, key=lambda s: (-s.saved_hours, s.name))
+
+
+@dataclass
 class ReportData:
     """Everything a report shows for one fiscal year (and optionally one department)."""
 
@@ -110,6 +144,7 @@ class ReportData:
     unpriced: list[str] = field(default_factory=list)  # 課 with hours but no rate in effect
     ocr: OcrShare | None = None
     org: OrgTree | None = None
+    shared: list[SharedRobot] = field(default_factory=list)  # one robot run for several 区
 
     @property
     def saved_hours(self) -> float:
@@ -372,6 +407,7 @@ def assemble(
         yen=sum(yen_dept.values()) if rates else None,
         unpriced=unpriced,
         org=org,
+        shared=shared_robots(report_stats.shared_rows(session, fy, department), org),
     )
 
 

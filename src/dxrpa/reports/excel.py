@@ -66,6 +66,8 @@ def write_xlsx(data: ReportData, path: Path, *, details_limit: int = DEFAULT_DET
         if data.org is not None:
             _org(wb, data)
         _robots(wb, data)
+        if data.shared:
+            _shared(wb, data)
         details_sheet, details_rows = _details(wb, data, details_limit)
         _human(wb, data, details_limit)
         if data.projection is not None:
@@ -534,6 +536,35 @@ def _robots(wb: Workbook, d: ReportData) -> None:
                 s.cell(robot_flag(g) or None, font=_NOTE_FONT),
             ]
         )
+
+
+def _shared(wb: Workbook, d: ReportData) -> None:
+    """One robot run for several 区: each 区's runs, items and hours, with the robot's total."""
+    widths = [22, 26, 10, 14, 18, 10, 10, 14]
+    s = _Sheet(wb, tr("共有ロボット", "Shared robots"), widths, landscape=True, data=d)
+    s.header(labels.shared_headers())
+    for sr in d.shared:
+        shared_by = tr(f"{sr.unit_count} 区", f"{sr.unit_count} units")
+        for u in sr.units:
+            s.row(
+                [
+                    s.cell(sr.name),
+                    s.cell(sr.title),
+                    s.cell(shared_by),
+                    s.cell(u.unit),
+                    s.cell(u.department),
+                    s.cell(u.runs, COUNT),
+                    s.cell(u.succeeded, COUNT),
+                    s.cell(hours(u.saved_minutes / 60), HOURS),
+                ]
+            )
+        total = [s.cell(sr.name, font=_BOLD), s.cell(tr("合計", "Total"), font=_BOLD), s.cell(shared_by)]
+        total += [s.cell(None), s.cell(None), s.cell(sum(u.runs for u in sr.units), COUNT)]
+        total += [
+            s.cell(sum(u.succeeded for u in sr.units), COUNT),
+            s.cell(hours(sr.saved_hours), HOURS, _BOLD),
+        ]
+        s.row(total)
 
 
 def _details(wb: Workbook, d: ReportData, limit: int) -> tuple[Any, Iterator[str]]:

@@ -400,6 +400,29 @@ def _robots_section(d: ReportData) -> dict[str, Any]:
     return {"title": tr("ロボット別", "By robot"), "headers": labels.robot_headers(), "rows": rows}
 
 
+def _shared_section(d: ReportData) -> dict[str, Any]:
+    """One robot run for several 区: each 区's part (see ``dxrpa.engine.units``)."""
+    rows: list[Row] = [
+        [
+            (sr.name, "s"),
+            (sr.title, "s"),
+            (tr(f"{sr.unit_count} 区", f"{sr.unit_count} units"), "s"),
+            (u.unit, "s"),
+            (u.department, "s"),
+            (u.runs, "n"),
+            (u.succeeded, "n"),
+            (u.saved_minutes / 60, "h"),
+        ]
+        for sr in d.shared
+        for u in sr.units
+    ]
+    return {
+        "title": tr("共有ロボット（区ごと）", "Shared robots (by 区)"),
+        "headers": labels.shared_headers(),
+        "rows": rows,
+    }
+
+
 def _details_section(d: ReportData, limit: int) -> dict[str, Any]:
     kinds = "sssssss" + "nnn" + "hhhhhh"
     rows: list[Row] = []
@@ -450,7 +473,10 @@ def render_html(d: ReportData, *, details_limit: int = HTML_DETAILS_LIMIT) -> st
     sections += [_months_section(d), _departments_section(d)]
     if d.org is not None:
         sections.append(_org_section(d))
-    sections += [_robots_section(d), _details_section(d, details_limit), _human_section(d, details_limit)]
+    sections.append(_robots_section(d))
+    if d.shared:
+        sections.append(_shared_section(d))
+    sections += [_details_section(d, details_limit), _human_section(d, details_limit)]
     return _template().render(
         lang="en" if d.lang == "en" else "ja",
         title=labels.title(d.fy),

@@ -7,7 +7,7 @@ from pathlib import Path
 from typing import Any
 
 from dxrpa.config import Settings
-from dxrpa.reports.org import OrgTree, load_org
+from dxrpa.orgtree import OrgTree, load_org
 from dxrpa.reports.rates import RateTable
 
 

@@ -203,3 +203,17 @@ def org_headers() -> list[str]:
         tr("前年度比", "vs last year"),
         tr("人件費換算（円）", "Labour cost saved (yen)"),
     ]
+
+
+def shared_headers() -> list[str]:
+    """Columns of the shared robots' per-区 table (report text, xlsx, HTML, dashboard)."""
+    return [
+        tr("ロボット", "Robot"),
+        tr("業務名", "Task"),
+        tr("共有", "Shared by"),
+        tr("区", "Unit"),
+        tr("課", "Department"),
+        tr("実行回数", "Runs"),
+        tr("成功件数", "Succeeded"),
+        tr("削減時間（時間）", "Hours saved"),
+    ]

@@ -143,6 +143,23 @@ def render_text(d: ReportData) -> str:
         for g in d.robots
     ]
     out += [*_table(labels.robot_headers(), robots, "sssnnnnnnns"), ""]
+    if d.shared:
+        out += [tr("共有ロボット（区ごと）", "Shared robots (by 区)") + ":"]
+        rows = [
+            [
+                sr.name,
+                sr.title,
+                tr(f"{sr.unit_count} 区", f"{sr.unit_count} units"),
+                u.unit,
+                u.department,
+                _fmt(u.runs, "n"),
+                _fmt(u.succeeded, "n"),
+                _fmt(u.saved_minutes / 60, "h"),
+            ]
+            for sr in d.shared
+            for u in sr.units
+        ]
+        out += [*_table(labels.shared_headers(), rows, "sssssnnn"), ""]
     if d.projection is not None:
         p = d.projection
         out += [

@@ -19,6 +19,7 @@ from datetime import datetime
 from typing import Literal, Protocol
 
 from dxrpa.config import Settings
+from dxrpa.ledger import DEFAULT_TZ
 from dxrpa.log import logger
 from dxrpa.scheduler.child import DEFAULT_TARGET, EXIT_RUN_FAILED, EXIT_RUN_STOPPED, SETTINGS_ENV
 from dxrpa.store import runs_repo
@@ -29,9 +30,10 @@ Outcome = Literal[
 TERM_GRACE_SECONDS = 30.0
 
 
-def new_run_id() -> str:
-    """The one run-id format (``20261203-080000-ab12cd``, JST) for CLI, console and scheduler."""
-    return runs_repo.new_run_id()
+def new_run_id(tz: str = DEFAULT_TZ) -> str:
+    """The one run-id format (``20261203-080000-ab12cd``, in settings.timezone) for CLI, console
+    and scheduler."""
+    return runs_repo.new_run_id(tz)
 
 
 @dataclass(frozen=True)

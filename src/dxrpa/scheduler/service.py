@@ -312,7 +312,9 @@ class SchedulerService:
         detail = ""
         if firing.kind == "moved":
             detail = f"moved from {firing.planned.isoformat()} ({firing.reason})"
-        order = RunOrder(robot, new_run_id(), "schedule", firing.when, info.time_limit_s, rule)
+        order = RunOrder(
+            robot, new_run_id(self.settings.timezone), "schedule", firing.when, info.time_limit_s, rule
+        )
         self._submit(order, detail)
 
     def _submit(self, order: RunOrder, detail: str = "") -> None:
@@ -475,7 +477,7 @@ def enqueue_now(settings: Settings, robot_name: str, *, requested_by: str = "") 
         store.upgrade()
         with store.session() as s:  # unknown or not approved: refused before anything is queued
             production_version(s, get_robot(s, robot_name))
-        run_id = new_run_id()
+        run_id = new_run_id(settings.timezone)
         if settings.scheduler.executor == "procrastinate":
             from dxrpa.scheduler.queue import defer_run, open_app
 

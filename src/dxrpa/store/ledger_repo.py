@@ -31,13 +31,21 @@ from dxrpa.store.tables import Robot, RobotVersion, Run
 
 
 def record_run(
-    session: Session, run: Run, version: RobotVersion, robot: Robot, *, extra_human_minutes: float = 0.0
+    session: Session,
+    run: Run,
+    version: RobotVersion,
+    robot: Robot,
+    *,
+    extra_human_minutes: float = 0.0,
+    tz: str = DEFAULT_TZ,
 ) -> LedgerEntry | None:
     """Write (or update, for a resumed run) the ledger entry of a finished run.
 
     Counts come from the Run row; the baseline, department and names are copied from the robot
     version / robot as they are now, so later edits never rewrite this entry. Dry runs and test
-    runs are never counted (returns None). ``extra_human_minutes`` is the run's total of staff
+    runs are never counted (returns None). A shared robot's run for one 区 counts for the 課 the
+    run names (``run.department``) and keeps the 区 (``unit``). The fiscal year and month are
+    those of ``tz`` (settings.timezone). ``extra_human_minutes`` is the run's total of staff
     minutes recorded for it; calling again for the same run replaces the entry's figures.
     """
     if run.dry_run or run.test:
@@ -54,14 +62,15 @@ def record_run(
     saving = compute_saving(
         baseline, succeeded=succeeded, failed=business + system, recorded_human_minutes=extra_human_minutes
     )
-    day = local_date(finished, DEFAULT_TZ)
+    day = local_date(finished, tz)
     entry = session.execute(select(LedgerEntry).where(LedgerEntry.run_id == run.id)).scalar_one_or_none()
     if entry is None:
         entry = LedgerEntry(run_id=run.id, recorded_at=utcnow())
         session.add(entry)
     entry.robot_name = robot.name
     entry.robot_title = robot.title or ""
-    entry.department = robot.department or ""
+    entry.department = run.department or robot.department or ""
+    entry.unit = run.unit
     entry.robot_version = version.version
     entry.content_hash = version.content_hash or ""
     entry.minutes_per_item = baseline.minutes_per_item
@@ -93,6 +102,7 @@ def record_human_minutes(
     reason: str,
     source_ref: str,
     at: datetime,
+    tz: str = DEFAULT_TZ,
 ) -> None:
     """Record staff minutes spent outside a run (e.g. OCR review) for a department / robot.
 
@@ -101,7 +111,7 @@ def record_human_minutes(
     """
     if minutes < 0:
         raise ValueError("human minutes must not be negative")
-    day = local_date(at, DEFAULT_TZ)
+    day = local_date(at, tz)
     key = robot_name or ""
     row = session.execute(
         select(LedgerHumanMinutes).where(

@@ -24,12 +24,14 @@ class LedgerEntry(Base):
         Index("ix_ledger_fy_dept", "fiscal_year", "department"),
         Index("ix_ledger_fy_robot", "fiscal_year", "robot_name"),
         Index("ix_ledger_fy_finished", "fiscal_year", "finished_at"),
+        Index("ix_ledger_unit_fy", "unit", "fiscal_year"),  # shared robots' rows only (unit set)
     )
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     run_id: Mapped[str] = mapped_column(String(32), unique=True)
     robot_name: Mapped[str] = mapped_column(String(100))
     robot_title: Mapped[str] = mapped_column(String(200), default="")  # 業務名
     department: Mapped[str] = mapped_column(String(100), default="")  # 課
+    unit: Mapped[str | None] = mapped_column(String(100), nullable=True)  # 区 of a shared robot's run
     robot_version: Mapped[int] = mapped_column(Integer)
     content_hash: Mapped[str] = mapped_column(String(64), default="")
     minutes_per_item: Mapped[float] = mapped_column(Float, default=0.0)

@@ -26,10 +26,11 @@ CLAIMABLE = ("pending", "system_error")
 FINAL = ("done", "business_error", "skipped")
 
 
-def new_run_id() -> str:
-    """Sortable, short, unguessable: ``20261126-141203-ab12cd``, dated in office time (JST) so the
-    id a manager reads in a report or folder name shows the local date and time of the run."""
-    return datetime.now(ZoneInfo(DEFAULT_TZ)).strftime("%Y%m%d-%H%M%S-") + _secrets.token_hex(3)
+def new_run_id(tz: str = DEFAULT_TZ) -> str:
+    """Sortable, short, unguessable: ``20261126-141203-ab12cd``, dated in office time
+    (settings.timezone, JST by default) so the id a manager reads in a report or folder name shows
+    the local date and time of the run."""
+    return datetime.now(ZoneInfo(tz)).strftime("%Y%m%d-%H%M%S-") + _secrets.token_hex(3)
 
 
 def create_run(

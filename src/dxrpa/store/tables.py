@@ -68,6 +68,9 @@ class Run(Base):
     # the process's start time next to its pid, so a reused pid is not taken for the runner
     pid_started: Mapped[str | None] = mapped_column(String(64), nullable=True)
     folder: Mapped[str] = mapped_column(String(500), default="")
+    # a shared robot's run for one 区 (``dxrpa run NAME --unit 北区``) and the 課 its hours count for
+    unit: Mapped[str | None] = mapped_column(String(100), nullable=True)
+    department: Mapped[str | None] = mapped_column(String(100), nullable=True)
     items_total: Mapped[int] = mapped_column(Integer, default=0)
     items_done: Mapped[int] = mapped_column(Integer, default=0)
     items_business_error: Mapped[int] = mapped_column(Integer, default=0)
