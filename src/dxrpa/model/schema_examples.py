@@ -133,6 +133,7 @@ EXAMPLES: dict[str, Any] = {
     "select": {"label": "請求の種類", "value": "{{ item.種類 }}"},
     "selector": "#notice-frame",
     "session": "shared",
+    "shared": {"中央区": "中央区 区民課", "北区": "北区 区民課"},
     "set": {"部数": "{{ item.部数 | int }}", "宛名": "{{ item.氏名 }} 様"},
     "setup": [{"goto": "{{ env.APP_URL }}/login"}],
     "sheet": "申請一覧",

@@ -55,6 +55,12 @@ _KEYS: _H = {
         "secret names used (dxrpa secrets set)",
     ),
     "env": ("読める環境変数名", "environment variables the robot may read"),
+    "shared": (
+        "このロボットを実行する区 (dxrpa run 名前 --unit 北区)。区の一覧か「区: 課」。"
+        "データのパスに {{ unit }}、手順に {{ run.unit }} が使えます",
+        "the 区 this robot runs for (dxrpa run NAME --unit 北区): a list of 区 or 区: 課 pairs;"
+        " data paths may use {{ unit }}, steps {{ run.unit }}",
+    ),
     "pii": ("ログ・画面写真で隠す要素", "elements masked in logs and screenshots"),
     "data": ("1 件ずつ処理するデータ (Excel・CSV・OCR)", "the items to process (Excel, CSV, OCR)"),
     "excel": ("Excel ファイルのパス", "path of the Excel file"),
