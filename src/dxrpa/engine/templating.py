@@ -229,13 +229,20 @@ def _walk(node: nodes.Node) -> Iterator[nodes.Node]:
         yield from _walk(child)
 
 
+def _tree(text: str) -> nodes.Template | None:
+    """The parsed template, or None for plain text or a syntax error (reported elsewhere)."""
+    if not is_template(text):
+        return None
+    try:
+        return _env.parse(text)
+    except TemplateSyntaxError:
+        return None
+
+
 def references(text: str, root: str) -> set[str]:
     """Attribute names used on ``root`` (``item.氏名`` → {"氏名"}; ``item['x']`` too)."""
-    if not is_template(text):
-        return set()
-    try:
-        tree = _env.parse(text)
-    except TemplateSyntaxError:
+    tree = _tree(text)
+    if tree is None:
         return set()
     found: set[str] = set()
     for node in _walk(tree):
@@ -254,11 +261,8 @@ def references(text: str, root: str) -> set[str]:
 def bare_use(text: str, root: str) -> bool:
     """Whether ``root`` is used other than as ``root.NAME`` / ``root['NAME']`` (``{{ secret }}``,
     ``secret[item.x]``, ``secret|list``): such a use can reach values that were never declared."""
-    if not is_template(text):
-        return False
-    try:
-        tree = _env.parse(text)
-    except TemplateSyntaxError:
+    tree = _tree(text)
+    if tree is None:
         return False
     direct: set[int] = set()
     for node in _walk(tree):
@@ -278,11 +282,8 @@ def transformed_use(text: str, root: str) -> bool:
     """Whether a ``root.NAME`` value is anything but printed whole (``{{ secret.X }}``): a filter,
     slice, operator, test or method on it (``secret.X|reverse``, ``secret.X[:4]``, ``secret.X|join('.')``)
     makes a form of the value that no redactor can know, so it could reach a log or an output."""
-    if not is_template(text):
-        return False
-    try:
-        tree = _env.parse(text)
-    except TemplateSyntaxError:
+    tree = _tree(text)
+    if tree is None:
         return False
 
     def on_root(node: nodes.Node) -> bool:
