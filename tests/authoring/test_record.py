@@ -49,6 +49,8 @@ def _start_record(home: Path, env: dict[str, str], *args: str) -> tuple[subproce
     proc = subprocess.Popen(
         [
             sys.executable,
+            "-X",
+            "faulthandler",  # a recorder that hangs can be asked where (SIGABRT in _finish)
             "-c",
             "import sys; from dxrpa.cli import main; sys.exit(main(sys.argv[1:]))",
             "record",
@@ -89,7 +91,12 @@ def _recorder_page(p: object, port: int, url_part: str) -> Page:
 
 
 def _finish(proc: subprocess.Popen[str]) -> tuple[int, str, str]:
-    out, err = proc.communicate(timeout=120)
+    try:
+        out, err = proc.communicate(timeout=120)
+    except subprocess.TimeoutExpired:
+        proc.send_signal(signal.SIGABRT)  # faulthandler prints every thread's stack, then it dies
+        out, err = proc.communicate(timeout=30)
+        raise AssertionError(f"the recorder did not end within 120 s; where it was:\n{out}\n{err}") from None
     return proc.returncode, out, err
 
 
@@ -201,3 +208,12 @@ def test_a_file_name_that_cannot_be_a_robot_is_refused_before_recording(cli: Cli
     result = cli("record", "http://127.0.0.1:9/", "-o", name)
     assert result.returncode == 2, result.stdout + result.stderr
     assert "cannot be a robot file name" in result.stderr and "Traceback" not in result.stderr
+
+
+def test_a_page_that_cannot_be_opened_is_a_clear_error(home: Path, browser_env: dict[str, str]) -> None:
+    port = _free_port()  # nothing listens there
+    proc, _ = _start_record(home, browser_env, f"http://127.0.0.1:{port}/", "-o", "robots/rec_none.yaml")
+    code, out, err = _finish(proc)
+    assert code == 2, out + err
+    assert f"127.0.0.1:{port}" in err and "Traceback" not in err
+    assert not (home / "robots" / "rec_none.yaml").exists()

@@ -22,6 +22,8 @@ from typing import Any
 from playwright.async_api import BrowserContext, Dialog, Download, Error, Frame, Page
 
 from dxrpa.browser.locators import build_locator
+from dxrpa.errors import UsageError
+from dxrpa.i18n import tr
 from dxrpa.model.robot import Locator
 
 _HERE = Path(__file__).parent
@@ -95,7 +97,20 @@ class Recorder:
     async def start(self, page: Page, url: str) -> None:
         """Open the first page; it is recorded as the robot's first ``goto``."""
         self.actions.append(RecordedAction("goto", value=url, page_url=url))
-        await page.goto(url)
+        try:
+            await page.goto(url)
+        except Error as exc:
+            if page.is_closed() or type(exc).__name__ == "TargetClosedError":
+                self.closed.set()  # the person closed the window while it was still loading
+                return
+            first = str(exc.message).strip().splitlines()[0] if exc.message else type(exc).__name__
+            raise UsageError(
+                tr(f"{url} を開けません: {first}", f"cannot open {url}: {first}"),
+                hint=tr(
+                    "URL と、そのシステムに届くかを確かめてください",
+                    "check the URL and that the system is reachable",
+                ),
+            ) from None
 
     async def settle(self) -> None:
         """Wait for reports still being processed (call before reading :attr:`actions`)."""

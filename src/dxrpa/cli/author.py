@@ -5,6 +5,7 @@ a robot from what they do in a browser, ``dxrpa inspect`` lists what a locator c
 from __future__ import annotations
 
 import asyncio
+import signal
 import sys
 import threading
 from datetime import datetime
@@ -58,7 +59,20 @@ def _stdin_line(loop: asyncio.AbstractEventLoop, done: asyncio.Event) -> None:
     threading.Thread(target=wait, daemon=True).start()
 
 
-async def _record(settings: Settings, url: str, *, headless: bool, cdp_port: int) -> list[RecordedAction]:
+def _on_ctrl_c(loop: asyncio.AbstractEventLoop, cancelled: asyncio.Event) -> bool:
+    """Ctrl+C ends the wait through the loop's own signal handler, which wakes an idle loop at
+    once; where there is none (Windows) ``asyncio.run`` raises KeyboardInterrupt instead."""
+    try:
+        loop.add_signal_handler(signal.SIGINT, cancelled.set)
+    except (NotImplementedError, RuntimeError, ValueError):
+        return False
+    return True
+
+
+async def _record(
+    settings: Settings, url: str, *, headless: bool, cdp_port: int
+) -> list[RecordedAction] | None:
+    """What the person did, or None when they cancelled with Ctrl+C."""
     # a debugging port on loopback lets a test (or a screen reader helper) play the person
     extra = (
         (f"--remote-debugging-port={cdp_port}", "--remote-debugging-address=127.0.0.1") if cdp_port else ()
@@ -78,14 +92,21 @@ async def _record(settings: Settings, url: str, *, headless: bool, cdp_port: int
                 "(Ctrl+C cancels).",
             )
         )
-        entered = asyncio.Event()
-        _stdin_line(asyncio.get_running_loop(), entered)
-        gone = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        entered, gone, cancelled = asyncio.Event(), asyncio.Event(), asyncio.Event()
+        _stdin_line(loop, entered)
+        handler = _on_ctrl_c(loop, cancelled)
         handle.browser.on("disconnected", lambda _b: gone.set())
-        waiters = [asyncio.ensure_future(e.wait()) for e in (entered, recorder.closed, gone)]
-        await asyncio.wait(waiters, return_when=asyncio.FIRST_COMPLETED)
-        for waiter in waiters:
-            waiter.cancel()
+        waiters = [asyncio.ensure_future(e.wait()) for e in (entered, recorder.closed, gone, cancelled)]
+        try:
+            await asyncio.wait(waiters, return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            for waiter in waiters:
+                waiter.cancel()
+            if handler:
+                loop.remove_signal_handler(signal.SIGINT)
+        if cancelled.is_set():
+            return None
         await recorder.settle()
         return recorder.actions
     finally:
@@ -203,6 +224,8 @@ def record_cmd(
     try:
         actions = asyncio.run(_record(app.settings, _check_url(url), headless=headless, cdp_port=cdp_port))
     except KeyboardInterrupt:
+        actions = None
+    if actions is None:
         console.print(
             tr("記録を中止しました。ファイルは作っていません。", "recording cancelled; no file was written.")
         )
