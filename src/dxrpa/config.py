@@ -37,6 +37,9 @@ class BrowserSettings(BaseModel):
     channel: str | None = None  # "msedge" / "chrome"
     headless: bool = True
     timeout_ms: int = 15_000
+    # A failed attempt keeps a trace of its actions, call log and network; DOM snapshots of every
+    # action make each step markedly slower (bench/rpa_challenge.py), so they are opt-in.
+    trace_snapshots: bool = False
 
 
 class OcrSettings(BaseModel):

@@ -286,10 +286,11 @@ def _run_app_robot(home: Path, monkeypatch: pytest.MonkeyPatch, robot: str) -> i
         app.stop()
 
 
+@pytest.mark.parametrize("snapshots", ["false", "true"])  # DOM snapshots are opt-in: both are scrubbed
 def test_failure_trace_and_var_hold_no_encoding_of_secret_or_password_field(
-    robot_env: Path,
-    monkeypatch: pytest.MonkeyPatch,
+    robot_env: Path, monkeypatch: pytest.MonkeyPatch, snapshots: str
 ) -> None:
+    monkeypatch.setenv("DXRPA_BROWSER__TRACE_SNAPSHOTS", snapshots)
     robot = LEAKY
     assert _run_app_robot(robot_env, monkeypatch, robot) == ExitCode.ITEMS_FAILED
     var = robot_env / "var"

@@ -296,12 +296,13 @@ class ContextHandle:
     def has_problem(self) -> bool:
         return self.blocked_url is not None or self.http_error is not None or self.crashed
 
-    async def start_trace(self) -> None:
+    async def start_trace(self, *, snapshots: bool = False) -> None:
         # No screencast frames (they would keep typed personal data as images) and no sources.
         # Playwright has no switch to leave request bodies or typed values out of a trace, so a
         # kept trace is rewritten by engine.evidence.scrub_trace (values, bodies, every encoding)
-        # before it is stored; a discarded one never reaches the disk.
-        await self.context.tracing.start(screenshots=False, snapshots=True, sources=False)
+        # before it is stored; a discarded one never reaches the disk. DOM snapshots only when
+        # asked (settings browser.trace_snapshots): they slow every action down.
+        await self.context.tracing.start(screenshots=False, snapshots=snapshots, sources=False)
         self.tracing = True
 
     async def stop_trace(self, path: Path | None) -> Path | None:
@@ -402,6 +403,7 @@ class BrowserHandle:
         timeout_ms: int = 15_000,
         downloads_dir: Path,
         trace: bool = False,
+        trace_snapshots: bool = False,
         assets: dict[str, Path] | None = None,
         http_credentials: tuple[str, str] | None = None,
     ) -> ContextHandle:
@@ -432,7 +434,7 @@ class BrowserHandle:
             )
             await handle._install()
             if trace:
-                await handle.start_trace()
+                await handle.start_trace(snapshots=trace_snapshots)
         except BaseException:
             with contextlib.suppress(Error):
                 await context.close()

@@ -351,6 +351,7 @@ class Runner:
             timeout_ms=spec.timeout_ms or self.settings.browser.timeout_ms,
             downloads_dir=self.folder / "downloads",
             trace=True,
+            trace_snapshots=self.settings.browser.trace_snapshots,
             assets=self.assets,
             http_credentials=(
                 (self.secrets[creds.username], self.secrets[creds.password])
