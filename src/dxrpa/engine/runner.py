@@ -152,6 +152,23 @@ class _Slot:
     handle: Any = None
     page: Any = None
     skipped_submits: int = 0
+    rechunk: asyncio.Task[None] | None = None  # the next trace chunk, opened while the store finishes
+
+    async def settled(self) -> None:
+        """Wait for the trace chunk being reopened in the background (its errors: see _rechunk)."""
+        if self.rechunk is not None:
+            await asyncio.gather(self.rechunk, return_exceptions=True)
+            self.rechunk = None
+
+
+async def _rechunk(handle: Any) -> None:
+    """Discard a passed attempt's trace chunk and open the next attempt's, off the item's path."""
+    try:
+        await handle.context.tracing.stop_chunk()
+        await handle.context.tracing.start_chunk()
+        handle.tracing = True
+    except Exception:  # the next attempt opens it again, or finds the browser gone
+        handle.tracing = False
 
 
 @dataclass
@@ -388,6 +405,7 @@ class Runner:
         """
         shared = self.robot.browser.session == "shared"
         fresh = slot.handle is None or not shared
+        await slot.settled()
         try:
             async with asyncio.timeout(OPEN_SECONDS) as limit:
                 browser = await self._ensure_browser()
@@ -435,9 +453,8 @@ class Runner:
             raise err from None
         finally:
             if not failed and shared:
-                with contextlib.suppress(Exception):
-                    await handle.context.tracing.stop_chunk()
                 handle.tracing = False
+                slot.rechunk = asyncio.ensure_future(_rechunk(handle))
             elif failed or not shared:
                 with contextlib.suppress(Exception):
                     await handle.close()
@@ -748,6 +765,7 @@ class Runner:
                     await self._release(work)  # interrupted mid-item: given back, nothing finished
                     return
         finally:
+            await slot.settled()
             if slot.handle is not None:
                 if self.robot.teardown and slot.page is not None:
                     with contextlib.suppress(Exception):
