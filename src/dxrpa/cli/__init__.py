@@ -158,6 +158,15 @@ def main(argv: list[str] | None = None) -> int:
         logger.opt(exception=exc).debug("unexpected error")
         _say_error(tr("内部エラー", "internal error"), f"{type(exc).__name__}: {exc}")
         return int(ExitCode.INTERNAL)
+    finally:
+        _close_apps()
+
+
+def _close_apps() -> None:
+    """Close the store connections the command opened (not importing dxrpa.app where none was)."""
+    opened = sys.modules.get("dxrpa.app")
+    if opened is not None:
+        opened.close_apps()
 
 
 def run() -> None:  # pragma: no cover - console script shim
