@@ -42,7 +42,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 from urllib.parse import parse_qs, urlsplit
 
 import openpyxl
@@ -266,7 +266,7 @@ def run_raw(server: PageServer, xlsx: Path, rep: int) -> tuple[float, float, int
 class Profile:
     """Wall time spent in the framework's seams during one in-process run, by kind."""
 
-    KINDS = {  # the engine function that asked for a unit of work → what it writes
+    KINDS: ClassVar[dict[str, str]] = {  # the engine function that asked for a unit of work → what it writes
         "_process": "claim transaction",
         "_finish": "finish transaction (attempt + work item)",
         "_record_attempt": "attempt row of a retried attempt",
@@ -531,7 +531,8 @@ def main(reps: int) -> None:
         total = ROWS * len(FIELDS)
         try:
             print(
-                f"dxrpa RPA Challenge bench — {os.cpu_count()} CPU cores, browser {CHROMIUM or 'Playwright Chromium'}"
+                f"dxrpa RPA Challenge bench — {os.cpu_count()} CPU cores, "
+                f"browser {CHROMIUM or 'Playwright Chromium'}"
             )
             print(
                 f"  {ROWS} items × {len(FIELDS)} fields, session: shared, a fresh home and store per rep,"
@@ -554,7 +555,8 @@ def main(reps: int) -> None:
             print("  store open and browser launch are NOT inside):")
             for who, name in (("dxrpa", "dxrpa run"), ("raw", "raw Playwright")):
                 print(
-                    f"    {name:<16} median {page[who] * 1000:7.1f} ms   correct {worst[who]}/{total} in every run"
+                    f"    {name:<16} median {page[who] * 1000:7.1f} ms   "
+                    f"correct {worst[who]}/{total} in every run"
                 )
             print(
                 f"    ratio {ratio:.3f}× (target ≤ {TARGET:.2f}×: {verdict(ratio)}); framework "
@@ -575,7 +577,8 @@ def main(reps: int) -> None:
             for kind, seconds in sorted(prof.seconds.items(), key=lambda kv: -kv[1]):
                 n = prof.count[kind]
                 print(
-                    f"    {kind:<56} {seconds * 1000 / ROWS:6.2f} ms/item  ({n}× in the run, {seconds * 1000:6.1f} ms)"
+                    f"    {kind:<56} {seconds * 1000 / ROWS:6.2f} ms/item  "
+                    f"({n}× in the run, {seconds * 1000:6.1f} ms)"
                 )
             bare = child_seconds("pass")
             imports = child_seconds(
@@ -591,7 +594,8 @@ def main(reps: int) -> None:
 
             robot_s, raw_s = asyncio.run(interpreter(server, rows, root, reps))
             print(
-                f"  step interpreter alone (run_steps in one process, no store): robot {robot_s * 1000:.1f} ms"
+                f"  step interpreter alone (run_steps in one process, no store): "
+                f"robot {robot_s * 1000:.1f} ms"
                 f" / raw {raw_s * 1000:.1f} ms → {robot_s / raw_s:.3f}×"
             )
         finally:

@@ -38,11 +38,14 @@ def test_demo_summary_matches_the_apps_records(tmp_path: Path) -> None:
     out = proc.stdout
     assert proc.returncode == 0, out + proc.stderr
 
-    done = int(re.search(r"done (\d+) / business errors (\d+) / system errors (\d+)", out).group(1))  # type: ignore[union-attr]
-    once, twice, missing = map(
-        int, re.search(r"entered once (\d+), twice (\d+), missing (\d+)", out).groups()
-    )  # type: ignore[union-attr]
-    unreadable = int(re.search(r"\((\d+) unreadable\)", out).group(1))  # type: ignore[union-attr]
+    def found(pattern: str) -> re.Match[str]:
+        match = re.search(pattern, out)
+        assert match is not None, f"{pattern!r} not in the demo's output:\n{out}"
+        return match
+
+    done = int(found(r"done (\d+) / business errors (\d+) / system errors (\d+)").group(1))
+    once, twice, missing = map(int, found(r"entered once (\d+), twice (\d+), missing (\d+)").groups())
+    unreadable = int(found(r"\((\d+) unreadable\)").group(1))
     hours = float(re.search(r"([\d,.]+) h", out).group(1).replace(",", ""))  # type: ignore[union-attr]
 
     apps = read_applications(folder / "sample_app.sqlite")

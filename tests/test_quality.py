@@ -25,6 +25,12 @@ def test_mypy_strict_on_src() -> None:
     assert result.returncode == 0, result.stdout + result.stderr
 
 
+def test_mypy_strict_on_tests() -> None:
+    """The tests are code too: a fixture's wrong type hides a test that checks nothing."""
+    result = _run("mypy", "tests")
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
 def test_import_layers_kept() -> None:
     result = subprocess.run(
         [str(Path(sys.executable).with_name("lint-imports"))],

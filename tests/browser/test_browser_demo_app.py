@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Iterator
+from typing import Any
 
 import pytest
 
@@ -22,7 +23,7 @@ def app() -> Iterator[SampleApp]:
 
 def test_login_and_server_side_validation_is_business_error(h: Harness, app: SampleApp) -> None:
     user, password = next(iter(DEFAULT_USERS.items()))
-    login = [
+    login: list[dict[str, Any]] = [
         {"goto": "{{ env.APP_URL }}/login"},
         {"fill": {"label": "ユーザーID", "value": "{{ secret.APP_USER }}"}},
         {"fill": {"label": "パスワード", "value": "{{ secret.APP_PASSWORD }}"}},

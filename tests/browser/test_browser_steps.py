@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import time
 from pathlib import Path
+from typing import Any
 
 import pytest
 from loguru import logger
@@ -153,7 +154,7 @@ def test_expect_failure_without_business_error_is_system_error(h: Harness) -> No
 
 
 def test_expect_business_error_appends_page_text_fast(h: Harness) -> None:
-    steps = [
+    steps: list[dict[str, Any]] = [
         {"goto": f"{h.site.base}/validate"},
         {"click": {"role": "button", "name": "登録"}},
         {

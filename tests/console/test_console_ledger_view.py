@@ -4,6 +4,7 @@ on the hand-computed ledger written through ``record_run`` (inserts and a resume
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import pytest
 from sqlalchemy import delete
@@ -19,17 +20,17 @@ from tests.ledger.scenario import EXPECTED, build_ledger
 
 
 def _figures(d: ReportData) -> dict[str, object]:
-    def g(x: object) -> tuple[object, ...]:
+    def g(x: Any) -> tuple[object, ...]:
         return (
             x.key,
             x.runs,
             x.robots,
             x.succeeded,
             x.business_errors,
-            x.system_errors,  # type: ignore[attr-defined]
+            x.system_errors,
             round(x.gross_minutes, 6),
             round(x.human_minutes, 6),
-        )  # type: ignore[attr-defined]
+        )
 
     return {
         "totals": g(d.totals),

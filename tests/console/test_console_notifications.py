@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 from pathlib import Path
+from typing import Any
 
 from playwright.sync_api import Page, expect
 
@@ -15,7 +16,7 @@ from tests.console.test_console_hardening import _fetch, _http_login
 
 
 def test_failed_delivery_is_visible_without_the_body(console: Console, page: Page, tmp_path: Path) -> None:
-    facts = {
+    facts: dict[str, Any] = {
         "event": "run_failed",
         "robot": "juminhyo_entry",
         "run_id": "20261203-080000-ab12cd",

@@ -10,7 +10,7 @@ from pathlib import Path
 
 from openpyxl import load_workbook
 from PIL import Image
-from playwright.sync_api import Page, expect
+from playwright.sync_api import FilePayload, Page, expect
 from sqlalchemy import select
 
 from dxrpa.demo.data import juminhyo_rows, write_xlsx
@@ -43,7 +43,7 @@ def test_upload_typo_fix_register_run_evidence_reprocess_dashboard(
     page.goto(console.url + "/robots/new")
     page.set_input_files(
         "input[name=file]",
-        files=[{"name": "juminhyo_entry.yaml", "mimeType": "text/yaml", "buffer": typo.encode("utf-8")}],
+        files=[FilePayload(name="juminhyo_entry.yaml", mimeType="text/yaml", buffer=typo.encode("utf-8"))],
     )
     page.locator("#validate").click()
     expect(page.locator("#errors")).to_be_visible()

@@ -10,7 +10,7 @@ import urllib.request
 from datetime import timedelta
 from pathlib import Path
 
-from playwright.sync_api import Page, expect
+from playwright.sync_api import Page, ViewportSize, expect
 
 from dxrpa.store import robots_repo, runs_repo
 from dxrpa.store.base import utcnow
@@ -18,7 +18,7 @@ from tests.console.conftest import PASSWORD, Console, login
 from tests.console.test_console_access import _register
 from tests.console.test_console_hardening import _fetch, _http_login
 
-WIDE, NARROW = {"width": 1366, "height": 900}, {"width": 390, "height": 844}
+WIDE, NARROW = ViewportSize(width=1366, height=900), ViewportSize(width=390, height=844)
 
 
 def _live_run(console: Console) -> tuple[str, str]:

@@ -39,7 +39,8 @@ def test_disable_archive_enable(
 
     assert main(["robots", "disable", "juminhyo_entry"]) == 0
     assert "停止中" in capsys.readouterr().out
-    assert main(["run", "juminhyo_entry"]) == ExitCode.DISABLED == 13
+    assert main(["run", "juminhyo_entry"]) == ExitCode.DISABLED
+    assert int(ExitCode.DISABLED) == 13  # the documented code
     err = capsys.readouterr().err
     assert "停止中のため実行できません" in err and "dxrpa robots enable juminhyo_entry" in err
     assert "Traceback" not in err

@@ -10,6 +10,7 @@ import subprocess
 import sys
 import time
 from pathlib import Path
+from typing import Any
 
 from sqlalchemy import select
 
@@ -29,7 +30,7 @@ def _env(home: Path, **extra: str) -> dict[str, str]:
 
 
 def _dxrpa(
-    home: Path, *args: str, env: dict[str, str] | None = None, **popen: object
+    home: Path, *args: str, env: dict[str, str] | None = None, **popen: Any
 ) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
         [sys.executable, "-m", "dxrpa", *args],
@@ -40,7 +41,7 @@ def _dxrpa(
         encoding="utf-8",
         timeout=300,
         check=False,
-        **popen,  # type: ignore[arg-type]
+        **popen,
     )
 
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from typing import Any
 
 from sqlalchemy.orm import Session
 
@@ -16,8 +17,8 @@ from dxrpa.store.ledger_repo import record_human_minutes, record_run, set_target
 from dxrpa.store.tables import Robot, RobotVersion, Run
 
 
-def utc(*args: int) -> datetime:
-    return datetime(*args, tzinfo=UTC)  # type: ignore[misc]
+def utc(year: int, month: int, day: int, hour: int = 0, minute: int = 0) -> datetime:
+    return datetime(year, month, day, hour, minute, tzinfo=UTC)
 
 
 class Factory:
@@ -154,7 +155,7 @@ def build_ledger(store: Store) -> Ledger:
 
 
 # Every figure in minutes unless named *_hours.
-EXPECTED = {
+EXPECTED: dict[str, Any] = {
     "fy2026": {
         "saved": 245.0,
         "gross": 647.0,

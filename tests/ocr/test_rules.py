@@ -206,7 +206,7 @@ def test_template_options_are_checked() -> None:
         FormTemplate(
             name="t",
             image="t.png",
-            page={"width": 10, "height": 10},  # type: ignore[arg-type]
+            page={"width": 10, "height": 10},
             fields=[FieldSpec(name="カナ", type="katakana", box=(0, 0, 1, 1), reading_of="氏名")],
         )
     with pytest.raises(ValidationError, match="master"):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import date, datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -27,7 +28,7 @@ def jst(y: int, m: int, d: int, hh: int = 0, mm: int = 0) -> datetime:
 
 
 def runs(
-    rule: dict[str, object], start: datetime, end: datetime, cal: OfficeCalendar = CAL
+    rule: Mapping[str, object], start: datetime, end: datetime, cal: OfficeCalendar = CAL
 ) -> list[datetime]:
     return [
         f.when

@@ -11,6 +11,7 @@ import time
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
 import psycopg
@@ -69,7 +70,7 @@ def _start_worker(workers: list[subprocess.Popen[bytes]]) -> subprocess.Popen[by
     return p
 
 
-def _ends(home: Path) -> list[dict[str, object]]:
+def _ends(home: Path) -> list[dict[str, Any]]:
     return [e for e in read_log(home) if e["event"] == "end"]
 
 
@@ -103,7 +104,7 @@ def test_workers_run_each_job_once_one_per_robot_and_retry_a_killed_workers_run(
     assert {o.run_id for o in orders} <= set(done)
     for robot in ("r0", "r1", "r2"):
         spans = sorted(
-            (float(s["t"]), float(e["t"]))  # type: ignore[arg-type]
+            (float(s["t"]), float(e["t"]))
             for s in log if s["robot"] == robot and s["event"] == "start"
             for e in log if e["event"] == "end" and e["run_id"] == s["run_id"]
         )  # fmt: skip

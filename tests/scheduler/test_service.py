@@ -101,7 +101,7 @@ def test_no_second_instance_while_a_run_is_going(
     log = [e for e in read_log(sched_settings.home) if e["robot"] == "slow"]
     spans: dict[object, list[float]] = {}
     for e in log:
-        spans.setdefault(e["run_id"], []).append(float(e["t"]))  # type: ignore[arg-type]
+        spans.setdefault(e["run_id"], []).append(float(e["t"]))
     intervals = sorted((min(v), max(v)) for v in spans.values())
     for (_, end1), (start2, _) in itertools.pairwise(intervals):
         assert start2 >= end1, f"two runs of one robot overlapped: {intervals}"

@@ -41,7 +41,7 @@ def test_bad_rule_reported_at_file_and_line(tmp_path: Path, schedule: str, messa
 
 def test_good_rules() -> None:
     ScheduleRule(cron="0 8 * * 1-5", days="office")
-    ScheduleRule(monthly={"office_day": -1, "at": "17:30"})  # type: ignore[arg-type]
+    ScheduleRule(monthly={"office_day": -1, "at": "17:30"})
     ScheduleRule(cron="*/10 * * * * *", timezone="UTC")  # 6 fields: seconds first
 
 
