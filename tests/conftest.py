@@ -42,3 +42,19 @@ def dx_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
 @pytest.fixture
 def settings(dx_home: Path) -> Settings:
     return load_settings()
+
+
+# A test is slow when it drives Chromium, starts the console or a sample system, reads scans with the
+# OCR model or needs PostgreSQL: the fixtures say so, so a new test is classified without a list.
+_SLOW_FIXTURES = frozenset(
+    {"browser", "page", "h", "console", "app", "sample_app", "site", "ui", "logged_in", "robot_env", "scans"}
+    | {"reader", "ocr_home", "smtp"}
+)
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Mark slow tests (``-m "not slow"`` is the few-minute subset in the README)."""
+    for item in items:
+        fixtures = set(getattr(item, "fixturenames", ()))
+        if fixtures & _SLOW_FIXTURES or item.get_closest_marker("postgres"):
+            item.add_marker(pytest.mark.slow)

@@ -7,6 +7,8 @@ import json
 import subprocess
 import sys
 
+import pytest
+
 from dxrpa.cli import MODULES, OWNERS
 
 _TREE = """
@@ -29,6 +31,7 @@ def _tree(*argv: str) -> dict[str, object]:
     return tree
 
 
+@pytest.mark.slow
 def test_every_command_gets_all_its_subcommands_from_its_owner_modules() -> None:
     full = _tree()
     assert set(full) == set(OWNERS), "every top-level command needs an OWNERS entry (and no more)"

@@ -10,6 +10,7 @@ import sys
 from collections import Counter
 from pathlib import Path
 
+import pytest
 from openpyxl import load_workbook
 from sqlalchemy import select
 
@@ -21,6 +22,7 @@ from tests.conftest import CHROMIUM, require_chromium
 ROOT = Path(__file__).resolve().parents[1]
 
 
+@pytest.mark.slow
 def test_demo_summary_matches_the_apps_records(tmp_path: Path) -> None:
     require_chromium()
     folder = tmp_path / "demo"

@@ -210,6 +210,7 @@ def test_a_file_name_that_cannot_be_a_robot_is_refused_before_recording(cli: Cli
     assert "cannot be a robot file name" in result.stderr and "Traceback" not in result.stderr
 
 
+@pytest.mark.slow
 def test_a_page_that_cannot_be_opened_is_a_clear_error(home: Path, browser_env: dict[str, str]) -> None:
     port = _free_port()  # nothing listens there
     proc, _ = _start_record(home, browser_env, f"http://127.0.0.1:{port}/", "-o", "robots/rec_none.yaml")

@@ -298,6 +298,7 @@ def _million_row_workbook(path: Path) -> Path:
     return path
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("kind", ["excel", "csv"])
 def test_streamed_sources_keep_memory_flat(tmp_path: Path, kind: str) -> None:
     (tmp_path / "data").mkdir()

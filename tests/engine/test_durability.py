@@ -59,6 +59,7 @@ def _env(app: SampleAppProcess, home: Path) -> dict[str, str]:
     return env
 
 
+@pytest.mark.slow
 def test_sigkill_at_random_points_never_loses_or_doubles_an_item(
     dx_home: Path, app_process: SampleAppProcess
 ) -> None:
@@ -87,6 +88,7 @@ def test_sigkill_at_random_points_never_loses_or_doubles_an_item(
         assert {wi.status for wi in s.scalars(select(WorkItem))} == {"done"}
 
 
+@pytest.mark.slow
 def test_http_500_and_stalls_end_in_done_or_classified_errors(
     dx_home: Path, app_process: SampleAppProcess
 ) -> None:

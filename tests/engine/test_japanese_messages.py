@@ -113,6 +113,7 @@ def test_full_width_characters_inside_values_are_fine(home: Path) -> None:
     assert result.returncode == 0, result.stderr
 
 
+@pytest.mark.slow
 def test_english_stays_available(home: Path) -> None:
     write_robot(home, robot_text(**{"  - fill: {label: パスワード": "  - fill: {lable: パスワード"}))
     check_error(
@@ -132,6 +133,7 @@ def test_english_stays_available(home: Path) -> None:
     )
 
 
+@pytest.mark.slow
 def test_missing_and_non_utf8_files_are_japanese(home: Path) -> None:
     check_error(
         dx(home, "--lang", "ja", "robots", "validate", "robots/nothere.yaml"),
@@ -144,6 +146,7 @@ def test_missing_and_non_utf8_files_are_japanese(home: Path) -> None:
     )
 
 
+@pytest.mark.slow
 def test_internal_field_names_do_not_leak(home: Path) -> None:
     text = robot_text(**{"  - expect: {text: 業務メニュー}": '  - iff: {condition: "1", then: []}'})
     err = validate_ja(home, text, "- iff:", "不明なキー 'iff'", "もしかして 'if'?")
@@ -161,6 +164,7 @@ def test_internal_field_names_do_not_leak(home: Path) -> None:
         (["run", "a", "b", "c"], "余分な引数があります: b c"),
     ],
 )
+@pytest.mark.slow
 def test_command_line_usage_errors_are_japanese(home: Path, args: list[str], expected: str) -> None:
     result = dx(home, "--lang", "ja", *args)
     check_error(result, ExitCode.USAGE, "エラー: " + expected)

@@ -13,6 +13,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 from dxrpa.config import load_settings
 from dxrpa.store import Store, robots_repo
 from tests.engine.test_bad_input import ROOT
@@ -49,6 +51,7 @@ def copy_robot(home: Path) -> None:
     shutil.copy(ROOT / ROBOT, home / "robots")
 
 
+@pytest.mark.slow
 def test_no_terminal_and_no_yes_registers_but_does_not_start_the_schedule(dx_home: Path) -> None:
     copy_robot(dx_home)
     result = register(dx_home)
@@ -60,6 +63,7 @@ def test_no_terminal_and_no_yes_registers_but_does_not_start_the_schedule(dx_hom
     assert paused()
 
 
+@pytest.mark.slow
 def test_yes_starts_the_schedule_and_an_unchanged_live_schedule_is_not_asked_again(dx_home: Path) -> None:
     copy_robot(dx_home)
     result = register(dx_home, "--yes")
@@ -72,6 +76,7 @@ def test_yes_starts_the_schedule_and_an_unchanged_live_schedule_is_not_asked_aga
     assert "この登録で始まる定期実行" not in again.stdout and not paused()
 
 
+@pytest.mark.slow
 def test_a_terminal_is_asked_and_the_answer_decides(dx_home: Path) -> None:
     copy_robot(dx_home)
     for answer, expect_paused in (("n", True), ("y", False)):

@@ -4,10 +4,13 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
+
 from dxrpa.errors import ExitCode
 from tests.engine.test_bad_input import check_error, dx
 
 
+@pytest.mark.slow
 def test_skeleton_validates_and_carries_the_schema_line(dx_home: Path) -> None:
     result = dx(dx_home, "--lang", "ja", "robots", "new", "kokuho_entry")
     assert result.returncode == 0, result.stderr
@@ -30,6 +33,7 @@ def test_existing_file_is_never_overwritten(dx_home: Path) -> None:
     assert mine.read_text(encoding="utf-8") == "name: kokuho_entry\n# 書きかけ\n"
 
 
+@pytest.mark.slow
 def test_bad_names_are_refused_and_nothing_is_written(dx_home: Path) -> None:
     for bad in ("Kokuho", "国保入力", "../escape", "a", "x-y"):
         check_error(dx(dx_home, "robots", "new", bad), ExitCode.USAGE, "is not allowed")

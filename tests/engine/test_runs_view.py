@@ -12,6 +12,7 @@ import sys
 from datetime import timedelta
 from pathlib import Path
 
+import pytest
 from rich.console import Console
 
 from dxrpa.cli import main
@@ -100,6 +101,7 @@ def _cli(*args: str, columns: int = 80) -> subprocess.CompletedProcess[str]:
     )
 
 
+@pytest.mark.slow
 def test_runs_list_ids_copy_whole_at_80_columns_and_filter_by_status(dx_home: Path) -> None:
     (dx_home / "robots").mkdir()
     ids = _runs(dx_home)
@@ -117,6 +119,7 @@ def test_runs_list_ids_copy_whole_at_80_columns_and_filter_by_status(dx_home: Pa
     assert "broken" in wrong.stderr and "failed" in wrong.stderr and "Traceback" not in wrong.stderr
 
 
+@pytest.mark.slow
 def test_runs_show_outputs_masked_pii_and_each_attempts_own_evidence(dx_home: Path) -> None:
     (dx_home / "robots").mkdir()
     ids = _runs(dx_home)

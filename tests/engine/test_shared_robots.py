@@ -53,6 +53,7 @@ def _db(home: Path) -> sqlite3.Connection:
     return sqlite3.connect(home / "var" / "dxrpa.db")
 
 
+@pytest.mark.slow
 def test_one_robot_runs_for_each_unit_exactly_once(
     shared_home: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:

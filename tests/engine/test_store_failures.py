@@ -12,6 +12,7 @@ import time
 from pathlib import Path
 from typing import Any
 
+import pytest
 from sqlalchemy import select
 
 from dxrpa.demo.data import juminhyo_rows, write_xlsx
@@ -87,6 +88,7 @@ def _small_files() -> None:  # in the child: files may not grow past 16 KiB ("di
     resource.setrlimit(resource.RLIMIT_FSIZE, (16 * 1024, 16 * 1024))
 
 
+@pytest.mark.slow
 def test_disk_full(tmp_path: Path) -> None:
     _db(tmp_path)
     proc = _dxrpa(tmp_path, "targets", "set", "市民課", "2026", "1200h", "--force", preexec_fn=_small_files)

@@ -8,12 +8,14 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import pypdfium2 as pdfium
+import pytest
 
 from dxrpa.reports import build_report, export_report
 
 from .scenario import Ledger
 
 
+@pytest.mark.slow
 def test_xlsx_converts_to_pdf(ledger: Ledger, tmp_path: Path) -> None:
     office = shutil.which("libreoffice") or shutil.which("soffice")
     assert office, "libreoffice is missing: apt-get install libreoffice-calc-nogui"

@@ -53,6 +53,7 @@ def test_handwriting_like_and_printed_both_present(results: list[tuple[GroundTru
     assert {gt.style for gt, _ in results} == {"printed", "handwriting"}
 
 
+@pytest.mark.slow
 def test_second_form_type_with_my_number(engine: Engine, tmp_path: Path) -> None:
     truths = generate(tmp_path, "inkan", 2, 131, handwriting_share=0.0, formats=(".png",))
     reader = FormReader(get_template("inkan", TEMPLATES), engine)

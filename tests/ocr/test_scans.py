@@ -5,10 +5,13 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import pytest
+
 from dxrpa.demo.scans import generate_juminhyo_batch, my_number_check
 from dxrpa.log import is_my_number
 
 
+@pytest.mark.slow
 def test_generate_juminhyo_batch(tmp_path: Path) -> None:
     truths = generate_juminhyo_batch(tmp_path, 5, seed=7, unreadable=1)
     good = [t for t in truths if not t.expect_failure]

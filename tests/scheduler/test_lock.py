@@ -45,6 +45,7 @@ def holder_pid(store: Store) -> int | None:
     return int(row.holder.split(":")[1]) if row else None
 
 
+@pytest.mark.slow
 def test_second_scheduler_refuses_standby_takes_over(
     sched_settings: Settings, store: Store, register_robot: RegisterFn, procs: list[subprocess.Popen[str]]
 ) -> None:
@@ -69,6 +70,7 @@ def test_second_scheduler_refuses_standby_takes_over(
     assert standby.wait(timeout=60) == 0
 
 
+@pytest.mark.slow
 def test_standby_takes_over_a_killed_scheduler(
     sched_settings: Settings, store: Store, register_robot: RegisterFn, procs: list[subprocess.Popen[str]]
 ) -> None:
@@ -84,6 +86,7 @@ def test_standby_takes_over_a_killed_scheduler(
     assert standby.wait(timeout=60) == 0
 
 
+@pytest.mark.slow
 def test_sigterm_lets_the_running_robot_finish(
     sched_settings: Settings, store: Store, register_robot: RegisterFn, procs: list[subprocess.Popen[str]]
 ) -> None:

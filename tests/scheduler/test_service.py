@@ -42,6 +42,7 @@ def kinds(store: Store, robot: str) -> list[str]:
         return [e.kind for e in list_events(s, robot=robot)]
 
 
+@pytest.mark.slow
 def test_fires_records_and_honours_pause_closures_now_and_new_registrations(
     sched_settings: Settings, store: Store, register_robot: RegisterFn, service: SchedulerService
 ) -> None:
@@ -71,6 +72,7 @@ def test_fires_records_and_honours_pause_closures_now_and_new_registrations(
     assert closed and "テスト閉庁" in closed[0].detail
 
 
+@pytest.mark.slow
 def test_only_approved_schedules_fire_and_an_approval_is_picked_up_while_running(
     sched_settings: Settings, store: Store, register_robot: RegisterFn, service: SchedulerService
 ) -> None:
@@ -90,6 +92,7 @@ def test_only_approved_schedules_fire_and_an_approval_is_picked_up_while_running
     assert {x.robot for x in service.schedules if x.rules} == {"live", "waiting"}
 
 
+@pytest.mark.slow
 def test_no_second_instance_while_a_run_is_going(
     sched_settings: Settings, store: Store, register_robot: RegisterFn, service: SchedulerService
 ) -> None:

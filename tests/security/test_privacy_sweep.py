@@ -174,6 +174,7 @@ def _write_data(home: Path) -> None:
     (home / "data" / "sweep.csv").write_text(buf.getvalue(), encoding="utf-8")
 
 
+@pytest.mark.slow
 def test_privacy_sweep(dx_home: Path, monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     require_chromium()
     assert all(is_my_number(unicodedata.normalize("NFKC", n).replace("-", "")) for n in MY_NUMBERS)

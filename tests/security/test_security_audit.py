@@ -178,6 +178,7 @@ def test_attacker_cannot_recompute_the_chain(cli: CliRunner, store: Store, home:
     assert key_file.read_text().strip().encode() not in (home / "var" / "dxrpa.db").read_bytes()
 
 
+@pytest.mark.slow
 def test_truncated_tail_is_caught_by_the_anchor(cli: CliRunner, store: Store, home: Path) -> None:
     """The signed head exported with a report (or by `audit anchor`) catches removed newest rows."""
     _fill(store)
@@ -331,6 +332,7 @@ def test_secret_set_is_audited_by_name_only(cli: CliRunner, store: Store) -> Non
     assert all("never-in-audit-771" not in json.dumps(r.detail) for r in rows)
 
 
+@pytest.mark.slow
 def test_audit_list_since(cli: CliRunner, store: Store, home: Path) -> None:
     _fill(store, 3)
     _sql(home, "UPDATE audit_log SET at = '2026-10-31 14:59:59.000000' WHERE id = 1")  # 23:59:59 JST

@@ -18,6 +18,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from urllib.parse import quote
 
+import pytest
 from playwright.sync_api import Page
 from sqlalchemy import select
 
@@ -78,6 +79,7 @@ def _world_readable_umask() -> Iterator[None]:
 # --------------------------------------------------------------------------- static: validate
 
 
+@pytest.mark.slow
 def test_validate_refuses_paths_outside_the_robots_folders(cli: CliRunner, home: Path) -> None:
     _key_file(home)
     _robot(
@@ -135,6 +137,7 @@ def test_ocr_template_dictionary_stays_beside_the_template(cli: CliRunner, home:
 # --------------------------------------------------------------------------- run time: symlinks
 
 
+@pytest.mark.slow
 def test_symlinked_data_file_cannot_read_the_signing_key(cli: CliRunner, home: Path, store: Store) -> None:
     key = _key_file(home)
     (home / "data").mkdir()
@@ -155,6 +158,7 @@ def test_symlinked_data_file_cannot_read_the_signing_key(cli: CliRunner, home: P
             assert SIGNING_KEY.encode() not in f.read_bytes(), f
 
 
+@pytest.mark.slow
 def test_results_through_a_symlink_cannot_overwrite_a_file_outside_home(
     cli: CliRunner, home: Path, tmp_path: Path
 ) -> None:
@@ -175,6 +179,7 @@ def test_results_through_a_symlink_cannot_overwrite_a_file_outside_home(
     assert victim.read_bytes() == b"precious"
 
 
+@pytest.mark.slow
 def test_upload_of_an_absolute_path_stops_the_run(cli: CliRunner, home: Path, tmp_path: Path) -> None:
     outside = tmp_path / "outside.txt"
     outside.write_text("not for upload", encoding="utf-8")
@@ -197,6 +202,7 @@ item:
 # --------------------------------------------------------------------------- error hints
 
 
+@pytest.mark.slow
 def test_missing_key_column_hint_is_capped(cli: CliRunner, home: Path) -> None:
     (home / "data").mkdir()
     header = [f"col{i:02d}" for i in range(30)] + ["x" * 100]
@@ -235,6 +241,7 @@ def test_report_download_never_touches_a_path_from_the_query(
     assert not list(console.settings.var_dir.glob("dxrpa-report-*"))  # nothing left behind
 
 
+@pytest.mark.slow
 def test_report_cli_department_cannot_leave_the_folder(cli: CliRunner, home: Path, tmp_path: Path) -> None:
     victim = tmp_path / "victim" / "victim.xlsx"
     victim.parent.mkdir()
@@ -254,6 +261,7 @@ def test_report_cli_department_cannot_leave_the_folder(cli: CliRunner, home: Pat
 # --------------------------------------------------------------------------- permissions
 
 
+@pytest.mark.slow
 def test_everything_a_run_writes_is_private(cli: CliRunner, home: Path) -> None:
     _robot(
         home,

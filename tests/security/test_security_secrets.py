@@ -72,6 +72,7 @@ def test_file_store_is_not_plaintext(cli: CliRunner, home: Path) -> None:
             assert _grep(f, VALUE) == 0, f
 
 
+@pytest.mark.slow
 def test_cli_from_env_list_and_delete(cli: CliRunner, home: Path) -> None:
     proc = cli(
         "secrets", "set", "SMTP_PASSWORD", "--from-env", "MY_SMTP_PW", env={"MY_SMTP_PW": "smtp-pw-998"}
@@ -146,6 +147,7 @@ def test_keyring_is_optional(tmp_path: Path) -> None:
     assert found[1] in {"file", "keyring"}
 
 
+@pytest.mark.slow
 def test_cli_uses_key_from_env_vars(cli: CliRunner, home: Path, tmp_path: Path) -> None:
     """DXRPA_SECRET_KEY / DXRPA_SECRET_KEY_FILE configure the key, not a dxrpa setting."""
     key = Fernet.generate_key().decode()
