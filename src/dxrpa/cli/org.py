@@ -42,8 +42,10 @@ def org_check() -> None:
                 ),
             )
         fy = fiscal_year_of_date(today_local(app.settings.timezone))
+        from dxrpa.engine.units import departments_with_robots  # engine only for the check
+
         with app.store.session() as session:
-            used = sorted(ledger_repo.departments_with_robots(session))
+            used = sorted(departments_with_robots(session, org))
             check_org(org, used)
             targets = {d: h for (d, _y), h in ledger_repo.targets(session, fy).items()}
         leaves = set(org.departments)
