@@ -23,9 +23,7 @@ import yaml
 from dxrpa.errors import UsageError
 from dxrpa.fileio import atomic_path
 from dxrpa.i18n import tr
-from dxrpa.orgtree import LEVELS_JA, OrgTree, Unit, load_org
-
-MAX_DEPTH = len(LEVELS_JA)  # 局/区 → 部 → 課
+from dxrpa.orgtree import LEVELS_JA, MAX_DEPTH, OrgTree, Unit, load_org
 
 
 def level_name(depth: int) -> str:
@@ -41,12 +39,18 @@ def children(tree: OrgTree) -> dict[str | None, list[str]]:
     return out
 
 
-def _rebuild(source: str, kids: dict[str | None, list[str]]) -> OrgTree:
+def groups(tree: OrgTree) -> set[str]:
+    """Names of the 局/区 and 部 (kept as such when empty, never counted as a 課)."""
+    return {u.name for u in tree.units if u.group}
+
+
+def _rebuild(source: str, kids: dict[str | None, list[str]], group: set[str]) -> OrgTree:
     tree = OrgTree(source=source)
 
     def walk(parent: str | None, path: tuple[str, ...]) -> None:
         for name in kids.get(parent, []):
-            tree.units.append(Unit(name=name, path=path, line=0))
+            is_group = name in group and len(path) < MAX_DEPTH - 1
+            tree.units.append(Unit(name=name, path=path, line=0, group=is_group))
             walk(name, (*path, name))
 
     walk(None, ())
@@ -111,8 +115,15 @@ def add_unit(tree: OrgTree, name: str, parent: str | None) -> OrgTree:
         _unit(tree, parent)
     kids = children(tree)
     _check_depth(kids, tree, parent, name)
+    group = groups(tree)
+    siblings = kids.get(parent, [])
+    depth = 0 if parent is None else _unit(tree, parent).depth + 1
+    # Like its siblings (a 部 among 部, a 課 among 課); the first child by its level.
+    is_group = any(n in group for n in siblings) if siblings else depth < MAX_DEPTH - 1
+    if is_group:
+        group.add(name)
     kids.setdefault(parent, []).append(name)
-    return _rebuild(tree.source, kids)
+    return _rebuild(tree.source, kids, group)
 
 
 def rename_unit(tree: OrgTree, old: str, new: str) -> OrgTree:
@@ -124,7 +135,10 @@ def rename_unit(tree: OrgTree, old: str, new: str) -> OrgTree:
     for parent, names in kids.items():
         key = new if parent == old else parent
         renamed[key] = [new if n == old else n for n in names]
-    return _rebuild(tree.source, renamed)
+    group = groups(tree)
+    if old in group:
+        group = (group - {old}) | {new}
+    return _rebuild(tree.source, renamed, group)
 
 
 def move_unit(tree: OrgTree, name: str, parent: str | None) -> OrgTree:
@@ -144,7 +158,7 @@ def move_unit(tree: OrgTree, name: str, parent: str | None) -> OrgTree:
     _check_depth(kids, tree, parent, name)
     kids[unit.path[-1] if unit.path else None].remove(name)
     kids.setdefault(parent, []).append(name)
-    return _rebuild(tree.source, kids)
+    return _rebuild(tree.source, kids, groups(tree))
 
 
 def remove_unit(tree: OrgTree, name: str) -> OrgTree:
@@ -164,12 +178,14 @@ def remove_unit(tree: OrgTree, name: str) -> OrgTree:
         )
     kids[unit.path[-1] if unit.path else None].remove(name)
     kids.pop(name, None)
-    return _rebuild(tree.source, kids)
+    return _rebuild(tree.source, kids, groups(tree))
 
 
 def dump_org(tree: OrgTree) -> str:
-    """The tree as YAML the loader reads back (mappings down to the last level, 課 as a list)."""
+    """The tree as YAML the loader reads back: 局/区 and 部 as mapping keys (``北区: []`` when
+    empty), 課 as list items; a level that holds both is a list (``- 市民部: [...]`` and ``- 総務課``)."""
     kids = children(tree)
+    group = groups(tree)
     lines: list[str] = []
 
     def q(name: str) -> str:
@@ -177,16 +193,16 @@ def dump_org(tree: OrgTree) -> str:
 
     def walk(parent: str | None, indent: str) -> None:
         names = kids.get(parent, [])
-        if parent is not None and names and all(not kids.get(n) for n in names):
-            for n in names:
-                lines.append(f"{indent}- {q(n)}")
-            return
+        as_list = any(not kids.get(n) and n not in group for n in names)
+        dash = "- " if as_list else ""
         for n in names:
             if kids.get(n):
-                lines.append(f"{indent}{q(n)}:")
-                walk(n, indent + "  ")
+                lines.append(f"{indent}{dash}{q(n)}:")
+                walk(n, indent + ("    " if as_list else "  "))
+            elif n in group:
+                lines.append(f"{indent}{dash}{q(n)}: []")
             else:
-                lines.append(f"{indent}{q(n)}: []")
+                lines.append(f"{indent}- {q(n)}")
 
     walk(None, "")
     return "\n".join(lines) + "\n" if lines else "{}\n"
@@ -224,7 +240,8 @@ def write_org(path: Path, tree: OrgTree) -> None:
     with atomic_path(path, mode=mode) as tmp:
         tmp.write_text(text, encoding="utf-8")
         back = load_org(tmp)
-        if back is None or [(u.name, u.path) for u in back.units] != [(u.name, u.path) for u in tree.units]:
+        shape = [(u.name, u.path, u.group) for u in tree.units]
+        if back is None or [(u.name, u.path, u.group) for u in back.units] != shape:
             raise UsageError(tr("組織ファイルを書けませんでした", "the organisation file did not read back"))
         os.chmod(tmp, mode)
 
@@ -234,6 +251,7 @@ __all__ = [
     "add_unit",
     "children",
     "dump_org",
+    "groups",
     "level_name",
     "locked",
     "move_unit",

@@ -23,6 +23,7 @@ from dxrpa.errors import DefinitionError
 from dxrpa.i18n import tr
 
 LEVELS_JA = ("局・区", "部", "課")
+MAX_DEPTH = len(LEVELS_JA)  # 局/区 → 部 → 課
 
 
 @dataclass(frozen=True)
@@ -30,6 +31,7 @@ class Unit:
     name: str
     path: tuple[str, ...]  # ancestors, top first
     line: int
+    group: bool = False  # a 局/区 or 部 (written as a mapping key): never a 課, even when empty
 
     @property
     def depth(self) -> int:
@@ -43,9 +45,9 @@ class OrgTree:
 
     @property
     def departments(self) -> list[str]:
-        """The 課 (leaves) in file order."""
+        """The 課 (leaves that are not an empty 局/区 or 部) in file order."""
         parents = {p for u in self.units for p in u.path}
-        return [u.name for u in self.units if u.name not in parents]
+        return [u.name for u in self.units if u.name not in parents and not u.group]
 
     def ancestors(self, department: str) -> tuple[str, ...]:
         for u in self.units:
@@ -86,7 +88,7 @@ def load_org(path: Path) -> OrgTree | None:
         return tree
     seen: dict[str, int] = {}
 
-    def add(name_node: yaml.Node, path: tuple[str, ...]) -> str:
+    def add(name_node: yaml.Node, path: tuple[str, ...], group: bool = False) -> str:
         line = name_node.start_mark.line + 1
         if not isinstance(name_node, yaml.ScalarNode) or not str(name_node.value).strip():
             raise _err(
@@ -117,13 +119,14 @@ def load_org(path: Path) -> OrgTree | None:
                 "list each unit once",
             )
         seen[name] = line
-        tree.units.append(Unit(name=name, path=path, line=line))
+        # A mapping key is a 局/区 or 部 except at the 課 level (``市民課: null`` under a 部).
+        tree.units.append(Unit(name=name, path=path, line=line, group=group and len(path) < MAX_DEPTH - 1))
         return name
 
     def walk(node: yaml.Node, path: tuple[str, ...]) -> None:
         if isinstance(node, yaml.MappingNode):
             for key, value in node.value:
-                name = add(key, path)
+                name = add(key, path, group=True)
                 walk(value, (*path, name))
         elif isinstance(node, yaml.SequenceNode):
             for item in node.value:

@@ -156,3 +156,24 @@ def test_a_units_own_secret_wins_over_the_shared_one(tmp_path: Path) -> None:
     kita = resolve_secrets("tennyu", ["APP_PASSWORD"], var_dir=tmp_path, env=env, unit="北区")
     chuo = resolve_secrets("tennyu", ["APP_PASSWORD"], var_dir=tmp_path, env=env, unit="中央区")
     assert kita["APP_PASSWORD"] == "kita-pass" and chuo["APP_PASSWORD"] == "shared-pass"
+
+
+def test_a_units_department_takes_a_target_before_its_first_run(
+    shared_home: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # no run yet: the 課 of each 区 has a robot through the shared one
+    assert main(["targets", "set", "北区区民課", _fy(), "10h"]) == 0
+    assert main(["targets", "set", "中央区区民課", _fy(), "5h"]) == 0
+    capsys.readouterr()
+    assert main(["org", "check"]) == 0
+    out = capsys.readouterr().out
+    assert "ロボットなし" not in out and "2 課、目標設定 2/2 課" in out, out
+    # a 課 no robot runs for is still refused (without --force)
+    (shared_home / "configs" / "org.yaml").write_text(ORG + "南区:\n  区民部（南）: [南区区民課]\n", "utf-8")
+    assert main(["targets", "set", "南区区民課", _fy(), "5h"]) == ExitCode.USAGE
+    assert "ロボットも実行実績もない" in capsys.readouterr().err
+    with _db(shared_home) as db:
+        assert sorted(db.execute("select department from ledger_targets")) == [
+            ("中央区区民課",),
+            ("北区区民課",),
+        ]

@@ -196,3 +196,40 @@ def test_ledger_months_follow_the_configured_time_zone(tmp_path: Path) -> None:
             assert (row.fiscal_year, row.month) == (2025, 3)
     finally:
         store.dispose()
+
+
+def test_an_empty_ku_or_bu_is_not_counted_as_a_department(
+    home: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["targets", "set", "市民課", "2026", "10h"]) == 0
+    assert main(["org", "add", "北区"]) == 0  # an empty 区: no 部 or 課 yet
+    assert main(["org", "add", "空き部", "--under", "財政局"]) == 0  # an empty 部 beside 税務部
+    tree = load_org(home / "configs" / "org.yaml")
+    assert tree is not None and tree.departments == ["市民課", "福祉課", "税務課"]
+    capsys.readouterr()
+    assert main(["org", "check"]) == 0
+    out = capsys.readouterr().out
+    assert "3 課、目標設定 2/3 課" in out, out  # 市民課 and 税務課 (scenario)
+    assert main(["org", "show"]) == 0
+    out = capsys.readouterr().out
+    assert "北区  [局・区]" in out and "  空き部  [部]" in out and "（課 3）" in out
+    # a 課 added beside 課 is a 課, written so that it reads back as one
+    assert main(["org", "add", "北区区民部", "--under", "北区"]) == 0
+    assert main(["org", "add", "北区区民課", "--under", "北区区民部"]) == 0
+    tree = load_org(home / "configs" / "org.yaml")
+    assert tree is not None and tree.departments[-1] == "北区区民課"
+    # an empty 区 is no 課: no target for it
+    assert main(["targets", "set", "空き部", "2026", "10h", "--force"]) == ExitCode.USAGE
+
+
+def test_a_written_empty_unit_reads_back_as_a_unit_not_a_department(home: Path) -> None:
+    (home / "configs" / "org.yaml").write_text(
+        "市民局:\n  市民部: [市民課]\n  総務課: null\n北区:\n中央区: {}\n", encoding="utf-8"
+    )
+    tree = load_org(home / "configs" / "org.yaml")
+    assert tree is not None
+    assert tree.departments == ["市民課"]  # 総務課: null under a 局 is an empty 部, 北区/中央区 empty 区
+    flat = home / "configs" / "flat.yaml"
+    flat.write_text("- 市民課\n- 北区: []\n- 税務課\n", encoding="utf-8")
+    flat_tree = load_org(flat)
+    assert flat_tree is not None and flat_tree.departments == ["市民課", "税務課"]

@@ -11,7 +11,7 @@ from dxrpa.cli.printing import plain_console
 from dxrpa.errors import ConfigError, UsageError
 from dxrpa.i18n import tr
 from dxrpa.ledger import fiscal_year_of_date, today_local
-from dxrpa.orgedit import level_name
+from dxrpa.orgedit import MAX_DEPTH, level_name
 from dxrpa.orgtree import OrgTree, load_org
 from dxrpa.reports.data import check_org
 from dxrpa.reports.inputs import report_inputs
@@ -42,8 +42,10 @@ def org_check() -> None:
                 ),
             )
         fy = fiscal_year_of_date(today_local(app.settings.timezone))
+        from dxrpa.engine.units import departments_with_robots  # engine only for the check
+
         with app.store.session() as session:
-            used = sorted(ledger_repo.departments_with_robots(session))
+            used = sorted(departments_with_robots(session, org))
             check_org(org, used)
             targets = {d: h for (d, _y), h in ledger_repo.targets(session, fy).items()}
         leaves = set(org.departments)
@@ -75,7 +77,7 @@ def org_check() -> None:
 def _show(tree: OrgTree) -> None:
     leaves = set(tree.departments)
     for u in tree.units:
-        level = level_name(u.depth) if u.name not in leaves or u.depth else level_name(0)
+        level = level_name(u.depth) if u.name not in leaves else level_name(MAX_DEPTH - 1)
         console.print(f"{'  ' * u.depth}{u.name}  [{level}]", markup=False, highlight=False)
     console.print(
         tr(

@@ -157,7 +157,10 @@ def targets_set(
                 ),
             )
         with app.store.session() as session:
-            if not force and name not in ledger_repo.departments_with_robots(session):
+            from dxrpa.engine.units import departments_with_robots  # engine only when setting a target
+
+            used = departments_with_robots(session, org)
+            if not force and name not in used:
                 raise UsageError(
                     tr(
                         f"課「{name}」にはロボットも実行実績もないため、目標を設定できません",

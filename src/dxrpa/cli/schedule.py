@@ -132,7 +132,7 @@ def register(app: typer.Typer) -> None:
         table.add_column(tr("状態", "state"))
         table.add_column(tr("ルール", "rule"))
         table.add_column(tr(f"次の{count}回 (休止日も表示)", f"next {count} runs (skipped days shown)"))
-        for sched in load_schedules(dx.store):
+        for sched in load_schedules(dx.store, dx.settings):
             state = tr("一時停止", "paused") if sched.paused else tr("有効", "active")
             if sched.problem:
                 table.add_row(sched.robot, styled(tr("エラー", "error"), "red"), sched.problem, "")
@@ -140,6 +140,10 @@ def register(app: typer.Typer) -> None:
             if not sched.rules:
                 table.add_row(sched.robot, state, tr("(なし)", "(none)"), "")
             for i, rule in enumerate(sched.rules):
+                if i in sched.rule_problems:  # a shared robot's 区 that cannot run: not scheduled
+                    bad = styled(tr("エラー", "error"), "red")
+                    table.add_row(sched.robot if i == 0 else "", bad, sched.rule_problems[i], "")
+                    continue
                 fires = next_firings(rule, cal, now, dx.settings.timezone, runs=count)
                 table.add_row(
                     sched.robot if i == 0 else "",

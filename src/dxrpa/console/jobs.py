@@ -31,6 +31,7 @@ class Launcher:
         dry_run: bool = False,
         reprocess: tuple[str, ...] = (),
         allow_no_submit: bool = False,
+        unit: str | None = None,
     ) -> str:
         """Start a run of ``robot`` (approved version; newest for a dry run); returns its run id at once."""
         run_id = runs_repo.new_run_id(self.settings.timezone)
@@ -52,6 +53,8 @@ class Launcher:
             cmd.append("--no-submit-steps-ok")
         for key in reprocess:
             cmd += ["--reprocess", key]
+        if unit:  # a shared robot's 区 (dxrpa run NAME --unit 北区)
+            cmd += ["--unit", unit]
         env = {k: v for k, v in os.environ.items() if k != "DXRPA_CONSOLE_TRUST_HEADER"}
         env[SETTINGS_ENV] = self.settings.model_dump_json()
         with open(self.folder / f"{run_id}.log", "wb") as log:

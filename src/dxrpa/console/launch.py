@@ -33,6 +33,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--dry-run", action="store_true")
     parser.add_argument("--no-submit-steps-ok", action="store_true")
     parser.add_argument("--reprocess", action="append", default=[])
+    parser.add_argument("--unit", default=None)  # a shared robot's 区
     args = parser.parse_args(argv)
     restrict_new_files()  # the run's DB rows, evidence and results: 0600 / 0700
     raw = os.environ.get(SETTINGS_ENV)
@@ -48,6 +49,7 @@ def main(argv: list[str] | None = None) -> int:
         reprocess=tuple(args.reprocess),
         requested_by=args.by,
         run_id=args.run_id,
+        unit=args.unit,
     )
     try:
         summary = run_robot(settings, args.robot, options=opts)

@@ -21,11 +21,13 @@ from dxrpa.console.web import ConsoleState, db, flash, posted, redirect, render,
 from dxrpa.engine.approval import check_dry_run, yaml_diff
 from dxrpa.engine.definitions import LoadedRobot, parse_robot
 from dxrpa.engine.registry import approve_robot, register_robots
+from dxrpa.engine.units import for_unit
 from dxrpa.errors import DefinitionError, DefinitionErrors, DxrpaError
 from dxrpa.i18n import tr
 from dxrpa.ledger import fiscal_year_of_date, today_local
 from dxrpa.store import audit_repo, robots_repo, runs_repo
 from dxrpa.store.robots_repo import Registration
+from dxrpa.store.tables import RobotVersion
 
 MAX_UPLOAD = 512 * 1024
 
@@ -94,6 +96,16 @@ async def robots_list(request: Request) -> Response:
     return render(request, "robots.html", user=user, robots=rows, fy=fy)
 
 
+def _units(version: RobotVersion | None) -> list[str]:
+    """The 区 a shared robot runs for (its run buttons ask which); none for other robots."""
+    if version is None or "shared" not in version.yaml_text:
+        return []
+    try:
+        return list(parse_robot(version.source_path or "<robot>", version.yaml_text).robot.shared)
+    except DxrpaError:
+        return []
+
+
 def _robot_detail(st: ConsoleState, name: str, a: int | None, b: int | None) -> dict[str, Any]:
     with st.reader.session() as s:
         robot = robots_repo.get_robot(s, name)
@@ -113,6 +125,7 @@ def _robot_detail(st: ConsoleState, name: str, a: int | None, b: int | None) -> 
         pending_diff = yaml_diff(old, current.yaml_text, label, f"v{current.version}")
     return {
         "robot": robot,
+        "units": _units(approved or current),
         "versions": versions,
         "current": current,
         "approved": approved,
@@ -223,23 +236,27 @@ def _registered_text(reg: Registration) -> str:
     return head
 
 
-def _start(st: ConsoleState, name: str, user: str, dry_run: bool, allow_no_submit: bool) -> str:
-    """Refuse what the run would refuse (not approved, no submit step) before a child starts."""
+def _start(
+    st: ConsoleState, name: str, user: str, dry_run: bool, allow_no_submit: bool, unit: str | None = None
+) -> str:
+    """Refuse what the run would refuse (not approved, no submit step, a shared robot without a
+    known 区) before a child starts."""
     with st.store.session() as s:
         robot = robots_repo.get_robot(s, name)  # a clear error before anything starts
         version = robots_repo.version_for_run(s, robot, dry_run=dry_run)
+        loaded = parse_robot(version.source_path or name, version.yaml_text)
         if dry_run:
-            check_dry_run(
-                parse_robot(version.source_path or name, version.yaml_text), allow_no_submit=allow_no_submit
-            )
-        audit_repo.append(
-            s,
-            user,
-            "console.run_request",
-            robot.name,
-            {"dry_run": dry_run, "version": version.version, "no_submit_steps_ok": allow_no_submit},
-        )
-    return st.launcher.start(name, user=user, dry_run=dry_run, allow_no_submit=allow_no_submit)
+            check_dry_run(loaded, allow_no_submit=allow_no_submit)
+        for_unit(st.settings, loaded, unit)  # the 区 and its 課, as dxrpa run NAME --unit checks them
+        detail: dict[str, object] = {
+            "dry_run": dry_run,
+            "version": version.version,
+            "no_submit_steps_ok": allow_no_submit,
+        }
+        if unit:
+            detail["unit"] = unit
+        audit_repo.append(s, user, "console.run_request", robot.name, detail)
+    return st.launcher.start(name, user=user, dry_run=dry_run, allow_no_submit=allow_no_submit, unit=unit)
 
 
 async def run_now(request: Request) -> Response:
@@ -256,7 +273,8 @@ async def run_now(request: Request) -> Response:
     st = state(request)
     name = request.path_params["name"]
     try:
-        run_id = await db(request, _start, st, name, user.name, dry, allow_no_submit)
+        unit = str(form.get("unit") or "").strip() or None  # a shared robot's 区 (the form's choice)
+        run_id = await db(request, _start, st, name, user.name, dry, allow_no_submit, unit)
     except DxrpaError as exc:
         flash(request, str(exc), "error")
         return redirect(str(request.url_for("robot_detail", name=name)))

@@ -18,14 +18,19 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
 from dxrpa.config import Settings
 from dxrpa.engine.data import DataBatch, DataItem
-from dxrpa.engine.definitions import LoadedRobot
+from dxrpa.engine.definitions import LoadedRobot, parse_robot
 from dxrpa.engine.pii import KeyMap
-from dxrpa.errors import DefinitionError, UsageError
+from dxrpa.errors import DefinitionError, DxrpaError, UsageError
 from dxrpa.i18n import tr
 from dxrpa.model.robot import UNIT_RE, Robot
 from dxrpa.orgtree import OrgTree, load_org
+from dxrpa.store import robots_repo
+from dxrpa.store.ledger_tables import LedgerEntry
 
 SEP = "/"
 
@@ -180,9 +185,46 @@ def scope_keys(batch: DataBatch, unit: str | None, keys: KeyMap) -> None:
         batch.rest = scoped()
 
 
+def departments_with_robots(session: Session, org: OrgTree | None) -> set[str]:
+    """The 課 a target may be set for: a registered robot's 課 or a 課 with ledger rows. A shared
+    robot counts for each of its 区's 課 (from its current version's ``shared:``), before the
+    first run, and not for its bare ``department:`` (区民課, which no tree lists). A unit whose 課
+    cannot be found yet is left out (its run says why)."""
+    out = {str(v) for v in session.execute(select(LedgerEntry.department).distinct()).scalars() if v}
+    for robot, version in robots_repo.current_versions(session):
+        if robot.state == "archived":
+            continue
+        shared: list[str] = []
+        live: Robot | None = None
+        if "shared" in version.yaml_text:
+            try:
+                live = parse_robot(version.source_path or f"<{robot.name}>", version.yaml_text).robot
+                shared = list(live.shared)
+            except DxrpaError:
+                shared = []
+        if live is None or not shared:
+            if robot.department:
+                out.add(robot.department)
+            continue
+        for unit in shared:
+            try:
+                out.add(department_for(live, unit, org, version.source_path))
+            except DxrpaError:
+                continue
+    return out
+
+
 def unit_secret(name: str, unit: str) -> str:
     """The name a 区's own value of a secret is stored under (``APP_PASSWORD@北区``)."""
     return f"{name}@{unit}"
 
 
-__all__ = ["SEP", "UnitRun", "department_for", "for_unit", "scope_keys", "unit_secret"]
+__all__ = [
+    "SEP",
+    "UnitRun",
+    "department_for",
+    "departments_with_robots",
+    "for_unit",
+    "scope_keys",
+    "unit_secret",
+]

@@ -692,6 +692,36 @@ class Robot(_Strict):
         return value
 
     @model_validator(mode="after")
+    def _schedule_units(self) -> Robot:
+        """A shared robot's schedule names the 区 of each rule; a rule of any other robot names none."""
+        for i, rule in enumerate(self.schedule):
+            where = f"schedule[{i}].unit"
+            if rule.unit is not None and not self.shared:
+                raise ValueError(
+                    tr(
+                        f"{where}: 「{rule.unit}」— unit: は共有ロボット（shared:）だけに書けます",
+                        f"{where}: {rule.unit!r}: unit: is for shared robots only (add shared:)",
+                    )
+                )
+            if self.shared and rule.unit is None:
+                raise ValueError(
+                    tr(
+                        f"{where}: 共有ロボットのスケジュールには区を書いてください"
+                        f"（unit: {next(iter(self.shared))}。区: {'、'.join(self.shared)}）",
+                        f"{where}: a shared robot's schedule names its 区"
+                        f" (unit: {next(iter(self.shared))}; units: {', '.join(self.shared)})",
+                    )
+                )
+            if self.shared and rule.unit not in self.shared:
+                raise ValueError(
+                    tr(
+                        f"{where}: 区「{rule.unit}」は shared: にありません（区: {'、'.join(self.shared)}）",
+                        f"{where}: {rule.unit!r} is not in shared: (units: {', '.join(self.shared)})",
+                    )
+                )
+        return self
+
+    @model_validator(mode="after")
     def _unit_paths(self) -> Robot:
         if not self.shared:
             for where, raw in unit_paths(self):

@@ -163,6 +163,7 @@ class ScheduleRule(BaseModel):
     timezone: str | None = None  # default: settings.timezone (Asia/Tokyo)
     misfire_grace_seconds: int | None = Field(default=None, ge=1)  # default: settings.scheduler
     coalesce: bool = True  # several missed firings run once
+    unit: str | None = None  # a shared robot's 区 this rule runs for (as ``dxrpa run NAME --unit 北区``)
 
     @field_validator("cron")
     @classmethod
@@ -207,6 +208,8 @@ class ScheduleRule(BaseModel):
             text += " 閉庁日は次の開庁日へ"
         if self.timezone:
             text += f" ({self.timezone})"
+        if self.unit:
+            text += f" [{self.unit}]"
         return text
 
 

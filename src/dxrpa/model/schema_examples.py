@@ -151,6 +151,7 @@ EXAMPLES: dict[str, Any] = {
     "timezone": "Asia/Tokyo",
     "title": "検索結果",
     "uncheck": {"label": "至急"},
+    "unit": "北区",
     "upload": {"label": "添付書類", "files": "{{ item.添付 }}"},
     "url": "/complete",
     "username": "APP_BASIC_USER",

@@ -113,6 +113,10 @@ _KEYS: _H = {
     "timezone": ("タイムゾーン (既定 Asia/Tokyo)", "time zone (default Asia/Tokyo)"),
     "misfire_grace_seconds": ("遅れても実行する猶予秒数", "grace seconds for a late firing"),
     "coalesce": ("逃した複数回を 1 回にまとめる", "run several missed firings once"),
+    "unit": (
+        "共有ロボットのこの予定で実行する区 (dxrpa run 名前 --unit 北区 と同じ)",
+        "the 区 a shared robot's rule runs for (as dxrpa run NAME --unit 北区)",
+    ),
     "goto": ("ページを開く (URL)", "open a page (URL)"),
     "url": ("URL", "URL"),
     "wait_until": ("読み込み完了の基準", "when loading counts as done"),

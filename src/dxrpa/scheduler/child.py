@@ -84,6 +84,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--run-id", required=True)
     parser.add_argument("--trigger", default="schedule")
     parser.add_argument("--target", default=DEFAULT_TARGET)
+    parser.add_argument("--unit", default=None)  # a shared robot's 区 (engine.units)
     args = parser.parse_args(argv)
     restrict_new_files()  # the run's DB rows, evidence and results: 0600 / 0700
     _die_with_parent()
@@ -102,7 +103,8 @@ def main(argv: list[str] | None = None) -> int:
     signal.signal(signal.SIGTERM, on_term)
     try:
         func = load_target(args.target)
-        summary = func(settings, args.robot, trigger=args.trigger, run_id=args.run_id)
+        extra = {"unit": args.unit} if args.unit else {}
+        summary = func(settings, args.robot, trigger=args.trigger, run_id=args.run_id, **extra)
     except DxrpaError as exc:
         print(f"{type(exc).__name__}: {exc}", file=sys.stderr)
         return int(exc.exit_code)

@@ -46,6 +46,12 @@ class RunOrder:
     planned_at: datetime | None = None
     time_limit_s: float | None = None
     rule: int | None = None
+    unit: str | None = None  # a shared robot's 区: the run goes as ``dxrpa run NAME --unit 北区``
+
+    @property
+    def lock_key(self) -> str:
+        """One run at a time per robot, or per robot and 区 for a shared robot (``tennyu@北区``)."""
+        return f"{self.robot}@{self.unit}" if self.unit else self.robot
 
 
 @dataclass(frozen=True)
@@ -95,6 +101,8 @@ class ChildRunner:
             order.run_id,
         ]
         cmd += ["--trigger", order.trigger, "--target", self.target]
+        if order.unit:
+            cmd += ["--unit", order.unit]
         env = dict(os.environ)
         env[SETTINGS_ENV] = self.settings.model_dump_json()
         proc = subprocess.Popen(cmd, env=env, start_new_session=True)

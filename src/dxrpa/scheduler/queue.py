@@ -34,10 +34,13 @@ except ModuleNotFoundError:  # pragma: no cover - only without the postgres extr
 _runner: ChildRunner | None = None  # set in each worker process
 
 
-def _run_robot_task(robot: str, run_id: str, trigger: str, time_limit_s: float | None) -> str:
+def _run_robot_task(
+    robot: str, run_id: str, trigger: str, time_limit_s: float | None, unit: str | None = None
+) -> str:
     if _runner is None:
         raise RuntimeError("dxrpa worker not initialised")
-    result = _runner.run(RunOrder(robot=robot, run_id=run_id, trigger=trigger, time_limit_s=time_limit_s))
+    order = RunOrder(robot=robot, run_id=run_id, trigger=trigger, time_limit_s=time_limit_s, unit=unit)
+    result = _runner.run(order)
     logger.info("run {} of {} ended: {}", run_id, robot, result.outcome)
     return result.outcome
 
@@ -92,13 +95,19 @@ def open_app(settings: Settings) -> Any:
 def defer_run(app: Any, order: RunOrder, *, queueing_lock: bool = True) -> int | None:
     """Queue a run; None when one of this robot is already waiting (queueing lock).
 
-    ``lock=<robot>`` always applies (never two runs of a robot at once); ``queueing_lock=False``
+    ``lock=<robot>`` always applies (never two runs of a robot at once; per 区 for a shared robot's
+    runs: ``<robot>@<区>``); ``queueing_lock=False``
     lets explicit requests wait in line behind each other.
     """
-    qlock = order.robot if queueing_lock else None
+    qlock = order.lock_key if queueing_lock else None
+    kwargs: dict[str, Any] = {"unit": order.unit} if order.unit else {}  # a shared robot's 区
     try:
-        job_id: int = app.configure_task(TASK_NAME, lock=order.robot, queueing_lock=qlock).defer(
-            robot=order.robot, run_id=order.run_id, trigger=order.trigger, time_limit_s=order.time_limit_s
+        job_id: int = app.configure_task(TASK_NAME, lock=order.lock_key, queueing_lock=qlock).defer(
+            robot=order.robot,
+            run_id=order.run_id,
+            trigger=order.trigger,
+            time_limit_s=order.time_limit_s,
+            **kwargs,
         )
     except procrastinate.exceptions.AlreadyEnqueued:
         return None

@@ -46,6 +46,7 @@ from dxrpa.scheduler.child import DEFAULT_TARGET
 from dxrpa.scheduler.executor import Executor, RunOrder, make_executor, new_run_id
 from dxrpa.scheduler.lock import LOCK_NAME, SchedulerLock
 from dxrpa.scheduler.rules import RuleTrigger, firings_between
+from dxrpa.scheduler.unit_rules import unit_problems
 from dxrpa.store.base import Store, utcnow
 from dxrpa.store.robots_repo import approval_fingerprint, approved_versions, get_robot, production_version
 from dxrpa.store.schedule_repo import (
@@ -74,6 +75,7 @@ class RobotSchedule:
     time_limit_s: float | None = None
     source: str = ""
     problem: str | None = None  # the stored YAML no longer validates (shown by schedule list)
+    rule_problems: dict[int, str] = field(default_factory=dict)  # a rule's 区 cannot run (unit_rules)
 
 
 def parse_schedule(robot: str, yaml_text: str, source: str = "") -> RobotSchedule:
@@ -93,9 +95,10 @@ def parse_schedule(robot: str, yaml_text: str, source: str = "") -> RobotSchedul
     return RobotSchedule(robot, False, list(section.schedule), limit_s, source)
 
 
-def load_schedules(store: Store) -> list[RobotSchedule]:
+def load_schedules(store: Store, settings: Settings | None = None) -> list[RobotSchedule]:
     """Every robot with an approved version: the newest approved version's rules and paused flag
-    (a version an author registered has no schedule until an operator approves it)."""
+    (a version an author registered has no schedule until an operator approves it). With
+    ``settings``, a shared robot's rules that name a 区 are checked against the organisation tree."""
     with store.session() as s:
         robots = approved_versions(s)
     out = []
@@ -103,6 +106,8 @@ def load_schedules(store: Store) -> list[RobotSchedule]:
         source = version.source_path or f"<registered {robot.name} v{version.version}>"
         sched = parse_schedule(robot.name, version.yaml_text, source)
         sched.paused = bool(robot.paused) or (robot.state or "active") != "active"  # disabled: skipped
+        if settings is not None and not sched.problem:
+            sched.rule_problems = unit_problems(settings, version.yaml_text, source, sched.rules)
         out.append(sched)
     return out
 
@@ -155,6 +160,7 @@ class _JobInfo:
     rule_index: int
     trigger: RuleTrigger
     time_limit_s: float | None
+    unit: str | None = None
 
 
 @dataclass
@@ -243,7 +249,7 @@ class SchedulerService:
         with self.store.session() as s:
             self.calendar = load_calendar(self.settings.calendar, s)
             self._fingerprint = _fingerprint(s)
-        self.schedules = load_schedules(self.store)
+        self.schedules = load_schedules(self.store, self.settings)
         self._paused = frozenset(x.robot for x in self.schedules if x.paused)
         for job_id in list(self._jobs):
             if self.scheduler.get_job(job_id) is not None:
@@ -255,11 +261,15 @@ class SchedulerService:
                 self.events.add(sched.robot, "error", detail=f"schedule not loaded: {sched.problem}")
                 continue
             for idx, rule in enumerate(sched.rules):
+                if idx in sched.rule_problems:
+                    detail = f"schedule rule not loaded: {sched.rule_problems[idx]}"
+                    self.events.add(sched.robot, "error", rule=idx, detail=detail)
+                    continue
                 grace = rule.misfire_grace_seconds or default_grace
                 trigger = RuleTrigger(rule, self.calendar, self.settings.timezone, timedelta(seconds=grace))
                 trigger.not_before = not_before
                 job_id = f"{sched.robot}#{idx}"
-                self._jobs[job_id] = _JobInfo(sched.robot, idx, trigger, sched.time_limit_s)
+                self._jobs[job_id] = _JobInfo(sched.robot, idx, trigger, sched.time_limit_s, rule.unit)
                 self.scheduler.add_job(
                     self._fire,
                     trigger,
@@ -312,16 +322,17 @@ class SchedulerService:
         detail = ""
         if firing.kind == "moved":
             detail = f"moved from {firing.planned.isoformat()} ({firing.reason})"
-        order = RunOrder(
-            robot, new_run_id(self.settings.timezone), "schedule", firing.when, info.time_limit_s, rule
-        )
+        run_id = new_run_id(self.settings.timezone)
+        order = RunOrder(robot, run_id, "schedule", firing.when, info.time_limit_s, rule, info.unit)
         self._submit(order, detail)
 
     def _submit(self, order: RunOrder, detail: str = "") -> None:
-        robot = order.robot
+        robot, key = order.robot, order.lock_key  # one run per robot, or per robot and 区 (shared)
+        if order.unit:
+            detail = f"{tr('区', 'unit')} {order.unit} {detail}".strip()
         if self.executor.blocking:
             with self._running_lock:
-                if robot in self._running:
+                if key in self._running:
                     self.events.add(
                         robot,
                         "skipped_running",
@@ -330,7 +341,7 @@ class SchedulerService:
                         detail=tr("前回の実行がまだ終わっていません", "the previous run is still going"),
                     )
                     return
-                self._running.add(robot)
+                self._running.add(key)
         try:
             self.events.add(
                 robot,
@@ -362,7 +373,7 @@ class SchedulerService:
         finally:
             if self.executor.blocking:
                 with self._running_lock:
-                    self._running.discard(robot)
+                    self._running.discard(key)
 
     def _is_paused(self, robot: str) -> bool:
         """From memory: the poll refreshes it (the fingerprint lists paused robots)."""
