@@ -33,7 +33,11 @@ def test_the_run_button_of_a_shared_robot_asks_for_the_unit(console: Console, pa
     options = page.locator("#run-now-unit option").all_inner_texts()
     assert options[1:] == ["北区", "中央区"]
     csrf = page.locator('meta[name="csrf-token"]').get_attribute("content") or ""
-    for form, word in (({"csrf": csrf}, "--unit"), ({"csrf": csrf, "unit": "南区"}, "南区")):
+    forms: list[tuple[dict[str, str | float | bool], str]] = [
+        ({"csrf": csrf}, "--unit"),
+        ({"csrf": csrf, "unit": "南区"}, "南区"),
+    ]
+    for form, word in forms:
         r = page.request.post(console.url + "/robots/tennyu/run", form=form)  # back to the robot page
         assert r.url.endswith("/robots/tennyu") and word in r.text(), r.text()
     db = console.settings.home / "var" / "dxrpa.db"

@@ -71,7 +71,7 @@ def test_each_units_rule_runs_the_robot_for_that_unit(sched_settings: Settings, 
 
     def both_done() -> bool:
         with sqlite3.connect(db) as c:
-            return c.execute("select count(*) from work_items where status = 'done'").fetchone() == (3,)
+            return bool(c.execute("select count(*) from work_items where status = 'done'").fetchone() == (3,))
 
     try:
         assert wait_for(both_done, 60)

@@ -376,14 +376,6 @@ def known_departments(
     return sorted(names)
 
 
-def departments_with_robots(session: Session) -> set[str]:
-    """Departments that have a registered robot or a counted run (a target needs one of them)."""
-    names: set[str] = set()
-    for col in (Robot.department, LedgerEntry.department):
-        names.update(str(v) for v in session.execute(select(col).distinct()).scalars() if v)
-    return names
-
-
 def fiscal_years(session: Session) -> list[int]:
     """Fiscal years that have ledger entries."""
     stmt = select(LedgerEntry.fiscal_year).distinct().order_by(LedgerEntry.fiscal_year)
