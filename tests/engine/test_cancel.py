@@ -34,6 +34,7 @@ def _start_run(home: Path, items: int, grace: float) -> tuple[subprocess.Popen[s
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
+        start_new_session=True,  # its own process group, as a command typed in a terminal
     )
     return proc, Store(load_settings().db_url)
 
@@ -81,7 +82,7 @@ def test_sigint_finishes_the_current_item_then_cancels(robot_env: Path, sample_a
     proc, store = _start_run(robot_env, items=4, grace=90)
     try:
         _wait_in_progress(store, proc)
-        proc.send_signal(signal.SIGINT)
+        os.killpg(proc.pid, signal.SIGINT)  # Ctrl+C in a terminal: every process of the group
         out, err = proc.communicate(timeout=120)
         assert proc.returncode == ExitCode.INTERRUPTED, out + err
         assert "Traceback" not in out + err

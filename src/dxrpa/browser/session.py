@@ -484,6 +484,10 @@ async def launch(
             channel=channel,
             headless=settings.headless if headless is None else headless,
             args=[*launch_args(), *extra_args],
+            # Ctrl+C in a terminal, or systemd stopping the service, signals every process: dxrpa
+            # decides what that means (finish the item, then stop) and closes the browser itself.
+            handle_sigint=False,
+            handle_sigterm=False,
         )
     except Error as exc:
         await pw.stop()
