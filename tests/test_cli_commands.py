@@ -46,3 +46,10 @@ def test_a_command_does_not_import_what_it_does_not_use() -> None:
     loaded = run.stdout
     for heavy in ("'playwright'", "'openpyxl'", "'dxrpa.reports'", "'rapidocr"):
         assert heavy not in loaded, heavy
+
+
+def test_version_loads_no_command_module() -> None:
+    probe = "import sys; from dxrpa.cli import main; main(['--version']); print(sorted(sys.modules))"
+    run = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True)
+    assert run.stdout.startswith("dxrpa "), run.stdout
+    assert "'dxrpa.cli.core'" not in run.stdout and "'playwright'" not in run.stdout

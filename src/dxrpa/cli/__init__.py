@@ -101,6 +101,8 @@ def _register_all(argv: list[str] | None = None) -> None:
     once per process: typer appends on each call, and ``main`` runs many times in one process."""
     import importlib
 
+    if argv is not None and command_of(argv) is None and "--version" in argv:
+        return  # answered by the root callback: no command module is needed
     wanted = OWNERS.get(command_of(argv) or "", MODULES) if argv is not None else MODULES
     for name in MODULES:
         if name in wanted and name not in _registered:
