@@ -19,7 +19,6 @@ nodes are held in a Playwright handle between the two calls. The unmasked image 
 from __future__ import annotations
 
 import io
-import os
 import re
 import unicodedata
 from collections.abc import Sequence
@@ -34,6 +33,7 @@ from playwright.async_api import Page as AsyncPage
 from playwright.sync_api import Error as PlaywrightError
 from playwright.sync_api import Locator, Page
 
+from dxrpa.fileio import write_atomic
 from dxrpa.i18n import tr
 from dxrpa.log import is_my_number, logger, my_number_spans, redact
 
@@ -351,11 +351,7 @@ async def masked_screenshot(
             )
         )
     data = paint_boxes(png, boxes, dpr)  # Playwright's default scale: device pixels
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.tmp")
-    tmp.write_bytes(data)
-    os.replace(tmp, path)
-    return path
+    return write_atomic(path, data)
 
 
 __all__ = [

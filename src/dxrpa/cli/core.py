@@ -18,7 +18,7 @@ from dxrpa.engine.lifecycle import state_text
 from dxrpa.errors import DefinitionError, DefinitionErrors, ExitCode, RobotDefect, RunFailed, UsageError
 from dxrpa.i18n import tr
 from dxrpa.log import redact
-from dxrpa.model.status import status_text
+from dxrpa.model.status import ItemStatus, RunStatus, status_text
 from dxrpa.reports.numbers import fmt_hours
 from dxrpa.store import audit_repo, robots_repo
 
@@ -265,7 +265,7 @@ def _print_summary(summary: RunSummary) -> None:
     if summary.not_taken:
         console.print(summary.not_taken_text(), highlight=False)
     for o in summary.outcomes:
-        if o.status not in ("done", "skipped"):
+        if o.status not in (ItemStatus.DONE, ItemStatus.SKIPPED):
             console.print(  # keys that are personal data arrive hashed; messages pass the redactor again
                 line(
                     "  ",
@@ -339,7 +339,7 @@ def run_command(
         finally:  # the run is closed: notifications (rules for trigger "manual"); never raises
             after_run(app.settings, opts.run_id or "", app.store)
     _print_summary(summary)
-    if summary.status == "cancelled":  # SIGINT/SIGTERM or a cancel from the console
+    if summary.status == RunStatus.CANCELLED:  # SIGINT/SIGTERM or a cancel from the console
         console.print(
             tr(
                 "取り消しました (未処理の項目は次回の実行で処理します)",

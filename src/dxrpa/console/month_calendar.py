@@ -12,13 +12,14 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from dxrpa.model.status import RunStatus
 from dxrpa.scheduler.calendar import OfficeCalendar
 from dxrpa.scheduler.rules import iter_firings
 from dxrpa.scheduler.service import RobotSchedule
 from dxrpa.store.tables import Run
 
-GOOD = ("succeeded",)
-UNDER_WAY = ("queued", "running")
+GOOD = (RunStatus.SUCCEEDED,)
+UNDER_WAY = (RunStatus.QUEUED, RunStatus.RUNNING)
 MAX_FIRINGS = 500  # per rule and month: an every-minute rule still draws in time
 
 

@@ -28,11 +28,18 @@ from dxrpa.console.web import (
 )
 from dxrpa.errors import DxrpaError
 from dxrpa.i18n import tr
-from dxrpa.model.status import RUN_STATUSES, run_status_of, status_text
+from dxrpa.model.status import RUN_STATUSES, ItemStatus, RunStatus, run_status_of, status_text
 from dxrpa.store import audit_repo, runs_repo
 from dxrpa.store.tables import ItemAttempt, Robot, Run
 
-FINISHED = ("succeeded", "partial", "failed", "cancelled", "stopped", "crashed")
+FINISHED = (
+    RunStatus.SUCCEEDED,
+    RunStatus.PARTIAL,
+    RunStatus.FAILED,
+    RunStatus.CANCELLED,
+    RunStatus.STOPPED,
+    RunStatus.CRASHED,
+)
 ITEMS_SHOWN = 1000
 
 
@@ -120,7 +127,9 @@ def snapshot(st: ConsoleState, run_id: str) -> dict[str, Any]:
                 "screenshot": f"/runs/{run_id}/attempts/{a.id}/screenshot" if a.screenshot else None,
                 "trace": f"/runs/{run_id}/attempts/{a.id}/trace" if a.trace else None,
                 "evidence": run_progress.evidence_of(run_id, evidence.get(a.key, [])),
-                "reprocess": a.status == "business_error" and not run.dry_run and run.status in FINISHED,
+                "reprocess": a.status == ItemStatus.BUSINESS_ERROR
+                and not run.dry_run
+                and run.status in FINISHED,
             }
         )
     finished = run.status in FINISHED
@@ -204,7 +213,9 @@ def _reprocess(st: ConsoleState, run_id: str, key: str, user: str) -> str:
         failed = s.scalar(
             select(ItemAttempt.id)
             .where(
-                ItemAttempt.run_id == run_id, ItemAttempt.key == key, ItemAttempt.status == "business_error"
+                ItemAttempt.run_id == run_id,
+                ItemAttempt.key == key,
+                ItemAttempt.status == ItemStatus.BUSINESS_ERROR,
             )
             .limit(1)
         )

@@ -5,13 +5,14 @@ Names and addresses are made up; no real person's data is ever used.
 
 from __future__ import annotations
 
-import os
 import random
 from datetime import date
 from pathlib import Path
 from typing import Any
 
 from openpyxl import Workbook
+
+from dxrpa.fileio import atomic_path
 
 COLUMNS = [
     "受付番号",
@@ -99,8 +100,6 @@ def write_xlsx(path: Path, rows: list[dict[str, Any]], *, sheet: str = "申請�
         ws.append([row.get(c) for c in columns])
     for cell in ws["D"][1:]:
         cell.number_format = "yyyy/mm/dd"
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.tmp")
-    wb.save(tmp)
-    os.replace(tmp, path)
+    with atomic_path(path) as tmp:
+        wb.save(tmp)
     return path

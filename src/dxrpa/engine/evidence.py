@@ -9,7 +9,6 @@ value nor a My Number survives in ``trace.zip``.
 from __future__ import annotations
 
 import json
-import os
 import re
 import zipfile
 from collections.abc import Iterable
@@ -20,6 +19,7 @@ from playwright.async_api import Error as PlaywrightError
 from playwright.async_api import Locator, Page
 
 from dxrpa.browser.masking import masked_screenshot
+from dxrpa.fileio import atomic_path
 from dxrpa.log import MASK, logger, redact
 
 _SAFE = re.compile(r"[^0-9A-Za-z_.\-\u3040-\u30ff\u4e00-\u9fff]+")
@@ -143,8 +143,7 @@ def scrub_trace(path: Path, extra: Iterable[str] = ()) -> None:
         if info.filename.endswith((".trace", ".network")):
             events[info.filename] = _parse_lines(texts[info.filename], found, dropped)
     masked = {v for v in (*found, *extra) if v.strip()}
-    tmp = path.with_suffix(".tmp")
-    with zipfile.ZipFile(tmp, "w", zipfile.ZIP_DEFLATED) as dst:
+    with atomic_path(path) as tmp, zipfile.ZipFile(tmp, "w", zipfile.ZIP_DEFLATED) as dst:
         for info, data in members:
             if info.filename in dropped:
                 continue
@@ -154,4 +153,3 @@ def scrub_trace(path: Path, extra: Iterable[str] = ()) -> None:
             elif name in texts:
                 data = redact.redact_with(texts[name], masked).encode("utf-8")
             dst.writestr(info, data)
-    os.replace(tmp, path)

@@ -11,13 +11,14 @@ from sqlalchemy import select
 
 from dxrpa.errors import UsageError
 from dxrpa.i18n import tr
+from dxrpa.model.status import RunStatus
 from dxrpa.store import audit_repo, robots_repo
 from dxrpa.store.base import Store
 from dxrpa.store.tables import Robot, Run
 
 STATES = ("active", "disabled", "archived")
 ACTIONS = {"disable": "disabled", "enable": "active", "archive": "archived"}
-_RUNNING = ("queued", "running")
+_RUNNING = (RunStatus.QUEUED, RunStatus.RUNNING)
 
 
 def state_text(state: str) -> str:

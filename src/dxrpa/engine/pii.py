@@ -24,7 +24,6 @@ import re
 import secrets
 import unicodedata
 from collections.abc import Mapping
-from contextlib import suppress
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -33,6 +32,7 @@ from cryptography.fernet import Fernet
 
 from dxrpa.engine.data import DataBatch
 from dxrpa.errors import DataError
+from dxrpa.fileio import create_exclusive
 from dxrpa.i18n import tr
 from dxrpa.log import is_my_number, my_number_spans, redact
 from dxrpa.model.robot import DataSpec
@@ -46,20 +46,7 @@ _STORED = re.compile(r".* \*{4}(?:-\*{4}-\d{4})? #[0-9a-f]{24}")
 
 def _create_exclusive(path: Path, data: bytes) -> None:
     """Write ``path`` (mode 0600) only if it does not exist yet: two first runs agree on one key."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    with os.fdopen(fd, "wb") as fh:
-        fh.write(data)
-        fh.flush()
-        os.fsync(fh.fileno())
-    try:
-        os.link(tmp, path)
-    except FileExistsError:
-        pass
-    finally:
-        with suppress(FileNotFoundError):
-            tmp.unlink()
+    create_exclusive(path, data)
 
 
 class PiiVault:

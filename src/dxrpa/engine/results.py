@@ -4,9 +4,6 @@ of the run with its status, attempts, error and declared outputs. The path lies 
 
 from __future__ import annotations
 
-import os
-import tempfile
-from contextlib import suppress
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -15,7 +12,7 @@ from openpyxl.styles import Font, PatternFill
 
 from dxrpa.engine.paths import Folders
 from dxrpa.engine.pii import shown_output
-from dxrpa.fileio import as_text
+from dxrpa.fileio import as_text, atomic_path
 from dxrpa.i18n import tr
 from dxrpa.model.robot import Robot
 from dxrpa.store import runs_repo
@@ -71,13 +68,6 @@ def write_results(store: Store, runner: Runner, path: Path) -> Path:
             if a.status in FILL:
                 cell.fill = PatternFill("solid", fgColor=FILL[a.status])
     ws.freeze_panes = "A2"
-    path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
-    fd, tmp_name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)  # 0600
-    os.close(fd)
-    try:
-        wb.save(tmp_name)
-        os.replace(tmp_name, path)
-    finally:
-        with suppress(FileNotFoundError):
-            os.unlink(tmp_name)
+    with atomic_path(path) as tmp:  # 0600
+        wb.save(tmp)
     return path

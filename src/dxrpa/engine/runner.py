@@ -57,6 +57,7 @@ from dxrpa.errors import (
 )
 from dxrpa.i18n import tr
 from dxrpa.log import add_run_file, logger, redact, redact_url, redact_urls_in, remove_sink
+from dxrpa.model.status import AttemptStatus, ItemStatus, RunStatus
 from dxrpa.store import audit_repo, ledger_repo, robots_repo, runs_repo
 from dxrpa.store.base import Store, utcnow
 from dxrpa.store.tables import Robot, RobotVersion, Run
@@ -324,7 +325,7 @@ class Runner:
                 wi = rows[item.key]
                 if wi.status in runs_repo.CLAIMABLE:
                     work.append(_Work(item, wi.id))
-                elif wi.status == "abandoned" and self.opt.resume:
+                elif wi.status == ItemStatus.ABANDONED and self.opt.resume:
                     work.append(_Work(item, wi.id, recheck=True))
                 else:  # after abandon_stale, "in_progress" means held by another live runner
                     not_taken[wi.status] += 1
@@ -563,10 +564,12 @@ class Runner:
     async def _process(self, slot: _Slot, work: _Work) -> None:
         item, log = work.item, logger.bind(run_id=self.run_id)
         if item.problems:
-            await self._finish(work, 1, "business_error", message="; ".join(item.problems), step="validate")
+            await self._finish(
+                work, 1, ItemStatus.BUSINESS_ERROR, message="; ".join(item.problems), step="validate"
+            )
             return
         if work.item_id is not None:
-            statuses = ("abandoned",) if work.recheck else runs_repo.CLAIMABLE
+            statuses = (ItemStatus.ABANDONED,) if work.recheck else runs_repo.CLAIMABLE
             item_id = work.item_id
             if not await self._db(lambda s: runs_repo.claim(s, item_id, self.run_id, statuses=statuses)):
                 log.info(tr("項目 {} は別の実行が処理中です", "item {} is held by another run"), item.key)
@@ -579,7 +582,7 @@ class Runner:
                 await self._finish(
                     work,
                     attempt,
-                    "done",
+                    ItemStatus.DONE,
                     outputs=outputs,
                     message=tr("前回の実行で登録済みを確認", "verified as entered by the interrupted run"),
                 )
@@ -606,7 +609,7 @@ class Runner:
                 await self._finish(
                     work,
                     attempt,
-                    "done",
+                    ItemStatus.DONE,
                     outputs=outputs,
                     skipped=bool(slot.skipped_submits and self.opt.dry_run),
                 )
@@ -614,7 +617,7 @@ class Runner:
             except RobotDefect as exc:
                 self.defect = self.defect or exc
                 self.stopping = True
-                await self._record_attempt(work, attempt, "robot_defect", exc)
+                await self._record_attempt(work, attempt, AttemptStatus.ROBOT_DEFECT, exc)
                 await self._release(work)
                 logger.bind(run_id=self.run_id).error(
                     tr(
@@ -626,17 +629,17 @@ class Runner:
                 )
                 return
             except BusinessError as exc:
-                await self._finish(work, attempt, "business_error", exc=exc)
+                await self._finish(work, attempt, ItemStatus.BUSINESS_ERROR, exc=exc)
                 return
             except ItemSystemError as exc:
                 submitted = bool(getattr(exc, "evidence", {}).get("submitted"))
                 log.warning(tr("項目 {} 試行 {}: {}", "item {} attempt {}: {}"), item.key, attempt, exc)
                 if submitted and not self.opt.dry_run:
-                    await self._record_attempt(work, attempt, "system_error", exc)
+                    await self._record_attempt(work, attempt, ItemStatus.SYSTEM_ERROR, exc)
                     attempt += 1
                     found, outputs = await self._verify(slot, work, attempt)
                     if found:
-                        await self._finish(work, attempt, "done", outputs=outputs)
+                        await self._finish(work, attempt, ItemStatus.DONE, outputs=outputs)
                         return
                     if found is None:  # it may have gone through: the next run verifies before anything
                         await self._finish(
@@ -652,16 +655,16 @@ class Runner:
                         )
                         return
                 if attempt > self.robot.retries:
-                    await self._finish(work, attempt, "system_error", exc=exc)
+                    await self._finish(work, attempt, ItemStatus.SYSTEM_ERROR, exc=exc)
                     return
                 if not submitted:
-                    await self._record_attempt(work, attempt, "system_error", exc)
+                    await self._record_attempt(work, attempt, ItemStatus.SYSTEM_ERROR, exc)
                 await asyncio.sleep(self.robot.retry_backoff_seconds * (2 ** (attempt - 1)))
 
     async def _release(self, work: _Work) -> None:
         item_id = work.item_id
         if item_id is not None:
-            status = "abandoned" if work.recheck or work.after_submit else "pending"
+            status = ItemStatus.ABANDONED if work.recheck or work.after_submit else ItemStatus.PENDING
             await self._db(lambda s: runs_repo.release(s, item_id, self.run_id, status=status))
 
     def _add_attempt(
@@ -712,7 +715,7 @@ class Runner:
         skipped: bool = False,
     ) -> None:
         """The item's outcome: its last attempt and the work item's final status."""
-        status_for_run = "skipped" if skipped else status
+        status_for_run = ItemStatus.SKIPPED if skipped else status
         text = (
             self.keys.scrub(redact_urls_in(message or str(exc)), work.item.key) if (exc or message) else None
         )
@@ -728,19 +731,19 @@ class Runner:
                     status=status,
                     outputs=outputs,
                     error_class=type(exc).__name__ if exc else None,
-                    error_message=text if status != "done" else None,
+                    error_message=text if status != ItemStatus.DONE else None,
                     error_step=step,
                 )
 
         await self._db(write)
         outcome = ItemOutcome(
-            work.item.key, status_for_run, text if status != "done" else None, step, attempt
+            work.item.key, status_for_run, text if status != ItemStatus.DONE else None, step, attempt
         )
         self.summary.outcomes.append(outcome)
         log = logger.bind(run_id=self.run_id)
-        if status_for_run == "skipped":  # as the summary counts it: the submit step was not run
+        if status_for_run == ItemStatus.SKIPPED:  # as the summary counts it: the submit step was not run
             log.info(tr("項目 {} 省略 (ドライラン)", "item {} skipped (dry run)"), work.item.key)
-        elif status == "done":
+        elif status == ItemStatus.DONE:
             log.info(tr("項目 {} 完了", "item {} done"), work.item.key)
         else:
             log.warning(tr("項目 {}: {} ({})", "item {}: {} ({})"), work.item.key, status, text)
@@ -783,7 +786,7 @@ class Runner:
                     tr("取り消しの依頼により停止します", "cancel requested: stopping")
                 )
                 self.stopping = True
-                self.summary.status = "cancelled"
+                self.summary.status = RunStatus.CANCELLED
 
     def _on_signal(self, name: str) -> None:
         """SIGINT/SIGTERM: cancel the run after the current item. A step still running after
@@ -799,7 +802,7 @@ class Runner:
             )
         )
         self.stopping = True
-        self.summary.status = "cancelled"
+        self.summary.status = RunStatus.CANCELLED
         self._grace = asyncio.get_running_loop().call_later(grace, self._abort)
 
     def _abort(self) -> None:
@@ -858,14 +861,14 @@ def _run_coroutine(coro: Coroutine[Any, Any, None]) -> None:
 
 def _status(summary: RunSummary, stopped: bool) -> str:
     if summary.defect is not None:
-        return "failed"
-    if summary.status == "cancelled":
-        return "cancelled"
+        return RunStatus.FAILED
+    if summary.status == RunStatus.CANCELLED:
+        return RunStatus.CANCELLED
     if stopped:
-        return "stopped"
+        return RunStatus.STOPPED
     if summary.items_failed == 0:
-        return "succeeded"
-    return "partial" if summary.items_done else "failed"
+        return RunStatus.SUCCEEDED
+    return RunStatus.PARTIAL if summary.items_done else RunStatus.FAILED
 
 
 def run_robot(
@@ -921,7 +924,7 @@ def _run(runner: Runner, started: float) -> RunSummary:
                 robot=runner.robot_row,
                 version=runner.version,
                 run_id=runner.run_id,
-                status="running",
+                status=RunStatus.RUNNING,
                 trigger=opt.trigger,
                 dry_run=opt.dry_run,
                 test=opt.test,
@@ -977,14 +980,14 @@ def _run(runner: Runner, started: float) -> RunSummary:
         status = _status(
             summary,
             runner.stopping
-            and summary.status != "cancelled"
+            and summary.status != RunStatus.CANCELLED
             and runner.defect is None
             and summary.items_done + summary.items_failed + summary.items_skipped < summary.items_total,
         )
         summary.status = status
         _close_run(runner, status, runner.defect)
         if runner._ocr_items is not None and not opt.dry_run:
-            done = {runner.keys.original(o.key) for o in summary.outcomes if o.status == "done"}
+            done = {runner.keys.original(o.key) for o in summary.outcomes if o.status == ItemStatus.DONE}
             runner._ocr_items.finish(done)
         if runner.results_path is not None:
             write_results(store, runner, runner.results_path)
@@ -1005,7 +1008,7 @@ def _run(runner: Runner, started: float) -> RunSummary:
         _close_after_store_failure(runner, exc)
         raise
     except KeyboardInterrupt:  # Ctrl-C before the items started (loading data, planning)
-        summary.status = "cancelled"
+        summary.status = RunStatus.CANCELLED
         with contextlib.suppress(Exception):  # the run row may not be written yet
             _close_run(runner, "cancelled", None)
         raise
@@ -1039,7 +1042,7 @@ def _close_after_store_failure(runner: Runner, exc: StoreError) -> None:
     """Close the run as crashed if the store answers again; if it does not, the next run of this
     robot closes it (its pid is gone: :func:`dxrpa.store.runs_repo.abandon_stale`)."""
     try:
-        _close_run(runner, "crashed", exc)
+        _close_run(runner, RunStatus.CRASHED, exc)
     except Exception:  # still failing (or the run row was never written): leave it to the next run
         logger.bind(run_id=runner.run_id).warning(
             tr(

@@ -19,13 +19,14 @@ import json
 import os
 import re
 from collections.abc import Iterable, Iterator, Mapping
-from contextlib import contextmanager, suppress
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
 from cryptography.fernet import Fernet, InvalidToken
 
 from dxrpa.errors import RobotDefect, SecretError, UsageError
+from dxrpa.fileio import write_atomic
 from dxrpa.i18n import tr
 from dxrpa.log import redact
 
@@ -52,19 +53,8 @@ def check_name(name: str) -> str:
 
 
 def _write_private(path: Path, data: bytes) -> None:
-    """Write atomically with mode 0600 (tmp file + rename)."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(data)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp, path)
-    finally:
-        with suppress(FileNotFoundError):
-            tmp.unlink()
+    """Write atomically with mode 0600 (tmp file, fsync, rename)."""
+    write_atomic(path, data, fsync=True)
 
 
 class FileSecretStore:

@@ -2,7 +2,47 @@
 
 from __future__ import annotations
 
+from enum import StrEnum
+
 from dxrpa.i18n import tr
+
+
+class RunStatus(StrEnum):
+    """``runs.status``: one run of a robot."""
+
+    QUEUED = "queued"
+    RUNNING = "running"
+    SUCCEEDED = "succeeded"
+    PARTIAL = "partial"
+    FAILED = "failed"
+    CANCELLED = "cancelled"
+    STOPPED = "stopped"
+    CRASHED = "crashed"
+
+
+class ItemStatus(StrEnum):
+    """``work_items.status`` and an item's outcome in a run."""
+
+    PENDING = "pending"
+    IN_PROGRESS = "in_progress"
+    DONE = "done"
+    BUSINESS_ERROR = "business_error"
+    SYSTEM_ERROR = "system_error"
+    SKIPPED = "skipped"
+    ABANDONED = "abandoned"
+
+
+class AttemptStatus(StrEnum):
+    """``item_attempts.status``: one try at one item (an item status, or a defect in the robot)."""
+
+    DONE = "done"
+    BUSINESS_ERROR = "business_error"
+    SYSTEM_ERROR = "system_error"
+    SKIPPED = "skipped"
+    ABANDONED = "abandoned"
+    PENDING = "pending"
+    ROBOT_DEFECT = "robot_defect"
+
 
 STATUS_JA = {
     "done": "完了",
@@ -29,7 +69,7 @@ def status_text(status: str) -> str:
     return tr(STATUS_JA.get(status, status), status)
 
 
-RUN_STATUSES = ("queued", "running", "succeeded", "partial", "failed", "cancelled", "stopped", "crashed")
+RUN_STATUSES = tuple(RunStatus)
 
 
 def run_status_of(word: str) -> str | None:

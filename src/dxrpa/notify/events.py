@@ -15,12 +15,13 @@ import yaml
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from dxrpa.model.status import ItemStatus, RunStatus
 from dxrpa.store.base import utcnow
 from dxrpa.store.ocr_tables import OcrBatch, OcrDocument, OcrField
 from dxrpa.store.tables import Robot, RobotVersion, Run, WorkItem
 
 _LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
-FAILED = frozenset({"failed", "crashed"})
+FAILED = frozenset({RunStatus.FAILED, RunStatus.CRASHED})
 DEFECT_CLASSES = frozenset({"RobotDefect"})
 
 
@@ -77,9 +78,13 @@ def run_events(s: Session, run_id: str) -> list[Event]:
     failed_items = run.items_business_error + run.items_system_error
     if run.error_class in DEFECT_CLASSES:
         kind = "robot_defect"
-    elif run.status in FAILED or (run.status == "stopped" and not run.items_done):
+    elif run.status in FAILED or (run.status == RunStatus.STOPPED and not run.items_done):
         kind = "run_failed"
-    elif run.status == "partial" or (run.status == "stopped" and run.items_done) or failed_items:
+    elif (
+        run.status == RunStatus.PARTIAL
+        or (run.status == RunStatus.STOPPED and run.items_done)
+        or failed_items
+    ):
         kind = "run_partial"
     else:
         kind = ""
@@ -99,12 +104,16 @@ def run_events(s: Session, run_id: str) -> list[Event]:
     if version is not None and not _has_verify(version.yaml_text):
         waiting_now = s.scalar(
             select(func.count()).where(
-                WorkItem.robot_id == robot.id, WorkItem.status == "abandoned", WorkItem.last_run_id == run.id
+                WorkItem.robot_id == robot.id,
+                WorkItem.status == ItemStatus.ABANDONED,
+                WorkItem.last_run_id == run.id,
             )
         )
         if waiting_now:
             waiting_all = s.scalar(
-                select(func.count()).where(WorkItem.robot_id == robot.id, WorkItem.status == "abandoned")
+                select(func.count()).where(
+                    WorkItem.robot_id == robot.id, WorkItem.status == ItemStatus.ABANDONED
+                )
             )
             out.append(
                 Event(

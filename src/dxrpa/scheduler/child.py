@@ -24,6 +24,7 @@ from typing import Any
 from dxrpa.config import Settings, load_settings
 from dxrpa.engine.paths import restrict_new_files
 from dxrpa.errors import DxrpaError
+from dxrpa.model.status import RunStatus
 from dxrpa.notify.hooks import after_run
 
 SETTINGS_ENV = "DXRPA_CHILD_SETTINGS"
@@ -110,11 +111,11 @@ def main(argv: list[str] | None = None) -> int:
         return int(exc.exit_code)
     finally:  # the run is closed (its outcome stored): tell whom the rules name; never raises
         after_run(settings, args.run_id)
-    status = str(getattr(summary, "status", "succeeded"))
+    status = str(getattr(summary, "status", RunStatus.SUCCEEDED))
     print(f"dxrpa child: run {args.run_id} of {args.robot} ended: {status}", file=sys.stderr)
-    if status in ("succeeded", "done", "ok", "finished", "completed"):
+    if status == RunStatus.SUCCEEDED:
         return 0
-    return EXIT_RUN_STOPPED if status in ("stopped", "cancelled") else EXIT_RUN_FAILED
+    return EXIT_RUN_STOPPED if status in (RunStatus.STOPPED, RunStatus.CANCELLED) else EXIT_RUN_FAILED
 
 
 if __name__ == "__main__":

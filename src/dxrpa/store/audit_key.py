@@ -13,11 +13,11 @@ from __future__ import annotations
 import os
 import secrets
 from collections.abc import Mapping
-from contextlib import suppress
 from dataclasses import dataclass
 from pathlib import Path
 
 from dxrpa.errors import ConfigError
+from dxrpa.fileio import create_exclusive
 from dxrpa.i18n import tr
 
 KEY_ENV = "DXRPA_AUDIT_KEY"
@@ -75,23 +75,7 @@ def new_key(key_dir: Path, env: Mapping[str, str] | None = None) -> AuditKey:
 def publish(key: AuditKey) -> bool:
     """Write ``key`` to its file with mode 0600 unless the file already exists (another process
     won the race): returns False then, and the caller must use :func:`load` instead."""
-    path = Path(key.source)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    try:
-        with os.fdopen(fd, "w", encoding="ascii") as fh:
-            fh.write(key.key.hex() + "\n")
-            fh.flush()
-            os.fsync(fh.fileno())
-        try:
-            os.link(tmp, path)  # atomic "create if absent", unlike rename
-        except FileExistsError:
-            return False
-        return True
-    finally:
-        with suppress(FileNotFoundError):
-            tmp.unlink()
+    return create_exclusive(Path(key.source), key.key.hex() + "\n")
 
 
 __all__ = ["KEY_ENV", "KEY_FILE", "KEY_FILE_ENV", "AuditKey", "key_path", "load", "new_key", "publish"]

@@ -31,9 +31,7 @@ import hashlib
 import hmac
 import json
 import math
-import os
 from collections.abc import Callable, Iterator
-from contextlib import suppress
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -43,6 +41,7 @@ from sqlalchemy import func, select, text, update
 from sqlalchemy.orm import Session
 
 from dxrpa.errors import IntegrityError, StoreError
+from dxrpa.fileio import write_atomic
 from dxrpa.i18n import tr
 from dxrpa.log import MASK, redact
 from dxrpa.store.base import utcnow
@@ -342,15 +341,7 @@ def anchor_path(report: Path) -> Path:
 def write_anchor(session: Session, path: Path) -> Path:
     """Write :func:`make_anchor` as JSON to ``path`` (atomically: tmp file + rename)."""
     data = json.dumps(make_anchor(session), ensure_ascii=False, indent=1) + "\n"
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    try:
-        tmp.write_text(data, encoding="utf-8")
-        os.replace(tmp, path)
-    finally:
-        with suppress(FileNotFoundError):
-            tmp.unlink()
-    return path
+    return write_atomic(path, data)
 
 
 def _check_anchor_signature(key: bytes, anchor: dict[str, Any]) -> VerifyResult | None:

@@ -19,11 +19,12 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
 from dxrpa.ledger import DEFAULT_TZ
+from dxrpa.model.status import ItemStatus, RunStatus
 from dxrpa.store.base import utcnow
 from dxrpa.store.tables import ItemAttempt, Robot, RobotVersion, Run, WorkItem
 
-CLAIMABLE = ("pending", "system_error")
-FINAL = ("done", "business_error", "skipped")
+CLAIMABLE = (ItemStatus.PENDING, ItemStatus.SYSTEM_ERROR)
+FINAL = (ItemStatus.DONE, ItemStatus.BUSINESS_ERROR, ItemStatus.SKIPPED)
 
 
 def new_run_id(tz: str = DEFAULT_TZ) -> str:
@@ -56,8 +57,8 @@ def start_run(
     run.finished_at = None
     session.execute(
         update(WorkItem)
-        .where(WorkItem.claimed_by == run.id, WorkItem.status == "in_progress")
-        .values(status="abandoned", claimed_by=None)
+        .where(WorkItem.claimed_by == run.id, WorkItem.status == ItemStatus.IN_PROGRESS)
+        .values(status=ItemStatus.ABANDONED, claimed_by=None)
         .execution_options(synchronize_session=False)
     )
     session.flush()
@@ -80,7 +81,7 @@ def ensure_items(session: Session, robot_id: int, keys: list[str]) -> dict[str, 
             {
                 "robot_id": robot_id,
                 "key": k,
-                "status": "pending",
+                "status": ItemStatus.PENDING,
                 "attempts": 0,
                 "outputs": {},
                 "created_at": now,
@@ -112,7 +113,7 @@ def claim(session: Session, item_id: int, run_id: str, *, statuses: tuple[str, .
         update(WorkItem)
         .where(WorkItem.id == item_id, WorkItem.status.in_(statuses))
         .values(
-            status="in_progress",
+            status=ItemStatus.IN_PROGRESS,
             claimed_by=run_id,
             last_run_id=run_id,
             heartbeat_at=now,
@@ -148,13 +149,15 @@ def finish_item(
         values["outputs"] = outputs
     session.execute(
         update(WorkItem)
-        .where(WorkItem.id == item_id, WorkItem.claimed_by == run_id, WorkItem.status == "in_progress")
+        .where(
+            WorkItem.id == item_id, WorkItem.claimed_by == run_id, WorkItem.status == ItemStatus.IN_PROGRESS
+        )
         .values(**values)
         .execution_options(synchronize_session=False)
     )
 
 
-def release(session: Session, item_id: int, run_id: str, *, status: str = "pending") -> None:
+def release(session: Session, item_id: int, run_id: str, *, status: str = ItemStatus.PENDING) -> None:
     """Give an item back untouched (run stopped before it was entered)."""
     session.execute(
         update(WorkItem)
@@ -176,7 +179,7 @@ def heartbeat(session: Session, run_id: str) -> bool:
     session.execute(update(Run).where(Run.id == run_id).values(heartbeat_at=now))
     session.execute(
         update(WorkItem)
-        .where(WorkItem.claimed_by == run_id, WorkItem.status == "in_progress")
+        .where(WorkItem.claimed_by == run_id, WorkItem.status == ItemStatus.IN_PROGRESS)
         .values(heartbeat_at=now)
         .execution_options(synchronize_session=False)
     )
@@ -201,7 +204,9 @@ def abandon_stale(
     cutoff = (now or utcnow()) - stale_after
     dead = [
         run.id
-        for run in session.scalars(select(Run).where(Run.robot_id == robot_id, Run.status == "running"))
+        for run in session.scalars(
+            select(Run).where(Run.robot_id == robot_id, Run.status == RunStatus.RUNNING)
+        )
         if (run.heartbeat_at is None or run.heartbeat_at < cutoff)
         or (
             alive is not None
@@ -216,18 +221,22 @@ def abandon_stale(
     stale = list(
         session.scalars(
             select(WorkItem).where(
-                WorkItem.robot_id == robot_id, WorkItem.status == "in_progress", or_(*conditions)
+                WorkItem.robot_id == robot_id, WorkItem.status == ItemStatus.IN_PROGRESS, or_(*conditions)
             )
         )
     )
     for wi in stale:
-        wi.status = "abandoned"
+        wi.status = ItemStatus.ABANDONED
         wi.claimed_by = None
     if dead:
         session.execute(
             update(Run)
             .where(Run.id.in_(dead))
-            .values(status="crashed", finished_at=utcnow(), error_message="runner stopped without finishing")
+            .values(
+                status=RunStatus.CRASHED,
+                finished_at=utcnow(),
+                error_message="runner stopped without finishing",
+            )
             .execution_options(synchronize_session=False)
         )
     session.flush()
@@ -240,7 +249,7 @@ def reprocess(session: Session, robot_id: int, keys: list[str]) -> list[str]:
         session.scalars(select(WorkItem).where(WorkItem.robot_id == robot_id, WorkItem.key.in_(keys)))
     )
     for wi in items:
-        wi.status = "pending"
+        wi.status = ItemStatus.PENDING
         wi.claimed_by = None
     session.flush()
     return [wi.key for wi in items]
@@ -269,10 +278,10 @@ def refresh_counts(session: Session, run_id: str) -> Run:
         .group_by(ItemAttempt.status)
     ).all()
     counts = {status: n for status, n in rows}
-    run.items_done = counts.get("done", 0)
-    run.items_business_error = counts.get("business_error", 0)
-    run.items_system_error = counts.get("system_error", 0) + counts.get("abandoned", 0)
-    run.items_skipped = counts.get("skipped", 0)
+    run.items_done = counts.get(ItemStatus.DONE, 0)
+    run.items_business_error = counts.get(ItemStatus.BUSINESS_ERROR, 0)
+    run.items_system_error = counts.get(ItemStatus.SYSTEM_ERROR, 0) + counts.get(ItemStatus.ABANDONED, 0)
+    run.items_skipped = counts.get(ItemStatus.SKIPPED, 0)
     session.flush()
     return run
 

@@ -12,6 +12,7 @@ from typing import Any
 from sqlalchemy import JSON, Boolean, Float, ForeignKey, Index, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
+from dxrpa.model.status import ItemStatus, RunStatus
 from dxrpa.store.base import Base, UtcDateTime, utcnow
 
 
@@ -58,7 +59,7 @@ class Run(Base):
     id: Mapped[str] = mapped_column(String(32), primary_key=True)
     robot_id: Mapped[int] = mapped_column(ForeignKey("robots.id"), index=True)
     robot_version_id: Mapped[int] = mapped_column(ForeignKey("robot_versions.id"))
-    status: Mapped[str] = mapped_column(String(20), default="queued", index=True)
+    status: Mapped[str] = mapped_column(String(20), default=RunStatus.QUEUED, index=True)
     trigger: Mapped[str] = mapped_column(String(20), default="manual")
     dry_run: Mapped[bool] = mapped_column(Boolean, default=False)
     test: Mapped[bool] = mapped_column(Boolean, default=False)
@@ -99,7 +100,7 @@ class WorkItem(Base):
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     robot_id: Mapped[int] = mapped_column(ForeignKey("robots.id"))
     key: Mapped[str] = mapped_column(String(200))
-    status: Mapped[str] = mapped_column(String(20), default="pending")
+    status: Mapped[str] = mapped_column(String(20), default=ItemStatus.PENDING)
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     last_run_id: Mapped[str | None] = mapped_column(String(32), nullable=True, index=True)
     claimed_by: Mapped[str | None] = mapped_column(String(100), nullable=True)
