@@ -3,6 +3,8 @@ evidence-bearing attempts, and the checks behind reprocess and cancel."""
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from sqlalchemy import and_, or_, select, update
 from sqlalchemy.orm import Session
 
@@ -71,3 +73,11 @@ def has_business_error(session: Session, run_id: str, key: str) -> bool:
 def request_cancel(session: Session, run_id: str) -> None:
     """Flag the run so its worker stops after the current item."""
     session.execute(update(Run).where(Run.id == run_id).values(cancel_requested=True))
+
+
+def runs_created_between(session: Session, start: datetime, end: datetime) -> list[tuple[datetime, str]]:
+    """(created_at, status) of every run created in ``[start, end)``."""
+    rows = session.execute(
+        select(Run.created_at, Run.status).where(Run.created_at >= start, Run.created_at < end)
+    )
+    return [(c, st) for c, st in rows]
