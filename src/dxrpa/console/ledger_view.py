@@ -10,17 +10,15 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from dxrpa.ledger import DEFAULT_TZ
 from dxrpa.orgtree import OrgTree
 from dxrpa.reports.data import ReportData, assemble
 from dxrpa.reports.rates import RateTable
-from dxrpa.store import ledger_repo
+from dxrpa.store import ledger_repo, rollup_repo
 from dxrpa.store.console_tables import LedgerRollup
 from dxrpa.store.ledger_repo import Group
-from dxrpa.store.ledger_tables import LedgerHumanMinutes
 
 Key = tuple[object, ...]
 
@@ -42,23 +40,13 @@ def _rollup(
     session: Session, fy: int, department: str | None
 ) -> tuple[dict[Key, Group], dict[Key, Group], dict[Key, Group], dict[Key, Group], dict[Key, Group]]:
     """(total, months, departments, robots, (department, month)) sums of one year from the rollup."""
-    q = select(LedgerRollup).where(LedgerRollup.fiscal_year == fy, LedgerRollup.runs > 0)
-    h = select(
-        LedgerHumanMinutes.month,
-        LedgerHumanMinutes.department,
-        LedgerHumanMinutes.robot_name,
-        func.sum(LedgerHumanMinutes.minutes),
-    ).where(LedgerHumanMinutes.fiscal_year == fy)
-    if department is not None:
-        q = q.where(LedgerRollup.department == department)
-        h = h.where(LedgerHumanMinutes.department == department)
     total: dict[Key, Group] = {}
     months: dict[Key, Group] = {}
     depts: dict[Key, Group] = {}
     robots: dict[Key, Group] = {}
     cells: dict[Key, Group] = {}
     names: dict[Key, set[str]] = {}
-    for r in session.scalars(q):
+    for r in rollup_repo.rollup_rows(session, fy, department):
         _add(total, (), r, names)
         _add(months, (r.month,), r, names)
         _add(depts, (r.department,), r, names)
@@ -67,9 +55,7 @@ def _rollup(
     for groups in (total, months, depts, robots):
         for key, g in groups.items():
             g.robots = len(names.get(key, ()))
-    for month, dept, robot, minutes in session.execute(
-        h.group_by(LedgerHumanMinutes.month, LedgerHumanMinutes.department, LedgerHumanMinutes.robot_name)
-    ):
+    for month, dept, robot, minutes in rollup_repo.human_minutes(session, fy, department):
         m = float(minutes or 0.0)
         if not m:
             continue
@@ -123,10 +109,9 @@ def dashboard_report(
 
 def fiscal_years(session: Session) -> list[int]:
     """Fiscal years with counted runs (from the rollup: no scan of the ledger)."""
-    q = select(LedgerRollup.fiscal_year).where(LedgerRollup.runs > 0).distinct()
-    return sorted(int(y) for y in session.scalars(q))
+    return rollup_repo.fiscal_years(session)
 
 
 def departments(session: Session) -> list[str]:
     """Departments seen in the rollup, targets, robots or staff minutes (the small tables only)."""
-    return ledger_repo.known_departments(session, LedgerRollup.department)
+    return rollup_repo.known_departments(session)

@@ -9,14 +9,13 @@ from itertools import islice
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from dxrpa.model.status import RunStatus
 from dxrpa.scheduler.calendar import OfficeCalendar
 from dxrpa.scheduler.rules import iter_firings
 from dxrpa.scheduler.service import RobotSchedule
-from dxrpa.store.tables import Run
+from dxrpa.store import run_views
 
 GOOD = (RunStatus.SUCCEEDED,)
 UNDER_WAY = (RunStatus.QUEUED, RunStatus.RUNNING)
@@ -48,9 +47,7 @@ def month_grid(
     after = _next_month(first)
     start, end = datetime.combine(first, time(), tz), datetime.combine(after, time(), tz)
     ran: dict[date, Counter[str]] = {}
-    for created, status in s.execute(
-        select(Run.created_at, Run.status).where(Run.created_at >= start, Run.created_at < end)
-    ):
+    for created, status in run_views.runs_created_between(s, start, end):
         kind = "ok" if status in GOOD else ("running" if status in UNDER_WAY else "bad")
         ran.setdefault(created.astimezone(tz).date(), Counter())[kind] += 1
     planned: dict[date, Counter[str]] = {}

@@ -7,7 +7,6 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import func, select
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import FileResponse, Response
@@ -18,20 +17,14 @@ from dxrpa.engine.ocr_review import apply_sheet
 from dxrpa.errors import DxrpaError
 from dxrpa.i18n import tr
 from dxrpa.ocr.review import ReviewSheet
-from dxrpa.store import audit_repo, ocr_repo
+from dxrpa.store import audit_repo, ocr_repo, ocr_views
 from dxrpa.store.base import utcnow
-from dxrpa.store.ocr_tables import OcrDocument, OcrField, OcrReview
+from dxrpa.store.ocr_tables import OcrField
 
 
 def _queue(st: ConsoleState) -> list[dict[str, Any]]:
     with st.reader.session() as s:
-        counted = s.execute(
-            select(OcrDocument.batch_id, func.count(OcrField.id))
-            .join(OcrField, OcrField.document_id == OcrDocument.id)
-            .where(OcrField.status.in_(ocr_repo.WAITING))
-            .group_by(OcrDocument.batch_id)
-        )
-        counts: dict[str, int] = {str(b): int(n) for b, n in counted}
+        counts = ocr_views.doubtful_counts(s)
         return [{"batch": b, "doubtful": counts.get(b.id, 0)} for b in ocr_repo.list_batches(s, limit=50)]
 
 
@@ -81,7 +74,7 @@ def _apply(
 ) -> tuple[int, int, float]:
     with st.store.session() as s:
         batch = ocr_repo.get_batch(s, batch_id)
-        review = s.scalar(select(OcrReview).where(OcrReview.token == token))
+        review = ocr_views.review_by_token(s, token)
         if review is None or review.batch_id != batch.id:
             raise HTTPException(
                 400,
@@ -90,8 +83,7 @@ def _apply(
                     "this review page is stale; open it again",
                 ),
             )
-        found = s.execute(select(OcrField.id, OcrField.name).where(OcrField.id.in_(list(typed))))
-        names: dict[int, str] = {int(i): str(n) for i, n in found}
+        names = ocr_views.field_names(s, typed)
         sheet = ReviewSheet(
             token=token,
             batch_id=batch.id,

@@ -7,7 +7,6 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import and_, func, or_, select, update
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import FileResponse, JSONResponse, Response
@@ -29,8 +28,8 @@ from dxrpa.console.web import (
 from dxrpa.errors import DxrpaError
 from dxrpa.i18n import tr
 from dxrpa.model.status import RUN_STATUSES, ItemStatus, RunStatus, run_status_of, status_text
-from dxrpa.store import audit_repo, runs_repo
-from dxrpa.store.tables import ItemAttempt, Robot, Run
+from dxrpa.store import audit_repo, run_views, runs_repo
+from dxrpa.store.tables import ItemAttempt, Run
 
 FINISHED = (
     RunStatus.SUCCEEDED,
@@ -65,9 +64,7 @@ async def runs_list(request: Request) -> Response:
 def snapshot(st: ConsoleState, run_id: str) -> dict[str, Any]:
     """Everything the run page shows, as JSON-able data (read-only, a few indexed queries)."""
     with st.reader.session() as s:
-        row = s.execute(
-            select(Run, Robot.name).join(Robot, Robot.id == Run.robot_id).where(Run.id == run_id)
-        ).first()
+        row = run_views.run_with_robot(s, run_id)
         if row is None:
             error = st.launcher.launch_error(run_id)
             alive = st.launcher.is_alive(run_id)
@@ -84,29 +81,11 @@ def snapshot(st: ConsoleState, run_id: str) -> dict[str, Any]:
                 **run_progress.figures(0, 0, None, False),
             }
         run, robot = row
-        tries = (
-            select(ItemAttempt.key, func.max(ItemAttempt.id).label("last_id"), func.count().label("n"))
-            .where(ItemAttempt.run_id == run_id)
-            .group_by(ItemAttempt.key)
-            .subquery()
-        )
-        last = s.execute(
-            select(ItemAttempt, tries.c.n)
-            .join(tries, and_(ItemAttempt.id == tries.c.last_id))
-            .order_by(ItemAttempt.seq, ItemAttempt.id)
-            .limit(ITEMS_SHOWN)
-        ).all()
+        last = run_views.last_attempts(s, run_id, ITEMS_SHOWN)
         ids = [a.id for a, _n in last]
         evidence: dict[str, list[ItemAttempt]] = {}
         if ids:  # every attempt's own evidence, each under its attempt number
-            for a in s.scalars(
-                select(ItemAttempt)
-                .where(
-                    ItemAttempt.run_id == run_id,
-                    or_(ItemAttempt.screenshot.is_not(None), ItemAttempt.trace.is_not(None)),
-                )
-                .order_by(ItemAttempt.id)
-            ):
+            for a in run_views.attempts_with_evidence(s, run_id):
                 evidence.setdefault(a.key, []).append(a)
     counts: dict[str, int] = {}
     items = []
@@ -178,7 +157,7 @@ def _cancel(st: ConsoleState, run_id: str, user: str) -> bool:
         run = s.get(Run, run_id)
         if run is None or run.status in FINISHED:
             return False
-        s.execute(update(Run).where(Run.id == run_id).values(cancel_requested=True))
+        run_views.request_cancel(s, run_id)
         audit_repo.append(s, user, "run.cancel", run_id, {"status": run.status})
         return True
 
@@ -204,22 +183,11 @@ async def run_cancel(request: Request) -> Response:
 
 def _reprocess(st: ConsoleState, run_id: str, key: str, user: str) -> str:
     with st.store.session() as s:
-        row = s.execute(
-            select(Run, Robot.name).join(Robot, Robot.id == Run.robot_id).where(Run.id == run_id)
-        ).first()
+        row = run_views.run_with_robot(s, run_id)
         if row is None:
             raise HTTPException(404)
         run, robot = row
-        failed = s.scalar(
-            select(ItemAttempt.id)
-            .where(
-                ItemAttempt.run_id == run_id,
-                ItemAttempt.key == key,
-                ItemAttempt.status == ItemStatus.BUSINESS_ERROR,
-            )
-            .limit(1)
-        )
-        if failed is None or run.dry_run:
+        if not run_views.has_business_error(s, run_id, key) or run.dry_run:
             raise HTTPException(400, tr("この項目は再処理できません", "this item cannot be reprocessed"))
         audit_repo.append(s, user, "console.reprocess_request", f"{robot}/{key}", {"from_run": run_id})
     return st.launcher.start(robot, user=user, reprocess=(key,))
@@ -242,9 +210,7 @@ def _evidence_path(st: ConsoleState, run_id: str, attempt_id: int, kind: str) ->
     """The evidence file of one attempt and the department of the run's robot."""
     with st.reader.session() as s:
         attempt = s.get(ItemAttempt, attempt_id)
-        row = s.execute(
-            select(Run, Robot.department).join(Robot, Robot.id == Run.robot_id).where(Run.id == run_id)
-        ).first()
+        row = run_views.run_with_department(s, run_id)
         if attempt is None or row is None or attempt.run_id != run_id:
             raise HTTPException(404)
         run, department = row
@@ -270,7 +236,7 @@ def _audit_evidence(st: ConsoleState, user: str, run_id: str, attempt_id: int, k
 
 def _department_of(st: ConsoleState, run_id: str) -> str | None:
     with st.reader.session() as s:
-        return s.scalar(select(Robot.department).join(Run, Run.robot_id == Robot.id).where(Run.id == run_id))
+        return run_views.department_of_run(s, run_id)
 
 
 async def scoped(request: Request, user: User, snap: dict[str, Any]) -> dict[str, Any]:

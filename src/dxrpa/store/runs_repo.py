@@ -17,6 +17,7 @@ from sqlalchemy import and_, func, or_, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
+from sqlalchemy.sql import Subquery
 
 from dxrpa.ledger import DEFAULT_TZ
 from dxrpa.model.status import ItemStatus, RunStatus
@@ -262,16 +263,21 @@ def add_attempt(session: Session, **fields: Any) -> ItemAttempt:
     return attempt
 
 
-def refresh_counts(session: Session, run_id: str) -> Run:
-    """Recompute a run's item counters from its attempts' last outcome per key."""
-    run = session.get(Run, run_id)
-    assert run is not None
-    last = (
-        select(ItemAttempt.key, func.max(ItemAttempt.id).label("last_id"))
+def last_attempt_per_key(run_id: str) -> Subquery:
+    """A subquery of one run's keys: ``key``, ``last_id`` (its newest attempt) and ``n`` (attempts)."""
+    return (
+        select(ItemAttempt.key, func.max(ItemAttempt.id).label("last_id"), func.count().label("n"))
         .where(ItemAttempt.run_id == run_id)
         .group_by(ItemAttempt.key)
         .subquery()
     )
+
+
+def refresh_counts(session: Session, run_id: str) -> Run:
+    """Recompute a run's item counters from its attempts' last outcome per key."""
+    run = session.get(Run, run_id)
+    assert run is not None
+    last = last_attempt_per_key(run_id)
     rows = session.execute(
         select(ItemAttempt.status, func.count())
         .join(last, and_(ItemAttempt.id == last.c.last_id))
