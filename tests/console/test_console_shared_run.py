@@ -10,18 +10,11 @@ from playwright.sync_api import Page
 
 from dxrpa.cli import main
 from tests.console.conftest import Console, login
-from tests.engine.test_shared_robots import ORG, ROBOT
+from tests.engine.shared_units import write_shared_home
 
 
 def _shared(console: Console) -> None:
-    home = console.settings.home
-    (home / "robots").mkdir(exist_ok=True)
-    (home / "robots" / "tennyu.yaml").write_text(ROBOT, encoding="utf-8")
-    (home / "configs").mkdir(exist_ok=True)
-    (home / "configs" / "org.yaml").write_text(ORG, encoding="utf-8")
-    for unit, rows in (("北区", "A001\nA002\n"), ("中央区", "A001\n")):
-        (home / "data" / unit).mkdir(parents=True, exist_ok=True)
-        (home / "data" / unit / "転入.csv").write_text("受付番号\n" + rows, encoding="utf-8")
+    write_shared_home(console.settings.home)
     assert main(["robots", "register", "robots/tennyu.yaml"]) == 0
     assert main(["robots", "approve", "tennyu"]) == 0
 

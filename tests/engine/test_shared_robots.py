@@ -14,36 +14,12 @@ import pytest
 from dxrpa.cli import main
 from dxrpa.engine.secrets import FileSecretStore, resolve_secrets
 from dxrpa.errors import ExitCode
-
-ROBOT = """\
-name: tennyu
-title: 転入届入力
-department: 区民課
-baseline: {minutes_per_item: 6}
-shared: [北区, 中央区]
-data: {csv: "data/{{ unit }}/転入.csv", key: 受付番号}
-item:
-  - set: {where: "{{ run.unit }}"}
-outputs: [where]
-"""
-
-ORG = """\
-北区:
-  区民部: [北区区民課]
-中央区:
-  区民部（中央）: [中央区区民課]
-"""
+from tests.engine.shared_units import ORG, ROBOT, write_shared_home
 
 
 @pytest.fixture
 def shared_home(dx_home: Path) -> Path:
-    (dx_home / "robots").mkdir()
-    (dx_home / "robots" / "tennyu.yaml").write_text(ROBOT, encoding="utf-8")
-    (dx_home / "configs").mkdir()
-    (dx_home / "configs" / "org.yaml").write_text(ORG, encoding="utf-8")
-    for unit, rows in (("北区", "A001\nA002\n"), ("中央区", "A001\n")):
-        (dx_home / "data" / unit).mkdir(parents=True)
-        (dx_home / "data" / unit / "転入.csv").write_text("受付番号\n" + rows, encoding="utf-8")
+    write_shared_home(dx_home)
     assert main(["robots", "register", "robots/tennyu.yaml"]) == 0
     assert main(["robots", "approve", "tennyu"]) == 0
     return dx_home

@@ -17,44 +17,25 @@ from dxrpa.scheduler.executor import LocalExecutor
 from dxrpa.scheduler.service import SchedulerService, load_schedules
 from dxrpa.store.base import Store
 from dxrpa.store.schedule_repo import list_events
+from tests.engine.shared_units import ORG, write_shared_home
+from tests.engine.shared_units import ROBOT as SHARED_ROBOT
 
 from .conftest import wait_for
 
-ROBOT = """\
-name: tennyu
-title: 転入届入力
-department: 区民課
-baseline: {minutes_per_item: 6}
-shared: [北区, 中央区]
-data: {csv: "data/{{ unit }}/転入.csv", key: 受付番号}
-item:
-  - set: {where: "{{ run.unit }}"}
-outputs: [where]
+ROBOT = (
+    SHARED_ROBOT
+    + """\
 schedule:
   - cron: "* * * * * *"
     unit: 北区
   - cron: "* * * * * *"
     unit: 中央区
 """
-
-ORG = """\
-北区:
-  区民部: [北区区民課]
-中央区:
-  区民部（中央）: [中央区区民課]
-"""
+)
 
 
 def _home(settings: Settings, robot: str = ROBOT, org: str = ORG) -> Path:
-    home = settings.home
-    (home / "robots").mkdir(exist_ok=True)
-    (home / "robots" / "tennyu.yaml").write_text(robot, encoding="utf-8")
-    (home / "configs").mkdir(exist_ok=True)
-    (home / "configs" / "org.yaml").write_text(org, encoding="utf-8")
-    for unit, rows in (("北区", "A001\nA002\n"), ("中央区", "A001\n")):
-        (home / "data" / unit).mkdir(parents=True, exist_ok=True)
-        (home / "data" / unit / "転入.csv").write_text("受付番号\n" + rows, encoding="utf-8")
-    return home
+    return write_shared_home(settings.home, robot, org)
 
 
 def _register(home: Path) -> None:
