@@ -34,11 +34,8 @@ audit_app = typer.Typer(
 
 @contextmanager
 def _app() -> Iterator[App]:
-    app = open_app()
-    try:
+    with open_app() as app:
         yield app
-    finally:
-        app.close()
 
 
 def _read_value(name: str, from_env: str | None) -> str:

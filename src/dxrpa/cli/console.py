@@ -43,11 +43,8 @@ def _read_password(stdin: bool) -> str:
 def _change(name: str, action: Action, value: str = "") -> None:
     from dxrpa.console.users import change
 
-    app = open_app()
-    try:
+    with open_app() as app:
         message = change(app.store, audit_repo.current_actor(), name, action, value)
-    finally:
-        app.close()
     console.print(message)
 
 
@@ -64,38 +61,31 @@ def users_add(
     if role not in ROLES:
         raise UsageError(tr(f"役割 '{role}' はありません", f"unknown role '{role}'"), hint=" | ".join(ROLES))
     password = _read_password(password_stdin)
-    app = open_app()
-    try:
+    with open_app() as app:
         add(app.store, audit_repo.current_actor(), name, role, password, list(department))
-    finally:
-        app.close()
     console.print(tr(f"利用者 {name} ({role}) を追加しました", f"user {name} ({role}) added"))
 
 
 @users_app.command("list")
 def users_list() -> None:
     """利用者の一覧 / list users."""
-    app = open_app()
-    try:
-        with app.store.session() as s:
-            rows = console_repo.list_users(s)
-            table = Table(
-                tr("利用者", "user"),
-                tr("役割", "role"),
-                tr("担当課", "departments"),
-                tr("状態", "state"),
-                tr("最終ログイン", "last login"),
+    with open_app() as app, app.store.session() as s:
+        rows = console_repo.list_users(s)
+        table = Table(
+            tr("利用者", "user"),
+            tr("役割", "role"),
+            tr("担当課", "departments"),
+            tr("状態", "state"),
+            tr("最終ログイン", "last login"),
+        )
+        for u in rows:
+            table.add_row(
+                u.name,
+                u.role,
+                "、".join(u.departments or []) or tr("すべて", "all"),
+                tr("無効", "disabled") if u.disabled else tr("有効", "active"),
+                local(u.last_login_at, app.settings.timezone),
             )
-            for u in rows:
-                table.add_row(
-                    u.name,
-                    u.role,
-                    "、".join(u.departments or []) or tr("すべて", "all"),
-                    tr("無効", "disabled") if u.disabled else tr("有効", "active"),
-                    local(u.last_login_at, app.settings.timezone),
-                )
-    finally:
-        app.close()
     console.print(table)
 
 

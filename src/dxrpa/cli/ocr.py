@@ -80,8 +80,7 @@ def run_cmd(
             tr("読み取るファイルがありません", "no files to read"),
             hint=tr("PDF・TIFF・JPEG・PNG を指定してください", "give PDF, TIFF, JPEG or PNG files"),
         )
-    app = open_app()
-    try:
+    with open_app() as app:
         total = sum(count_pages(p) for p in paths)
         crops = output.parent / f"{output.stem}_crops" if output is not None else None
         with Progress(
@@ -117,8 +116,6 @@ def run_cmd(
                     "理由は結果ファイルとログにあります", "see the output file and the log for the reasons"
                 ),
             )
-    finally:
-        app.close()
 
 
 def _summary(batch_id: str, results: list[FormResult], output: Path | None) -> None:
@@ -253,8 +250,7 @@ def batches_cmd(
     from dxrpa.app import open_app
     from dxrpa.store.ocr_repo import list_batches
 
-    app = open_app()
-    try:
+    with open_app() as app:
         tz = ZoneInfo(app.settings.timezone)
         with app.store.session() as s:
             batches = list_batches(s, limit)
@@ -285,8 +281,6 @@ def batches_cmd(
             console.print(tr("OCR バッチはまだありません", "no OCR batches yet"))
             return
         console.print(table)
-    finally:
-        app.close()
 
 
 @ocr_app.command("review")
@@ -307,14 +301,11 @@ def review_cmd(
     """要確認の項目だけをレビュー表に出力・取込します / export or apply the review of doubtful fields."""
     from dxrpa.app import open_app
 
-    app = open_app()
-    try:
+    with open_app() as app:
         if apply is None:
             _export_review(app, batch, output)
         else:
             _apply_review(app, batch, apply, reviewer, minutes)
-    finally:
-        app.close()
 
 
 def _export_review(app: App, batch_ref: str, output: Path | None) -> None:

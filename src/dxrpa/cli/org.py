@@ -26,8 +26,7 @@ org_app = typer.Typer(help="組織（局/区 → 部 → 課） / the organisati
 @org_app.command("check")
 def org_check() -> None:
     """組織ファイルを検査して表示 / check and show the organisation tree."""
-    app = open_app()
-    try:
+    with open_app() as app:
         inputs = report_inputs(app.settings)
         org = inputs.org
         if org is None:
@@ -70,8 +69,6 @@ def org_check() -> None:
             markup=False,
             highlight=False,
         )
-    finally:
-        app.close()
 
 
 def _show(tree: OrgTree) -> None:
@@ -92,8 +89,7 @@ def _show(tree: OrgTree) -> None:
 @org_app.command("show")
 def org_show() -> None:
     """組織を表示 / show the organisation tree."""
-    app = open_app()
-    try:
+    with open_app() as app:
         tree = load_org(org_path(app.settings))
         if tree is None:
             raise UsageError(
@@ -101,8 +97,6 @@ def org_show() -> None:
                 hint=tr("`dxrpa org add 市民局` で作れます", "create it with `dxrpa org add 市民局`"),
             )
         _show(tree)
-    finally:
-        app.close()
 
 
 def _done(tree: OrgTree, ja: str, en: str) -> None:
@@ -116,12 +110,9 @@ UNDER = typer.Option(None, "--under", help="親（局/区 か 部）/ the parent
 @org_app.command("add")
 def org_add_cmd(name: str = typer.Argument(..., help="名前 / name"), under: str | None = UNDER) -> None:
     """局/区・部・課を追加 / add a unit."""
-    app = open_app()
-    try:
+    with open_app() as app:
         tree = org_add(app.settings, app.store, name, under, actor=audit_repo.current_actor())
         _done(tree, f"「{name}」を追加しました", f"added {name!r}")
-    finally:
-        app.close()
 
 
 @org_app.command("rename")
@@ -130,35 +121,26 @@ def org_rename_cmd(
     new: str = typer.Argument(..., help="新しい名前 / new name"),
 ) -> None:
     """名前を変更 / rename a unit (a 課 robots or the ledger use keeps its name)."""
-    app = open_app()
-    try:
+    with open_app() as app:
         tree = org_rename(app.settings, app.store, old, new, actor=audit_repo.current_actor())
         _done(tree, f"「{old}」を「{new}」に変更しました", f"renamed {old!r} to {new!r}")
-    finally:
-        app.close()
 
 
 @org_app.command("move")
 def org_move_cmd(name: str = typer.Argument(..., help="名前 / name"), under: str | None = UNDER) -> None:
     """下の組織ごと別の親へ移動 / move a unit (with everything under it)."""
-    app = open_app()
-    try:
+    with open_app() as app:
         tree = org_move(app.settings, app.store, name, under, actor=audit_repo.current_actor())
         where = under or tr("最上位", "the top")
         _done(tree, f"「{name}」を {where} の下へ移動しました", f"moved {name!r} under {where}")
-    finally:
-        app.close()
 
 
 @org_app.command("remove")
 def org_remove_cmd(name: str = typer.Argument(..., help="名前 / name")) -> None:
     """削除（下に組織がなく、ロボット・台帳が使っていないものだけ）/ remove an unused unit."""
-    app = open_app()
-    try:
+    with open_app() as app:
         tree = org_remove(app.settings, app.store, name, actor=audit_repo.current_actor())
         _done(tree, f"「{name}」を削除しました", f"removed {name!r}")
-    finally:
-        app.close()
 
 
 def register(app: typer.Typer) -> None:

@@ -70,8 +70,7 @@ def report(
         raise UsageError(
             tr(f"形式 {fmt!r} は使えません", f"unknown format {fmt!r}"), hint=" | ".join(FORMATS)
         )
-    app = open_app()
-    try:
+    with open_app() as app:
         inputs = report_inputs(app.settings)  # bad rates or org tree: named error, nothing written
         with app.store.session() as session:
             if department is not None:
@@ -115,8 +114,6 @@ def report(
                 markup=False,
                 highlight=False,
             )
-    finally:
-        app.close()
 
 
 @targets_app.command("set")
@@ -141,8 +138,7 @@ def targets_set(
             tr(f"目標 {hours!r} が読めません", f"cannot read target {hours!r}"),
             hint=tr("例: 1200h / 1,200時間 / 72000m", "e.g. 1200h, 1,200時間 or 72000m"),
         ) from None
-    app = open_app()
-    try:
+    with open_app() as app:
         org = report_inputs(app.settings).org
         name = department.strip()
         if org is not None and name not in org.departments:  # reports refuse a 課 outside the tree
@@ -182,8 +178,6 @@ def targets_set(
             markup=False,
             highlight=False,
         )
-    finally:
-        app.close()
 
 
 @targets_app.command("list")
@@ -192,8 +186,7 @@ def targets_list(
 ) -> None:
     """課ごとの目標と実績を一覧 / list targets with hours saved so far."""
     year = _fy(fy) if fy else None
-    app = open_app()
-    try:
+    with open_app() as app:
         with app.store.session() as session:
             rows = ledger_repo.targets(session, year)
             table = Table(title=tr("年度目標", "Targets"))
@@ -220,8 +213,6 @@ def targets_list(
             )
         else:
             console.print(table)
-    finally:
-        app.close()
 
 
 def register(app: typer.Typer) -> None:
