@@ -27,6 +27,7 @@ code) from a bug (traceback in the log, exit ``INTERNAL``)::
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from enum import IntEnum
 from pathlib import Path
 
@@ -169,13 +170,32 @@ class IntegrityError(DxrpaError):
     exit_code = ExitCode.INTEGRITY
 
 
+@dataclass(frozen=True)
+class Evidence:
+    """What a failed attempt left behind: the page's (redacted) URL, a masked screenshot and a
+    scrubbed trace (paths under the run folder), and whether the submit step had started."""
+
+    url: str | None = None
+    screenshot: str | None = None
+    trace: str | None = None
+    submitted: bool = False
+
+
 class ItemError(DxrpaError):
-    """An item failed; carries the step that failed so evidence and staff can find it."""
+    """An item failed; carries the step that failed and the attempt's evidence, so staff can find it."""
 
     kind = "error"
 
-    def __init__(self, message: str, *, step: str | None = None, hint: str | None = None) -> None:
+    def __init__(
+        self,
+        message: str,
+        *,
+        step: str | None = None,
+        hint: str | None = None,
+        evidence: Evidence | None = None,
+    ) -> None:
         self.step = step
+        self.evidence = evidence
         super().__init__(message, hint=hint)
 
 

@@ -5,7 +5,6 @@ of the run with its status, attempts, error and declared outputs. The path lies 
 from __future__ import annotations
 
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 from openpyxl import Workbook
 from openpyxl.styles import Font, PatternFill
@@ -18,9 +17,6 @@ from dxrpa.model.robot import Robot
 from dxrpa.store import runs_repo
 from dxrpa.store.base import Store
 
-if TYPE_CHECKING:
-    from dxrpa.engine.runner import Runner
-
 FILL = {"business_error": "FFF2CC", "system_error": "F8CBAD", "abandoned": "F8CBAD"}
 
 
@@ -31,12 +27,12 @@ def results_path(robot: Robot, folders: Folders) -> Path | None:
     return folders.resolve(robot.results.excel, "results: excel")
 
 
-def write_results(store: Store, runner: Runner, path: Path) -> Path:
+def write_results(store: Store, run_id: str, robot: Robot, path: Path) -> Path:
 
     with store.session() as s:
-        attempts = runs_repo.attempts_of(s, runner.run_id)
+        attempts = runs_repo.attempts_of(s, run_id)
     last = {a.key: a for a in attempts}  # ordered by seq, id: the last attempt wins
-    outputs = runner.robot.output_names
+    outputs = robot.output_names
     wb = Workbook()
     ws = wb.active
     ws.title = tr("結果", "results")

@@ -32,6 +32,9 @@ class ItemStatus(StrEnum):
     ABANDONED = "abandoned"
 
 
+CLAIMABLE = (ItemStatus.PENDING, ItemStatus.SYSTEM_ERROR)  # work items a run may take
+
+
 class AttemptStatus(StrEnum):
     """``item_attempts.status``: one try at one item (an item status, or a defect in the robot)."""
 

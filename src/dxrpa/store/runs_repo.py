@@ -20,11 +20,10 @@ from sqlalchemy.orm import Session
 from sqlalchemy.sql import Subquery
 
 from dxrpa.ledger import DEFAULT_TZ
-from dxrpa.model.status import ItemStatus, RunStatus
+from dxrpa.model.status import CLAIMABLE, ItemStatus, RunStatus
 from dxrpa.store.base import utcnow
 from dxrpa.store.tables import ItemAttempt, Robot, RobotVersion, Run, WorkItem
 
-CLAIMABLE = (ItemStatus.PENDING, ItemStatus.SYSTEM_ERROR)
 FINAL = (ItemStatus.DONE, ItemStatus.BUSINESS_ERROR, ItemStatus.SKIPPED)
 
 
