@@ -15,8 +15,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from playwright.async_api import Error as PlaywrightError
-
+from dxrpa.browser.faults import BrowserError
 from dxrpa.browser.locators import build_locator
 from dxrpa.browser.session import BrowserHandle, launch
 from dxrpa.config import Settings
@@ -80,7 +79,7 @@ async def _rechunk(handle: Any) -> None:
         await handle.context.tracing.stop_chunk()
         await handle.context.tracing.start_chunk()
         handle.tracing = True
-    except Exception:  # the next attempt opens it again, or finds the browser gone
+    except Exception:  # noqa: BLE001 — the next attempt opens it again, or finds the browser gone
         handle.tracing = False
 
 
@@ -204,7 +203,7 @@ class Attempts:
                         await slot.handle.context.tracing.start_chunk()
                         slot.handle.tracing = True
                 return browser
-        except (PlaywrightError, TimeoutError) as exc:  # the browser died under us: relaunch next time
+        except (BrowserError, TimeoutError) as exc:  # the browser died under us: relaunch next time
             reason = (str(exc).splitlines() or [tr("応答がありません", "no answer")])[0]
             if isinstance(exc, TimeoutError) and self._crashed():
                 reason = tr("ブラウザが終了しました", "the browser went away")
@@ -310,7 +309,7 @@ class Attempts:
                 await handle.stop_trace(trace_path)
             assert trace_path is not None
             evidence.scrub_trace(trace_path)
-        except Exception as trace_exc:  # a crashed browser leaves no trace to save
+        except Exception as trace_exc:  # noqa: BLE001 — a crashed browser leaves no trace to save
             self.log.debug("no trace: {}", trace_exc)
             trace_path = None
         return Evidence(
@@ -336,7 +335,7 @@ class Attempts:
                 tr(f"項目の制限時間 {limit:g} 秒を超えました", f"item took longer than {limit:g} s"),
                 step=step,
             )
-        if isinstance(exc, PlaywrightError):
+        if isinstance(exc, BrowserError):
             return ItemSystemError(redact(str(exc).splitlines()[0]), step=step)
         if isinstance(exc, asyncio.CancelledError):
             return ItemSystemError(tr("中断されました", "interrupted"), step=step)

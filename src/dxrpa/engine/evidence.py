@@ -15,9 +15,9 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
-from playwright.async_api import Error as PlaywrightError
 from playwright.async_api import Locator, Page
 
+from dxrpa.browser.faults import BrowserError
 from dxrpa.browser.masking import masked_screenshot
 from dxrpa.fileio import atomic_path
 from dxrpa.log import MASK, logger, redact
@@ -34,7 +34,7 @@ async def screenshot(page: Page, path: Path, declared: list[Locator]) -> Path | 
     None when the page is gone (crash)."""
     try:
         return await masked_screenshot(page, path, declared, full_page=True)
-    except PlaywrightError as exc:
+    except BrowserError as exc:
         logger.debug("no screenshot: {}", exc)
         return None
 

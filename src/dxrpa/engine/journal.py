@@ -20,6 +20,7 @@ from sqlalchemy.orm import Session
 
 from dxrpa.engine import liveness
 from dxrpa.engine.data import DataItem
+from dxrpa.engine.outcome import Counts
 from dxrpa.engine.pii import KeyMap
 from dxrpa.errors import ItemError
 from dxrpa.log import redact_urls_in
@@ -29,16 +30,6 @@ from dxrpa.store.base import Store, utcnow
 from dxrpa.store.tables import Robot, RobotVersion, Run
 
 T = TypeVar("T")
-
-
-@dataclass(frozen=True)
-class Counts:
-    """A run's item counts as the store tallies them (the last attempt per key)."""
-
-    done: int
-    business_error: int
-    system_error: int
-    skipped: int
 
 
 @dataclass(frozen=True)

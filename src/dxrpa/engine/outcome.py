@@ -8,6 +8,17 @@ from pathlib import Path
 
 from dxrpa.errors import RobotDefect
 from dxrpa.i18n import tr
+from dxrpa.model.status import RunStatus
+
+
+@dataclass(frozen=True)
+class Counts:
+    """A run's item counts as the store tallies them (the last attempt per key)."""
+
+    done: int
+    business_error: int
+    system_error: int
+    skipped: int
 
 
 @dataclass
@@ -41,6 +52,25 @@ class RunSummary:
     @property
     def items_failed(self) -> int:
         return self.items_business_error + self.items_system_error
+
+    def tally(self, counts: Counts, *, stopping: bool, defect: RobotDefect | None) -> None:
+        """Take the store's item counts and settle the run's status.
+
+        Stopped early (not cancelled, no defect) with items left undone is ``stopped``."""
+        self.defect = defect
+        self.items_done, self.items_skipped = counts.done, counts.skipped
+        self.items_business_error, self.items_system_error = counts.business_error, counts.system_error
+        handled = self.items_done + self.items_failed + self.items_skipped
+        if defect is not None:
+            self.status = RunStatus.FAILED
+        elif self.status == RunStatus.CANCELLED:
+            pass
+        elif stopping and handled < self.items_total:
+            self.status = RunStatus.STOPPED
+        elif self.items_failed == 0:
+            self.status = RunStatus.SUCCEEDED
+        else:
+            self.status = RunStatus.PARTIAL if self.items_done else RunStatus.FAILED
 
     def not_taken_text(self) -> str:
         """One line accounting for the batch items this run left alone ("" when none)."""

@@ -15,11 +15,10 @@ import re
 from typing import Any
 
 from playwright.async_api import Download, Page
-from playwright.async_api import Error as PlaywrightError
 from playwright.async_api import Locator as PWLocator
-from playwright.async_api import TimeoutError as PlaywrightTimeoutError
 
 from dxrpa.browser.dialogs import Answer, desk_for
+from dxrpa.browser.faults import BrowserError, BrowserTimeout
 from dxrpa.browser.locators import build_locator
 from dxrpa.browser.tables import read_table, table_records, table_signature
 from dxrpa.engine.data import read_csv_file
@@ -74,13 +73,13 @@ async def click_for_download(c: StepCall, target: PWLocator) -> Download:
         async with asyncio.timeout(c.timeout / 1000):
             return await arrived
     except TimeoutError:
-        raise PlaywrightTimeoutError(f"no download within {c.timeout} ms") from None
+        raise BrowserTimeout(f"no download within {c.timeout} ms") from None
     finally:
         page.remove_listener("download", on_download)
         page.context.remove_listener("page", on_page)
         for new in opened:
             if new is not page:
-                with contextlib.suppress(PlaywrightError):
+                with contextlib.suppress(BrowserError):
                     await new.close()
 
 
@@ -217,7 +216,7 @@ async def window(c: StepCall) -> None:
             if page is c.ctx.page or page.is_closed():
                 continue
             if args.title is not None:
-                with contextlib.suppress(PlaywrightError):
+                with contextlib.suppress(BrowserError):
                     if wanted in await page.title():
                         return await _in_window(c, page, args.steps, args.close)
             elif _url_matches(wanted, page.url):
@@ -225,7 +224,7 @@ async def window(c: StepCall) -> None:
         if asyncio.get_running_loop().time() > deadline:
             titles = []
             for page in c.ctx.page.context.pages:
-                with contextlib.suppress(PlaywrightError):
+                with contextlib.suppress(BrowserError):
                     titles.append(f"{await page.title() or '-'} ({redact(page.url)})")
             raise ItemSystemError(
                 tr(
@@ -255,9 +254,9 @@ async def _in_window(c: StepCall, window: Page, steps: list[Step], close: bool) 
     finally:
         ctx.page, ctx.frame_root = saved_page, saved_frame
         if close and not window.is_closed():
-            with contextlib.suppress(PlaywrightError):
+            with contextlib.suppress(BrowserError):
                 await window.close()
-    with contextlib.suppress(PlaywrightError):
+    with contextlib.suppress(BrowserError):
         await saved_page.bring_to_front()
 
 

@@ -1,5 +1,5 @@
-"""Before the first item: read the robot's data, check its columns, and plan the run (create
-work items, recover abandoned ones, pick what this run takes)."""
+"""Before the first item: resolve secrets, read the robot's data, check its columns, and plan the
+run (create work items, recover abandoned ones, pick what this run takes)."""
 
 from __future__ import annotations
 
@@ -10,13 +10,18 @@ from pathlib import Path
 from typing import Any
 
 from dxrpa.config import Settings
-from dxrpa.engine.attempt import Work
+from dxrpa.engine.approval import dry_run_steps
+from dxrpa.engine.assets import run_environ
+from dxrpa.engine.attempt import RunContext, Work
 from dxrpa.engine.data import DataBatch, build_batch, column_list, load_tabular
-from dxrpa.engine.definitions import LoadedRobot, item_columns
+from dxrpa.engine.definitions import LoadedRobot, item_columns, uses_action
 from dxrpa.engine.journal import Journal
+from dxrpa.engine.outcome import RunOptions
 from dxrpa.engine.paths import Folders, local_assets
-from dxrpa.engine.pii import PiiVault, stored_key
+from dxrpa.engine.pii import PiiVault, protect_keys, stored_key
 from dxrpa.engine.results import results_path
+from dxrpa.engine.secrets import allowed_env, resolve_secrets
+from dxrpa.engine.units import scope_keys
 from dxrpa.errors import DataError, UsageError
 from dxrpa.i18n import tr
 from dxrpa.log import logger
@@ -24,6 +29,12 @@ from dxrpa.model.status import CLAIMABLE, ItemStatus
 from dxrpa.store.base import Store
 
 CHUNK = 500  # work items created per unit of work; a streamed source is read chunk by chunk
+
+
+@dataclass
+class Plan:
+    work: list[Work]
+    not_taken: dict[str, int]  # batch items this run leaves alone, by work-item status (or "limit")
 
 
 @dataclass
@@ -35,6 +46,7 @@ class Source:
     results: Path | None  # the robot's results workbook, when it declares one
     assets: dict[str, Path] = field(default_factory=dict)  # browser.assets: URL pattern → local copy
     ocr_items: Any = None  # OcrItems of an ocr: data source, finished after the run
+    plan: Plan = field(default_factory=lambda: Plan([], {}))  # what this run takes (prepare())
 
 
 def load_source(
@@ -79,12 +91,6 @@ def check_columns(loaded: LoadedRobot, batch: DataBatch) -> None:
             ),
             hint=tr("列名: ", "columns: ") + column_list(batch.columns),
         )
-
-
-@dataclass
-class Plan:
-    work: list[Work]
-    not_taken: dict[str, int]  # batch items this run leaves alone, by work-item status (or "limit")
 
 
 def plan_dry_run(batch: DataBatch, limit: int | None) -> Plan:
@@ -148,3 +154,62 @@ def plan_run(
         if limit and len(work) >= limit and batch.rest is not None:
             break  # a streamed source: the rows after the limit are not read at all
     return Plan(work, dict(not_taken))
+
+
+def prepare(
+    settings: Settings,
+    journal: Journal,
+    loaded: LoadedRobot,
+    opt: RunOptions,
+    pii: PiiVault,
+    *,
+    host: str,
+) -> tuple[Source, RunContext]:
+    """Secrets, data, work items and what every attempt shares: everything that can be refused
+    before the first item."""
+    robot = loaded.robot
+    secrets = dict(resolve_secrets(robot.name, robot.secrets, var_dir=settings.var_dir, unit=opt.unit))
+    lazy = bool(opt.limit) and not opt.reprocess  # --limit: stream, read what is needed
+    run_id = journal.run_id
+    source = load_source(settings, journal.store, loaded, run_id=run_id, data=opt.data, lazy=lazy)
+    batch = source.batch
+    journal.keys = protect_keys(batch, robot.data, pii)
+    scope_keys(batch, opt.unit, journal.keys)  # a shared run's keys: 北区/KEY
+    check_columns(loaded, batch)
+    if opt.dry_run:
+        source.plan = plan_dry_run(batch, opt.limit)
+    else:
+        source.plan = plan_run(
+            journal,
+            loaded,
+            batch,
+            pii,
+            host=host,
+            limit=opt.limit,
+            resume=opt.resume,
+            reprocess=opt.reprocess,
+        )
+    journal.set_total(len(source.plan.work))  # progress shown by the console needs the total early
+    ocr_reader = None
+    if uses_action(robot, "ocr"):  # OCR models load on the first ocr: step only
+        from dxrpa.engine.ocr_source import make_ocr_reader
+
+        ocr_reader = make_ocr_reader(settings)
+    ctx = RunContext(
+        settings=settings,
+        loaded=loaded,
+        run_id=run_id,
+        folder=settings.runs_dir / run_id,
+        folders=source.folders,
+        # only the declared env: names (an allow-list); assets of settings.environment first
+        env=allowed_env(robot.env, run_environ(journal.store, settings.environment)),
+        secrets=secrets,
+        pii=pii,
+        item_steps=dry_run_steps(robot.item) if opt.dry_run else robot.item,
+        dry_run=opt.dry_run,
+        unit=opt.unit,
+        headed=opt.headed,
+        assets=source.assets,
+        ocr_reader=ocr_reader,
+    )
+    return source, ctx

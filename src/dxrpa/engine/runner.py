@@ -21,7 +21,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import signal
 import socket
 import time
 from collections.abc import Coroutine
@@ -29,17 +28,16 @@ from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 from dxrpa.config import Settings
-from dxrpa.engine.approval import check_dry_run, dry_run_steps
-from dxrpa.engine.assets import run_environ
-from dxrpa.engine.attempt import Attempts, RunContext, Slot, Work
-from dxrpa.engine.definitions import LoadedRobot, parse_robot, uses_action
+from dxrpa.engine.approval import check_dry_run
+from dxrpa.engine.attempt import Attempts, Slot, Work
+from dxrpa.engine.definitions import LoadedRobot, parse_robot
 from dxrpa.engine.journal import Entry, Journal
 from dxrpa.engine.outcome import ItemOutcome, Progress, RunOptions, RunSummary
-from dxrpa.engine.pii import PiiVault, protect_keys
-from dxrpa.engine.planning import check_columns, load_source, plan_dry_run, plan_run
+from dxrpa.engine.pii import PiiVault
+from dxrpa.engine.planning import Source, prepare
 from dxrpa.engine.results import write_results
-from dxrpa.engine.secrets import allowed_env, resolve_secrets
-from dxrpa.engine.units import for_unit, scope_keys
+from dxrpa.engine.stopping import Stop
+from dxrpa.engine.units import for_unit
 from dxrpa.errors import BusinessError, DxrpaError, ItemError, ItemSystemError, RobotDefect, StoreError
 from dxrpa.i18n import tr
 from dxrpa.log import add_run_file, logger, redact_urls_in, remove_sink
@@ -49,8 +47,6 @@ from dxrpa.store.base import Store
 from dxrpa.store.tables import Robot, RobotVersion
 
 __all__ = ["ItemOutcome", "Progress", "RunOptions", "RunSummary", "run_robot"]
-
-_SIGNALS = (signal.SIGINT, signal.SIGTERM)  # cancel the run (exit 130), see Runner._on_signal
 
 
 class Runner:
@@ -84,12 +80,8 @@ class Runner:
         )
         self.host = socket.gethostname()
         self.pii = PiiVault(settings.var_dir)
-        self.stopping = False
-        self.defect: RobotDefect | None = None
+        self.stop = Stop(self.run_id, self.robot.limits.cancel_grace_seconds)
         self.attempts: Attempts | None = None  # built once the data is read (run())
-        self._workers: list[asyncio.Task[None]] = []
-        self._grace: asyncio.TimerHandle | None = None  # armed by the first SIGINT/SIGTERM
-        self._aborted = False  # the grace ran out: steps in progress are interrupted
         self.log = logger.bind(run_id=self.run_id)
 
     # ------------------------------------------------------------------ the run
@@ -121,11 +113,11 @@ class Runner:
                 tr(" (ドライラン)", " (dry run)") if opt.dry_run else "",
             )
             try:
-                plan, source = self._prepare()
+                source = self._prepare()
             except DxrpaError as exc:
                 journal.close(RunStatus.FAILED, exc)
                 raise
-            _run_coroutine(self.execute(plan))
+            _run_coroutine(self.execute(source.plan.work))
             self._close()
             if source.ocr_items is not None and not opt.dry_run:
                 done = {
@@ -147,76 +139,22 @@ class Runner:
             self.summary.seconds = time.monotonic() - started
             remove_sink(sink)
 
-    def _prepare(self) -> tuple[list[Work], Any]:
+    def _prepare(self) -> Source:
         """Secrets, data, work items: everything that can be refused before the first item."""
-        settings, opt, robot = self.settings, self.opt, self.robot
-        secrets = dict(resolve_secrets(robot.name, robot.secrets, var_dir=settings.var_dir, unit=opt.unit))
-        lazy = bool(opt.limit) and not opt.reprocess  # --limit: stream, read what is needed
-        source = load_source(
-            settings, self.journal.store, self.loaded, run_id=self.run_id, data=opt.data, lazy=lazy
-        )
-        batch = source.batch
-        self.journal.keys = protect_keys(batch, robot.data, self.pii)
-        scope_keys(batch, opt.unit, self.journal.keys)  # a shared run's keys: 北区/KEY
-        check_columns(self.loaded, batch)
-        if opt.dry_run:
-            plan = plan_dry_run(batch, opt.limit)
-        else:
-            plan = plan_run(
-                self.journal,
-                self.loaded,
-                batch,
-                self.pii,
-                host=self.host,
-                limit=opt.limit,
-                resume=opt.resume,
-                reprocess=opt.reprocess,
-            )
-        self.summary.not_taken = plan.not_taken
-        if plan.not_taken:
-            level = "WARNING" if "in_progress" in plan.not_taken else "INFO"
+        source, ctx = prepare(self.settings, self.journal, self.loaded, self.opt, self.pii, host=self.host)
+        self.summary.not_taken = source.plan.not_taken
+        if source.plan.not_taken:
+            level = "WARNING" if "in_progress" in source.plan.not_taken else "INFO"
             self.log.log(level, self.summary.not_taken_text())
-        self.journal.set_total(len(plan.work))  # progress shown by the console needs the total early
-        ocr_reader = None
-        if uses_action(robot, "ocr"):  # OCR models load on the first ocr: step only
-            from dxrpa.engine.ocr_source import make_ocr_reader
-
-            ocr_reader = make_ocr_reader(settings)
-        ctx = RunContext(
-            settings=settings,
-            loaded=self.loaded,
-            run_id=self.run_id,
-            folder=self.folder,
-            folders=source.folders,
-            # only the declared env: names (an allow-list); assets of settings.environment first
-            env=allowed_env(robot.env, run_environ(self.journal.store, settings.environment)),
-            secrets=secrets,
-            pii=self.pii,
-            item_steps=dry_run_steps(robot.item) if opt.dry_run else robot.item,
-            dry_run=opt.dry_run,
-            unit=opt.unit,
-            headed=opt.headed,
-            assets=source.assets,
-            ocr_reader=ocr_reader,
-        )
-        self.attempts = Attempts(ctx, aborted=lambda: self._aborted)
-        return plan.work, source
+        self.attempts = Attempts(ctx, aborted=lambda: self.stop.aborted)
+        return source
 
     def _close(self) -> None:
         summary = self.summary
-        summary.defect = self.defect
-        counts = self.journal.counts()
-        summary.items_done, summary.items_skipped = counts.done, counts.skipped
-        summary.items_business_error, summary.items_system_error = counts.business_error, counts.system_error
-        handled = summary.items_done + summary.items_failed + summary.items_skipped
-        stopped = (
-            self.stopping
-            and summary.status != RunStatus.CANCELLED
-            and self.defect is None
-            and handled < summary.items_total
-        )
-        summary.status = _status(summary, stopped)
-        self.journal.close(summary.status, self.defect)
+        if self.stop.cancelled:
+            summary.status = RunStatus.CANCELLED
+        summary.tally(self.journal.counts(), stopping=self.stop.requested, defect=self.stop.defect)
+        self.journal.close(summary.status, self.stop.defect)
         self.log.info(
             tr(
                 "実行 {} 終了: {} (完了 {} / 業務エラー {} / システムエラー {} / 省略 {})",
@@ -235,7 +173,7 @@ class Runner:
         robot closes it (its pid is gone: :func:`dxrpa.store.runs_repo.abandon_stale`)."""
         try:
             self.journal.close(RunStatus.CRASHED, exc)
-        except Exception:  # still failing (or the run row was never written): leave it to the next run
+        except Exception:  # noqa: BLE001 — still failing (or the run row was never written): leave it to the next run
             self.log.warning(
                 tr(
                     "データベースに書けないため実行 {} を閉じられません(次回の実行で閉じます)",
@@ -254,32 +192,26 @@ class Runner:
         queue: asyncio.Queue[Work] = asyncio.Queue()
         for w in plan:
             queue.put_nowait(w)
-        loop = asyncio.get_running_loop()
-        for sig in _SIGNALS:
-            with contextlib.suppress(NotImplementedError, RuntimeError, ValueError):
-                loop.add_signal_handler(sig, self._on_signal, sig.name)
         beat = asyncio.create_task(self._heartbeat())
         try:
-            if plan:
-                await self.attempts.ensure_browser()
-            n = max(1, min(self.opt.workers, len(plan) or 1))
-            self._workers = [asyncio.create_task(self._worker(queue, self.attempts)) for _ in range(n)]
-            await asyncio.gather(*self._workers)
+            with self.stop.signals():
+                if plan:
+                    await self.attempts.ensure_browser()
+                n = max(1, min(self.opt.workers, len(plan) or 1))
+                self.stop.workers = [
+                    asyncio.create_task(self._worker(queue, self.attempts)) for _ in range(n)
+                ]
+                await asyncio.gather(*self.stop.workers)
         finally:
-            if self._grace is not None:
-                self._grace.cancel()
             beat.cancel()
             with contextlib.suppress(BaseException):
                 await beat
             await self.attempts.close()
-            for sig in _SIGNALS:
-                with contextlib.suppress(NotImplementedError, RuntimeError, ValueError):
-                    loop.remove_signal_handler(sig)
 
     async def _worker(self, queue: asyncio.Queue[Work], attempts: Attempts) -> None:
         slot = Slot()
         try:
-            while not self.stopping:
+            while not self.stop.requested:
                 try:
                     work = queue.get_nowait()
                 except asyncio.QueueEmpty:
@@ -287,7 +219,7 @@ class Runner:
                 try:
                     await self._process(attempts, slot, work)
                 except asyncio.CancelledError:
-                    if not self._aborted:
+                    if not self.stop.aborted:
                         raise
                     await self._release(work)  # interrupted mid-item: given back, nothing finished
                     return
@@ -299,34 +231,7 @@ class Runner:
         while True:
             await asyncio.sleep(interval)
             if await self.journal.heartbeat():
-                self.log.warning(tr("取り消しの依頼により停止します", "cancel requested: stopping"))
-                self.stopping = True
-                self.summary.status = RunStatus.CANCELLED
-
-    def _on_signal(self, name: str) -> None:
-        """SIGINT/SIGTERM: cancel the run after the current item. A step still running after
-        ``limits.cancel_grace_seconds`` (or at a second signal) is interrupted, its item given back."""
-        if self._grace is not None:
-            self._abort()
-            return
-        grace = self.robot.limits.cancel_grace_seconds
-        self.log.warning(
-            tr(
-                f"{name} を受けました。処理中の項目を終えて取り消します(最大 {grace:g} 秒)",
-                f"{name}: finishing the current item (at most {grace:g} s), then cancelling the run",
-            )
-        )
-        self.stopping = True
-        self.summary.status = RunStatus.CANCELLED
-        self._grace = asyncio.get_running_loop().call_later(grace, self._abort)
-
-    def _abort(self) -> None:
-        if self._aborted:
-            return
-        self._aborted = True
-        self.log.warning(tr("処理中のステップを中断します", "interrupting the step in progress"))
-        for task in self._workers:
-            task.cancel()
+                self.stop.cancel()
 
     # ------------------------------------------------------------------ one item: the state machine
 
@@ -351,7 +256,7 @@ class Runner:
                 return
         while True:
             attempt += 1
-            if self.stopping:
+            if self.stop.requested:
                 await self._release(work)
                 return
             try:
@@ -360,7 +265,7 @@ class Runner:
                 await self._finish(work, attempt, ItemStatus.DONE, outputs=outputs, skipped=skipped)
                 return
             except RobotDefect as exc:
-                self._stop_for(exc)
+                self.stop.for_defect(exc)
                 await self.journal.attempt(self._entry(work, attempt, AttemptStatus.ROBOT_DEFECT, exc))
                 await self._release(work)
                 self.log.error(
@@ -397,7 +302,7 @@ class Runner:
         None: abandoned by a dead runner) went through. True when that settles the item."""
         verified = await attempts.verify(slot, work, attempt)
         if verified.defect is not None:
-            self._stop_for(verified.defect)
+            self.stop.for_defect(verified.defect)
         if verified.found:
             message = (
                 None
@@ -421,10 +326,6 @@ class Runner:
             await self._finish(work, attempt, ItemStatus.ABANDONED, exc=exc, message=message)
             return True
         return False
-
-    def _stop_for(self, defect: RobotDefect) -> None:
-        self.defect = self.defect or defect
-        self.stopping = True
 
     async def _release(self, work: Work) -> None:
         if work.item_id is not None:
@@ -484,18 +385,6 @@ def _run_coroutine(coro: Coroutine[Any, Any, None]) -> None:
         return
     with ThreadPoolExecutor(1, thread_name_prefix="dxrpa-run") as pool:
         pool.submit(asyncio.run, coro).result()
-
-
-def _status(summary: RunSummary, stopped: bool) -> str:
-    if summary.defect is not None:
-        return RunStatus.FAILED
-    if summary.status == RunStatus.CANCELLED:
-        return RunStatus.CANCELLED
-    if stopped:
-        return RunStatus.STOPPED
-    if summary.items_failed == 0:
-        return RunStatus.SUCCEEDED
-    return RunStatus.PARTIAL if summary.items_done else RunStatus.FAILED
 
 
 def run_robot(

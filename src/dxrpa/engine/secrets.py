@@ -179,11 +179,11 @@ def _keyring() -> Any | None:
     try:
         import keyring
         from keyring.backends import fail
-    except Exception:  # not installed, or a broken backend import
+    except Exception:  # noqa: BLE001 — not installed, or a broken backend import
         return None
     try:
         backend = keyring.get_keyring()
-    except Exception:
+    except Exception:  # noqa: BLE001 — a keyring backend may raise anything: then there is none
         return None
     if isinstance(backend, fail.Keyring) or getattr(backend, "priority", 1) <= 0:
         return None
@@ -200,7 +200,7 @@ def keyring_get(name: str) -> str | None:
         return None
     try:
         value = kr.get_password(KEYRING_SERVICE, name)
-    except Exception:  # locked or unreachable backend: fall through to the file store
+    except Exception:  # noqa: BLE001 — locked or unreachable backend: fall through to the file store
         return None
     return str(value) if value else None
 
@@ -224,7 +224,7 @@ def keyring_delete(name: str) -> bool:
         return False
     try:
         kr.delete_password(KEYRING_SERVICE, name)
-    except Exception:  # PasswordDeleteError: not there
+    except Exception:  # noqa: BLE001 — PasswordDeleteError: not there
         return False
     return True
 

@@ -19,22 +19,19 @@ from __future__ import annotations
 
 import asyncio
 import inspect
-import re
 from collections.abc import Awaitable, Callable, Mapping
 from pathlib import Path
 from typing import Any
 
-from playwright.async_api import Error as PlaywrightError
 from playwright.async_api import Locator as PWLocator
-from playwright.async_api import TimeoutError as PlaywrightTimeoutError
 from playwright.async_api import expect as pw_expect
 
 from dxrpa.browser.diagnose import absent_on_settled_page, closest_locators
 from dxrpa.browser.dialogs import Answer, Unexpected, desk_for
+from dxrpa.browser.faults import BrowserError, BrowserTimeout, FaultKind, read_fault
 from dxrpa.browser.locators import build_locator
 from dxrpa.browser.masking import masked_screenshot
 from dxrpa.browser.session import ContextHandle, guard_for, host_of
-from dxrpa.browser.suggest import alternatives
 from dxrpa.browser.tables import table_records
 from dxrpa.engine import page_steps
 from dxrpa.engine.definitions import SECTIONS, iter_steps
@@ -56,23 +53,6 @@ from dxrpa.model.robot import CheckArgs, ExpectArgs, GotoArgs, Locator, Robot, S
 __all__ = ["OcrReader", "StepContext", "run_steps", "table_records", "truthy"]
 
 _RESERVED = frozenset({"item", "vars", "env", "secret", "run", "today", "loop"})
-_STRICT_COUNT = re.compile(r"resolved to (\d+) elements")
-_CLOSED = ("target closed", "has been closed", "crash", "browser closed", "connection closed")
-_DEFECTS = (
-    "is not a valid selector",
-    "unexpected token",
-    "malformed",
-    "unknown key",
-    "not an <input>",
-    "not a <select>",
-    "not a checkbox or radio",
-    "cannot uncheck radio",
-    "invalid url",
-    "not an input element",
-    "node is not an html",
-    "unsupported token",
-    "unknown engine",
-)
 
 
 async def run_steps(steps: list[Step], ctx: StepContext, section: str) -> None:
@@ -137,7 +117,7 @@ async def _run_one(
                 guard.http_error = None  # an `expect: {status: …}` step says what this status means
             else:
                 raise _from_guard(guard, call) or ItemSystemError(where)
-    except (ItemError, PlaywrightError, TemplateProblem, AssertionError) as exc:
+    except (ItemError, BrowserError, TemplateProblem, AssertionError) as exc:
         surprise = desk_for(ctx.page).take_unexpected()
         err = (
             _unexpected_dialog(surprise, call)
@@ -157,7 +137,7 @@ async def _missing_element(exc: Exception, call: StepCall) -> RobotDefect | None
     """A timeout on a locator that matches nothing on a loaded, quiet page is a robot defect:
     retrying cannot help, so stop at once and name what the page does have."""
     loc = call.located
-    if not isinstance(exc, PlaywrightTimeoutError) or loc is None or loc.any or call.step.optional:
+    if not isinstance(exc, BrowserTimeout) or loc is None or loc.any or call.step.optional:
         return None  # an optional step's element may well be absent (a notice that is not shown)
     guard = call.ctx.guard
     if guard is None or guard.has_problem or guard.in_flight:
@@ -256,26 +236,29 @@ def _classify(exc: Exception, call: StepCall) -> ItemError:
         return ItemSystemError(
             f"{where}: {str(exc).splitlines()[0] if str(exc) else 'assertion failed'}", step=label
         )
-    message = str(exc.message if isinstance(exc, PlaywrightError) else exc)
-    first = message.strip().splitlines()[0] if message.strip() else type(exc).__name__
-    lower = message.lower()
-    if "strict mode violation" in lower:
-        m = _STRICT_COUNT.search(message)
-        count = m.group(1) if m else "2+"
-        each = alternatives(message)  # a group or component label: each match's own locator
+    fault = read_fault(exc)
+    if fault is None:
+        return ItemSystemError(
+            f"{where}: {(str(exc).strip().splitlines() or [type(exc).__name__])[0]}", step=label
+        )
+    if fault.kind == FaultKind.AMBIGUOUS:
         return RobotDefect(
             tr(
-                f"{where}: ロケーター {call.subject} が {count} 個の要素に一致します — nth: を付けるか、"
-                "より具体的なロケーターにしてください (add nth: or a more specific locator)",
-                f"{where}: locator {call.subject} matches {count} elements"
+                f"{where}: ロケーター {call.subject} が {fault.count} 個の要素に一致します"
+                " — nth: を付けるか、より具体的なロケーターにしてください"
+                " (add nth: or a more specific locator)",
+                f"{where}: locator {call.subject} matches {fault.count} elements"
                 " — add nth: or a more specific locator",
             ),
             step=label,
-            hint=(tr("一致した要素それぞれのロケーター: ", "each match's own locator: ") + " / ".join(each))
-            if each
+            hint=(
+                tr("一致した要素それぞれのロケーター: ", "each match's own locator: ")
+                + " / ".join(fault.each)
+            )
+            if fault.each
             else None,
         )
-    if isinstance(exc, PlaywrightTimeoutError):
+    if fault.kind == FaultKind.TIMEOUT:
         return ItemSystemError(
             tr(
                 f"{where}: {call.subject} が {call.timeout} ms 以内に見つからないか操作できません (timeout)",
@@ -283,17 +266,17 @@ def _classify(exc: Exception, call: StepCall) -> ItemError:
             ),
             step=label,
         )
-    if any(word in lower for word in _CLOSED):
+    if fault.kind == FaultKind.CLOSED:
         return ItemSystemError(
             tr(
-                f"{where}: ブラウザまたはページが閉じました: {first}",
-                f"{where}: browser or page closed: {first}",
+                f"{where}: ブラウザまたはページが閉じました: {fault.first}",
+                f"{where}: browser or page closed: {fault.first}",
             ),
             step=label,
         )
-    if any(word in lower for word in _DEFECTS):
-        return RobotDefect(f"{where}: {call.subject}: {first}", step=label)
-    return ItemSystemError(f"{where}: {first}", step=label)
+    if fault.kind == FaultKind.INVALID:
+        return RobotDefect(f"{where}: {call.subject}: {fault.first}", step=label)
+    return ItemSystemError(f"{where}: {fault.first}", step=label)
 
 
 # --------------------------------------------------------------------------- per-step helper
@@ -309,8 +292,8 @@ async def _goto(c: StepCall) -> None:
     c.subject = url
     try:
         response = await c.ctx.page.goto(url, wait_until=args.wait_until, timeout=c.timeout)
-    except PlaywrightError as exc:
-        if "ERR_INVALID_AUTH_CREDENTIALS" in str(exc.message):  # 401, and no (right) credentials
+    except BrowserError as exc:
+        if (f := read_fault(exc)) is not None and f.kind == FaultKind.AUTH:  # 401, no (right) credentials
             raise _auth_required(url) from exc
         raise
     status = response.status if response is not None else 0
@@ -392,7 +375,7 @@ async def _click(c: StepCall) -> None:
             return
         with desk_for(c.ctx.page).answering(Answer(accept=args.dialog == "accept", where=c.where)):
             await (target.dblclick(timeout=c.timeout) if args.double else target.click(timeout=c.timeout))
-    except PlaywrightError:
+    except BrowserError:
         if await _closed_its_window(c):
             return  # 「反映して閉じる」: the click closed the popup it was in, as it should
         raise
@@ -431,7 +414,7 @@ async def _select(c: StepCall) -> None:
     try:
         # a string matches an option's value or its label
         await target.select_option(values[0] if len(values) == 1 else values, timeout=c.timeout)
-    except PlaywrightTimeoutError:
+    except BrowserTimeout:
         options = await _options_of(target)
         missing = [v for v in values if options is not None and not any(v in pair for pair in options)]
         if options is not None and missing:
@@ -451,7 +434,7 @@ async def _options_of(target: PWLocator) -> list[tuple[str, str]] | None:
             "el => el.options ? Array.from(el.options).map(o => [o.value, o.label.trim()]) : null",
             timeout=1000,
         )
-    except PlaywrightError:
+    except BrowserError:
         return None
     return [(str(v), str(lbl)) for v, lbl in pairs] if pairs is not None else None
 
@@ -553,7 +536,7 @@ async def _expect(c: StepCall) -> None:
             await _expect_or_page_error(c, args)
         else:
             await _check_expectation(c, args)
-    except (PlaywrightTimeoutError, AssertionError, _Unmet) as exc:
+    except (BrowserTimeout, AssertionError, _Unmet) as exc:
         detail = exc.detail if isinstance(exc, _Unmet) else _expect_detail(c)
         if args.business_error is None:
             raise ItemSystemError(detail) from None
@@ -629,7 +612,7 @@ async def _read_error_text(c: StepCall, loc: Locator | None) -> str:
     for candidate in (visible(target), target.first):
         try:
             text = (await candidate.inner_text(timeout=500)).strip()
-        except PlaywrightError:
+        except BrowserError:
             continue
         if text:
             return text
