@@ -144,7 +144,7 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         err_console.print(tr("中断しました", "interrupted"))
         return int(ExitCode.INTERRUPTED)
-    except Exception as exc:  # a bug: keep the traceback in the log, one line on screen
+    except Exception as exc:  # noqa: BLE001 — a bug: keep the traceback in the log, one line on screen
         if is_usage_error(exc):  # typer/click usage problems
             show_usage_error(exc)
             return int(ExitCode.USAGE)

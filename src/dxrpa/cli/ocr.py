@@ -40,7 +40,7 @@ template_app = typer.Typer(help="様式テンプレートの作成 / create a te
 def _user() -> str:
     try:
         return getpass.getuser()
-    except Exception:
+    except (KeyError, OSError):  # no user name (some containers)
         return ""
 
 

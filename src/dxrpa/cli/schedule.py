@@ -59,29 +59,33 @@ def _stop_on_signals() -> threading.Event:
     return stop
 
 
+sched_app = typer.Typer(
+    help="スケジューラ (1 データベースに 1 プロセス) / the scheduler process (one per database)",
+    no_args_is_help=True,
+)
+schedule_app = typer.Typer(
+    help="スケジュールの一覧・予定・一時停止 / list, preview, pause robot schedules", no_args_is_help=True
+)
+cal_app = typer.Typer(help="開庁日カレンダー / office calendar", no_args_is_help=True)
+
+
 def register(app: typer.Typer) -> None:
     """Add this module's commands to the root app."""
-    sched_app = typer.Typer(
-        help="スケジューラ (1 データベースに 1 プロセス) / the scheduler process (one per database)",
-        no_args_is_help=True,
-    )
-    schedule_app = typer.Typer(
-        help="スケジュールの一覧・予定・一時停止 / list, preview, pause robot schedules", no_args_is_help=True
-    )
-    cal_app = typer.Typer(help="開庁日カレンダー / office calendar", no_args_is_help=True)
     app.add_typer(sched_app, name="scheduler")
     app.add_typer(schedule_app, name="schedule")
     app.add_typer(cal_app, name="calendar")
+    app.command("worker")(worker)
 
-    @sched_app.command("run")
-    def scheduler_run(
-        standby: bool = typer.Option(
-            False, "--standby", help=tr("ロック保持中なら待機する", "wait while another holds the lock")
-        ),
-        job_target: str = typer.Option(DEFAULT_TARGET, "--job-target", hidden=True),
-    ) -> None:
-        """スケジューラを起動する / run the scheduler (SIGTERM stops it cleanly)."""
-        dx = open_app()
+
+@sched_app.command("run")
+def scheduler_run(
+    standby: bool = typer.Option(
+        False, "--standby", help=tr("ロック保持中なら待機する", "wait while another holds the lock")
+    ),
+    job_target: str = typer.Option(DEFAULT_TARGET, "--job-target", hidden=True),
+) -> None:
+    """スケジューラを起動する / run the scheduler (SIGTERM stops it cleanly)."""
+    with open_app() as dx:
         stop = _stop_on_signals()
         console.print(
             tr("スケジューラを起動します", "starting the scheduler") + f" ({dx.settings.timezone}, "
@@ -96,34 +100,28 @@ def register(app: typer.Typer) -> None:
                 )
                 waited["shown"] = True
 
-        try:
-            run_scheduler(
-                dx.settings, dx.store, standby=standby, stop=stop, target=job_target, on_wait=on_wait
-            )
-        finally:
-            dx.close()
+        run_scheduler(dx.settings, dx.store, standby=standby, stop=stop, target=job_target, on_wait=on_wait)
 
-    @app.command("worker")
-    def worker(
-        concurrency: int = typer.Option(
-            1, "--concurrency", "-c", min=1, help=tr("同時実行数", "parallel runs")
-        ),
-        job_target: str = typer.Option(DEFAULT_TARGET, "--job-target", hidden=True),
-    ) -> None:
-        """procrastinate ワーカーを起動する / run a worker that executes queued runs (PostgreSQL)."""
-        from dxrpa.scheduler.queue import conninfo, run_worker
 
-        dx = open_app()
+def worker(
+    concurrency: int = typer.Option(1, "--concurrency", "-c", min=1, help=tr("同時実行数", "parallel runs")),
+    job_target: str = typer.Option(DEFAULT_TARGET, "--job-target", hidden=True),
+) -> None:
+    """procrastinate ワーカーを起動する / run a worker that executes queued runs (PostgreSQL)."""
+    from dxrpa.scheduler.queue import conninfo, run_worker
+
+    with open_app() as dx:
         conninfo(dx.settings)  # clear error on SQLite
         dx.store  # noqa: B018 - creates dxrpa's own tables
         run_worker(dx.settings, concurrency=concurrency, target=job_target)
 
-    @schedule_app.command("list")
-    def schedule_list(
-        count: int = typer.Option(5, "--next", help=tr("表示する実行回数", "runs to show")),
-    ) -> None:
-        """全ロボットのスケジュールと次回実行 / every robot's rules and next fire times."""
-        dx = open_app()
+
+@schedule_app.command("list")
+def schedule_list(
+    count: int = typer.Option(5, "--next", help=tr("表示する実行回数", "runs to show")),
+) -> None:
+    """全ロボットのスケジュールと次回実行 / every robot's rules and next fire times."""
+    with open_app() as dx:
         with dx.store.session() as s:
             cal = load_calendar(dx.settings.calendar, s)
         now = datetime.now(ZoneInfo(dx.settings.timezone))
@@ -157,15 +155,15 @@ def register(app: typer.Typer) -> None:
         console.print(
             line(tr("スケジューラ: ", "scheduler: "), tr("稼働中", "running") if alive else stopped)
         )
-        dx.close()
 
-    @schedule_app.command("preview")
-    def schedule_preview(
-        name: str = typer.Argument(..., help=tr("ロボット名", "robot name")),
-        days: int = typer.Option(90, "--days", min=1, max=3660),
-    ) -> None:
-        """今後 N 日の実行予定 / the firings of one robot over the next N days."""
-        dx = open_app()
+
+@schedule_app.command("preview")
+def schedule_preview(
+    name: str = typer.Argument(..., help=tr("ロボット名", "robot name")),
+    days: int = typer.Option(90, "--days", min=1, max=3660),
+) -> None:
+    """今後 N 日の実行予定 / the firings of one robot over the next N days."""
+    with open_app() as dx:
         sched = next((x for x in load_schedules(dx.store) if x.robot == name), None)
         if sched is None:
             raise UsageError(
@@ -192,10 +190,10 @@ def register(app: typer.Typer) -> None:
         )
         for f, i in merged:
             console.print(line(f"  #{i + 1} ", _fmt(f)))
-        dx.close()
 
-    def _pause(name: str, paused: bool) -> None:
-        dx = open_app()
+
+def _pause(name: str, paused: bool) -> None:
+    with open_app() as dx:
         with dx.store.session() as s:
             if not set_paused(s, name, paused):
                 raise UsageError(
@@ -204,25 +202,27 @@ def register(app: typer.Typer) -> None:
         console.print(
             f"{name}: " + (tr("一時停止しました", "paused") if paused else tr("再開しました", "resumed"))
         )
-        dx.close()
 
-    @schedule_app.command("pause")
-    def schedule_pause(name: str) -> None:
-        """スケジュール実行を一時停止 / stop scheduled runs of a robot."""
-        _pause(name, True)
 
-    @schedule_app.command("resume")
-    def schedule_resume(name: str) -> None:
-        """一時停止を解除 / resume scheduled runs."""
-        _pause(name, False)
+@schedule_app.command("pause")
+def schedule_pause(name: str) -> None:
+    """スケジュール実行を一時停止 / stop scheduled runs of a robot."""
+    _pause(name, True)
 
-    @schedule_app.command("events")
-    def schedule_events(
-        name: str = typer.Argument(None, help=tr("ロボット名 (省略で全部)", "robot (all when omitted)")),
-        limit: int = typer.Option(50, "--limit"),
-    ) -> None:
-        """発火・実行・休止・ミスファイアの記録 / what the scheduler did and why."""
-        dx = open_app()
+
+@schedule_app.command("resume")
+def schedule_resume(name: str) -> None:
+    """一時停止を解除 / resume scheduled runs."""
+    _pause(name, False)
+
+
+@schedule_app.command("events")
+def schedule_events(
+    name: str = typer.Argument(None, help=tr("ロボット名 (省略で全部)", "robot (all when omitted)")),
+    limit: int = typer.Option(50, "--limit"),
+) -> None:
+    """発火・実行・休止・ミスファイアの記録 / what the scheduler did and why."""
+    with open_app() as dx:
         tz = ZoneInfo(dx.settings.timezone)
         with dx.store.session() as s:
             rows = list_events(s, robot=name, limit=1_000_000)[-limit:]
@@ -247,12 +247,12 @@ def register(app: typer.Typer) -> None:
                 e.detail,
             )
         console.print(table)
-        dx.close()
 
-    @cal_app.command("show")
-    def calendar_show(year: int = typer.Argument(..., min=1990, max=2200)) -> None:
-        """年間の開庁日数と閉庁日 / office days per month and every closed weekday of a year."""
-        dx = open_app()
+
+@cal_app.command("show")
+def calendar_show(year: int = typer.Argument(..., min=1990, max=2200)) -> None:
+    """年間の開庁日数と閉庁日 / office days per month and every closed weekday of a year."""
+    with open_app() as dx:
         with dx.store.session() as s:
             cal = load_calendar(dx.settings.calendar, s)
         table = Table(title=tr(f"{year}年 開庁日カレンダー", f"office calendar {year}"))
@@ -271,26 +271,26 @@ def register(app: typer.Typer) -> None:
             span = f"{office[0]:%m-%d} / {office[-1]:%m-%d}" if office else "-"
             table.add_row(str(month), str(len(office)), span, "\n".join(closed))
         console.print(table)
-        dx.close()
 
-    @cal_app.command("close")
-    def calendar_close(
-        day: str = typer.Argument(..., help="YYYY-MM-DD"),
-        reason: str = typer.Option("", "--reason", help=tr("理由 (例: 庁舎停電)", "why (e.g. power outage)")),
-    ) -> None:
-        """閉庁日を追加 (スケジュールが移動/休止する) / add a closed day."""
-        d = _parse_day(day)
-        dx = open_app()
+
+@cal_app.command("close")
+def calendar_close(
+    day: str = typer.Argument(..., help="YYYY-MM-DD"),
+    reason: str = typer.Option("", "--reason", help=tr("理由 (例: 庁舎停電)", "why (e.g. power outage)")),
+) -> None:
+    """閉庁日を追加 (スケジュールが移動/休止する) / add a closed day."""
+    d = _parse_day(day)
+    with open_app() as dx:
         with dx.store.session() as s:
             add_closure(s, d, reason, getpass.getuser())
         console.print(tr(f"{d} を閉庁日にしました", f"{d} is now closed") + (f": {reason}" if reason else ""))
-        dx.close()
 
-    @cal_app.command("open")
-    def calendar_open(day: str = typer.Argument(..., help="YYYY-MM-DD")) -> None:
-        """追加した閉庁日を取り消す / remove a closure."""
-        d = _parse_day(day)
-        dx = open_app()
+
+@cal_app.command("open")
+def calendar_open(day: str = typer.Argument(..., help="YYYY-MM-DD")) -> None:
+    """追加した閉庁日を取り消す / remove a closure."""
+    d = _parse_day(day)
+    with open_app() as dx:
         with dx.store.session() as s:
             removed = remove_closure(s, d)
         if not removed:
@@ -299,4 +299,3 @@ def register(app: typer.Typer) -> None:
                 hint=tr("祝日・土日・年末年始は設定で決まります", "holidays/weekends come from the settings"),
             )
         console.print(tr(f"{d} の閉庁を取り消しました", f"{d} is open again"))
-        dx.close()

@@ -154,7 +154,7 @@ async def _viewer(request: Request) -> User | None:
     """The logged-in user of a request that failed, so its error page keeps the navigation."""
     try:
         return await current_user(request)
-    except Exception:  # not logged in, or the store is what failed: a page without navigation
+    except Exception:  # noqa: BLE001 — not logged in, or the store is what failed: a page without navigation
         return None
 
 

@@ -203,7 +203,7 @@ def _fixed_line(rng: random.Random, area: str) -> str:
             return str(phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.NATIONAL))
 
 
-def fake_values(layout: Layout, rng: random.Random, number: int) -> tuple[dict[str, str], dict[str, str]]:
+def fake_values(layout: Layout, rng: random.Random, number: int) -> tuple[dict[str, str], dict[str, str]]:  # noqa: C901 — a branch per field
     """(text written on paper per field, normalized ground truth per field)."""
     sur_w, sur_n, sur_k = rng.choice(SURNAMES)
     giv, giv_k = rng.choice(GIVEN)

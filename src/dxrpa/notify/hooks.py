@@ -48,7 +48,7 @@ def after_run(settings: Settings, run_id: str, store: Store | None = None) -> De
         finally:
             if own:
                 store.dispose()
-    except Exception as exc:
+    except Exception as exc:  # noqa: BLE001 — a notification must never fail the run it reports
         logger.opt(exception=exc).error("notifications of run {} could not be written", run_id)
         return None
 
@@ -62,7 +62,7 @@ def lock_lost(settings: Settings, store: Store, holder: str) -> None:
         ids = outbox.add([lock_lost_event(holder)])
         if ids:
             outbox.deliver(ids)
-    except Exception as exc:
+    except Exception as exc:  # noqa: BLE001 — a notification must never fail the scheduler
         logger.opt(exception=exc).error("the lock-lost notification could not be written")
 
 
@@ -86,5 +86,5 @@ class NotifyTicker:
                     events = review_events(s, age_hours=self.config.review_age_hours)
                 outbox.add(events)
             outbox.deliver()
-        except Exception as exc:
+        except Exception as exc:  # noqa: BLE001 — the next tick retries; the scheduler goes on
             logger.opt(exception=exc).error("notification delivery tick failed")

@@ -114,7 +114,7 @@ class Outbox:
                 senders.send(channel, msg, facts)
             except DeliveryFailed as exc:
                 error = str(exc)
-            except Exception as exc:  # a bug must not lose the row: record its class only
+            except Exception as exc:  # noqa: BLE001 — a bug must not lose the row: record its class only
                 error = f"{type(exc).__name__}"
         delivery = self.config.delivery
         max_attempts = 1 if channel is None else delivery.max_attempts

@@ -61,6 +61,63 @@ def _box_errors(
     return []
 
 
+def _load_master(path: Path, name: str, i: int, pos: Positions) -> AddressMaster | DefinitionError:
+    """Field ``i``'s address master, which must lie beside the template."""
+    folder = path.parent.resolve()
+    beside = (path.parent / name).resolve().is_relative_to(folder)
+    if not (beside and (path.parent / name).is_file()):
+        line, col = pos.find(("fields", i, "master"))
+        return DefinitionError(
+            tr(
+                f"町字マスター {path.parent / name} がテンプレートのフォルダにありません",
+                f"address master {path.parent / name} not found beside the template",
+            ),
+            path=pos.path,
+            line=line,
+            col=col,
+            hint=tr("テンプレートと同じフォルダに置いてください", "put it beside the template"),
+        )
+    try:
+        return AddressMaster.load(path.parent / name)
+    except DefinitionError as exc:
+        return exc
+
+
+def _regex_error(regex: str, i: int, pos: Positions) -> DefinitionError | None:
+    try:
+        re.compile(regex)
+    except re.error as exc:
+        line, col = pos.find(("fields", i, "regex"))
+        return DefinitionError(
+            tr(f"正規表現が不正です: {exc}", f"invalid regex: {exc}"), path=pos.path, line=line, col=col
+        )
+    return None
+
+
+def _load_dictionary(path: Path, name: str, i: int, pos: Positions) -> set[str] | DefinitionError:
+    """Field ``i``'s dictionary (one word a line), which must lie in the template's folder."""
+    dpath = path.parent / name
+    try:
+        if not dpath.resolve().is_relative_to(path.parent.resolve()):  # only beside the template
+            raise OSError(name)
+        words = decode(dpath, dpath.read_bytes()).splitlines()
+        return {w.strip() for w in words if w.strip()}
+    except DefinitionError as exc:
+        return exc
+    except OSError:
+        line, col = pos.find(("fields", i, "dictionary"))
+        return DefinitionError(
+            tr(f"辞書ファイル {dpath} を読めません", f"cannot read dictionary {dpath}"),
+            path=pos.path,
+            line=line,
+            col=col,
+            hint=tr(
+                "辞書はテンプレートと同じフォルダー(またはその下)に置いてください",
+                "keep the dictionary in the template's folder (or below it)",
+            ),
+        )
+
+
 def load_template(path: Path) -> Template:
     """Load ``path``; raise DefinitionError(s) with positions for every problem found."""
     spec, pos = load_definition(path, FormTemplate)
@@ -68,67 +125,24 @@ def load_template(path: Path) -> Template:
     dictionaries: dict[str, set[str]] = {}
     masters: dict[str, AddressMaster] = {}
     for i, f in enumerate(spec.fields):
-        folder = path.parent.resolve()
-        beside = f.master is not None and (path.parent / f.master).resolve().is_relative_to(folder)
-        if f.master is not None and not (beside and (path.parent / f.master).is_file()):
-            line, col = pos.find(("fields", i, "master"))
-            errors.append(
-                DefinitionError(
-                    tr(
-                        f"町字マスター {path.parent / f.master} がテンプレートのフォルダにありません",
-                        f"address master {path.parent / f.master} not found beside the template",
-                    ),
-                    path=pos.path,
-                    line=line,
-                    col=col,
-                    hint=tr("テンプレートと同じフォルダに置いてください", "put it beside the template"),
-                )
-            )
-        elif f.master is not None:
-            try:
-                masters[f.name] = AddressMaster.load(path.parent / f.master)
-            except DefinitionError as exc:
-                errors.append(exc)
+        if f.master is not None:
+            master = _load_master(path, f.master, i, pos)
+            if isinstance(master, DefinitionError):
+                errors.append(master)
+            else:
+                masters[f.name] = master
         if f.box is not None:
             errors += _box_errors(f.box, ("fields", i, "box"), spec, pos)
         for j, opt in enumerate(f.options):
             errors += _box_errors(opt.box, ("fields", i, "options", j, "box"), spec, pos)
-        if f.regex is not None:
-            try:
-                re.compile(f.regex)
-            except re.error as exc:
-                line, col = pos.find(("fields", i, "regex"))
-                errors.append(
-                    DefinitionError(
-                        tr(f"正規表現が不正です: {exc}", f"invalid regex: {exc}"),
-                        path=pos.path,
-                        line=line,
-                        col=col,
-                    )
-                )
+        if f.regex is not None and (bad := _regex_error(f.regex, i, pos)) is not None:
+            errors.append(bad)
         if f.dictionary is not None:
-            dpath = path.parent / f.dictionary
-            try:
-                if not dpath.resolve().is_relative_to(path.parent.resolve()):  # only beside the template
-                    raise OSError(f.dictionary)
-                words = decode(dpath, dpath.read_bytes()).splitlines()
-                dictionaries[f.name] = {w.strip() for w in words if w.strip()}
-            except DefinitionError as exc:
-                errors.append(exc)
-            except OSError:
-                line, col = pos.find(("fields", i, "dictionary"))
-                errors.append(
-                    DefinitionError(
-                        tr(f"辞書ファイル {dpath} を読めません", f"cannot read dictionary {dpath}"),
-                        path=pos.path,
-                        line=line,
-                        col=col,
-                        hint=tr(
-                            "辞書はテンプレートと同じフォルダー(またはその下)に置いてください",
-                            "keep the dictionary in the template's folder (or below it)",
-                        ),
-                    )
-                )
+            words = _load_dictionary(path, f.dictionary, i, pos)
+            if isinstance(words, DefinitionError):
+                errors.append(words)
+            else:
+                dictionaries[f.name] = words
     blank = np.zeros((1, 1), dtype=np.uint8)
     img_path = path.parent / spec.image
     line, col = pos.find(("image",))

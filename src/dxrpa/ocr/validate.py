@@ -39,6 +39,63 @@ def is_address(spec: FieldSpec) -> bool:
     return spec.type == "text" and (spec.master is not None or "住所" in spec.name or "所在" in spec.name)
 
 
+def _number(spec: FieldSpec, value: str) -> str:
+    if not value.isdigit():
+        return tr("数字ではありません", "not a number")
+    if spec.digits is not None and len(value) != spec.digits:
+        return tr(f"{spec.digits} 桁ではありません", f"not {spec.digits} digits")
+    if spec.min is not None and int(value) < spec.min:
+        return tr(f"{spec.min:g} 未満です", f"less than {spec.min:g}")
+    if spec.max is not None and int(value) > spec.max:
+        return tr(f"{spec.max:g} を超えています", f"more than {spec.max:g}")
+    return ""
+
+
+def _postal_code(value: str, reference_data: bool) -> str:
+    if not _POSTAL.match(value):
+        return tr("郵便番号（7桁）ではありません", "not a 7-digit postal code")
+    if reference_data and not postal_areas(value):
+        return tr("日本郵便のデータにない郵便番号です", "not a postal code in Japan Post's data")
+    return ""
+
+
+def _address(value: str) -> str:
+    if _MISSING_NUMBER.search(value):
+        return tr("丁目・番・号の数字が抜けています", "a block number (丁目・番・号) has no number")
+    if _NOT_IN_ADDRESS.search(value):
+        return tr("住所に使わない記号があります", "a sign no address has (a misread digit?)")
+    return ""
+
+
+def _grammar(spec: FieldSpec, value: str, reference_data: bool) -> str:
+    """The field type's own rule (katakana, digits, date, phone, postal code, …)."""
+    t = spec.type
+    if t == "katakana" and not _KATAKANA.match(value):
+        return tr("カタカナ以外の文字があります", "contains characters other than katakana")
+    if t == "hiragana" and not _HIRAGANA.match(value):
+        return tr("ひらがな以外の文字があります", "contains characters other than hiragana")
+    if t == "number":
+        return _number(spec, value)
+    if t == "date" and parse_date(value) is None:
+        return tr("日付として読めません", "not a valid date")
+    if t == "phone" and not (_PHONE.match(value) and format_phone(value) == value):
+        return tr(
+            "日本の電話番号としてあり得ません（桁数・番号）",
+            "not a possible Japanese phone number (digits or prefix)",
+        )
+    if t == "postal_code":
+        return _postal_code(value, reference_data)
+    if t == "email" and not _EMAIL.match(value):
+        return tr("メールアドレスの形式ではありません", "not an email address")
+    if t == "my_number" and not is_my_number(value):
+        return tr("個人番号のチェックデジットが合いません", "My Number check digit does not match")
+    if is_address(spec):
+        return _address(value)
+    if t == "choice" and value not in [o.value for o in spec.options]:
+        return tr("選択肢が一つに決まりません", "not exactly one option is ticked")
+    return ""
+
+
 def check(
     spec: FieldSpec, value: str, dictionary: set[str] | None = None, *, reference_data: bool = True
 ) -> str:
@@ -51,42 +108,7 @@ def check(
         if spec.required and spec.type != "checkbox":
             return tr("必須項目が空です", "required field is empty")
         return ""
-    t = spec.type
-    reason = ""
-    if t == "katakana" and not _KATAKANA.match(value):
-        reason = tr("カタカナ以外の文字があります", "contains characters other than katakana")
-    elif t == "hiragana" and not _HIRAGANA.match(value):
-        reason = tr("ひらがな以外の文字があります", "contains characters other than hiragana")
-    elif t == "number":
-        if not value.isdigit():
-            reason = tr("数字ではありません", "not a number")
-        elif spec.digits is not None and len(value) != spec.digits:
-            reason = tr(f"{spec.digits} 桁ではありません", f"not {spec.digits} digits")
-        elif spec.min is not None and int(value) < spec.min:
-            reason = tr(f"{spec.min:g} 未満です", f"less than {spec.min:g}")
-        elif spec.max is not None and int(value) > spec.max:
-            reason = tr(f"{spec.max:g} を超えています", f"more than {spec.max:g}")
-    elif t == "date" and parse_date(value) is None:
-        reason = tr("日付として読めません", "not a valid date")
-    elif t == "phone" and not (_PHONE.match(value) and format_phone(value) == value):
-        reason = tr(
-            "日本の電話番号としてあり得ません（桁数・番号）",
-            "not a possible Japanese phone number (digits or prefix)",
-        )
-    elif t == "postal_code" and not _POSTAL.match(value):
-        reason = tr("郵便番号（7桁）ではありません", "not a 7-digit postal code")
-    elif t == "postal_code" and reference_data and not postal_areas(value):
-        reason = tr("日本郵便のデータにない郵便番号です", "not a postal code in Japan Post's data")
-    elif t == "email" and not _EMAIL.match(value):
-        reason = tr("メールアドレスの形式ではありません", "not an email address")
-    elif t == "my_number" and not is_my_number(value):
-        reason = tr("個人番号のチェックデジットが合いません", "My Number check digit does not match")
-    elif is_address(spec) and _MISSING_NUMBER.search(value):
-        reason = tr("丁目・番・号の数字が抜けています", "a block number (丁目・番・号) has no number")
-    elif is_address(spec) and _NOT_IN_ADDRESS.search(value):
-        reason = tr("住所に使わない記号があります", "a sign no address has (a misread digit?)")
-    elif t == "choice" and value not in [o.value for o in spec.options]:
-        reason = tr("選択肢が一つに決まりません", "not exactly one option is ticked")
+    reason = _grammar(spec, value, reference_data)
     if reason:
         return reason
     if spec.regex and not re.fullmatch(spec.regex, value):

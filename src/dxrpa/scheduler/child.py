@@ -75,7 +75,7 @@ def _request_cancel(settings: Settings, run_id: str) -> None:
         with store.session() as s:
             s.execute(update(Run).where(Run.id == run_id).values(cancel_requested=True))
         store.dispose()
-    except Exception as exc:
+    except Exception as exc:  # noqa: BLE001 — in a signal handler: report, never raise
         print(f"dxrpa child: could not request cancel of {run_id}: {exc}", file=sys.stderr)
 
 

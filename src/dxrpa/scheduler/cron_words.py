@@ -58,7 +58,7 @@ def _describe(expr: str, lang: str) -> str:
         options.locale_code = "ja_JP" if lang == "ja" else "en_US"
         options.use_24hour_time_format = True
         text = str(get_description(expr, options))
-    except Exception:  # not installed, or an expression it cannot read: the expression itself
+    except Exception:  # noqa: BLE001 — not installed, or an expression it cannot read: the expression itself
         return expr
     return _japanese(text) if lang == "ja" else text
 

@@ -102,7 +102,7 @@ class SchedulerLock:
                     continue
                 with self.store.session() as s:
                     ok = lock_heartbeat(s, LOCK_NAME, self.holder)
-            except Exception as exc:  # database briefly unavailable: keep trying until stale
+            except Exception as exc:  # noqa: BLE001 — database briefly unavailable: keep trying until stale
                 logger.warning("scheduler lock heartbeat failed: {}", exc)
                 if self._pg_conn is not None:  # the session (and its advisory lock) is gone
                     self.lost.set()
@@ -126,5 +126,5 @@ class SchedulerLock:
             elif self.store.is_sqlite:
                 with self.store.session() as s:
                     lock_release(s, LOCK_NAME, self.holder)
-        except Exception as exc:
+        except Exception as exc:  # noqa: BLE001 — releasing at shutdown: a stale lock expires anyway
             logger.warning("scheduler lock release failed: {}", exc)

@@ -126,7 +126,7 @@ async def _sweep_stalled(app: Any, every_s: float, stale_s: float) -> None:
                 with contextlib.suppress(Exception):  # another worker retried it first
                     await app.job_manager.retry_job(job)
                     logger.warning("job {} of {} was on a dead worker: queued again", job.id, job.lock)
-        except Exception as exc:
+        except Exception as exc:  # noqa: BLE001 — a sweep that fails is tried again at the next one
             logger.warning("stalled-job sweep failed: {}", exc)
 
 

@@ -92,6 +92,17 @@ def _closed_streak_start(cal: OfficeCalendar, d: date) -> date:
     return probe if not cal.is_office_day(probe) else d
 
 
+def _placed(cal: OfficeCalendar, planned: datetime, policy: str) -> Firing:
+    """Where a planned time fires under a moving policy: as planned on an office day, else on the
+    office day before (``previous``) or after (``next``)."""
+    reason = cal.closed_reason(planned.date())
+    if reason is None:
+        return Firing(planned, planned, "run", reason)
+    day = planned.date()
+    moved = cal.previous_office_day(day) if policy == "previous" else cal.next_office_day(day)
+    return Firing(_at_day(moved, planned), planned, "moved", reason)
+
+
 def _cron_firings(rule: ScheduleRule, cal: OfficeCalendar, start: datetime, tz: tzinfo) -> Iterator[Firing]:
     assert rule.cron is not None
     trig = _cron_trigger(rule.cron, tz)
@@ -119,15 +130,7 @@ def _cron_firings(rule: ScheduleRule, cal: OfficeCalendar, start: datetime, tz: 
         heapq.heappush(heap, (f.when, next(seq), f))
 
     for planned in _cron_times(trig, stream_from):
-        reason = cal.closed_reason(planned.date())
-        if reason is None or policy == "run":
-            push(Firing(planned, planned, "run", reason))
-        elif policy == "skip":
-            push(Firing(planned, planned, "skip", reason))
-        elif policy == "previous":
-            push(Firing(_at_day(cal.previous_office_day(planned.date()), planned), planned, "moved", reason))
-        else:
-            push(Firing(_at_day(cal.next_office_day(planned.date()), planned), planned, "moved", reason))
+        push(_placed(cal, planned, policy))
         # every later planned time produces a firing at or after this bound
         bound = planned
         if policy == "previous":

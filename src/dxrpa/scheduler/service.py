@@ -146,7 +146,7 @@ class EventLog:
                 try:
                     with self.store.session() as s:
                         record_events(s, batch)
-                except Exception as exc:
+                except Exception as exc:  # noqa: BLE001 — events are a record: losing a batch must not stop the scheduler
                     logger.error("could not record {} schedule events: {}", len(batch), exc)
 
     def close(self) -> None:
@@ -365,7 +365,7 @@ class SchedulerService:
                 run_id=order.run_id,
                 detail=f"{result.outcome} {result.detail}".strip(),
             )
-        except Exception as exc:
+        except Exception as exc:  # noqa: BLE001 — one robot's failure must not stop the scheduler: logged and recorded
             logger.opt(exception=exc).error("run of {} could not be started", robot)
             self.events.add(
                 robot, "error", rule=order.rule, run_id=order.run_id, detail=f"{type(exc).__name__}: {exc}"
@@ -426,7 +426,7 @@ class SchedulerService:
                 self.scheduler.add_job(
                     self._submit, args=(order,), id=f"now-{req.run_id}", misfire_grace_time=None
                 )
-        except Exception as exc:
+        except Exception as exc:  # noqa: BLE001 — the next poll tries again
             logger.warning("scheduler poll failed: {}", exc)
 
     def _time_limit(self, robot: str) -> float | None:

@@ -63,7 +63,7 @@ def current_actor() -> str:
     """The OS user running this process (``unknown`` when the platform cannot tell)."""
     try:
         return getpass.getuser() or "unknown"
-    except Exception:  # no USER/LOGNAME and no passwd entry (some containers)
+    except (KeyError, OSError):  # no USER/LOGNAME and no passwd entry (some containers)
         return "unknown"
 
 
