@@ -66,7 +66,7 @@ class Runner:
         self.settings, self.loaded, self.robot, self.opt = settings, loaded, loaded.robot, options
         self.progress = progress
         self.department = department  # the 課 a shared robot's run counts for (engine.units)
-        self.run_id = options.run_id or runs_repo.new_run_id()
+        self.run_id = options.run_id or runs_repo.new_run_id(settings.timezone)
         self.folder = settings.runs_dir / self.run_id
         self.summary = RunSummary(self.run_id, self.robot.name, "running", options.dry_run, self.folder)
         self.journal = Journal(

@@ -503,6 +503,6 @@ def count_pages(path: Path) -> int:
 
             with Image.open(path) as im:
                 return max(int(getattr(im, "n_frames", 1)), 1)
-    except (OSError, ValueError):  # not an image Pillow reads: one page
-        return 1
+    except (OSError, ValueError, RuntimeError):  # unreadable (PdfiumError is a RuntimeError): one
+        return 1  # page, and reading it reports the error for that file
     return 1
