@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 
@@ -53,3 +54,21 @@ def test_version_loads_no_command_module() -> None:
     run = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True)
     assert run.stdout.startswith("dxrpa "), run.stdout
     assert "'dxrpa.cli.core'" not in run.stdout and "'playwright'" not in run.stdout
+
+
+def test_start_up_pauses_the_gc_and_every_command_turns_it_back_on(tmp_path: Path) -> None:
+    """``dxrpa.entry`` pauses the cyclic GC for the imports; every command turns it back on once its
+    imports are done (``run`` after importing the engine), or a long run would never collect a cycle."""
+    probe = (
+        "import gc, sys; gc.disable(); import dxrpa.cli as c; first = [];"
+        "orig = c.ready; seen = lambda: first or first.append('dxrpa.engine.runner' in sys.modules);"
+        "c.ready = lambda: (seen(), orig());"
+        "code = c.main(sys.argv[1:]); print(gc.isenabled(), first[0])"
+    )
+    for argv, runner_loaded in ((["--version"], False), (["robots", "list"], False), (["run", "x"], True)):
+        out = subprocess.run(
+            [sys.executable, "-c", probe, *argv], capture_output=True, text=True, cwd=tmp_path
+        )
+        enabled, loaded_at_ready = out.stdout.split()[-2:]
+        assert enabled == "True", (argv, out.stdout, out.stderr)
+        assert loaded_at_ready == str(runner_loaded), (argv, out.stdout, out.stderr)

@@ -42,6 +42,15 @@ def test_import_layers_kept() -> None:
     assert result.returncode == 0, result.stdout + result.stderr
 
 
+def test_head_constant_is_the_newest_migration() -> None:
+    """``migrate.HEAD`` (checked on every open without importing Alembic) names the newest script."""
+    from dxrpa.store import migrate
+
+    assert migrate.head() == migrate.HEAD, (
+        f"set dxrpa.store.migrate.HEAD to {migrate.head()!r}: a new migration was added"
+    )
+
+
 def test_migrations_match_the_models(tmp_path: Path) -> None:
     """A fresh database migrated to head has exactly the tables and columns the models declare."""
     from alembic.autogenerate import compare_metadata

@@ -1,7 +1,5 @@
 """``python -m dxrpa`` = the ``dxrpa`` command."""
 
-import sys
+from dxrpa.entry import run
 
-from dxrpa.cli import main
-
-sys.exit(main())
+run()

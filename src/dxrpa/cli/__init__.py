@@ -6,6 +6,7 @@ Each feature adds its commands from its own module's ``register(app)``; :func:`m
 
 from __future__ import annotations
 
+import gc
 import sys
 
 import typer
@@ -124,6 +125,18 @@ def _lang_from(argv: list[str]) -> None:
             set_lang(arg.split("=", 1)[1])
 
 
+def ready() -> None:
+    """Start-up is over: freeze what it allocated and turn the cyclic GC back on (paused by
+    :mod:`dxrpa.entry`; a no-op when it runs)."""
+    if not gc.isenabled():
+        gc.freeze()
+        gc.enable()
+
+
+#: Commands that import more once they start and call :func:`ready` themselves.
+_READY_LATER = frozenset({"run"})
+
+
 def main(argv: list[str] | None = None) -> int:
     """Entry point of the console script; returns the exit code."""
     restrict_new_files()  # DB, evidence, results, reports: 0600 / 0700 (console, scheduler, worker too)
@@ -131,6 +144,8 @@ def main(argv: list[str] | None = None) -> int:
     _lang_from(args)
     try:
         _register_all(args)
+        if command_of(args) not in _READY_LATER:
+            ready()
         code = app(args=args, prog_name="dxrpa", standalone_mode=False)  # typer.Exit code comes back
         return int(code) if isinstance(code, int) else 0
     except DxrpaError as exc:
@@ -161,6 +176,7 @@ def main(argv: list[str] | None = None) -> int:
         _say_error(tr("内部エラー", "internal error"), f"{type(exc).__name__}: {exc}")
         return int(ExitCode.INTERNAL)
     finally:
+        ready()
         _close_apps()
 
 
@@ -171,5 +187,5 @@ def _close_apps() -> None:
         opened.close_apps()
 
 
-def run() -> None:  # pragma: no cover - console script shim
+def run() -> None:  # pragma: no cover - the console script before dxrpa.entry
     sys.exit(main())

@@ -10,6 +10,7 @@ import typer
 from rich.table import Table
 
 from dxrpa.app import open_app
+from dxrpa.cli import ready
 from dxrpa.cli.printing import line, plain_console, styled
 from dxrpa.cli.progress import run_bar
 from dxrpa.cli.timefmt import local
@@ -317,6 +318,7 @@ def run_command(
     from dxrpa.notify.hooks import after_run
     from dxrpa.store.runs_repo import new_run_id
 
+    ready()  # imports done: the cyclic GC runs again during the items (dxrpa.entry)
     opts = RunOptions(
         trigger="manual",
         dry_run=dry_run,

@@ -332,19 +332,9 @@ class Runner:
             status = ItemStatus.ABANDONED if work.recheck or work.after_submit else ItemStatus.PENDING
             await self.journal.release(work.item_id, status)
 
-    def _entry(
-        self,
-        work: Work,
-        attempt: int,
-        status: str,
-        exc: ItemError | None = None,
-        *,
-        message: str | None = None,
-        step: str | None = None,
-        outputs: dict[str, Any] | None = None,
-    ) -> Entry:
-        step = step or (exc.step if exc else None)
-        return Entry(work.item, work.item_id, attempt, status, exc, message, step, outputs)
+    def _entry(self, work: Work, attempt: int, status: str, exc: ItemError) -> Entry:
+        """A failed attempt that is not the item's last word (it is retried or verified)."""
+        return Entry(work.item, work.item_id, attempt, status, exc, step=exc.step)
 
     async def _finish(
         self,
@@ -360,7 +350,8 @@ class Runner:
     ) -> None:
         """The item's outcome: its last attempt and the work item's final status."""
         shown = ItemStatus.SKIPPED if skipped else status  # a dry run's item that skipped its submit
-        entry = self._entry(work, attempt, shown, exc, message=message, step=step, outputs=outputs)
+        step = step or (exc.step if exc else None)
+        entry = Entry(work.item, work.item_id, attempt, shown, exc, message, step, outputs)
         text = await self.journal.finish(entry, final_status=status)
         key = work.item.key
         outcome = ItemOutcome(key, shown, text if status != ItemStatus.DONE else None, entry.step, attempt)
