@@ -14,10 +14,8 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import and_, func, or_, select, update
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
-from sqlalchemy.sql import Subquery
+from sqlalchemy.sql import Executable, Subquery
 
 from dxrpa.ledger import DEFAULT_TZ
 from dxrpa.model.status import CLAIMABLE, ItemStatus, RunStatus
@@ -65,15 +63,26 @@ def start_run(
     return run, True
 
 
+def _insert_new(postgres: bool, rows: list[dict[str, Any]]) -> Executable:
+    """``INSERT … ON CONFLICT DO NOTHING`` of work items; the dialect's module is imported on use, so a
+    SQLite site never loads PostgreSQL's."""
+    if postgres:
+        from sqlalchemy.dialects.postgresql import insert as pg_insert
+
+        return pg_insert(WorkItem).values(rows).on_conflict_do_nothing(index_elements=["robot_id", "key"])
+    from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+
+    return sqlite_insert(WorkItem).values(rows).on_conflict_do_nothing(index_elements=["robot_id", "key"])
+
+
 def ensure_items(session: Session, robot_id: int, keys: list[str]) -> dict[str, WorkItem]:
     """Create missing work items as pending; return all of them by key.
 
     ``INSERT … ON CONFLICT DO NOTHING`` (SQLite and PostgreSQL), so two runs starting at the same
     moment with the same data never collide on the unique (robot, key).
     """
-    dialect = session.get_bind().dialect.name
-    insert = pg_insert if dialect == "postgresql" else sqlite_insert
     now = utcnow()
+    postgres = session.get_bind().dialect.name == "postgresql"
     found: dict[str, WorkItem] = {}
     for start in range(0, len(keys), 500):
         chunk = keys[start : start + 500]
@@ -88,9 +97,7 @@ def ensure_items(session: Session, robot_id: int, keys: list[str]) -> dict[str, 
             }
             for k in chunk
         ]
-        session.execute(
-            insert(WorkItem).values(rows).on_conflict_do_nothing(index_elements=["robot_id", "key"])
-        )
+        session.execute(_insert_new(postgres, rows))
         for wi in session.scalars(
             select(WorkItem).where(WorkItem.robot_id == robot_id, WorkItem.key.in_(chunk))
         ):
