@@ -127,7 +127,9 @@ async def _run_one(
         if step.optional and not isinstance(err, RobotDefect):
             logger.warning(tr(f"{err} (optional のため続行します)", f"{err} (optional: continuing)"))
             return
-        raise err from None
+        if err is exc:
+            raise
+        raise err from exc
 
 
 # --------------------------------------------------------------------------- error mapping
@@ -414,7 +416,7 @@ async def _select(c: StepCall) -> None:
     try:
         # a string matches an option's value or its label
         await target.select_option(values[0] if len(values) == 1 else values, timeout=c.timeout)
-    except BrowserTimeout:
+    except BrowserTimeout as exc:
         options = await _options_of(target)
         missing = [v for v in values if options is not None and not any(v in pair for pair in options)]
         if options is not None and missing:
@@ -424,7 +426,7 @@ async def _select(c: StepCall) -> None:
                     f"'{missing[0]}' は {c.subject} の選択肢にありません (選択肢: {shown})",
                     f"'{missing[0]}' is not an option of {c.subject} (options: {shown})",
                 )
-            ) from None
+            ) from exc
         raise
 
 
@@ -539,10 +541,10 @@ async def _expect(c: StepCall) -> None:
     except (BrowserTimeout, AssertionError, _Unmet) as exc:
         detail = exc.detail if isinstance(exc, _Unmet) else _expect_detail(c)
         if args.business_error is None:
-            raise ItemSystemError(detail) from None
+            raise ItemSystemError(detail) from exc
         message = c.render(args.business_error)
         page_text = await _read_error_text(c, args.error_text)
-        raise BusinessError(message + (f": {page_text}" if page_text else "")) from None
+        raise BusinessError(message + (f": {page_text}" if page_text else "")) from exc
 
 
 class _Unmet(Exception):
