@@ -7,9 +7,12 @@ import re
 import typing
 from pathlib import Path
 
+import pytest
+
 from dxrpa.engine.steps import _HANDLERS
 from dxrpa.model.robot import ACTIONS, NESTED_STEPS, Step
 from dxrpa.model.schema_help import robot_json_schema
+from dxrpa.model.step_specs import STEPS, StepSpec, docs_table
 
 ROOT = Path(__file__).resolve().parents[2]
 NAMES = [a.rstrip("_") for a in ACTIONS]
@@ -17,6 +20,32 @@ NAMES = [a.rstrip("_") for a in ACTIONS]
 
 def test_every_action_has_a_handler_and_nothing_else_does() -> None:
     assert sorted(_HANDLERS) == sorted(NAMES)
+
+
+def test_a_half_added_action_is_refused_at_import(monkeypatch: pytest.MonkeyPatch) -> None:
+    """An action in the registry without a Step field or a handler stops the import, naming it."""
+    from dxrpa.engine import steps
+    from dxrpa.model import robot
+
+    extra = (*STEPS, StepSpec("scroll", ja="スクロール", en="scroll", doc="scroll"))
+    monkeypatch.setattr(robot, "STEPS", extra)
+    with pytest.raises(RuntimeError, match="scroll"):
+        robot._check_step_fields()
+    monkeypatch.setattr(steps, "STEPS", extra)
+    with pytest.raises(RuntimeError, match="scroll"):
+        steps._check_handlers()
+
+
+def test_the_docs_table_is_the_registry() -> None:
+    """docs/steps.md's English steps table is generated from the registry."""
+    text = (ROOT / "docs" / "steps.md").read_text(encoding="utf-8")
+    assert docs_table() in text, "regenerate the table: python -m dxrpa.model.step_specs"
+
+
+def test_the_schema_describes_each_action_from_the_registry() -> None:
+    props = robot_json_schema()["$defs"]["Step"]["properties"]
+    for spec in STEPS:
+        assert props[spec.key]["description"].startswith(spec.ja), spec.key
 
 
 def test_every_action_is_a_step_field() -> None:

@@ -14,6 +14,7 @@ from dxrpa.engine import paths, templating
 from dxrpa.errors import DefinitionError, DefinitionErrors
 from dxrpa.i18n import tr
 from dxrpa.model.robot import NESTED_STEPS, Robot, Step, env_name_problem
+from dxrpa.model.step_specs import STEPS
 
 SECTIONS = ("setup", "item", "verify", "teardown")
 
@@ -191,7 +192,7 @@ def _check_step_paths(robot: Robot, pos: Positions) -> list[DefinitionError]:
 
 # Steps whose rendered values are shown to viewers or stored (messages, run log, variables, the
 # DB): a secret must never flow into them, whatever filter it went through.
-SECRET_SINKS = frozenset({"expect", "log", "set", "extract", "assert", "evaluate", "count"})
+SECRET_SINKS = frozenset(spec.key for spec in STEPS if spec.secret_sink)
 
 
 def _walk_raw_steps(steps: Any, loc: Loc) -> Iterator[tuple[Loc, str, list[str]]]:

@@ -49,6 +49,7 @@ from dxrpa.errors import BusinessError, ItemError, ItemSystemError, RobotDefect
 from dxrpa.i18n import tr
 from dxrpa.log import logger, redact
 from dxrpa.model.robot import CheckArgs, ExpectArgs, GotoArgs, Locator, Robot, Step
+from dxrpa.model.step_specs import STEPS
 
 __all__ = ["OcrReader", "StepContext", "run_steps", "table_records", "truthy"]
 
@@ -775,3 +776,13 @@ _HANDLERS: dict[str, Callable[[StepCall], Awaitable[None]]] = {
     "window": page_steps.window,
     "read_csv": page_steps.read_csv,
 }
+
+
+def _check_handlers() -> None:
+    """One handler per registered action (:mod:`dxrpa.model.step_specs`), checked at import."""
+    differ = sorted({spec.key for spec in STEPS} ^ set(_HANDLERS))
+    if differ:
+        raise RuntimeError(f"step handlers and dxrpa.model.step_specs disagree: {differ}")
+
+
+_check_handlers()

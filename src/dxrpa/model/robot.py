@@ -18,6 +18,7 @@ from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, field_validator,
 
 from dxrpa.i18n import tr
 from dxrpa.model.schedule import ScheduleRule
+from dxrpa.model.step_specs import STEPS
 
 NAME_RE = re.compile(r"^[a-z][a-z0-9_]{1,63}$")
 ENV_NAME_RE = re.compile(r"^[A-Za-z_][A-Za-z0-9_]{0,99}$")
@@ -390,43 +391,9 @@ class LogArgs(_Strict):
 # --------------------------------------------------------------------------- the step
 
 
-ACTIONS = (
-    "goto",
-    "click",
-    "fill",
-    "select",
-    "check",
-    "uncheck",
-    "press",
-    "upload",
-    "download",
-    "wait",
-    "expect",
-    "extract",
-    "screenshot",
-    "set",
-    "if_",
-    "for_each",
-    "frame",
-    "dialog",
-    "ocr",
-    "log",
-    "hover",
-    "count",
-    "assert_",
-    "evaluate",
-    "popup",
-    "window",
-    "read_csv",
-)
+ACTIONS = tuple(spec.attr for spec in STEPS)  # the Step fields that hold an action (if_, assert_)
 # steps that hold steps: action → the keys of its nested step lists
-NESTED_STEPS: dict[str, tuple[str, ...]] = {
-    "if": ("then", "else"),
-    "for_each": ("steps",),
-    "frame": ("steps",),
-    "popup": ("steps",),
-    "window": ("steps",),
-}
+NESTED_STEPS: dict[str, tuple[str, ...]] = {spec.key: spec.nested for spec in STEPS if spec.nested}
 
 
 class Step(_Strict):
@@ -498,6 +465,21 @@ class Step(_Strict):
     @property
     def line(self) -> int | None:
         return self._line
+
+
+def _check_step_fields() -> None:
+    """Every registered action is a ``Step`` field of that name (and alias), and no other field
+    holds an action: a new action cannot be half-added (checked when the model is imported)."""
+    fields = {name: info.alias or name for name, info in Step.model_fields.items()}
+    common = {"name", "timeout_ms", "optional", "submit"}
+    wanted = {spec.attr: spec.key for spec in STEPS}
+    actual = {name: key for name, key in fields.items() if name not in common}
+    if actual != wanted:
+        differ = sorted(set(actual.items()) ^ set(wanted.items()))
+        raise RuntimeError(f"Step fields and dxrpa.model.step_specs disagree: {differ}")
+
+
+_check_step_fields()
 
 
 # --------------------------------------------------------------------------- data sources

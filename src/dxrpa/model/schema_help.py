@@ -10,8 +10,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from dxrpa.model.robot import ACTIONS, Robot
+from dxrpa.model.robot import Robot
 from dxrpa.model.schema_examples import BY_MODEL, EXAMPLES
+from dxrpa.model.step_specs import STEPS
 
 _H = dict[str, tuple[str, str]]
 
@@ -117,30 +118,20 @@ _KEYS: _H = {
         "共有ロボットのこの予定で実行する区 (dxrpa run 名前 --unit 北区 と同じ)",
         "the 区 a shared robot's rule runs for (as dxrpa run NAME --unit 北区)",
     ),
-    "goto": ("ページを開く (URL)", "open a page (URL)"),
     "url": ("URL", "URL"),
     "wait_until": ("読み込み完了の基準", "when loading counts as done"),
     "click": ("クリック", "click"),
     "dialog": ("ダイアログへの答え (accept/dismiss)", "answer to a dialog (accept/dismiss)"),
     "double": ("ダブルクリック", "double click"),
     "submit": ("最終送信 (--dry-run では実行しない)", "final submit (skipped by --dry-run)"),
-    "fill": ("入力 (前の値は消えます)", "type into a field (replaces its value)"),
     "value": ("入力・選択する値", "value to type or choose"),
-    "select": ("プルダウンの選択", "choose in a drop-down"),
-    "check": ("チェックボックス・ラジオを選ぶ", "tick a checkbox or radio"),
-    "uncheck": ("チェックを外す", "untick a checkbox"),
-    "press": ("キー操作 (Enter など)", "press a key (Enter …)"),
-    "upload": ("ファイルの添付", "attach files"),
     "files": ("添付するファイル", "files to attach"),
-    "download": ("ダウンロードして保存", "download and save"),
     "save_as": ("保存するファイル名", "file name to save as"),
     "into": ("値を入れる変数名", "variable to store into"),
-    "wait": ("待つ", "wait"),
     "selector": ("CSS セレクター", "CSS selector"),
     "state": ("要素の状態 (visible/hidden …)", "element state (visible/hidden …)"),
     "load_state": ("ページの読み込み状態", "page load state"),
     "seconds": ("秒数", "seconds"),
-    "expect": ("確認 (失敗したら項目は失敗)", "check (a failure fails the item)"),
     "visible": ("表示されているはずの要素", "element that must be visible"),
     "hidden": ("表示されていないはずの要素", "element that must be hidden"),
     "count": ("要素の数", "number of elements"),
@@ -153,21 +144,15 @@ _KEYS: _H = {
         "画面のエラー表示の場所 (メッセージに含めます)",
         "where the page shows its error (quoted)",
     ),
-    "extract": ("画面から値を取り出す", "read a value from the page"),
     "what": ("取り出すもの (text/value/attribute …)", "what to read (text/value/attribute …)"),
     "attribute": ("取り出す属性名", "attribute name to read"),
-    "screenshot": ("画面を保存", "save a screenshot"),
     "full_page": ("ページ全体を撮る", "capture the whole page"),
-    "set": ("変数に値を入れる", "set variables"),
-    "if": ("条件分岐", "condition"),
     "condition": ("条件 (テンプレート式)", "condition (template expression)"),
     "then": ("条件が真のときの手順", "steps when true"),
     "else": ("条件が偽のときの手順", "steps when false"),
-    "for_each": ("繰り返し", "repeat for each element"),
     "in": ("繰り返す一覧 (式)", "list expression to iterate"),
     "as": ("要素を入れる名前", "name for each element"),
     "steps": ("中で実行する手順", "steps to run inside"),
-    "log": ("ログに書く", "write to the log"),
     "optional": ("失敗しても次へ進む", "a failure is logged and the item goes on"),
     "action": ("accept (OK) か dismiss (キャンセル)", "accept or dismiss"),
     "prompt_text": ("入力ダイアログに入れる文字", "text for a prompt dialog"),
@@ -184,19 +169,11 @@ _KEYS: _H = {
     "headers": ("表の列名 (見出し行のない表)", "column names (a table without a header row)"),
     "next": ("表の「次へ」ボタン (全ページを読む)", "the table's next-page control (reads every page)"),
     "max_pages": ("読む最大ページ数", "at most this many pages"),
-    "hover": ("マウスを載せる (メニューを開く)", "move the mouse over an element (opens menus)"),
-    "assert": ("値や要素の文字を確かめる", "check a value or an element's text"),
     "that": ("成り立つはずの条件 (テンプレート式)", "condition that must hold (template expression)"),
     "contains": ("含むはずの文字", "text it must contain"),
     "matches": ("一致するはずの正規表現", "regular expression it must match"),
-    "evaluate": (
-        "ページで JavaScript を実行 (allow_javascript: true のときだけ)",
-        "run JavaScript in the page (only with allow_javascript: true)",
-    ),
     "script": ("JavaScript の関数 (テンプレート不可)", "a JavaScript function (no templates)"),
     "arg": ("関数に渡す値", "value passed to the function"),
-    "popup": ("新しいウィンドウ・タブを開いて中で操作", "open a new window or tab and work in it"),
-    "window": ("開いているウィンドウに切り替えて操作", "switch to an open window and work in it"),
     "close": ("終わったらウィンドウを閉じる", "close the window afterwards"),
     "accept": ("true で OK、false でキャンセル", "true: OK, false: cancel"),
     "default": ("入力ダイアログの既定値のまま OK", "keep the prompt's default value"),
@@ -210,10 +187,6 @@ _KEYS: _H = {
     ),
     "username": ("ID のシークレット名", "secret holding the user name"),
     "password": ("パスワードのシークレット名", "secret holding the password"),
-    "read_csv": (
-        "実行中にダウンロードした CSV を読む (for_each で回す)",
-        "read a CSV downloaded during the run (loop over it with for_each)",
-    ),
     "allow_javascript": (
         "evaluate: ステップを許す (承認で確認されます)",
         "allow evaluate: steps (checked at approval)",
@@ -238,10 +211,6 @@ _BY_MODEL: dict[tuple[str, str], tuple[str, str]] = {
         )
     },
     ("Step", "name"): ("ログとエラーに出る見出し", "label shown in logs and errors"),
-    ("Step", "frame"): (
-        "iframe の中で手順を実行 {selector, steps}",
-        "run steps inside an iframe {selector, steps}",
-    ),
     ("ScreenshotArgs", "name"): ("画面写真のファイル名", "screenshot file name"),
     ("ExpectArgs", "text"): ("ページにあるはずの文字", "text the page must show"),
     ("WaitArgs", "text"): ("現れるまで待つ文字", "text to wait for"),
@@ -271,9 +240,12 @@ _BY_MODEL: dict[tuple[str, str], tuple[str, str]] = {
 }
 
 
+_ACTIONS: dict[tuple[str, str], tuple[str, str]] = {("Step", spec.key): (spec.ja, spec.en) for spec in STEPS}
+
+
 def _describe(props: dict[str, Any], model: str) -> None:
     for key, prop in props.items():
-        ja, en = _BY_MODEL.get((model, key)) or _KEYS.get(key, ("", ""))
+        ja, en = _BY_MODEL.get((model, key)) or _ACTIONS.get((model, key)) or _KEYS.get(key, ("", ""))
         if ja:
             old = prop.get("description")  # a longer English text from the model keeps its place
             prop["description"] = f"{ja} / {old or en}"
@@ -288,5 +260,5 @@ def robot_json_schema() -> dict[str, Any]:
     for name, definition in schema.get("$defs", {}).items():
         _describe(definition.get("properties", {}), name)
     step = schema["$defs"]["Step"]
-    step["oneOf"] = [{"required": [a.rstrip("_")]} for a in ACTIONS]
+    step["oneOf"] = [{"required": [spec.key]} for spec in STEPS]
     return schema
