@@ -193,8 +193,8 @@ class Runner:
         for w in plan:
             queue.put_nowait(w)
         beat = asyncio.create_task(self._heartbeat())
-        try:
-            with self.stop.signals():
+        with self.stop.signals():  # also while the browser closes: a signal then still cancels
+            try:
                 if plan:
                     await self.attempts.ensure_browser()
                 n = max(1, min(self.opt.workers, len(plan) or 1))
@@ -202,11 +202,11 @@ class Runner:
                     asyncio.create_task(self._worker(queue, self.attempts)) for _ in range(n)
                 ]
                 await asyncio.gather(*self.stop.workers)
-        finally:
-            beat.cancel()
-            with contextlib.suppress(BaseException):
-                await beat
-            await self.attempts.close()
+            finally:
+                beat.cancel()
+                with contextlib.suppress(BaseException):
+                    await beat
+                await self.attempts.close()
 
     async def _worker(self, queue: asyncio.Queue[Work], attempts: Attempts) -> None:
         slot = Slot()

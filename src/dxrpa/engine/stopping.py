@@ -69,6 +69,7 @@ class Stop:
     def signals(self) -> Iterator[None]:
         """SIGINT/SIGTERM handled by :meth:`on_signal` while the items run (where the loop can)."""
         loop = asyncio.get_running_loop()
+        before = {sig: signal.getsignal(sig) for sig in SIGNALS}
         for sig in SIGNALS:
             with contextlib.suppress(NotImplementedError, RuntimeError, ValueError):
                 loop.add_signal_handler(sig, self.on_signal, sig.name)
@@ -77,6 +78,7 @@ class Stop:
         finally:
             if self._grace is not None:
                 self._grace.cancel()
-            for sig in SIGNALS:
-                with contextlib.suppress(NotImplementedError, RuntimeError, ValueError):
-                    loop.remove_signal_handler(sig)
+            for sig, handler in before.items():  # asyncio would leave SIG_DFL: a SIGTERM while the
+                with contextlib.suppress(NotImplementedError, RuntimeError, ValueError):  # run closes
+                    loop.remove_signal_handler(sig)  # would kill it with its row still "running"
+                    signal.signal(sig, handler if handler is not None else signal.SIG_DFL)

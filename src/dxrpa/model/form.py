@@ -31,7 +31,7 @@ FormStatus = Literal["ok", "review", "failed"]
 
 
 class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", frozen=True)  # a template, as loaded, for the whole batch
 
 
 class ChoiceOption(_Strict):

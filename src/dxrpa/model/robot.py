@@ -49,7 +49,10 @@ def error_statuses(value: dict[int, Any]) -> dict[int, Any]:
 
 
 class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid")  # YAML keys only: `if`, never the internal `if_`
+    """A robot definition part: YAML keys only (`if`, never the internal `if_`), and frozen, so a
+    loaded definition is the same object for the whole run (the engine caches facts per step)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
 
 
 # --------------------------------------------------------------------------- locators

@@ -127,7 +127,7 @@ def check_cron(expr: str) -> str:
 class MonthlyRule(BaseModel):
     """The N-th 開庁日 of every month at a time of day; ``office_day: -1`` is the last one."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", frozen=True)
     office_day: int  # 1 = first 開庁日, -1 = last, -2 = second to last
     at: str  # "HH:MM"
 
@@ -155,7 +155,7 @@ class MonthlyRule(BaseModel):
 class ScheduleRule(BaseModel):
     """One rule: a cron expression or a monthly office-day rule, plus how to treat closed days."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", frozen=True)
     cron: str | None = None
     days: Literal["any", "office"] = "any"
     monthly: MonthlyRule | None = None
