@@ -136,8 +136,7 @@ _NOT_SETTINGS = (
     "DXRPA_CONSOLE_TRUST_HEADER",
     "DXRPA_AUDIT_KEY",
     "DXRPA_AUDIT_KEY_FILE",
-    "DXRPA_CHILD_SETTINGS",  # the settings a scheduler or console child was started with (JSON)
-    "DXRPA_CONSOLE_SETTINGS",
+    "DXRPA_CHILD_SETTINGS",  # the settings a run child was started with (scheduler.launcher, JSON)
 )
 
 
