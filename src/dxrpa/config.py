@@ -136,8 +136,7 @@ _NOT_SETTINGS = (
     "DXRPA_CONSOLE_TRUST_HEADER",
     "DXRPA_AUDIT_KEY",
     "DXRPA_AUDIT_KEY_FILE",
-    "DXRPA_CHILD_SETTINGS",  # the settings a scheduler or console child was started with (JSON)
-    "DXRPA_CONSOLE_SETTINGS",
+    "DXRPA_CHILD_SETTINGS",  # the settings a run child was started with (scheduler.launcher, JSON)
 )
 
 
@@ -155,7 +154,7 @@ def load_settings(path: str | Path | None = None, env: dict[str, str] | None = N
         except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
             raise ConfigError(
                 f"{cfg_path}: not valid TOML: {exc}", hint="fix the file or remove it"
-            ) from None
+            ) from exc
     elif path is not None:
         raise ConfigError(f"{cfg_path}: settings file not found")
     for key, value in env.items():
@@ -175,7 +174,7 @@ def load_settings(path: str | Path | None = None, env: dict[str, str] | None = N
                 "configs/dxrpa.toml の説明どおりに直してください（人件費単価・年間時間は正の数）",
                 "see configs/dxrpa.toml for the documented keys",
             ),
-        ) from None
+        ) from exc
 
 
 # --------------------------------------------------------------------------- YAML with positions

@@ -18,6 +18,7 @@ code) from a bug (traceback in the log, exit ``INTERNAL``)::
     ├── SomeFilesFailed             FILES_FAILED (11)    OCR finished, some files failed
     ├── IntegrityError              INTEGRITY (12)       audit chain broken
     ├── RobotDisabled               DISABLED (13)        the robot is disabled or archived
+    │   (no exception)              STOPPED (14)         a child run stopped early (SIGTERM/limit), resumable
     └── ItemError                   (per item, never reaches the CLI)
         ├── BusinessError           not retried; listed for staff
         ├── ItemSystemError         retried with backoff in a fresh context
@@ -49,6 +50,7 @@ class ExitCode(IntEnum):
     FILES_FAILED = 11
     INTEGRITY = 12
     DISABLED = 13
+    STOPPED = 14  # a run stopped by SIGTERM, its time limit or a cancel: resumable
     INTERRUPTED = 130
 
 

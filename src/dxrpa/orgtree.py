@@ -82,7 +82,7 @@ def load_org(path: Path) -> OrgTree | None:
             f"the organisation file is not valid YAML: {exc}",
             "字下げとコロンを確認してください",
             "check indentation and colons",
-        ) from None
+        ) from exc
     tree = OrgTree(source=source)
     if root is None:
         return tree

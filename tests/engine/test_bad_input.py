@@ -370,11 +370,11 @@ def test_step_error_names_the_rendered_locator_not_the_template(
 
 
 def test_a_launched_child_can_load_its_settings() -> None:
-    """The scheduler's and console's children carry their settings in DXRPA_CHILD_SETTINGS /
-    DXRPA_CONSOLE_SETTINGS: those are not settings keys, so load_settings() must not refuse them."""
+    """Every run child (scheduler, console, --now) carries its settings in DXRPA_CHILD_SETTINGS:
+    that is not a settings key, so load_settings() must not refuse it."""
     from dxrpa.config import load_settings
 
-    env = {"DXRPA_CHILD_SETTINGS": '{"home": "/x"}', "DXRPA_CONSOLE_SETTINGS": "{}"}
+    env = {"DXRPA_CHILD_SETTINGS": '{"home": "/x"}'}
     assert load_settings(env=env).browser is not None
 
 

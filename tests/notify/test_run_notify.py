@@ -18,7 +18,6 @@ from dxrpa.cli import main
 from dxrpa.config import Settings
 from dxrpa.demo.webapp import SampleApp, start_app
 from dxrpa.errors import ExitCode
-from dxrpa.scheduler.child import EXIT_RUN_FAILED
 from dxrpa.store.base import Store
 from dxrpa.store.notify_tables import NotifyOutbox
 from dxrpa.store.tables import Run
@@ -89,7 +88,7 @@ def test_scheduled_partial_run_notifies_without_personal_data(
 ) -> None:
     write_config(basic_config(smtp.port, hook.url(), kind="teams"))
     run_id, code = _scheduled_run(robot)
-    assert code == EXIT_RUN_FAILED
+    assert code == ExitCode.ITEMS_FAILED
     assert len(smtp.box.messages) == 1 and len(hook.hits) == 1
     text = smtp.box.texts()[0]
     assert smtp.box.messages[0]["Subject"] == f"【dxrpa】一部失敗: {robot} (定時実行)"
@@ -105,7 +104,7 @@ def test_refusing_relay_and_failing_webhook_leave_the_run_alone(
     write_config(basic_config(smtp.port, hook.url(), backoff=60))
     smtp.box.refuse, hook.status = "554 5.7.1 relay refused", 500
     run_id, code = _scheduled_run(robot)
-    assert code == EXIT_RUN_FAILED  # the same exit code as with working delivery
+    assert code == ExitCode.ITEMS_FAILED  # the same exit code as with working delivery
     store = Store(settings.db_url, key_dir=settings.var_dir)
     try:
         with store.session() as s:

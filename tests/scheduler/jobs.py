@@ -46,3 +46,26 @@ def read_log(home: Path) -> list[dict[str, Any]]:
     if not path.exists():
         return []
     return [json.loads(line) for line in path.read_text().splitlines() if line.strip()]
+
+
+def until_cancelled(settings: Any, robot_name: str, *, run_id: str | None = None, **kw: Any) -> Summary:
+    """Like the engine between items: writes its Run row, then works until ``cancel_requested``."""
+    from dxrpa.store.base import Store
+    from dxrpa.store.robots_repo import get_robot, version_for_run
+    from dxrpa.store.runs_repo import create_run
+    from dxrpa.store.tables import Run
+
+    home = Path(settings.home)
+    store = Store(settings.db_url)
+    with store.session() as s:
+        robot = get_robot(s, robot_name)
+        create_run(s, robot=robot, version=version_for_run(s, robot, dry_run=False), run_id=run_id)
+    _log(home, event="start", robot=robot_name, run_id=run_id, trigger=kw.get("trigger"))
+    for _ in range(600):
+        with store.session() as s:
+            if s.get(Run, run_id).cancel_requested:  # type: ignore[union-attr]
+                _log(home, event="cancelled", robot=robot_name, run_id=run_id)
+                store.dispose()
+                return Summary(run_id or "", status="stopped")
+        time.sleep(0.1)
+    return Summary(run_id or "")

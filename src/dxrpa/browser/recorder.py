@@ -110,7 +110,7 @@ class Recorder:
                     "URL と、そのシステムに届くかを確かめてください",
                     "check the URL and that the system is reachable",
                 ),
-            ) from None
+            ) from exc
 
     async def settle(self) -> None:
         """Wait for reports still being processed (call before reading :attr:`actions`)."""

@@ -498,5 +498,5 @@ async def launch(
                 f"cannot start the browser ({executable or channel or 'Playwright Chromium'}): {first}",
             ),
             hint=_INSTALL_HINT,
-        ) from None
+        ) from exc
     return BrowserHandle(pw, browser, executable or channel or "playwright-chromium")

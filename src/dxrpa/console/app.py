@@ -288,7 +288,7 @@ def create_app(
     app.state.console = ConsoleState(
         settings=settings,
         store=store,
-        launcher=Launcher(settings),
+        launcher=Launcher(settings, store),
         env=make_env(),
         reader=Reader(store),
         trust_header=header,

@@ -167,7 +167,7 @@ def url_pattern(pattern: str) -> str | re.Pattern[str]:
         try:
             return re.compile(pattern[3:])
         except re.error as exc:
-            raise RobotDefect(f"invalid regular expression '{pattern[3:]}': {exc}") from None
+            raise RobotDefect(f"invalid regular expression '{pattern[3:]}': {exc}") from exc
     if pattern.startswith("/"):
         return "**" + pattern
     return pattern

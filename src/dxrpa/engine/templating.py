@@ -136,7 +136,7 @@ def _compile(text: str) -> Any:
     try:
         return _env.from_string(text)
     except TemplateSyntaxError as exc:
-        raise TemplateProblem(f"template syntax error in '{text}': {exc.message}") from None
+        raise TemplateProblem(f"template syntax error in '{text}': {exc.message}") from exc
 
 
 @lru_cache(maxsize=1024)
@@ -144,7 +144,7 @@ def _compile_expr(expr: str) -> Any:
     try:
         return _env.compile_expression(expr, undefined_to_none=False)
     except TemplateSyntaxError as exc:
-        raise TemplateProblem(f"expression syntax error in '{expr}': {exc.message}") from None
+        raise TemplateProblem(f"expression syntax error in '{expr}': {exc.message}") from exc
 
 
 def _short(text: str) -> str:
@@ -191,7 +191,7 @@ def render(text: str, scope: Mapping[str, Any]) -> str:
     try:
         return str(_bounded(text, lambda: _render_chunks(template, scope)))
     except UndefinedError as exc:
-        raise TemplateProblem(f"'{text}': {_explain_undefined(exc)}") from None
+        raise TemplateProblem(f"'{text}': {_explain_undefined(exc)}") from exc
 
 
 def evaluate(expr: str, scope: Mapping[str, Any]) -> Any:
@@ -203,7 +203,7 @@ def evaluate(expr: str, scope: Mapping[str, Any]) -> Any:
     try:
         value = _bounded(expr, lambda: compiled(**scope))
     except UndefinedError as exc:
-        raise TemplateProblem(f"'{expr}': {_explain_undefined(exc)}") from None
+        raise TemplateProblem(f"'{expr}': {_explain_undefined(exc)}") from exc
     if isinstance(value, Undefined):
         raise TemplateProblem(f"'{expr}': {_explain_undefined(UndefinedError(value._undefined_message))}")
     return value

@@ -130,7 +130,7 @@ def _image_pages(path: Path) -> Iterator[Page]:
             f"image too large ({pixels} pixels); refused as a possible decompression bomb",
             "300 dpi 以下でスキャンしてください",
             "scan at 300 dpi or less",
-        ) from None
+        ) from exc
     except (UnidentifiedImageError, OSError, SyntaxError, ValueError) as exc:
         raise _bad(
             path,
@@ -138,7 +138,7 @@ def _image_pages(path: Path) -> Iterator[Page]:
             f"cannot read the file as an image ({type(exc).__name__})",
             "PDF・TIFF・JPEG・PNG のいずれかで保存してください",
             "save it as PDF, TIFF, JPEG or PNG",
-        ) from None
+        ) from exc
 
 
 def _pdf_pages(path: Path) -> Iterator[Page]:
@@ -155,14 +155,14 @@ def _pdf_pages(path: Path) -> Iterator[Page]:
                 "the PDF is encrypted (password protected)",
                 "パスワードを外して保存し直してください",
                 "save it again without a password",
-            ) from None
+            ) from exc
         raise _bad(
             path,
             f"PDF が壊れています（{exc}）",
             f"the PDF is corrupt ({exc})",
             "スキャンし直してください",
             "scan it again",
-        ) from None
+        ) from exc
     try:
         n = len(pdf)
         if n == 0:
@@ -179,7 +179,7 @@ def _pdf_pages(path: Path) -> Iterator[Page]:
             except pdfium.PdfiumError as exc:
                 raise _bad(
                     path, f"{i + 1} ページ目を描画できません（{exc}）", f"cannot render page {i + 1} ({exc})"
-                ) from None
+                ) from exc
             finally:
                 page.close()
             yield arr

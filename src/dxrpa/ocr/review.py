@@ -184,7 +184,7 @@ def read_review_workbook(path: Path) -> ReviewSheet:
                 f"{path.name}: Excel ファイルとして読めません（{type(exc).__name__}）",
                 f"{path.name}: cannot read as an Excel workbook ({type(exc).__name__})",
             )
-        ) from None
+        ) from exc
     main_ws, meta_ws = _sheet(wb, SHEET), _sheet(wb, META)
     if main_ws is None or meta_ws is None:
         raise DataError(

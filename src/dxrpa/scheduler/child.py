@@ -16,6 +16,7 @@ import importlib.util
 import os
 import signal
 import sys
+import threading
 from collections.abc import Callable
 from pathlib import Path
 from types import FrameType
@@ -23,14 +24,13 @@ from typing import Any
 
 from dxrpa.config import Settings, load_settings
 from dxrpa.engine.paths import restrict_new_files
-from dxrpa.errors import DxrpaError
+from dxrpa.errors import DxrpaError, ExitCode
+from dxrpa.log import redact
 from dxrpa.model.status import RunStatus
 from dxrpa.notify.hooks import after_run
+from dxrpa.scheduler.launcher import DEFAULT_TARGET, SETTINGS_ENV, exit_code_for
 
-SETTINGS_ENV = "DXRPA_CHILD_SETTINGS"
-DEFAULT_TARGET = "dxrpa.engine.runner:run_robot"
-EXIT_RUN_FAILED = 20  # the run ended with failed items (partial / failed)
-EXIT_RUN_STOPPED = 21  # stopped by SIGTERM or cancel: resumable
+__all__ = ["DEFAULT_TARGET", "SETTINGS_ENV", "main"]
 
 
 def load_target(spec: str) -> Callable[..., Any]:
@@ -86,36 +86,63 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--trigger", default="schedule")
     parser.add_argument("--target", default=DEFAULT_TARGET)
     parser.add_argument("--unit", default=None)  # a shared robot's 区 (engine.units)
+    parser.add_argument("--by", default="")  # console: who asked for the run
+    parser.add_argument("--dry-run", action="store_true")
+    parser.add_argument("--no-submit-steps-ok", action="store_true")
+    parser.add_argument("--reprocess", action="append", default=[])
+    parser.add_argument("--err-file", default=None)  # console: errors before the run, for its page
     args = parser.parse_args(argv)
     restrict_new_files()  # the run's DB rows, evidence and results: 0600 / 0700
     _die_with_parent()
     if os.getppid() == 1:
-        return 1
+        return int(ExitCode.INTERNAL)
     raw = os.environ.get(SETTINGS_ENV)
     settings = Settings.model_validate_json(raw) if raw else load_settings()
+    if args.trigger == "console":
+        from dxrpa.log import setup
+
+        setup(level="WARNING", console=True)
     terms = {"n": 0}
 
     def on_term(signum: int, frame: FrameType | None) -> None:
         terms["n"] += 1
         if terms["n"] > 1:
             raise SystemExit(128 + signum)
-        _request_cancel(settings, args.run_id)
+        # in a thread: the handler interrupts the main thread, which may hold a store transaction
+        threading.Thread(target=_request_cancel, args=(settings, args.run_id), daemon=True).start()
 
     signal.signal(signal.SIGTERM, on_term)
     try:
         func = load_target(args.target)
-        extra = {"unit": args.unit} if args.unit else {}
-        summary = func(settings, args.robot, trigger=args.trigger, run_id=args.run_id, **extra)
+        summary = func(settings, args.robot, trigger=args.trigger, run_id=args.run_id, **_extra(args))
     except DxrpaError as exc:
         print(f"{type(exc).__name__}: {exc}", file=sys.stderr)
+        if args.err_file:
+            err = Path(args.err_file)
+            err.parent.mkdir(parents=True, exist_ok=True)
+            err.write_text(redact(str(exc)), encoding="utf-8")
         return int(exc.exit_code)
     finally:  # the run is closed (its outcome stored): tell whom the rules name; never raises
         after_run(settings, args.run_id)
     status = str(getattr(summary, "status", RunStatus.SUCCEEDED))
     print(f"dxrpa child: run {args.run_id} of {args.robot} ended: {status}", file=sys.stderr)
-    if status == RunStatus.SUCCEEDED:
-        return 0
-    return EXIT_RUN_STOPPED if status in (RunStatus.STOPPED, RunStatus.CANCELLED) else EXIT_RUN_FAILED
+    return int(exit_code_for(status))
+
+
+def _extra(args: argparse.Namespace) -> dict[str, Any]:
+    """Run options beyond the scheduler's, passed only when set (test targets take **kwargs)."""
+    extra: dict[str, Any] = {}
+    if args.unit:
+        extra["unit"] = args.unit
+    if args.by:
+        extra["requested_by"] = args.by
+    if args.dry_run:
+        extra["dry_run"] = True
+    if args.no_submit_steps_ok:
+        extra["allow_no_submit"] = True
+    if args.reprocess:
+        extra["reprocess"] = tuple(args.reprocess)
+    return extra
 
 
 if __name__ == "__main__":

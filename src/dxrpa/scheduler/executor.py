@@ -9,25 +9,23 @@ first (the engine finishes the current item), SIGKILL after a grace period.
 from __future__ import annotations
 
 import contextlib
-import os
 import signal
 import subprocess
-import sys
 import threading
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Literal, Protocol
 
 from dxrpa.config import Settings
+from dxrpa.errors import ExitCode
 from dxrpa.ledger import DEFAULT_TZ
 from dxrpa.log import logger
-from dxrpa.scheduler.child import DEFAULT_TARGET, EXIT_RUN_FAILED, EXIT_RUN_STOPPED, SETTINGS_ENV
+from dxrpa.scheduler.launcher import DEFAULT_TARGET, TERM_GRACE_SECONDS, child_command, run_child
 from dxrpa.store import runs_repo
 
 Outcome = Literal[
     "succeeded", "failed", "items_failed", "timed_out", "terminated", "queued", "already_queued"
 ]
-TERM_GRACE_SECONDS = 30.0
 
 
 def new_run_id(tz: str = DEFAULT_TZ) -> str:
@@ -91,53 +89,37 @@ class ChildRunner:
         self.stopping = threading.Event()
 
     def run(self, order: RunOrder) -> RunResult:
-        cmd = [
-            sys.executable,
-            "-m",
-            "dxrpa.scheduler.child",
-            "--robot",
-            order.robot,
-            "--run-id",
-            order.run_id,
-        ]
-        cmd += ["--trigger", order.trigger, "--target", self.target]
-        if order.unit:
-            cmd += ["--unit", order.unit]
-        env = dict(os.environ)
-        env[SETTINGS_ENV] = self.settings.model_dump_json()
-        proc = subprocess.Popen(cmd, env=env, start_new_session=True)
-        with self._lock:
-            self._children[proc.pid] = proc
-        logger.info("run {} of {} started (pid {})", order.run_id, order.robot, proc.pid)
+        cmd = child_command(
+            order.robot, order.run_id, trigger=order.trigger, target=self.target, unit=order.unit
+        )
+        started: list[int] = []
+
+        def track(proc: subprocess.Popen[bytes]) -> None:
+            started.append(proc.pid)
+            with self._lock:
+                self._children[proc.pid] = proc
+            logger.info("run {} of {} started (pid {})", order.run_id, order.robot, proc.pid)
+
         try:
-            try:
-                rc = proc.wait(timeout=order.time_limit_s)
-            except subprocess.TimeoutExpired:
-                logger.warning("run {} of {} hit its time limit; stopping it", order.run_id, order.robot)
-                self._stop(proc)
-                return RunResult("timed_out", proc.returncode, f"time limit {order.time_limit_s:.0f}s")
+            rc, timed_out = run_child(
+                self.settings, cmd, time_limit_s=order.time_limit_s, grace_s=self.term_grace_s, on_start=track
+            )
         finally:
             with self._lock:
-                self._children.pop(proc.pid, None)
+                for pid in started:
+                    self._children.pop(pid, None)
+        if timed_out:
+            logger.warning("run {} of {} hit its time limit; stopped it", order.run_id, order.robot)
+            return RunResult("timed_out", rc, f"time limit {order.time_limit_s or 0:.0f}s")
         if self.stopping.is_set() and rc != 0:
             return RunResult("terminated", rc, "scheduler/worker shut down")
-        if rc == 0:
+        if rc == ExitCode.OK:
             return RunResult("succeeded", rc)
-        if rc in (EXIT_RUN_FAILED, 10):
+        if rc == ExitCode.ITEMS_FAILED:
             return RunResult("items_failed", rc)
-        if rc == EXIT_RUN_STOPPED:
+        if rc == ExitCode.STOPPED:
             return RunResult("terminated", rc, "stopped before the end; resumable")
         return RunResult("failed", rc, f"exit code {rc}")
-
-    def _stop(self, proc: subprocess.Popen[bytes]) -> None:
-        try:
-            proc.send_signal(signal.SIGTERM)
-            proc.wait(timeout=self.term_grace_s)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
-        except ProcessLookupError:
-            pass
 
     def terminate_all(self, grace_s: float) -> None:
         """SIGTERM every child (the engine finishes its item), SIGKILL after ``grace_s``."""

@@ -112,7 +112,7 @@ def make_engine(url: str) -> Engine:
         raise StoreError(
             f"database driver missing for {url.split(':', 1)[0]}: {exc.name}",
             hint="pip install 'dxrpa[postgres]'",
-        ) from None
+        ) from exc
 
 
 class Store:
