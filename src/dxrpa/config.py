@@ -152,9 +152,7 @@ def load_settings(path: str | Path | None = None, env: dict[str, str] | None = N
         try:
             data = tomllib.loads(cfg_path.read_text(encoding="utf-8"))
         except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
-            raise ConfigError(
-                f"{cfg_path}: not valid TOML: {exc}", hint="fix the file or remove it"
-            ) from exc
+            raise ConfigError(f"{cfg_path}: not valid TOML: {exc}", hint="fix the file or remove it") from exc
     elif path is not None:
         raise ConfigError(f"{cfg_path}: settings file not found")
     for key, value in env.items():

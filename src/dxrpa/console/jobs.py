@@ -11,6 +11,7 @@ import threading
 from pathlib import Path
 
 from dxrpa.config import Settings
+from dxrpa.errors import DxrpaError
 from dxrpa.log import logger
 from dxrpa.scheduler.launcher import (
     DEFAULT_TARGET,
@@ -54,7 +55,7 @@ class Launcher:
         try:
             with store.session() as s:
                 yaml_text = version_for_run(s, get_robot(s, robot), dry_run=dry_run).yaml_text
-        except Exception:  # unknown / not approved: the child reports it in R.err
+        except DxrpaError:  # unknown / not approved / store down: the child reports it in R.err
             return None
         finally:
             if self.store is None:
@@ -113,7 +114,7 @@ class Launcher:
                     )
                 if timed_out:
                     logger.warning("console: run {} of {} hit its time limit; stopped it", run_id, robot)
-            except BaseException as exc:
+            except BaseException as exc:  # noqa: BLE001 — handed to start(), which raises it
                 failed.append(exc)
             finally:
                 started.set()

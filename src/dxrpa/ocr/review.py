@@ -178,7 +178,7 @@ def read_review_workbook(path: Path) -> ReviewSheet:
     """Read what staff typed; raise DataError naming the file if it is not a dxrpa review workbook."""
     try:
         wb = load_workbook(path, data_only=True)
-    except Exception as exc:  # noqa: BLE001 — openpyxl raises many kinds for a file that is not a workbook
+    except Exception as exc:  # openpyxl raises many kinds for a file that is not a workbook
         raise DataError(
             tr(
                 f"{path.name}: Excel ファイルとして読めません（{type(exc).__name__}）",
