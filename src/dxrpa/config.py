@@ -550,13 +550,19 @@ def describe_validation_error(
 
 
 def load_definition(
-    path: str | Path, model: type[M], *, text: str | None = None, label: Any = None
+    path: str | Path,
+    model: type[M],
+    *,
+    text: str | None = None,
+    label: Any = None,
+    parsed: tuple[Any, Positions] | None = None,
 ) -> tuple[M, Positions]:
     """Load YAML at ``path`` into ``model``; every problem is reported at its line. A full-width
-    space or colon (:mod:`dxrpa.yaml_traps`) is reported instead of the errors it causes."""
+    space or colon (:mod:`dxrpa.yaml_traps`) is reported instead of the errors it causes.
+    ``parsed``: the ``load_yaml`` result when the caller already has it (the file is parsed once)."""
     if text is None:
         text = read_yaml_text(path)
-    data, pos = load_yaml(path, text)
+    data, pos = parsed if parsed is not None else load_yaml(path, text)
     if not isinstance(data, dict):
         trap_errors(text, str(path))
         raise DefinitionError(

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from dxrpa.config import Loc, Positions, check_yaml_limits, load_definition, read_yaml_text
+from dxrpa.config import Loc, Positions, load_definition, load_yaml, read_yaml_text
 from dxrpa.engine import paths, templating
 from dxrpa.errors import DefinitionError, DefinitionErrors
 from dxrpa.i18n import tr
@@ -335,14 +335,8 @@ def parse_robot(path: str | Path, text: str | None = None) -> LoadedRobot:
     spath = str(path)
     if text is None:
         text = read_yaml_text(path)
-    import yaml
-
-    try:
-        check_yaml_limits(text, spath)  # alias bombs and deep nesting, before safe_load
-        raw = yaml.safe_load(text)
-    except yaml.YAMLError:
-        raw = None  # load_definition reports the syntax error with its position
-    robot, pos = load_definition(spath, Robot, text=text, label=_label_for(raw))
+    raw, pos = load_yaml(spath, text)  # parsed once (limits checked first), positions kept
+    robot, pos = load_definition(spath, Robot, text=text, label=_label_for(raw), parsed=(raw, pos))
     assert isinstance(raw, dict)
     for section in SECTIONS:
         _set_lines(getattr(robot, section), (section,), pos)
