@@ -2,7 +2,8 @@
 the audit trail.
 
 The runner decides; the journal records. Every write is one unit of work (``Store.transact``,
-which retries a lost PostgreSQL connection), run off the event loop for the per-item calls, and
+which retries a lost PostgreSQL connection; the plan's writes share one, :meth:`Journal.planning`),
+run off the event loop for the per-item calls, and
 every message passes the URL redactor and the key map first, so a key that is personal data is
 never written in clear.
 """
@@ -10,8 +11,9 @@ never written in clear.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any, TypeVar
@@ -76,6 +78,7 @@ class Journal:
         self.dry_run = dry_run
         self.timezone = timezone
         self.keys = KeyMap()  # stored key → key as in the data, set once the batch is read
+        self._plan_session: Session | None = None  # open while planning (planning())
 
     # ------------------------------------------------------------------ before the items
 
@@ -120,9 +123,25 @@ class Journal:
 
         self.store.transact(write)
 
+    @contextlib.contextmanager
+    def planning(self) -> Iterator[None]:
+        """Recover, reprocess, create the work items and set the total as one unit of work: a plan
+        that fails half-way leaves nothing behind, and a large batch is not one commit per chunk."""
+        with self.store.session() as s:
+            self._plan_session = s
+            try:
+                yield
+            finally:
+                self._plan_session = None
+
+    def _write(self, fn: Callable[[Session], T]) -> T:
+        """``fn`` in the plan's unit of work when one is open, else in its own."""
+        s = self._plan_session
+        return fn(s) if s is not None else self.store.transact(fn)
+
     def recover(self, stale_after: timedelta, host: str) -> list[str]:
         """Mark the in-progress items of runners that stopped beating abandoned; their keys."""
-        return self.store.transact(
+        return self._write(
             lambda s: [
                 wi.key
                 for wi in runs_repo.abandon_stale(
@@ -141,11 +160,11 @@ class Journal:
                 audit_repo.append(s, self.actor, "item.reprocess", target, {"run_id": self.run_id})
             return found
 
-        return self.store.transact(write)
+        return self._write(write)
 
     def ensure_items(self, keys: list[str]) -> dict[str, ItemRow]:
         """The work items of ``keys``, created when new."""
-        rows = self.store.transact(lambda s: runs_repo.ensure_items(s, self.robot.id, keys))
+        rows = self._write(lambda s: runs_repo.ensure_items(s, self.robot.id, keys))
         return {k: ItemRow(wi.id, wi.status) for k, wi in rows.items()}
 
     def set_total(self, total: int) -> None:
@@ -156,7 +175,7 @@ class Journal:
             if run is not None:
                 run.items_total = total
 
-        self.store.transact(write)
+        self._write(write)
 
     # ------------------------------------------------------------------ per item (async)
 

@@ -164,6 +164,7 @@ def prepare(
     pii: PiiVault,
     *,
     host: str,
+    folder: Path,
 ) -> tuple[Source, RunContext]:
     """Secrets, data, work items and what every attempt shares: everything that can be refused
     before the first item."""
@@ -176,20 +177,21 @@ def prepare(
     journal.keys = protect_keys(batch, robot.data, pii)
     scope_keys(batch, opt.unit, journal.keys)  # a shared run's keys: 北区/KEY
     check_columns(loaded, batch)
-    if opt.dry_run:
-        source.plan = plan_dry_run(batch, opt.limit)
-    else:
-        source.plan = plan_run(
-            journal,
-            loaded,
-            batch,
-            pii,
-            host=host,
-            limit=opt.limit,
-            resume=opt.resume,
-            reprocess=opt.reprocess,
-        )
-    journal.set_total(len(source.plan.work))  # progress shown by the console needs the total early
+    with journal.planning():
+        if opt.dry_run:
+            source.plan = plan_dry_run(batch, opt.limit)
+        else:
+            source.plan = plan_run(
+                journal,
+                loaded,
+                batch,
+                pii,
+                host=host,
+                limit=opt.limit,
+                resume=opt.resume,
+                reprocess=opt.reprocess,
+            )
+        journal.set_total(len(source.plan.work))  # progress shown by the console needs the total early
     ocr_reader = None
     if uses_action(robot, "ocr"):  # OCR models load on the first ocr: step only
         from dxrpa.engine.ocr_source import make_ocr_reader
@@ -199,7 +201,7 @@ def prepare(
         settings=settings,
         loaded=loaded,
         run_id=run_id,
-        folder=settings.runs_dir / run_id,
+        folder=folder,
         folders=source.folders,
         # only the declared env: names (an allow-list); assets of settings.environment first
         env=allowed_env(robot.env, run_environ(journal.store, settings.environment)),

@@ -40,7 +40,7 @@ from dxrpa.engine.stopping import Stop
 from dxrpa.engine.units import for_unit
 from dxrpa.errors import BusinessError, DxrpaError, ItemError, ItemSystemError, RobotDefect, StoreError
 from dxrpa.i18n import tr
-from dxrpa.log import add_run_file, logger, redact_urls_in, remove_sink
+from dxrpa.log import add_run_file, logger, remove_sink
 from dxrpa.model.status import CLAIMABLE, AttemptStatus, ItemStatus, RunStatus
 from dxrpa.store import robots_repo, runs_repo
 from dxrpa.store.base import Store
@@ -141,7 +141,9 @@ class Runner:
 
     def _prepare(self) -> Source:
         """Secrets, data, work items: everything that can be refused before the first item."""
-        source, ctx = prepare(self.settings, self.journal, self.loaded, self.opt, self.pii, host=self.host)
+        source, ctx = prepare(
+            self.settings, self.journal, self.loaded, self.opt, self.pii, host=self.host, folder=self.folder
+        )
         self.summary.not_taken = source.plan.not_taken
         if source.plan.not_taken:
             level = "WARNING" if "in_progress" in source.plan.not_taken else "INFO"
@@ -266,7 +268,8 @@ class Runner:
                 return
             except RobotDefect as exc:
                 self.stop.for_defect(exc)
-                await self.journal.attempt(self._entry(work, attempt, AttemptStatus.ROBOT_DEFECT, exc))
+                entry = self._entry(work, attempt, AttemptStatus.ROBOT_DEFECT, exc)
+                await self.journal.attempt(entry)
                 await self._release(work)
                 self.log.error(
                     tr(
@@ -274,7 +277,7 @@ class Runner:
                         "item {}: robot defect, the run stops: {}",
                     ),
                     item.key,
-                    self.journal.keys.scrub(redact_urls_in(str(exc)), item.key),
+                    self.journal.text(entry),  # as stored: URLs redacted, personal keys replaced
                 )
                 return
             except BusinessError as exc:
