@@ -6,7 +6,8 @@
 
 Each source (bench/ocr_sources.py) varies one thing the project's own generator holds fixed: one
 font at a time (8 printed, 3 handwriting-like families), one kind of mark, one degradation (fax
-1-bit, 200/100 dpi, phone photo, coloured paper, red 印鑑) or real human glyphs (MNIST digits).
+1-bit, 200/100 dpi, phone photo, coloured paper, red 印鑑), real human glyphs (MNIST digits), or a
+real form a third party filled in (bench/data/forms: the page itself, scanned, faxed and photographed).
 Per source: field exact match on printed and on handwriting-like pages, the share of fields
 auto-accepted (status ok), wrong answers among them, seconds per page, peak memory (RSS of the
 whole process so far) and the naive baseline (full-page OCR without alignment or field rules:
@@ -101,6 +102,13 @@ def main() -> int:
         f: FormReader(get_template(f, TEMPLATES), engine, review_threshold=settings.review_threshold)
         for f in ("juminhyo", "inkan")
     }
+
+    def reader_for(page: Page) -> FormReader:
+        if page.form not in readers:  # a real form's own template
+            template = get_template(page.form, page.templates or TEMPLATES)
+            readers[page.form] = FormReader(template, engine, review_threshold=settings.review_threshold)
+        return readers[page.form]
+
     work = args.keep or Path(tempfile.mkdtemp(prefix="dxrpa-bench-"))
     chosen = [(k, s) for k, s in enumerate(sources()) if args.only.lower() in s.name.lower()]
     for warm in make_pages(sources()[0], work / "warm-up", 2, SEED - 1):  # first runs allocate; not timed
@@ -119,7 +127,7 @@ def main() -> int:
         failed = 0
         mine: list[Read] = []
         for page in pages:
-            reader = readers[page.form]
+            reader = reader_for(page)
             start = time.perf_counter()
             res = next(iter(reader.read_file(folder / page.file)))
             seconds += time.perf_counter() - start
@@ -166,7 +174,7 @@ def main() -> int:
         print(f"  … {source.name}: {len(pages)} pages read", file=sys.stderr, flush=True)
     for naive, folder, baseline in later:  # after every source: the detector's memory is its own
         for page in baseline:
-            g, n = _naive(engine, readers[page.form], folder, page)
+            g, n = _naive(engine, reader_for(page), folder, page)
             naive[0] += g
             naive[1] += n
 

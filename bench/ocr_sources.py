@@ -4,7 +4,8 @@ A source is a way of filling and scanning the two demo forms: one font at a time
 handwriting-like families from Debian), one kind of mark (✓ past the box, ✗, ■, ○ round the
 label), one degradation (fax 1-bit, 200 and 100 dpi, a phone photo with perspective and shadow,
 coloured paper, a red 印鑑 over the name) or real human glyphs (MNIST digits composed into the
-digit fields). Pages are written as files with their truth; nothing here reads them.
+digit fields), and real forms filled in by third parties (bench/data/forms/*, each with its provenance
+and hand-transcribed truth). Pages are written as files with their truth; nothing here reads them.
 """
 
 from __future__ import annotations
@@ -49,6 +50,7 @@ class Page:
     file: str
     style: str  # printed | handwriting
     values: dict[str, str]
+    templates: Path | None = None  # the template's folder when it is not one of the shipped forms
 
 
 @dataclass
@@ -62,9 +64,15 @@ class Source:
     ) = None
     suffixes: tuple[str, ...] = (".png", ".jpg", ".pdf")
     notes: list[str] = field(default_factory=list)
+    real: Path | None = None  # a third party's filled form: its folder (template, filled page, truth)
 
 
 # ------------------------------------------------------------------------------- real glyphs
+
+
+#: the MNIST test set's last 5,000 digits (NIST SD-1, high-school students); the digit reader of
+#: dxrpa.ocr.digits was trained on the first 5,000 (SD-3, other writers), never on these
+BENCH_WRITERS = slice(5000, 10000)
 
 
 @cache
@@ -74,13 +82,13 @@ def _mnist() -> tuple[np.ndarray, dict[str, list[int]]]:
     with gzip.open(DATA / "mnist" / "t10k-labels-idx1-ubyte.gz") as fh:
         labels = np.frombuffer(fh.read(), dtype=np.uint8, offset=8)
     by_digit: dict[str, list[int]] = {str(d): [] for d in range(10)}
-    for i, d in enumerate(labels):
+    for i, d in enumerate(labels[BENCH_WRITERS], start=BENCH_WRITERS.start):
         by_digit[str(int(d))].append(i)
     return images, by_digit
 
 
 def mnist_glyph(ch: str, s: int, rng: random.Random) -> tuple[Image.Image, float] | None:
-    """A digit written by a real person (MNIST test set), sized like a hand writes it in a box."""
+    """A digit written by a real person (MNIST test set, SD-1 writers), sized like a hand writes it in a box."""
     if not ("0" <= ch <= "9"):
         return None
     images, by_digit = _mnist()
@@ -234,13 +242,49 @@ def sources() -> list[Source]:
         Source("red 印鑑 over 氏名", "degradation", degrade=red_stamp, suffixes=(".jpg", ".png")),
         Source("MNIST digits (real hands)", "real glyphs", Style(glyphs=mnist_glyph), hand_share=1.0),
     ]
+    for folder in sorted((DATA / "forms").glob("*/truth.json")):
+        out.append(Source(f"real form {folder.parent.name}", "real form", real=folder.parent))
     return out
+
+
+#: how the copies of a real filled form are passed on: as it is, scanned, faxed, photographed
+REAL_PASSES: list[tuple[str, Callable[..., Image.Image] | None]] = [
+    (".png", None),
+    (".jpg", lambda img, rng, _b: scan(img, rng)),
+    (".tif", fax),
+    (".jpg", phone_photo),
+    (".pdf", lambda img, rng, _b: scan(img, rng)),
+]
+
+
+def _real_pages(source: Source, out_dir: Path, n: int, rng: random.Random) -> list[Page]:
+    """The third party's page itself first, then copies through the scanner, fax and phone camera."""
+    assert source.real is not None
+    import json
+
+    truths = json.loads((source.real / "truth.json").read_text(encoding="utf-8"))
+    form = next(source.real.glob("*.yaml")).stem
+    pages = []
+    for i in range(n):
+        name, values = list(truths.items())[i % len(truths)]
+        img = Image.open(source.real / name).convert("L")
+        suffix, degrade = REAL_PASSES[i % len(REAL_PASSES)]
+        page = degrade(img, rng, {}) if degrade else img
+        file = f"{form}_{i:03d}{suffix}"
+        if suffix == ".tif" and page.mode == "1":
+            page.save(out_dir / file, compression="group4", dpi=(204, 196))
+        else:
+            save_scan(page, out_dir / file, rng)
+        pages.append(Page(form, file, "printed", values, templates=source.real))
+    return pages
 
 
 def make_pages(source: Source, out_dir: Path, n: int, seed: int) -> list[Page]:
     """``n`` filled and degraded pages, alternating the two demo forms."""
     rng = random.Random(seed)
     out_dir.mkdir(parents=True, exist_ok=True)
+    if source.real is not None:
+        return _real_pages(source, out_dir, n, rng)
     pages = []
     for i in range(n):
         form = ("juminhyo", "inkan")[i % 2]

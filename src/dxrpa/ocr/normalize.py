@@ -218,6 +218,12 @@ def base_text(text: str, *, keep_variants: bool = False) -> str:
     return _LEADING_NOISE.sub("", t)
 
 
+def unvalued_spaces(text: str) -> frozenset[int]:
+    """Positions of the spaces in ``text`` that :func:`base_text` removes (next to Japanese): how
+    sure the recognizer is of such a gap says nothing about the value."""
+    return frozenset(i for m in _SPACE_NEAR_CJK.finditer(text) for i in range(m.start(), m.end()))
+
+
 def _digits(text: str) -> str:
     return re.sub(r"\D", "", text.translate(DIGIT_FIXES))
 

@@ -26,9 +26,10 @@ from dxrpa.ocr import marks
 from dxrpa.ocr.align import Aligner
 from dxrpa.ocr.clean import flatten
 from dxrpa.ocr.crosscheck import cross_check
+from dxrpa.ocr.digits import second_opinion
 from dxrpa.ocr.engines.base import Engine, Recognized
 from dxrpa.ocr.load import load_pages
-from dxrpa.ocr.normalize import normalize
+from dxrpa.ocr.normalize import normalize, unvalued_spaces
 from dxrpa.ocr.template import Template
 from dxrpa.ocr.validate import check, guessed_block_marker, is_address, judge
 
@@ -48,16 +49,21 @@ class _Prepared:
 
 
 FREE_TEXT = frozenset({"text", "katakana", "hiragana", "email"})
+#: fields whose value is digits: each digit is read a second time on its own (dxrpa.ocr.digits),
+#: and free text whose digits are (an address's 丁目 and 番地, an e-mail's numbers)
+ONLY_DIGITS = frozenset({"number", "phone", "postal_code", "my_number"})
+SOME_DIGITS = frozenset({"date", "text", "email"})
 
 
 #: characters that carry no value in formatted fields: normalization drops or rewrites them
 #: (092-834-9911 is regrouped from its digits), so an unsure hyphen is no doubt about the value
+_DASHES = "-‐－−―—–~〜ー一_"
 _SEPARATORS = {
-    "phone": frozenset("-‐－−―ー一.・ 　()（）"),
-    "postal_code": frozenset("-‐－−―ー一 　〒"),
+    "phone": frozenset(_DASHES + ".・ 　()（）"),
+    "postal_code": frozenset(_DASHES + ".・ 　〒"),
     "number": frozenset(" 　"),
-    "my_number": frozenset("-‐－−―ー一 　"),
-    "date": frozenset(".・/-‐－− 　"),
+    "my_number": frozenset(_DASHES + ".・ 　"),
+    "date": frozenset(".・/-‐－−—– 　"),
 }
 
 
@@ -67,13 +73,18 @@ def field_confidence(field_type: str, rec: Recognized, dropped: bool = False) ->
     A field is as wrong as its worst character, whatever its type: a mean over twelve digits hides
     the one the recognizer guessed (a handwritten 6 read as 4 at 0.89 in a field whose mean is
     0.98), and the grammar cannot catch a wrong digit that still makes a valid number. Characters
-    that carry no value (the hyphens of a phone number) do not count. Free text has no format to
+    that carry no value (the hyphens of a phone number, a space next to Japanese) do not count. Free text has no format to
     catch a dropped character either, so holes in the decoded positions count as doubt there.
     """
     conf = min(rec.confidence, rec.weakest)
-    ignore = _SEPARATORS.get(field_type)
-    if ignore is not None and rec.chars and len(rec.chars) == len(rec.text):
-        kept = [c for ch, c in zip(rec.text, rec.chars, strict=True) if ch not in ignore]
+    ignore = _SEPARATORS.get(field_type, frozenset())
+    if rec.chars and len(rec.chars) == len(rec.text):
+        spaces = unvalued_spaces(rec.text)
+        kept = [
+            c
+            for i, (ch, c) in enumerate(zip(rec.text, rec.chars, strict=True))
+            if ch not in ignore and i not in spaces
+        ]
         conf = min(kept) if kept else conf
     if field_type in FREE_TEXT and dropped:
         return min(conf, 0.5)
@@ -192,6 +203,9 @@ class FormReader:
                 to_read.append((prep, line, crop_path))
         recognized = self.engine.recognize([line.image for _, line, _ in to_read])
         for (prep, line, crop_path), rec in zip(to_read, recognized, strict=True):
+            if prep.spec.type in ONLY_DIGITS | SOME_DIGITS:
+                ignore = _SEPARATORS.get(prep.spec.type, frozenset())
+                rec = second_opinion(line.image, rec, ignore, every=prep.spec.type in ONLY_DIGITS)
             dropped = prep.spec.type in FREE_TEXT and dropped_character(rec, line)
             results[prep.index] = self._finish(prep.spec, rec, dropped, crop_path)
         fields = [results[i] for i in range(len(self._fields))]

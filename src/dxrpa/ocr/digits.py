@@ -1,0 +1,277 @@
+"""A second reader for the digits of phone numbers, postal codes, dates and numbers.
+
+The line recognizer reads a handwritten digit field as a whole and can be confidently wrong
+about one digit (a 9 written like a 4), or double or drop one. This reader looks at each digit
+on its own: the ink the line recognizer placed at that character is cut out, normalized the
+way MNIST is (longest side 20 px, centred by mass in 28 × 28) and classified by a small
+convolutional network (``models/digits.npz``, trained by ``scripts/train_digits.py`` on public
+handwritten digits and on printed digits from fonts the benchmark does not use). Where the two
+readers agree the digit is as sure as the surer one; where they disagree, or a digit has no ink
+of its own, the field goes to review with the more probable reading as the suggestion.
+"""
+
+from __future__ import annotations
+
+import itertools
+import threading
+import unicodedata
+from dataclasses import dataclass
+from pathlib import Path
+
+import cv2
+import numpy as np
+
+from dxrpa.errors import DependencyMissing
+from dxrpa.i18n import tr
+from dxrpa.ocr.engines.base import Recognized
+from dxrpa.ocr.normalize import DIGIT_FIXES
+
+MODEL = Path(__file__).resolve().parent / "models" / "digits.npz"
+SIZE, BOX = 28, 20  # the network's input, and the box the glyph's longest side is scaled to
+INK = 150  # darker than this is writing (as in the pipeline)
+SUGGEST = 0.9  # the network's reading replaces the line reader's (for review) only when this sure
+DOUBT = 0.3  # a digit's confidence when the two readers disagree or it has no ink of its own
+#: how often the network makes the same misreading as the line reader, when that one is wrong: a
+#: digit badly written is ambiguous to both (a 9 with an open loop reads 7 to either), so their
+#: errors are not independent and agreement leaves at least this share of the line reader's doubt
+SAME_MISTAKE = 0.2
+DIGITS = frozenset("0123456789")
+STROKES = frozenset("/|")  # a handwritten 1 read as a stroke: never a value in free text either
+FLAT = 0.35  # a stroke lower than this share of the tallest one, and wider than high, may be a hyphen
+WIDE = 1.3  # a digit's ink is never this much wider than high
+
+
+def as_digit(ch: str) -> str | None:
+    """The digit a recognized character stands for (９, a slanted 1 read as |, b for 6), if any."""
+    d = unicodedata.normalize("NFKC", ch).translate(DIGIT_FIXES)
+    return d if d in DIGITS else None
+
+
+def glyph_input(gray: np.ndarray, mask: np.ndarray) -> np.ndarray | None:
+    """One glyph as the network sees it: ink bright on black, 28 × 28, values 0–1.
+
+    ``gray`` is the scan (dark ink on light paper), ``mask`` the pixels that belong to the glyph
+    (neighbouring digits' ink inside the same rectangle is left out).
+    """
+    ink = np.where(mask, 255.0 - gray.astype(np.float32), 0.0)
+    ink = np.clip((ink - 40.0) * (255.0 / 215.0), 0.0, 255.0)  # paper grey and scanner noise → 0
+    ys, xs = np.nonzero(ink > 30)
+    if ys.size < 4:
+        return None
+    ink = ink[ys.min() : ys.max() + 1, xs.min() : xs.max() + 1]
+    h, w = ink.shape
+    scale = BOX / max(h, w)
+    nh, nw = max(1, round(h * scale)), max(1, round(w * scale))
+    small = cv2.resize(ink, (nw, nh), interpolation=cv2.INTER_AREA)
+    total = float(small.sum())
+    if total <= 0:
+        return None
+    yy, xx = np.mgrid[0:nh, 0:nw]
+    cy, cx = float((yy * small).sum()) / total, float((xx * small).sum()) / total
+    out = np.zeros((SIZE, SIZE), np.float32)
+    top, left = round(SIZE / 2 - cy), round(SIZE / 2 - cx)
+    top, left = min(max(top, 0), SIZE - nh), min(max(left, 0), SIZE - nw)
+    out[top : top + nh, left : left + nw] = small
+    return out / 255.0
+
+
+class DigitNet:
+    """The network's forward pass in numpy: two 5 × 5 conv + max-pool layers, two dense layers."""
+
+    def __init__(self, path: Path = MODEL) -> None:
+        if not path.is_file():
+            raise DependencyMissing(
+                tr(f"数字の認識モデル {path} がありません", f"the digit model {path} is missing"),
+                hint="pip install --force-reinstall dxrpa",
+            )
+        with np.load(path) as data:
+            self.w = {k: data[k].astype(np.float32) for k in data.files}
+
+    @staticmethod
+    def _conv_pool(x: np.ndarray, w: np.ndarray, b: np.ndarray) -> np.ndarray:
+        n, c, h, wd = x.shape
+        o, _, k, _ = w.shape
+        p = k // 2
+        padded = np.pad(x, ((0, 0), (0, 0), (p, p), (p, p)))
+        cols = np.lib.stride_tricks.sliding_window_view(padded, (k, k), axis=(2, 3))  # n c h w k k
+        cols = cols.transpose(0, 2, 3, 1, 4, 5).reshape(n * h * wd, c * k * k)
+        y = (cols @ w.reshape(o, -1).T + b).reshape(n, h, wd, o).transpose(0, 3, 1, 2)
+        y = np.maximum(y, 0.0)
+        return y.reshape(n, o, h // 2, 2, wd // 2, 2).max(axis=(3, 5))
+
+    def probabilities(self, batch: np.ndarray) -> np.ndarray:
+        """Softmax over 0–9 for each ``(28, 28)`` input of ``batch`` (shape ``(n, 28, 28)``)."""
+        x = batch[:, None, :, :].astype(np.float32)
+        x = self._conv_pool(x, self.w["c1"], self.w["c1b"])
+        x = self._conv_pool(x, self.w["c2"], self.w["c2b"])
+        x = np.maximum(x.reshape(x.shape[0], -1) @ self.w["d1"] + self.w["d1b"], 0.0)
+        z = x @ self.w["d2"] + self.w["d2b"]
+        z = np.exp(z - z.max(axis=1, keepdims=True))
+        return np.asarray(z / z.sum(axis=1, keepdims=True))
+
+
+_net: DigitNet | None = None
+_lock = threading.Lock()
+
+
+def net() -> DigitNet:
+    """The digit network, loaded once per process."""
+    global _net
+    with _lock:
+        if _net is None:
+            _net = DigitNet()
+        return _net
+
+
+@dataclass(frozen=True)
+class Glyph:
+    index: int  # position of the digit in the line recognizer's text
+    image: np.ndarray | None  # network input, or None when the digit has no ink of its own
+    clear: bool = True  # False: its ink could not be told from its neighbour's (no opinion)
+    placed: bool = False  # its ink was found by the order of the columns, not by a decoded position
+
+
+def _stray(comp: int, stats: np.ndarray, tall: list[int], height: int) -> bool:
+    """A short flat stroke that belongs to no digit: a hyphen between digits, or what is left of a
+    printed line above or below them (no tall stroke beside it reaches past it)."""
+    x, y, w, h = (int(v) for v in stats[comp, :4])
+    if (w <= 3 and h > 1.5 * height) or (  # a vertical rule of the form, or a corner of one
+        max(w, h) > 1.2 * height and stats[comp, cv2.CC_STAT_AREA] < 0.1 * w * h
+    ):
+        return True
+    if h >= FLAT * height or h >= w:
+        return False
+    beside = [t for t in tall if stats[t, 0] < x + w and x < stats[t, 0] + stats[t, 2]]
+    if not beside:
+        return True
+    top = min(int(stats[t, 1]) for t in beside)
+    bottom = max(int(stats[t, 1] + stats[t, 3]) for t in beside)
+    return y + h <= top + 1 or y >= bottom - 1
+
+
+def _columns(comps: list[int], stats: np.ndarray) -> list[list[int]]:
+    """Strokes grouped left to right into columns that share no x: a printed or carefully written
+    line has one column per character (a kanji's strokes overlap in x; digits stand apart)."""
+    columns: list[list[int]] = []
+    right = -1
+    for c in sorted(comps, key=lambda c: int(stats[c, cv2.CC_STAT_LEFT])):
+        x0 = int(stats[c, cv2.CC_STAT_LEFT])
+        x1 = x0 + int(stats[c, cv2.CC_STAT_WIDTH])
+        if columns and x0 < right:
+            columns[-1].append(c)
+            right = max(right, x1)
+        else:
+            columns.append([c])
+            right = x1
+    return columns
+
+
+def cut_glyphs(
+    image: np.ndarray, rec: Recognized, slots: list[int], attract: list[int], ignore: frozenset[str]
+) -> list[Glyph]:
+    """The ink of the characters at ``slots``.
+
+    When the strokes stand in as many columns as there are characters, the k-th column is the k-th
+    character's (decoded centres are only accurate to a CTC step, a digit's width in a short field).
+    Otherwise a stroke (connected component) goes to the character of ``attract`` whose decoded
+    centre lies within it, else to the nearest one; a stroke spanning several centres (a digit touching the 年
+    beside it) is cut midway between them. Stray flat strokes (:func:`_stray`) are nobody's.
+    """
+    ink = (image < INK).astype(np.uint8)
+    count, labels, stats, _ = cv2.connectedComponentsWithStats(ink, connectivity=8)
+    comps = [c for c in range(1, count) if stats[c, cv2.CC_STAT_AREA] >= 6]
+    if not comps or not attract:
+        return [Glyph(i, None) for i in slots]
+    heights = sorted(int(stats[c, cv2.CC_STAT_HEIGHT]) for c in comps)
+    height = max(h for h in heights if h <= 2 * heights[len(heights) // 2])  # not a rule's
+    tall = [c for c in comps if 0.6 * height <= stats[c, cv2.CC_STAT_HEIGHT] <= 1.5 * height]
+    centers = {i: rec.centers[i] for i in attract}
+    masks = {i: np.zeros(image.shape, bool) for i in slots}
+    kept = [c for c in comps if not _stray(c, stats, tall, height)]
+    columns = _columns(kept, stats)
+    inked = [i for i in attract if rec.text[i] not in ignore]  # hyphens are strays, or not
+    owners = attract if len(columns) == len(attract) else inked if len(columns) == len(inked) else None
+    if owners is None and max(rec.centers) > image.shape[1]:
+        return [Glyph(i, None, clear=False) for i in slots]  # the decoded places are not where the ink is
+    if owners is not None:  # one column of ink per character: the order says whose is whose
+        for i, column in zip(owners, columns, strict=True):
+            if i in masks:
+                masks[i] = np.isin(labels, column)
+        kept = []
+    for comp in kept:
+        x0 = int(stats[comp, cv2.CC_STAT_LEFT])
+        x1 = x0 + int(stats[comp, cv2.CC_STAT_WIDTH])
+        inside = sorted((i for i in attract if x0 <= centers[i] < x1), key=centers.__getitem__)
+        if len(inside) < 2:
+            near = inside or [min(attract, key=lambda i: abs(centers[i] - (x0 + x1) / 2))]
+            if near[0] in masks:
+                masks[near[0]] |= labels == comp
+            continue
+        cuts = [x0, *(round((centers[a] + centers[b]) / 2) for a, b in itertools.pairwise(inside)), x1]
+        for i, a, b in zip(inside, cuts, cuts[1:], strict=False):
+            if i in masks:
+                masks[i][:, a:b] |= labels[:, a:b] == comp
+    glyphs = []
+    for i in slots:
+        glyph = None
+        if masks[i].any():
+            ys, xs = np.nonzero(masks[i])
+            y0, y1, x0, x1 = ys.min(), ys.max() + 1, xs.min(), xs.max() + 1
+            if x1 - x0 > WIDE * (y1 - y0):  # two digits run together, or a digit and a mark: no opinion
+                glyphs.append(Glyph(i, None, clear=False))
+                continue
+            near_ink = cv2.dilate(masks[i].astype(np.uint8), np.ones((3, 3), np.uint8)).astype(bool)
+            glyph = glyph_input(image[y0:y1, x0:x1], near_ink[y0:y1, x0:x1])
+        glyphs.append(Glyph(i, glyph, placed=owners is not None))
+    return glyphs
+
+
+def places(text: str, ignore: frozenset[str], every: bool) -> tuple[list[int], list[int]]:
+    """Which characters of ``text`` to check (see :func:`second_opinion`), and which own ink."""
+    attract = [i for i, ch in enumerate(text) if not ch.isspace()]
+    digits = [i for i in attract if unicodedata.normalize("NFKC", text[i]) in DIGITS]
+    if every:  # a letter between the digits is a misread digit; at the ends it is noise (a border)
+        slots = [i for i in attract if text[i] not in ignore and digits and digits[0] <= i <= digits[-1]]
+        return slots, attract
+    slots = [
+        i
+        for i in attract
+        if text[i] not in ignore and (text[i] in STROKES or unicodedata.normalize("NFKC", text[i]) in DIGITS)
+    ]
+    return slots, attract
+
+
+def second_opinion(image: np.ndarray, rec: Recognized, ignore: frozenset[str], every: bool) -> Recognized:
+    """``rec`` with each digit checked by the digit network (see the module docstring).
+
+    ``ignore``: characters that carry no value (hyphens). ``every``: every other character must be
+    a digit (phone, postal code, number), so a letter or kana read there is a misread digit; else
+    only the digits and the strokes a 1 is read as are checked (a date's 年 and 月, an address's
+    番地, are not). Returns ``rec``
+    unchanged when the recognizer gave no per-character positions.
+    """
+    if not rec.centers or len(rec.centers) != len(rec.text) or len(rec.chars) != len(rec.text):
+        return rec
+    slots, attract = places(rec.text, ignore, every)
+    glyphs = cut_glyphs(image, rec, slots, attract, ignore)
+    if not glyphs:
+        return rec
+    inputs = [g.image for g in glyphs if g.image is not None]
+    probs = iter(net().probabilities(np.stack(inputs)) if inputs else [])
+    text, chars = list(rec.text), list(rec.chars)
+    for g in glyphs:
+        read, sure = as_digit(rec.text[g.index]), chars[g.index]
+        if g.image is None:
+            if g.clear:
+                chars[g.index] = min(sure, DOUBT)
+            continue
+        p = next(probs)
+        mine = str(int(p.argmax()))
+        if mine == read:  # both wrong only if the line reader is, and the network repeats its mistake
+            doubt = (1 - sure) * max(1 - float(p.max()), SAME_MISTAKE)
+            text[g.index], chars[g.index] = mine, max(sure, 1 - doubt)
+        else:  # the network's own reading leaves the line reader's no more than the rest
+            if g.placed and (read is None or p.max() >= max(sure, SUGGEST)):
+                text[g.index] = mine  # the suggestion staff see
+            chars[g.index] = min(sure, DOUBT if read is None else 1 - float(p.max()))
+    return rec._replace(text="".join(text), chars=tuple(chars), weakest=min(chars))

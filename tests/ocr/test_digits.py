@@ -1,0 +1,121 @@
+"""The second digit reader on real handwriting (MNIST SD-1 writers, whom it was not trained on)
+and real print, with the real line recognizer deciding where each digit is."""
+
+from __future__ import annotations
+
+import gzip
+import random
+from pathlib import Path
+
+import numpy as np
+from PIL import Image
+
+from dxrpa.demo.forms.layout import GOTHIC
+from dxrpa.demo.scans import _printed_mask
+from dxrpa.ocr.digits import DOUBT, as_digit, glyph_input, net, second_opinion
+from dxrpa.ocr.engines.base import Engine, Recognized
+from dxrpa.ocr.pipeline import _tight
+
+MNIST = Path(__file__).resolve().parents[2] / "bench" / "data" / "mnist"
+HYPHEN = frozenset("-")
+
+
+def _mnist() -> tuple[np.ndarray, np.ndarray]:
+    with gzip.open(MNIST / "t10k-images-idx3-ubyte.gz") as fh:
+        images = np.frombuffer(fh.read(), np.uint8, offset=16).reshape(-1, 28, 28)
+    with gzip.open(MNIST / "t10k-labels-idx1-ubyte.gz") as fh:
+        labels = np.frombuffer(fh.read(), np.uint8, offset=8)
+    return images[5000:], labels[5000:]  # the writers the network never saw
+
+
+def _handwritten(digits: str, rng: random.Random, images: np.ndarray, labels: np.ndarray) -> np.ndarray:
+    """A field crop: each digit a real person's, dark on paper, about 40 px high."""
+    page = Image.new("L", (60 + 44 * len(digits), 80), 245)
+    for k, ch in enumerate(digits):
+        idx = rng.choice(np.nonzero(labels == int(ch))[0].tolist())
+        glyph = Image.fromarray(255 - images[idx]).resize((40, 40), Image.Resampling.BICUBIC)
+        page.paste(glyph, (20 + 44 * k, 20), Image.fromarray(images[idx]).resize((40, 40)))
+    return np.asarray(page)
+
+
+def test_glyph_input_is_centred_and_scaled() -> None:
+    gray = np.full((60, 30), 250, np.uint8)
+    gray[5:55, 10:20] = 0
+    x = glyph_input(gray, gray < 150)
+    assert x is not None and x.shape == (28, 28)
+    ys, xs = np.nonzero(x > 0.5)
+    assert ys.max() - ys.min() + 1 == 20  # longest side to 20 px, as MNIST
+    assert abs((ys.mean() + 0.5) - 14) <= 1 and abs((xs.mean() + 0.5) - 14) <= 1
+    assert glyph_input(np.full((20, 20), 250, np.uint8), np.ones((20, 20), bool)) is None
+
+
+def test_network_reads_unseen_writers() -> None:
+    images, labels = _mnist()
+    batch = []
+    for img in images[:1000]:
+        g = glyph_input(255 - img, img > 40)
+        assert g is not None
+        batch.append(g)
+    pred = net().probabilities(np.stack(batch)).argmax(axis=1)
+    assert float(np.mean(pred == labels[:1000])) >= 0.97
+
+
+def test_no_wrong_handwritten_digit_is_left_sure(engine: Engine) -> None:
+    """Over 60 handwritten phone numbers, a digit still wrong after both readers is never sure."""
+    images, labels = _mnist()
+    rng = random.Random(11)
+    wrong_sure = checked = fixed = 0
+    for _ in range(60):
+        want = "".join(str(rng.randint(0, 9)) for _ in range(10))
+        line = _tight(_handwritten(want, rng, images, labels))
+        assert line is not None
+        first = engine.recognize([line.image])[0]
+        both = second_opinion(line.image, first, HYPHEN, every=True)
+        if len(both.text) != len(want):
+            assert min(both.chars or (0.0,)) < 0.9 or both.text == want
+            continue
+        checked += 1
+        fixed += first.text != want and both.text == want
+        for got, exp, conf in zip(both.text, want, both.chars, strict=True):
+            wrong_sure += as_digit(got) != exp and conf >= 0.9
+    assert checked >= 40
+    assert wrong_sure == 0
+    assert fixed >= 1
+
+
+def test_printed_digits_keep_their_confidence(engine: Engine) -> None:
+    page = Image.new("L", (600, 80), 245)
+    page.paste(20, (14, 18), _printed_mask("092-834-9911", GOTHIC, 34))
+    line = _tight(np.asarray(page))
+    assert line is not None
+    first = engine.recognize([line.image])[0]
+    both = second_opinion(line.image, first, HYPHEN, every=True)
+    assert both.text == first.text == "092-834-9911"
+    assert min(both.chars) >= min(first.chars)
+
+
+def test_a_digit_without_ink_of_its_own_is_doubted(engine: Engine) -> None:
+    """A doubled digit: the recognizer reads a 9 more where the paper is blank."""
+    page = Image.new("L", (600, 80), 245)
+    page.paste(20, (14, 18), _printed_mask("0928349", GOTHIC, 34))
+    line = _tight(np.asarray(page))
+    assert line is not None
+    rec = engine.recognize([line.image])[0]
+    assert rec.text == "0928349"
+    blank = line.image.shape[1] - 2.0  # the white border after the last digit
+    doubled = Recognized(rec.text + "9", rec.confidence, rec.weakest, (*rec.centers, blank), (*rec.chars, 0.99))
+    out = second_opinion(line.image, doubled, HYPHEN, every=True)
+    assert out.chars[-1] <= DOUBT
+    assert all(a >= b for a, b in zip(out.chars[:-1], rec.chars, strict=True))
+
+
+def test_a_border_read_after_the_number_is_not_a_digit(engine: Engine) -> None:
+    """A form's rule left beside the writing is read as "|": it is not checked (nor made a 1)."""
+    page = Image.new("L", (600, 80), 245)
+    page.paste(20, (14, 18), _printed_mask("092-834-9911", GOTHIC, 34))
+    line = _tight(np.asarray(page))
+    assert line is not None
+    rec = engine.recognize([line.image])[0]
+    bar = Recognized(rec.text + "|", rec.confidence, rec.weakest, (*rec.centers, rec.centers[-1] + 20), (*rec.chars, 0.6))
+    out = second_opinion(line.image, bar, HYPHEN, every=True)
+    assert out.text.endswith("|") and out.chars[-1] == 0.6
