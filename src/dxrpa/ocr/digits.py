@@ -29,6 +29,9 @@ from dxrpa.ocr.normalize import DIGIT_FIXES
 MODEL = Path(__file__).resolve().parent / "models" / "digits.npz"
 SIZE, BOX = 28, 20  # the network's input, and the box the glyph's longest side is scaled to
 INK = 150  # darker than this is writing (as in the pipeline)
+#: the line reader's own probability below which a digit is read again: print it reads at 0.9999
+#: and more, where the network, trained mostly on handwriting, knows less (a serifed 1 looks like a 7)
+CONSULT = 0.999
 SUGGEST = 0.9  # the network's reading replaces the line reader's (for review) only when this sure
 DOUBT = 0.3  # a digit's confidence when the two readers disagree or it has no ink of its own
 #: how often the network makes the same misreading as the line reader, when that one is wrong: a
@@ -253,6 +256,9 @@ def second_opinion(image: np.ndarray, rec: Recognized, ignore: frozenset[str], e
     if not rec.centers or len(rec.centers) != len(rec.text) or len(rec.chars) != len(rec.text):
         return rec
     slots, attract = places(rec.text, ignore, every)
+    slots = [i for i in slots if rec.chars[i] < CONSULT or as_digit(rec.text[i]) is None]
+    if not slots:
+        return rec
     glyphs = cut_glyphs(image, rec, slots, attract, ignore)
     if not glyphs:
         return rec
