@@ -87,6 +87,9 @@ def main() -> int:
     parser.add_argument("--baseline-pages", type=int, default=1, help="naive baseline pages per source")
     parser.add_argument("--no-baseline", action="store_true", help="skip the naive baseline")
     parser.add_argument("--keep", type=Path, default=None, help="keep scans and a per-field dump here")
+    parser.add_argument(
+        "--rec-model", default=None, help="a local ONNX recognition model instead of the bundled one"
+    )
     args = parser.parse_args()
     per_source = 3 if args.quick else args.pages
 
@@ -96,7 +99,7 @@ def main() -> int:
     from dxrpa.ocr.template import get_template
     from dxrpa.ocr.validate import judge
 
-    settings = OcrSettings()
+    settings = OcrSettings(rec_model=args.rec_model)
     engine = get_engine(settings)
     readers = {
         f: FormReader(get_template(f, TEMPLATES), engine, review_threshold=settings.review_threshold)
@@ -185,7 +188,7 @@ def main() -> int:
         f"住民票 and 印鑑登録 alternating){' [--quick]' if args.quick else ''}"
     )
     print(
-        f"engine rapidocr (PP-OCRv6 small, bundled), review threshold {settings.review_threshold}, "
+        f"engine rapidocr ({getattr(engine, 'model', '?')}), review threshold {settings.review_threshold}, "
         f"cores visible: {os.cpu_count()}, load average now: {os.getloadavg()[0]:.1f}; "
         f"generation took {gen_total:.0f} s "
         f"(not counted); peak memory with the baseline's detector: {peak_mb:.0f} MB"

@@ -50,6 +50,7 @@ class OcrSettings(BaseModel):
     paddle_det_model_dir: str | None = None
     paddle_rec_model_dir: str | None = None
     tesseract_cmd: str | None = None
+    rec_model: str | None = None  # rapidocr: a local recognition model (.onnx) instead of the bundled one
 
 
 class CalendarSettings(BaseModel):

@@ -163,3 +163,14 @@ def test_cli_mixed_batch_writes_outputs_then_exits_11(
     lines = [ln for ln in listing.splitlines() if "juminhyo" in ln]
     assert len(lines) == 2
     assert lines[0].split("│")[-2].strip() == "1" and lines[1].split("│")[-2].strip() == "6"
+
+
+def test_a_missing_recognition_model_is_named(tmp_path: Path) -> None:
+    """`ocr.rec_model` naming a file that is not there stops at once, naming it (no download)."""
+    from dxrpa.errors import DependencyMissing
+    from dxrpa.ocr.engines.rapidocr import RapidOcrEngine
+
+    missing = tmp_path / "PP-OCRv5_server_rec.onnx"
+    with pytest.raises(DependencyMissing) as err:
+        RapidOcrEngine(rec_model=str(missing))
+    assert str(missing) in str(err.value)

@@ -40,7 +40,7 @@ class Engine(Protocol):
         ...
 
 
-_engines: dict[tuple[str, str | None, str | None, str | None], Engine] = {}
+_engines: dict[tuple[str, str | None, str | None, str | None, str | None], Engine] = {}
 _lock = threading.Lock()
 
 
@@ -51,6 +51,7 @@ def get_engine(settings: OcrSettings) -> Engine:
         settings.paddle_det_model_dir,
         settings.paddle_rec_model_dir,
         settings.tesseract_cmd,
+        settings.rec_model,
     )
     with _lock:
         if key not in _engines:
@@ -66,6 +67,6 @@ def get_engine(settings: OcrSettings) -> Engine:
             else:
                 from dxrpa.ocr.engines.rapidocr import RapidOcrEngine
 
-                engine = RapidOcrEngine()
+                engine = RapidOcrEngine(rec_model=settings.rec_model)
             _engines[key] = engine
         return _engines[key]

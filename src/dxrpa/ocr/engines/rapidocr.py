@@ -59,11 +59,23 @@ class RapidOcrEngine:
 
     name = "rapidocr"
 
-    def __init__(self, threads: int | None = None) -> None:
+    def __init__(self, threads: int | None = None, rec_model: str | None = None) -> None:
         from rapidocr import RapidOCR
 
         models = bundled_models_dir()
-        missing = [m for m in (DET_MODEL, REC_MODEL) if not (models / m).is_file()]
+        rec = Path(rec_model).expanduser() if rec_model else models / REC_MODEL
+        if rec_model and not rec.is_file():
+            raise DependencyMissing(
+                tr(
+                    f"設定 ocr.rec_model の認識モデル {rec} がありません",
+                    f"the recognition model {rec} named by ocr.rec_model does not exist",
+                ),
+                hint=tr(
+                    "ONNX の認識モデルのパスを指定するか、設定を消して同梱のモデルを使ってください",
+                    "name a local .onnx recognition model, or remove the setting to use the bundled one",
+                ),
+            )
+        missing = [p.name for p in (models / DET_MODEL, rec) if not p.is_file()]
         if missing:
             raise DependencyMissing(
                 tr(
@@ -82,13 +94,14 @@ class RapidOcrEngine:
             "Global.use_cls": False,
             "Global.log_level": "error",
             "Det.model_path": str(models / DET_MODEL),
-            "Rec.model_path": str(models / REC_MODEL),
+            "Rec.model_path": str(rec),
             "Rec.lang_type": "japan",
             "Rec.rec_batch_num": 1,
             "EngineConfig.onnxruntime.intra_op_num_threads": 1,
             "EngineConfig.onnxruntime.inter_op_num_threads": 1,
         }
         self._ocr = RapidOCR(params=params)
+        self.model = rec.name if rec_model else "PP-OCRv6 small, bundled"
         self._rec: Any = self._ocr._load_rec_model()  # type: ignore[no-untyped-call]
 
     def recognize(self, crops: list[np.ndarray]) -> list[Recognized]:
