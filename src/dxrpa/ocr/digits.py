@@ -277,7 +277,7 @@ def second_opinion(image: np.ndarray, rec: Recognized, ignore: frozenset[str], e
             doubt = (1 - sure) * max(1 - float(p.max()), SAME_MISTAKE)
             text[g.index], chars[g.index] = mine, max(sure, 1 - doubt)
         else:  # the network's own reading leaves the line reader's no more than the rest
-            if g.placed and (read is None or p.max() >= max(sure, SUGGEST)):
+            if read is None or (g.placed and p.max() >= max(sure, SUGGEST)):
                 text[g.index] = mine  # the suggestion staff see
             chars[g.index] = min(sure, DOUBT if read is None else 1 - float(p.max()))
     return rec._replace(text="".join(text), chars=tuple(chars), weakest=min(chars))

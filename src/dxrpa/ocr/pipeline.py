@@ -205,6 +205,8 @@ class FormReader:
         for (prep, line, crop_path), rec in zip(to_read, recognized, strict=True):
             if prep.spec.type in ONLY_DIGITS | SOME_DIGITS:
                 ignore = _SEPARATORS.get(prep.spec.type, frozenset())
+                if prep.spec.type == "date" and any(c in rec.text for c in "年月日"):
+                    ignore -= {"/"}  # 令和元年1/月: a "/" beside 年 and 月 is a 1, not a separator
                 rec = second_opinion(line.image, rec, ignore, every=prep.spec.type in ONLY_DIGITS)
             dropped = prep.spec.type in FREE_TEXT and dropped_character(rec, line)
             results[prep.index] = self._finish(prep.spec, rec, dropped, crop_path)
