@@ -88,10 +88,28 @@ def _mnist() -> tuple[np.ndarray, dict[str, list[int]]]:
 
 
 def mnist_glyph(ch: str, s: int, rng: random.Random) -> tuple[Image.Image, float] | None:
-    """A digit written by a real person (MNIST test set, SD-1 writers), sized like a hand writes it in a box."""
+    """A digit written by a real person (MNIST test set, SD-1 writers), sized as in a box."""
     if not ("0" <= ch <= "9"):
         return None
-    images, by_digit = _mnist()
+    return _real_digit(*_mnist(), ch, s, rng)
+
+
+@cache
+def _usps() -> tuple[np.ndarray, dict[str, list[int]]]:
+    """The USPS test digits (bench/data/usps; the digit reader trained on the other file)."""
+    with gzip.open(DATA / "usps" / "zip.test.gz", "rt") as fh:
+        rows = [line.split() for line in fh]
+    values = np.array([[float(v) for v in r[1:257]] for r in rows], np.float32).reshape(-1, 16, 16)
+    images = ((values + 1) * 127.5).astype(np.uint8)
+    by_digit: dict[str, list[int]] = {str(d): [] for d in range(10)}
+    for i, r in enumerate(rows):
+        by_digit[str(int(float(r[0])))].append(i)
+    return images, by_digit
+
+
+def _real_digit(
+    images: np.ndarray, by_digit: dict[str, list[int]], ch: str, s: int, rng: random.Random
+) -> tuple[Image.Image, float]:
     img = images[rng.choice(by_digit[ch])]
     ys, xs = np.nonzero(img > 40)
     glyph = Image.fromarray(img[ys.min() : ys.max() + 1, xs.min() : xs.max() + 1])
@@ -103,6 +121,13 @@ def mnist_glyph(ch: str, s: int, rng: random.Random) -> tuple[Image.Image, float
     tile = Image.new("L", (s * 2, s * 2), 0)
     tile.paste(glyph, (s // 2, s - glyph.height // 2))
     return tile, glyph.width + s * 0.18
+
+
+def usps_glyph(ch: str, s: int, rng: random.Random) -> tuple[Image.Image, float] | None:
+    """A digit from a U.S. envelope (USPS test set), sized like a hand writes it in a box."""
+    if not ("0" <= ch <= "9"):
+        return None
+    return _real_digit(*_usps(), ch, s, rng)
 
 
 # ------------------------------------------------------------------------------- degradations
@@ -241,6 +266,7 @@ def sources() -> list[Source]:
         Source("coloured paper", "degradation", degrade=colour_paper, suffixes=(".jpg", ".png")),
         Source("red 印鑑 over 氏名", "degradation", degrade=red_stamp, suffixes=(".jpg", ".png")),
         Source("MNIST digits (real hands)", "real glyphs", Style(glyphs=mnist_glyph), hand_share=1.0),
+        Source("USPS digits (real hands)", "real glyphs", Style(glyphs=usps_glyph), hand_share=1.0),
     ]
     for folder in sorted((DATA / "forms").glob("*/truth.json")):
         out.append(Source(f"real form {folder.parent.name}", "real form", real=folder.parent))

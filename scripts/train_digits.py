@@ -6,7 +6,8 @@ optax (``pip install jax optax opencv-python-headless pillow``) and runs on a CP
 Training material, none of it from the benchmark's pages:
 - real handwriting: the first 5,000 digits of the MNIST test set (``bench/data/mnist``), which come
   from NIST SD-3 (Census Bureau staff). The benchmark composes its handwritten fields only from
-  the last 5,000 (SD-1, high-school students): other writers, another population;
+  the last 5,000 (SD-1, high-school students): other writers, another population. And the USPS
+  training digits (``bench/data/usps/zip.train.gz``, envelopes); the benchmark uses the test file;
 - printed digits from fonts the benchmark's font sources do not use (DejaVu, Noto CJK, IPAex
   ゴシック, Takao ゴシック).
 Each glyph is scanned the way a form is (size, slant, stroke, blur, noise, JPEG, 1-bit fax) and
@@ -33,12 +34,23 @@ sys.path.insert(0, str(ROOT / "src"))
 from dxrpa.ocr.digits import INK, MODEL, glyph_input  # noqa: E402
 
 MNIST = ROOT / "bench" / "data" / "mnist"
+USPS = ROOT / "bench" / "data" / "usps"
 TRAIN_WRITERS = slice(0, 5000)  # SD-3; the benchmark uses 5000: (SD-1)
 FONTS = [
-    *(f"/usr/share/fonts/truetype/dejavu/{n}.ttf" for n in (
-        "DejaVuSans", "DejaVuSans-Bold", "DejaVuSans-Oblique", "DejaVuSansCondensed", "DejaVuSansMono",
-        "DejaVuSerif", "DejaVuSerif-Bold", "DejaVuSerif-Italic", "DejaVuSans-ExtraLight",
-    )),
+    *(
+        f"/usr/share/fonts/truetype/dejavu/{n}.ttf"
+        for n in (
+            "DejaVuSans",
+            "DejaVuSans-Bold",
+            "DejaVuSans-Oblique",
+            "DejaVuSansCondensed",
+            "DejaVuSansMono",
+            "DejaVuSerif",
+            "DejaVuSerif-Bold",
+            "DejaVuSerif-Italic",
+            "DejaVuSans-ExtraLight",
+        )
+    ),
     "/usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc",
     "/usr/share/fonts/opentype/noto/NotoSansCJK-Bold.ttc",
     "/usr/share/fonts/opentype/noto/NotoSerifCJK-Regular.ttc",
@@ -55,6 +67,14 @@ def mnist(part: str) -> tuple[np.ndarray, np.ndarray]:
     with gzip.open(MNIST / f"{part}-labels-idx1-ubyte.gz") as fh:
         labels = np.frombuffer(fh.read(), np.uint8, offset=8)
     return images, labels
+
+
+def usps(part: str) -> tuple[np.ndarray, np.ndarray]:
+    """USPS digits as 16 × 16 ink images (0–255) and their labels."""
+    with gzip.open(USPS / f"zip.{part}.gz", "rt") as fh:
+        rows = [line.split() for line in fh]
+    values = np.array([[float(v) for v in r[1:257]] for r in rows], np.float32).reshape(-1, 16, 16)
+    return ((values + 1) * 127.5).astype(np.uint8), np.array([int(float(r[0])) for r in rows], np.uint8)
 
 
 def _warp(ink: np.ndarray, rng: random.Random, height: int) -> np.ndarray:
@@ -94,7 +114,7 @@ def _scan(ink: np.ndarray, rng: random.Random) -> np.ndarray:
     if r < 0.15:
         gray = np.where(gray > rng.randint(130, 180), 255, 0).astype(np.uint8)
     elif r < 0.5:
-        ok, buf = cv2.imencode(".jpg", gray, [cv2.IMWRITE_JPEG_QUALITY, rng.randint(45, 90)])
+        _, buf = cv2.imencode(".jpg", gray, [cv2.IMWRITE_JPEG_QUALITY, rng.randint(45, 90)])
         gray = cv2.imdecode(buf, cv2.IMREAD_GRAYSCALE)
     return gray
 
@@ -113,7 +133,14 @@ def _as_pipeline(gray: np.ndarray) -> np.ndarray | None:
 def _font_digit(ch: str, path: str, size: int, rng: random.Random) -> np.ndarray:
     font = ImageFont.truetype(path, size)
     img = Image.new("L", (size * 2, size * 2), 0)
-    ImageDraw.Draw(img).text((size // 2, size // 4), ch, font=font, fill=255, stroke_width=rng.choice([0, 0, 0, 1]), stroke_fill=255)
+    ImageDraw.Draw(img).text(
+        (size // 2, size // 4),
+        ch,
+        font=font,
+        fill=255,
+        stroke_width=rng.choice([0, 0, 0, 1]),
+        stroke_fill=255,
+    )
     return np.asarray(img)
 
 
@@ -127,11 +154,21 @@ def build(seed: int, mnist_copies: int, font_copies: int) -> tuple[np.ndarray, n
             if g is not None:
                 xs.append(g)
                 ys.append(int(lab))
+    u_images, u_labels = usps("train")
+    for img, lab in zip(u_images, u_labels, strict=True):
+        big = cv2.resize(img, (28, 28), interpolation=cv2.INTER_CUBIC)
+        for _ in range(max(1, mnist_copies // 2)):
+            g = _as_pipeline(_scan(_warp(big, rng, rng.randint(20, 60)), rng))
+            if g is not None:
+                xs.append(g)
+                ys.append(int(lab))
     for d in range(10):
         for path in FONTS:
             for _ in range(font_copies):
                 size = rng.randint(26, 64)
-                g = _as_pipeline(_scan(_warp(_font_digit(str(d), path, size, rng), rng, int(size * 0.7)), rng))
+                g = _as_pipeline(
+                    _scan(_warp(_font_digit(str(d), path, size, rng), rng, int(size * 0.7)), rng)
+                )
                 if g is not None:
                     xs.append(g)
                     ys.append(d)
@@ -163,10 +200,14 @@ def train(x: np.ndarray, y: np.ndarray, epochs: int, seed: int) -> dict[str, np.
         return jax.random.normal(k, shape) * jnp.sqrt(2.0 / fan_in)
 
     params = {
-        "c1": init(k1, (32, 1, 5, 5), 25), "c1b": jnp.zeros(32),
-        "c2": init(k2, (64, 32, 5, 5), 800), "c2b": jnp.zeros(64),
-        "d1": init(k3, (64 * 7 * 7, 128), 64 * 49), "d1b": jnp.zeros(128),
-        "d2": init(k4, (128, 10), 128), "d2b": jnp.zeros(10),
+        "c1": init(k1, (32, 1, 5, 5), 25),
+        "c1b": jnp.zeros(32),
+        "c2": init(k2, (64, 32, 5, 5), 800),
+        "c2b": jnp.zeros(64),
+        "d1": init(k3, (64 * 7 * 7, 128), 64 * 49),
+        "d1b": jnp.zeros(128),
+        "d2": init(k4, (128, 10), 128),
+        "d2b": jnp.zeros(10),
     }
 
     def conv_pool(x: jax.Array, w: jax.Array, b: jax.Array) -> jax.Array:

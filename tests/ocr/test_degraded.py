@@ -135,3 +135,14 @@ def test_an_address_whose_chome_was_restored_goes_to_review(reader: FormReader) 
         spec, Recognized("神奈川県横浜市中区日本大通2丁目19番12号", 0.99, 0.99), False, None
     )
     assert sure.status == "ok"
+
+
+def test_a_space_next_to_japanese_is_no_doubt() -> None:
+    """The recognizer is unsure of the gap in 「MLism 株式会社」, which normalization removes; a
+    space between two Latin words stays in the value and still counts."""
+    text = "MLism 株式会社"
+    chars = tuple(0.55 if c == " " else 0.99 for c in text)
+    assert field_confidence("text", Recognized(text, 0.95, 0.55, (), chars)) == 0.99
+    latin = "Kotaro Kinoshita"
+    chars = tuple(0.55 if c == " " else 0.99 for c in latin)
+    assert field_confidence("text", Recognized(latin, 0.95, 0.55, (), chars)) == 0.55

@@ -103,7 +103,9 @@ def test_a_digit_without_ink_of_its_own_is_doubted(engine: Engine) -> None:
     rec = engine.recognize([line.image])[0]
     assert rec.text == "0928349"
     blank = line.image.shape[1] - 2.0  # the white border after the last digit
-    doubled = Recognized(rec.text + "9", rec.confidence, rec.weakest, (*rec.centers, blank), (*rec.chars, 0.99))
+    doubled = Recognized(
+        rec.text + "9", rec.confidence, rec.weakest, (*rec.centers, blank), (*rec.chars, 0.99)
+    )
     out = second_opinion(line.image, doubled, HYPHEN, every=True)
     assert out.chars[-1] <= DOUBT
     assert all(a >= b for a, b in zip(out.chars[:-1], rec.chars, strict=True))
@@ -116,6 +118,8 @@ def test_a_border_read_after_the_number_is_not_a_digit(engine: Engine) -> None:
     line = _tight(np.asarray(page))
     assert line is not None
     rec = engine.recognize([line.image])[0]
-    bar = Recognized(rec.text + "|", rec.confidence, rec.weakest, (*rec.centers, rec.centers[-1] + 20), (*rec.chars, 0.6))
+    bar = Recognized(
+        rec.text + "|", rec.confidence, rec.weakest, (*rec.centers, rec.centers[-1] + 20), (*rec.chars, 0.6)
+    )
     out = second_opinion(line.image, bar, HYPHEN, every=True)
     assert out.text.endswith("|") and out.chars[-1] == 0.6

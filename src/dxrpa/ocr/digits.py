@@ -1,13 +1,15 @@
-"""A second reader for the digits of phone numbers, postal codes, dates and numbers.
+"""A second reader for the digits of numbers, dates, phone numbers, postal codes and addresses.
 
-The line recognizer reads a handwritten digit field as a whole and can be confidently wrong
-about one digit (a 9 written like a 4), or double or drop one. This reader looks at each digit
-on its own: the ink the line recognizer placed at that character is cut out, normalized the
-way MNIST is (longest side 20 px, centred by mass in 28 × 28) and classified by a small
-convolutional network (``models/digits.npz``, trained by ``scripts/train_digits.py`` on public
-handwritten digits and on printed digits from fonts the benchmark does not use). Where the two
-readers agree the digit is as sure as the surer one; where they disagree, or a digit has no ink
-of its own, the field goes to review with the more probable reading as the suggestion.
+The line recognizer reads a handwritten field as a whole and can be confidently wrong about one
+digit (a 4 written like a 1), or double or drop one. Each digit it is not sure of (below
+``CONSULT``) is looked at again on its own: its ink is cut out, normalized the way MNIST is
+(longest side 20 px, centred by mass in 28 × 28) and classified by a small convolutional network
+(``models/digits.npz``, trained by ``scripts/train_digits.py`` on public handwritten digits and on
+printed digits from fonts the benchmark does not use). Where the two readers agree, the doubt left
+is the line reader's times the chance the network shares its mistake; where they disagree, the
+digit keeps no more confidence than the network leaves to other readings, and a digit with no ink
+of its own, or a letter read where only digits belong, gets ``DOUBT``: the field goes to review,
+with the network's digit as the suggestion where its ink was found by column order.
 """
 
 from __future__ import annotations
@@ -100,7 +102,7 @@ class DigitNet:
         cols = cols.transpose(0, 2, 3, 1, 4, 5).reshape(n * h * wd, c * k * k)
         y = (cols @ w.reshape(o, -1).T + b).reshape(n, h, wd, o).transpose(0, 3, 1, 2)
         y = np.maximum(y, 0.0)
-        return y.reshape(n, o, h // 2, 2, wd // 2, 2).max(axis=(3, 5))
+        return np.asarray(y.reshape(n, o, h // 2, 2, wd // 2, 2).max(axis=(3, 5)))
 
     def probabilities(self, batch: np.ndarray) -> np.ndarray:
         """Softmax over 0–9 for each ``(28, 28)`` input of ``batch`` (shape ``(n, 28, 28)``)."""

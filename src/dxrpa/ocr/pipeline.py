@@ -73,8 +73,9 @@ def field_confidence(field_type: str, rec: Recognized, dropped: bool = False) ->
     A field is as wrong as its worst character, whatever its type: a mean over twelve digits hides
     the one the recognizer guessed (a handwritten 6 read as 4 at 0.89 in a field whose mean is
     0.98), and the grammar cannot catch a wrong digit that still makes a valid number. Characters
-    that carry no value (the hyphens of a phone number, a space next to Japanese) do not count. Free text has no format to
-    catch a dropped character either, so holes in the decoded positions count as doubt there.
+    that carry no value (the hyphens of a phone number, a space next to Japanese) do not count.
+    Free text has no format to catch a dropped character either, so holes in the decoded positions
+    count as doubt there.
     """
     conf = min(rec.confidence, rec.weakest)
     ignore = _SEPARATORS.get(field_type, frozenset())
