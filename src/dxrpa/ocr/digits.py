@@ -203,6 +203,7 @@ def cut_glyphs(
             if i in masks:
                 masks[i] = np.isin(labels, column)
         kept = []
+    whole: dict[int, list[int]] = {}  # the strokes each slot got whole, by decoded position
     for comp in kept:
         x0 = int(stats[comp, cv2.CC_STAT_LEFT])
         x1 = x0 + int(stats[comp, cv2.CC_STAT_WIDTH])
@@ -211,6 +212,7 @@ def cut_glyphs(
             near = inside or [min(attract, key=lambda i: abs(centers[i] - (x0 + x1) / 2))]
             if near[0] in masks:
                 masks[near[0]] |= labels == comp
+                whole.setdefault(near[0], []).append(comp)
             continue
         cuts = [x0, *(round((centers[a] + centers[b]) / 2) for a, b in itertools.pairwise(inside)), x1]
         for i, a, b in zip(inside, cuts, cuts[1:], strict=False):
@@ -219,6 +221,9 @@ def cut_glyphs(
     glyphs = []
     for i in slots:
         glyph = None
+        if len(_columns(whole.get(i, []), stats)) > 1:  # ink standing apart: a character dropped here?
+            glyphs.append(Glyph(i, None))
+            continue
         if masks[i].any():
             ys, xs = np.nonzero(masks[i])
             y0, y1, x0, x1 = ys.min(), ys.max() + 1, xs.min(), xs.max() + 1

@@ -95,6 +95,29 @@ def field_confidence(field_type: str, rec: Recognized, dropped: bool = False) ->
 PAGE_VIEW_WIDTH = 1400  # the page image kept for the review screen: enough to read, small on disk
 
 
+#: px of the blank form beyond a crop whose print is erased too: a label printed just past the box
+#: (the 時 of 「17 時」) slides into the crop when the scan is off by a few pixels, and its first
+#: stroke read as a digit made 17 into 171
+BEYOND = 10
+
+
+def _erase_mask(blank: np.ndarray, box: Box) -> np.ndarray:
+    """The blank form's print over a field's crop, grown so a scan a few pixels off is still covered:
+    by 3 px inside the box (writing often touches its lines) and by 7 px outside it, where only
+    spill-over of the writing is expected."""
+    h, w = blank.shape
+    x0, y0, x1, y1 = _clip(box, MARGIN, w, h)
+    bx0, by0, bx1, by1 = _clip(box, MARGIN + BEYOND, w, h)
+    ink = (blank[by0:by1, bx0:bx1] < 220).astype(np.uint8)
+    near = cv2.dilate(ink, np.ones((7, 7), np.uint8)).astype(bool)
+    far = cv2.dilate(ink, np.ones((15, 15), np.uint8)).astype(bool)
+    inside = np.zeros_like(near)
+    bx, by, bw, bh = box
+    inside[by - by0 : by - by0 + bh, bx - bx0 : bx - bx0 + bw] = True
+    mask = np.where(inside, near, far)
+    return np.asarray(mask[y0 - by0 : y1 - by0, x0 - bx0 : x1 - bx0])
+
+
 def _clip(box: Box, margin: int, width: int, height: int) -> tuple[int, int, int, int]:
     x, y, w, h = box
     return max(x - margin, 0), max(y - margin, 0), min(x + w + margin, width), min(y + h + margin, height)
@@ -119,13 +142,10 @@ class FormReader:
         blank = template.blank
         h, w = blank.shape
         self._fields: list[_Prepared] = []
-        kernel = np.ones((7, 7), np.uint8)
         for i, spec in enumerate(template.spec.fields):
             prep = _Prepared(spec, i)
             if spec.type not in ("checkbox", "choice") and spec.box is not None:
-                x0, y0, x1, y1 = _clip(spec.box, MARGIN, w, h)
-                ink = (blank[y0:y1, x0:x1] < 220).astype(np.uint8)
-                prep.erase = cv2.dilate(ink, kernel).astype(bool)
+                prep.erase = _erase_mask(blank, spec.box)
             self._fields.append(prep)
 
     # ------------------------------------------------------------------ files and pages
