@@ -273,7 +273,9 @@ def second_opinion(image: np.ndarray, rec: Recognized, ignore: frozenset[str], e
     probs = iter(net().probabilities(np.stack(inputs)) if inputs else [])
     text, chars = list(rec.text), list(rec.chars)
     for g in glyphs:
-        read, sure = as_digit(rec.text[g.index]), chars[g.index]
+        # a stroke read where a 1 may be is only ever a suggestion (it may as well be an l or an I)
+        read = None if rec.text[g.index] in STROKES else as_digit(rec.text[g.index])
+        sure = chars[g.index]
         if g.image is None:
             if g.clear:
                 chars[g.index] = min(sure, DOUBT)

@@ -65,6 +65,9 @@ _SEPARATORS = {
     "my_number": frozenset(_DASHES + ".・ 　"),
     "date": frozenset(".・/-‐－−—– 　"),
 }
+#: characters the digit reader leaves alone although they may stand for a 1: in an e-mail address
+#: "mai|" is as likely mail as mai1
+_NOT_DIGITS = {"email": frozenset("/|")}
 
 
 def field_confidence(field_type: str, rec: Recognized, dropped: bool = False) -> float:
@@ -225,7 +228,7 @@ class FormReader:
         recognized = self.engine.recognize([line.image for _, line, _ in to_read])
         for (prep, line, crop_path), rec in zip(to_read, recognized, strict=True):
             if prep.spec.type in ONLY_DIGITS | SOME_DIGITS:
-                ignore = _SEPARATORS.get(prep.spec.type, frozenset())
+                ignore = _SEPARATORS.get(prep.spec.type, _NOT_DIGITS.get(prep.spec.type, frozenset()))
                 if prep.spec.type == "date" and any(c in rec.text for c in "年月日"):
                     ignore -= {"/"}  # 令和元年1/月: a "/" beside 年 and 月 is a 1, not a separator
                 rec = second_opinion(line.image, rec, ignore, every=prep.spec.type in ONLY_DIGITS)
