@@ -137,8 +137,9 @@ class Glyph:
 
 
 def _stray(comp: int, stats: np.ndarray, tall: list[int], height: int) -> bool:
-    """A short flat stroke that belongs to no digit: a hyphen between digits, or what is left of a
-    printed line above or below them (no tall stroke beside it reaches past it)."""
+    """A stroke that belongs to no digit: a rule of the form or a corner of one, a hyphen between
+    digits, or what is left of a printed line above or below them (no tall stroke beside it
+    reaches past it)."""
     x, y, w, h = (int(v) for v in stats[comp, :4])
     if (w <= 3 and h > 1.5 * height) or (  # a vertical rule of the form, or a corner of one
         max(w, h) > 1.2 * height and stats[comp, cv2.CC_STAT_AREA] < 0.1 * w * h
@@ -179,8 +180,9 @@ def cut_glyphs(
     When the strokes stand in as many columns as there are characters, the k-th column is the k-th
     character's (decoded centres are only accurate to a CTC step, a digit's width in a short field).
     Otherwise a stroke (connected component) goes to the character of ``attract`` whose decoded
-    centre lies within it, else to the nearest one; a stroke spanning several centres (a digit touching the 年
-    beside it) is cut midway between them. Stray flat strokes (:func:`_stray`) are nobody's.
+    centre lies within it, else to the nearest one; a stroke spanning several centres (a digit
+    touching the 年 beside it) is cut midway between them. Stray strokes (:func:`_stray`) are
+    nobody's.
     """
     ink = (image < INK).astype(np.uint8)
     count, labels, stats, _ = cv2.connectedComponentsWithStats(ink, connectivity=8)
@@ -257,8 +259,7 @@ def second_opinion(image: np.ndarray, rec: Recognized, ignore: frozenset[str], e
     ``ignore``: characters that carry no value (hyphens). ``every``: every other character must be
     a digit (phone, postal code, number), so a letter or kana read there is a misread digit; else
     only the digits and the strokes a 1 is read as are checked (a date's 年 and 月, an address's
-    番地, are not). Returns ``rec``
-    unchanged when the recognizer gave no per-character positions.
+    番地, are not). Returns ``rec`` unchanged when the recognizer gave no per-character positions.
     """
     if not rec.centers or len(rec.centers) != len(rec.text) or len(rec.chars) != len(rec.text):
         return rec
@@ -267,8 +268,6 @@ def second_opinion(image: np.ndarray, rec: Recognized, ignore: frozenset[str], e
     if not slots:
         return rec
     glyphs = cut_glyphs(image, rec, slots, attract, ignore)
-    if not glyphs:
-        return rec
     inputs = [g.image for g in glyphs if g.image is not None]
     probs = iter(net().probabilities(np.stack(inputs)) if inputs else [])
     text, chars = list(rec.text), list(rec.chars)

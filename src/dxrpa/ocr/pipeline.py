@@ -142,13 +142,11 @@ class FormReader:
         self.review_threshold = review_threshold
         self.crops_dir = crops_dir
         self.aligner = Aligner(template.blank, min_score=template.spec.min_alignment)
-        blank = template.blank
-        h, w = blank.shape
         self._fields: list[_Prepared] = []
         for i, spec in enumerate(template.spec.fields):
             prep = _Prepared(spec, i)
             if spec.type not in ("checkbox", "choice") and spec.box is not None:
-                prep.erase = _erase_mask(blank, spec.box)
+                prep.erase = _erase_mask(template.blank, spec.box)
             self._fields.append(prep)
 
     # ------------------------------------------------------------------ files and pages
