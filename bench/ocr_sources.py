@@ -11,6 +11,7 @@ and hand-transcribed truth). Pages are written as files with their truth; nothin
 from __future__ import annotations
 
 import gzip
+import json
 import math
 import random
 from collections.abc import Callable
@@ -274,33 +275,42 @@ def sources() -> list[Source]:
 
 
 #: how the copies of a real filled form are passed on: as it is, scanned, faxed, photographed
+def scanned(
+    img: Image.Image, rng: random.Random, _boxes: dict[str, tuple[int, int, int, int]]
+) -> Image.Image:
+    return scan(img, rng)
+
+
 REAL_PASSES: list[tuple[str, Callable[..., Image.Image] | None]] = [
     (".png", None),
-    (".jpg", lambda img, rng, _b: scan(img, rng)),
+    (".jpg", scanned),
     (".tif", fax),
     (".jpg", phone_photo),
-    (".pdf", lambda img, rng, _b: scan(img, rng)),
+    (".pdf", scanned),
 ]
+
+
+def _save(page: Image.Image, path: Path, rng: random.Random) -> None:
+    """A page as its suffix says: 1-bit fax TIFFs in Group 4 at fax resolution, the rest as scans."""
+    if path.suffix == ".tif" and page.mode == "1":
+        page.save(path, compression="group4", dpi=(204, 196))
+    else:
+        save_scan(page, path, rng)
 
 
 def _real_pages(source: Source, out_dir: Path, n: int, rng: random.Random) -> list[Page]:
     """The third party's page itself first, then copies through the scanner, fax and phone camera."""
     assert source.real is not None
-    import json
-
-    truths = json.loads((source.real / "truth.json").read_text(encoding="utf-8"))
+    truths = list(json.loads((source.real / "truth.json").read_text(encoding="utf-8")).items())
     form = next(source.real.glob("*.yaml")).stem
     pages = []
     for i in range(n):
-        name, values = list(truths.items())[i % len(truths)]
+        name, values = truths[i % len(truths)]
         img = Image.open(source.real / name).convert("L")
         suffix, degrade = REAL_PASSES[i % len(REAL_PASSES)]
         page = degrade(img, rng, {}) if degrade else img
         file = f"{form}_{i:03d}{suffix}"
-        if suffix == ".tif" and page.mode == "1":
-            page.save(out_dir / file, compression="group4", dpi=(204, 196))
-        else:
-            save_scan(page, out_dir / file, rng)
+        _save(page, out_dir / file, rng)
         pages.append(Page(form, file, "printed", values, templates=source.real))
     return pages
 
@@ -322,9 +332,6 @@ def make_pages(source: Source, out_dir: Path, n: int, seed: int) -> list[Page]:
         page = source.degrade(img, rng, boxes) if source.degrade else scan(img, rng)
         suffix = source.suffixes[i % len(source.suffixes)]
         name = f"{form}_{i:03d}{suffix}"
-        if suffix == ".tif" and page.mode == "1":
-            page.save(out_dir / name, compression="group4", dpi=(204, 196))
-        else:
-            save_scan(page, out_dir / name, rng)
+        _save(page, out_dir / name, rng)
         pages.append(Page(form, name, "handwriting" if hand else "printed", truth))
     return pages

@@ -83,43 +83,40 @@ def test_no_wrong_handwritten_digit_is_left_sure(engine: Engine) -> None:
     assert fixed >= 1
 
 
-def test_printed_digits_keep_their_confidence(engine: Engine) -> None:
+def _printed(engine: Engine, text: str) -> tuple[np.ndarray, Recognized]:
+    """A printed field crop cut to its writing, and the line recognizer's reading of it."""
     page = Image.new("L", (600, 80), 245)
-    page.paste(20, (14, 18), _printed_mask("092-834-9911", GOTHIC, 34))
+    page.paste(20, (14, 18), _printed_mask(text, GOTHIC, 34))
     line = _tight(np.asarray(page))
     assert line is not None
-    first = engine.recognize([line.image])[0]
-    both = second_opinion(line.image, first, HYPHEN, every=True)
+    return line.image, engine.recognize([line.image])[0]
+
+
+def test_printed_digits_keep_their_confidence(engine: Engine) -> None:
+    image, first = _printed(engine, "092-834-9911")
+    both = second_opinion(image, first, HYPHEN, every=True)
     assert both.text == first.text == "092-834-9911"
     assert min(both.chars) >= min(first.chars)
 
 
 def test_a_digit_without_ink_of_its_own_is_doubted(engine: Engine) -> None:
     """A doubled digit: the recognizer reads a 9 more where the paper is blank."""
-    page = Image.new("L", (600, 80), 245)
-    page.paste(20, (14, 18), _printed_mask("0928349", GOTHIC, 34))
-    line = _tight(np.asarray(page))
-    assert line is not None
-    rec = engine.recognize([line.image])[0]
+    image, rec = _printed(engine, "0928349")
     assert rec.text == "0928349"
-    blank = line.image.shape[1] - 2.0  # the white border after the last digit
+    blank = image.shape[1] - 2.0  # the white border after the last digit
     doubled = Recognized(
         rec.text + "9", rec.confidence, rec.weakest, (*rec.centers, blank), (*rec.chars, 0.99)
     )
-    out = second_opinion(line.image, doubled, HYPHEN, every=True)
+    out = second_opinion(image, doubled, HYPHEN, every=True)
     assert out.chars[-1] <= DOUBT
     assert all(a >= b for a, b in zip(out.chars[:-1], rec.chars, strict=True))
 
 
 def test_a_border_read_after_the_number_is_not_a_digit(engine: Engine) -> None:
     """A form's rule left beside the writing is read as "|": it is not checked (nor made a 1)."""
-    page = Image.new("L", (600, 80), 245)
-    page.paste(20, (14, 18), _printed_mask("092-834-9911", GOTHIC, 34))
-    line = _tight(np.asarray(page))
-    assert line is not None
-    rec = engine.recognize([line.image])[0]
+    image, rec = _printed(engine, "092-834-9911")
     bar = Recognized(
         rec.text + "|", rec.confidence, rec.weakest, (*rec.centers, rec.centers[-1] + 20), (*rec.chars, 0.6)
     )
-    out = second_opinion(line.image, bar, HYPHEN, every=True)
+    out = second_opinion(image, bar, HYPHEN, every=True)
     assert out.text.endswith("|") and out.chars[-1] == 0.6

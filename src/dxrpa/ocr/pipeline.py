@@ -53,6 +53,7 @@ FREE_TEXT = frozenset({"text", "katakana", "hiragana", "email"})
 #: and free text whose digits are (an address's 丁目 and 番地, an e-mail's numbers)
 ONLY_DIGITS = frozenset({"number", "phone", "postal_code", "my_number"})
 SOME_DIGITS = frozenset({"date", "text", "email"})
+DIGIT_FIELDS = ONLY_DIGITS | SOME_DIGITS
 
 
 #: characters that carry no value in formatted fields: normalization drops or rewrites them
@@ -225,7 +226,7 @@ class FormReader:
                 to_read.append((prep, line, crop_path))
         recognized = self.engine.recognize([line.image for _, line, _ in to_read])
         for (prep, line, crop_path), rec in zip(to_read, recognized, strict=True):
-            if prep.spec.type in ONLY_DIGITS | SOME_DIGITS:
+            if prep.spec.type in DIGIT_FIELDS:
                 ignore = _SEPARATORS.get(prep.spec.type, _NOT_DIGITS.get(prep.spec.type, frozenset()))
                 if prep.spec.type == "date" and any(c in rec.text for c in "年月日"):
                     ignore -= {"/"}  # 令和元年1/月: a "/" beside 年 and 月 is a 1, not a separator
