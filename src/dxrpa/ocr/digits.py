@@ -253,6 +253,13 @@ def places(text: str, ignore: frozenset[str], every: bool) -> tuple[list[int], l
     return slots, attract
 
 
+def _beside_latin(text: str, index: int) -> bool:
+    """Whether the nearest character on either side of ``index`` (spaces skipped) is a Latin letter."""
+    left = text[:index].rstrip()
+    right = text[index + 1 :].lstrip()
+    return any(ch.isascii() and ch.isalpha() for ch in (left[-1:], right[:1]) if ch)
+
+
 def second_opinion(image: np.ndarray, rec: Recognized, ignore: frozenset[str], every: bool) -> Recognized:
     """``rec`` with each digit checked by the digit network (see the module docstring).
 
@@ -272,8 +279,11 @@ def second_opinion(image: np.ndarray, rec: Recognized, ignore: frozenset[str], e
     probs = iter(net().probabilities(np.stack(inputs)) if inputs else [])
     text, chars = list(rec.text), list(rec.chars)
     for g in glyphs:
-        # a stroke read where a 1 may be is only ever a suggestion (it may as well be an l or an I)
-        read = None if rec.text[g.index] in STROKES else as_digit(rec.text[g.index])
+        # a stroke read beside a Latin letter is only ever a suggestion (it may be an l or an I);
+        # between digits, kana or kanji it is the line reader's way of reading a 1
+        read = as_digit(rec.text[g.index])
+        if rec.text[g.index] in STROKES:
+            read = None if not every and _beside_latin(rec.text, g.index) else "1"
         sure = chars[g.index]
         if g.image is None:
             if g.clear:
@@ -285,7 +295,8 @@ def second_opinion(image: np.ndarray, rec: Recognized, ignore: frozenset[str], e
             doubt = (1 - sure) * max(1 - float(p.max()), SAME_MISTAKE)
             text[g.index], chars[g.index] = mine, max(sure, 1 - doubt)
         else:  # the network's own reading leaves the line reader's no more than the rest
-            if read is None or (g.placed and p.max() >= max(sure, SUGGEST)):
+            stroke = rec.text[g.index] in STROKES
+            if read is None or stroke or (g.placed and p.max() >= max(sure, SUGGEST)):
                 text[g.index] = mine  # the suggestion staff see
             chars[g.index] = min(sure, DOUBT if read is None else 1 - float(p.max()))
     return rec._replace(text="".join(text), chars=tuple(chars), weakest=min(chars))

@@ -26,12 +26,21 @@ from dxrpa.ocr import marks
 from dxrpa.ocr.align import Aligner
 from dxrpa.ocr.clean import flatten
 from dxrpa.ocr.crosscheck import cross_check
+from dxrpa.ocr.ctc import decode, insert
 from dxrpa.ocr.digits import second_opinion
 from dxrpa.ocr.engines.base import Engine, Recognized
+from dxrpa.ocr.grammar import BLOCK_NUMBER, for_field
 from dxrpa.ocr.load import load_pages
 from dxrpa.ocr.normalize import normalize, unvalued_spaces
 from dxrpa.ocr.template import Template
-from dxrpa.ocr.validate import check, guessed_block_marker, is_address, judge
+from dxrpa.ocr.validate import (
+    check,
+    guessed_block_marker,
+    inferred_block_number,
+    is_address,
+    judge,
+    missing_block_numbers,
+)
 
 MARGIN = 6  # px around a field box: handwriting spills over the line
 JOINT = 0.5  # wide gaps inside a field are closed up to this share of the text height
@@ -66,9 +75,32 @@ _SEPARATORS = {
     "my_number": frozenset(_DASHES + ".・ 　"),
     "date": frozenset(".・/-‐－−—– 　"),
 }
+#: field types whose value never holds a space: a space read inside one carries no value
+SPACELESS = frozenset({"email", "phone", "postal_code", "number", "my_number"})
 #: characters the digit reader leaves alone although they may stand for a 1: in an e-mail address
 #: "mai|" is as likely mail as mai1
 _NOT_DIGITS = {"email": frozenset("/|")}
+
+
+def _digits(spec: FieldSpec, line: Line, rec: Recognized) -> Recognized:
+    """``rec`` with its digits read a second time (:mod:`dxrpa.ocr.digits`) where the type has digits."""
+    if spec.type not in DIGIT_FIELDS:
+        return rec
+    ignore = _SEPARATORS.get(spec.type, _NOT_DIGITS.get(spec.type, frozenset()))
+    if spec.type == "date" and any(c in rec.text for c in "年月日"):
+        ignore -= {"/"}  # 令和元年1/月: a "/" beside 年 and 月 is a 1, not a separator
+    return second_opinion(line.image, rec, ignore, every=spec.type in ONLY_DIGITS)
+
+
+def within_grammar(spec: FieldSpec, rec: Recognized) -> Recognized:
+    """``rec``, or when it breaks its field type's grammar the likeliest reading that keeps it
+    (:mod:`dxrpa.ocr.ctc`); its forced characters keep the low probability the recognizer gave them."""
+    if is_address(spec):
+        return insert(rec, missing_block_numbers(rec.text), BLOCK_NUMBER)
+    automaton = for_field(spec.type, spec.digits)
+    if automaton is None or rec.lattice is None or automaton.accepts(rec.text):
+        return rec
+    return decode(rec.lattice, automaton) or rec
 
 
 def field_confidence(field_type: str, rec: Recognized, dropped: bool = False) -> float:
@@ -81,16 +113,18 @@ def field_confidence(field_type: str, rec: Recognized, dropped: bool = False) ->
     Free text has no format to catch a dropped character either, so holes in the decoded positions
     count as doubt there.
     """
-    conf = min(rec.confidence, rec.weakest)
+    conf = min(rec.confidence, rec.weakest, rec.cap)
     ignore = _SEPARATORS.get(field_type, frozenset())
     if rec.chars and len(rec.chars) == len(rec.text):
         spaces = unvalued_spaces(rec.text)
+        if field_type in SPACELESS:  # normalization drops every space there
+            spaces = frozenset(i for i, ch in enumerate(rec.text) if ch.isspace())
         kept = [
             c
             for i, (ch, c) in enumerate(zip(rec.text, rec.chars, strict=True))
             if ch not in ignore and i not in spaces
         ]
-        conf = min(kept) if kept else conf
+        conf = min(min(kept), rec.cap) if kept else conf
     if field_type in FREE_TEXT and dropped:
         return min(conf, 0.5)
     return conf
@@ -226,11 +260,10 @@ class FormReader:
                 to_read.append((prep, line, crop_path))
         recognized = self.engine.recognize([line.image for _, line, _ in to_read])
         for (prep, line, crop_path), rec in zip(to_read, recognized, strict=True):
-            if prep.spec.type in DIGIT_FIELDS:
-                ignore = _SEPARATORS.get(prep.spec.type, _NOT_DIGITS.get(prep.spec.type, frozenset()))
-                if prep.spec.type == "date" and any(c in rec.text for c in "年月日"):
-                    ignore -= {"/"}  # 令和元年1/月: a "/" beside 年 and 月 is a 1, not a separator
-                rec = second_opinion(line.image, rec, ignore, every=prep.spec.type in ONLY_DIGITS)
+            rec = _digits(prep.spec, line, rec)
+            fixed = within_grammar(prep.spec, rec)
+            if fixed is not rec:
+                rec = _digits(prep.spec, line, fixed)
             dropped = prep.spec.type in FREE_TEXT and dropped_character(rec, line)
             results[prep.index] = self._finish(prep.spec, rec, dropped, crop_path)
         fields = [results[i] for i in range(len(self._fields))]
@@ -245,7 +278,7 @@ class FormReader:
         raw = normalize(spec.type, rec.text, name=spec.name, keep_variants=True)
         rule = check(spec, value, self.template.dictionaries.get(spec.name))
         if not rule and is_address(spec):
-            rule = guessed_block_marker(rec.text)
+            rule = guessed_block_marker(rec.text) or inferred_block_number(rec.cap)
         reason = judge(rule, confidence, self.review_threshold)
         return FieldResult(
             name=spec.name,
@@ -488,6 +521,7 @@ def _tight(crop: np.ndarray) -> Line | None:
 
 HALF_WIDTH_EM = 0.55  # digits and Latin letters are about half as wide as a kanji
 DROPPED_EM = 0.75  # unexplained blank this wide (in character widths) between two characters
+POSITION_SLACK = 0.3  # how far (in character widths) a decoded centre may be from its ink
 
 
 def dropped_character(rec: Recognized, line: Line) -> bool:
@@ -504,11 +538,20 @@ def dropped_character(rec: Recognized, line: Line) -> bool:
     widths = [1.0 if unicodedata.east_asian_width(c) in "WF" else HALF_WIDTH_EM for c in rec.text]
     right_edge = line.image.shape[1] - line.pad
     points = [(float(line.pad), 0.0), *zip(rec.centers, widths, strict=True), (float(right_edge), 0.0)]
+    inked = np.asarray(_ink(line.image, INK_LEVEL).any(axis=0))
     for (a, wa), (b, wb) in itertools.pairwise(points):
         if max(wa, wb) < 1.0:
             continue
         blanks = sum(max(0, min(j1, b) - max(j0, a)) for j0, j1 in line.joints)
-        if (b - a - blanks) / line.em - (wa + wb) / 2 > DROPPED_EM:
+        if (b - a - blanks) / line.em - (wa + wb) / 2 <= DROPPED_EM:
+            continue
+        # the middle of the room between the two characters: a dropped character left ink there,
+        # the space between 氏 and 名 left none (decoded places are off by up to a CTC step, so the
+        # room's edges, where a neighbour's stroke may reach, are not looked at)
+        lo = a + (wa / 2 + POSITION_SLACK) * line.em
+        hi = b - (wb / 2 + POSITION_SLACK) * line.em
+        mid, half = (lo + hi) / 2, max((hi - lo) / 2, 0.1 * line.em)
+        if int(inked[max(round(mid - half), 0) : max(round(mid + half), 0)].sum()) >= 2:
             return True
     return False
 

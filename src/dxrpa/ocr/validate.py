@@ -28,6 +28,35 @@ _NOT_IN_ADDRESS = re.compile(r"[/|\\!?<>]")  # no address has these; a misread d
 _HALF_CHOME = re.compile(r"\d(?:丁|目|日|H|厂)(?=\d+番)")
 
 
+_BLOCK_MARKER = re.compile(r"丁目|番地|番|号")
+_NUMERAL = re.compile(r"[0-9０-９一二三四五六七八九十〇]")
+
+
+def missing_block_numbers(text: str) -> list[int]:
+    """Where in an address reading a block number is missing: the index of each 丁目, 番(地) or 号
+    with no number in front of it (「中央丁目2番号」 → the 丁 and the 号)."""
+    out = []
+    for m in _BLOCK_MARKER.finditer(text):
+        before = text[: m.start()].rstrip()
+        if not before or _NUMERAL.match(before[-1]):
+            continue
+        if m.group() != "丁目" and not _BLOCK_MARKER.search(before[-2:]):
+            continue  # 番 or 号 after something else (番町, 号棟) is a name, not a block number
+        out.append(m.start())
+    return out
+
+
+def inferred_block_number(cap: float) -> str:
+    """Why an address whose block number the recognizer did not read, and :func:`dxrpa.ocr.ctc.insert`
+    inferred from its weaker readings, needs a person ('' if nothing was inferred)."""
+    if cap < 1.0:
+        return tr(
+            "丁目・番・号の数字が読めず、推定で補いました",
+            "a block number (丁目・番・号) was not read and was inferred",
+        )
+    return ""
+
+
 def guessed_block_marker(text: str) -> str:
     """Why an address reading whose 丁目 was restored from one character needs a person ('' if not)."""
     if _HALF_CHOME.search(text.replace(" ", "")):

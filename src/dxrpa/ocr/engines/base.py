@@ -13,6 +13,24 @@ import numpy as np
 
 from dxrpa.config import OcrSettings
 
+#: labels whose per-step probabilities an engine keeps (:class:`Lattice`): what the grammars of
+#: formatted fields are made of (dxrpa.ocr.grammar), besides every single ASCII character
+LATTICE_CHARS = frozenset("年月日元令平昭大明和成正治〒・ー一－−‐―—–〜～（）＠〇０１２３４５６７８９｜")
+
+
+class Lattice(NamedTuple):
+    """A line's per-step label probabilities (CTC), for the labels of :data:`LATTICE_CHARS`."""
+
+    labels: tuple[str, ...]  # column 0 is the CTC blank
+    probs: np.ndarray  # steps × labels
+    best: np.ndarray  # each step's highest probability over all the recognizer's labels
+    px: float  # crop pixels per step
+
+
+def keeps(label: str) -> bool:
+    """Whether a recognizer label is one a :class:`Lattice` keeps."""
+    return label in LATTICE_CHARS or (len(label) == 1 and 32 <= ord(label) < 127)
+
 
 class Recognized(NamedTuple):
     text: str
@@ -20,6 +38,10 @@ class Recognized(NamedTuple):
     weakest: float = 1.0  # probability of the least certain character
     centers: tuple[float, ...] = ()  # x of each character's centre in crop pixels (when the engine knows)
     chars: tuple[float, ...] = ()  # probability of each character of ``text`` (when the engine knows)
+    lattice: Lattice | None = None  # the per-step probabilities behind ``text`` (when the engine has them)
+    #: the most the field's confidence may be: how likely the recognizer found this reading against
+    #: its own first choice, when the reading was forced by the field's grammar (dxrpa.ocr.ctc)
+    cap: float = 1.0
 
 
 class PageLine(NamedTuple):

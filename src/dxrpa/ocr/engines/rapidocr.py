@@ -17,7 +17,7 @@ import numpy as np
 
 from dxrpa.errors import DependencyMissing
 from dxrpa.i18n import tr
-from dxrpa.ocr.engines.base import PageLine, Recognized
+from dxrpa.ocr.engines.base import Lattice, PageLine, Recognized, keeps
 
 DET_MODEL = "PP-OCRv6_det_small.onnx"
 REC_MODEL = "PP-OCRv6_rec_small.onnx"
@@ -103,6 +103,9 @@ class RapidOcrEngine:
         self._ocr = RapidOCR(params=params)
         self.model = rec.name if rec_model else "PP-OCRv6 small, bundled"
         self._rec: Any = self._ocr._load_rec_model()  # type: ignore[no-untyped-call]
+        labels = list(self._rec.postprocess_op.character)
+        self._columns = np.array([0] + [j for j, c in enumerate(labels) if j > 0 and keeps(c)])
+        self._labels = tuple(labels[j] for j in self._columns)
 
     def recognize(self, crops: list[np.ndarray]) -> list[Recognized]:
         imgs = [cv2.cvtColor(c, cv2.COLOR_GRAY2BGR) if c.ndim == 2 else c for c in crops]
@@ -115,13 +118,20 @@ class RapidOcrEngine:
         return results
 
     def _one(self, img: np.ndarray) -> Recognized:
-        from rapidocr.ch_ppocr_rec import TextRecInput
-
-        out = self._rec(TextRecInput(img=[img], return_word_box=True))
-        txts, scores, words = list(out.txts or []), list(out.scores or []), list(out.word_results or [])
-        if not txts:
+        """RapidOCR's recognition of one crop (its resize, session and CTC decoding), keeping the
+        per-step probabilities of the labels formatted fields are made of."""
+        h, w = img.shape[:2]
+        _, rec_h, rec_w = self._rec.rec_image_shape[:3]
+        ratio = max(rec_w / rec_h, w / h)
+        batch = self._rec.resize_norm_img(img, ratio)[np.newaxis].astype(np.float32)
+        preds = self._rec.session(batch)
+        lines, words = self._rec.postprocess_op(preds, True, wh_ratio_list=[w / h], max_wh_ratio=ratio)
+        text, score = lines[0]
+        if not text:
             return Recognized("", 0.0, 0.0)
-        return _details(str(txts[0]), scores[0], words[0] if words else None, img.shape[0])
+        steps = preds[0]
+        lattice = Lattice(self._labels, steps[:, self._columns], steps.max(axis=1), STRIDE * h / INPUT_HEIGHT)
+        return _details(str(text), score, words[0] if words else None, h)._replace(lattice=lattice)
 
     def read_page(self, image: np.ndarray) -> list[PageLine]:
         img = cv2.cvtColor(image, cv2.COLOR_GRAY2BGR) if image.ndim == 2 else image

@@ -1,0 +1,154 @@
+"""The most probable reading a field's grammar accepts, from the recognizer's per-step probabilities.
+
+A CTC recognizer gives, for every step of the line (8 input pixels), a probability for each label
+and for "blank". Its usual reading takes the likeliest label at each step; when that breaks the
+field's grammar (分和5年, a G among phone digits, an eleventh digit), the Viterbi path through the
+field's automaton (:mod:`dxrpa.ocr.grammar`) is the reading the recognizer itself finds likeliest
+among those that can be right. Each character keeps the probability the recognizer gave it, and the
+whole reading is no surer than the recognizer found it against its own first choice (a digit it
+dropped to make eleven digits ten, with full confidence in that digit, leaves the field in review).
+"""
+
+from __future__ import annotations
+
+from functools import cache
+
+import numpy as np
+
+from dxrpa.ocr.engines.base import Lattice, Recognized
+from dxrpa.ocr.grammar import Automaton, symbol
+
+FLOOR = 1e-12  # probability of a symbol the recognizer's labels do not have at all
+
+
+@cache
+def _states(
+    automaton: Automaton, labels: tuple[str, ...]
+) -> tuple[tuple[str, ...], np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Symbols, the label → symbol sum matrix, and the emitting states (source, target, symbol)."""
+    symbols = tuple(sorted(automaton.alphabet))
+    index = {s: i for i, s in enumerate(symbols)}
+    merge = np.zeros((len(labels), len(symbols)), np.float32)
+    for j, label in enumerate(labels):
+        s = symbol(label, automaton.digits)
+        if j > 0 and s in index:  # column 0 is blank
+            merge[j, index[s]] = 1.0
+    src, dst, sym = [], [], []
+    for a, b, chars in automaton.edges:
+        for c in sorted(chars):
+            src.append(a)
+            dst.append(b)
+            sym.append(index[c])
+    return symbols, merge, np.array(src), np.array(dst), np.array(sym)
+
+
+def decode(lattice: Lattice, automaton: Automaton) -> Recognized | None:
+    """The best reading ``automaton`` accepts (None when no path fits the line's steps)."""
+    symbols, merge, src, dst, sym = _states(automaton, lattice.labels)
+    probs = np.asarray(lattice.probs, np.float32)
+    steps = probs.shape[0]
+    nodes = max(int(dst.max()), int(src.max())) + 1 if dst.size else 1
+    if steps == 0 or dst.size == 0:
+        return None
+    per_symbol = np.maximum(probs @ merge, FLOOR)
+    lp_sym = np.log(per_symbol)
+    lp_blank = np.log(np.maximum(probs[:, 0], FLOOR))
+    n_states, n_sym = src.size, len(symbols)
+    neg = -np.inf
+    rest = np.full(nodes, neg)  # at a node, the last step blank (or nothing read yet)
+    rest[0] = 0.0
+    emit = np.full(n_states, neg)  # reading state k's symbol, having moved to its target node
+    back_rest = np.zeros((steps, nodes), np.int64)  # -1 stayed, else the emitting state it came from
+    back_emit = np.zeros((steps, n_states), np.int64)  # -1 stayed, -2 from rest, else the state before
+    ar_states = np.arange(n_states)
+    for t in range(steps):
+        # best emitting state arriving at each node, per symbol (a new symbol must differ from it)
+        into = np.full((nodes, n_sym), neg)
+        np.maximum.at(into, (dst, sym), emit)
+        who = np.full((nodes, n_sym), -1)
+        top = np.isfinite(emit) & (emit >= into[dst, sym])
+        who[dst[top], sym[top]] = ar_states[top]
+        best_sym = into.argmax(axis=1)
+        best = into[np.arange(nodes), best_sym]
+        second_into = into.copy()
+        second_into[np.arange(nodes), best_sym] = neg
+        second_sym = second_into.argmax(axis=1)
+        second = second_into[np.arange(nodes), second_sym]
+        # rest: stay blank, or a symbol just ended at this node
+        arrive = best
+        new_rest = np.maximum(rest, arrive) + lp_blank[t]
+        back_rest[t] = np.where(rest >= arrive, -1, who[np.arange(nodes), best_sym])
+        # emit: keep reading the same symbol, start it after a blank, or right after another symbol
+        same = best_sym[src] == sym
+        other = np.where(same, second[src], best[src])
+        other_who = np.where(same, who[src, second_sym[src]], who[src, best_sym[src]])
+        from_rest = rest[src]
+        choice = np.stack([emit, from_rest, other])
+        pick = choice.argmax(axis=0)
+        new_emit = choice.max(axis=0) + lp_sym[t, sym]
+        back_emit[t] = np.where(pick == 0, -1, np.where(pick == 1, -2, other_who))
+        rest, emit = new_rest, new_emit
+    accept = np.array(sorted(automaton.accept))
+    end_rest = rest[accept].max()
+    finals = np.isin(dst, accept)
+    end_emit = emit[finals].max() if finals.any() else neg
+    score = max(end_rest, end_emit)
+    if not np.isfinite(score):
+        return None
+    # how much likelier the recognizer found its own first choice at every step
+    cap = float(np.exp(min(score - np.log(np.maximum(lattice.best, FLOOR)).sum(), 0.0)))
+    # walk back: which symbol was read at which step
+    read: list[tuple[int, int]] = []  # (first step, symbol index) of each character, right to left
+    if end_emit > end_rest:
+        kind, at = "emit", int(np.flatnonzero(finals)[emit[finals].argmax()])
+    else:
+        kind, at = "rest", int(accept[rest[accept].argmax()])
+    for t in range(steps - 1, -1, -1):
+        if kind == "rest":
+            came = int(back_rest[t, at])
+            if came >= 0:
+                kind, at = "emit", came
+            continue
+        came = int(back_emit[t, at])
+        if came == -1:
+            continue
+        read.append((t, int(sym[at])))
+        if came == -2:
+            kind, at = "rest", int(src[at])
+        else:
+            at = came
+    read.reverse()
+    text = "".join(symbols[s] for _, s in read)
+    chars = tuple(float(per_symbol[t, s]) for t, s in read)
+    if not chars:
+        return None
+    centers = tuple((t + 0.5) * lattice.px for t, _ in read)
+    return Recognized(text, float(np.mean(chars)), min(chars), centers, chars, lattice, cap)
+
+
+def insert(rec: Recognized, before: list[int], automaton: Automaton) -> Recognized:
+    """``rec`` with, in front of each character index of ``before``, the likeliest word of
+    ``automaton`` read from the steps between that character and the one before it: the digits of
+    丁目 read as 「中央丁目」, where the recognizer gave the 5 a twentieth of its probability."""
+    lattice = rec.lattice
+    if lattice is None or len(rec.centers) != len(rec.text) or len(rec.chars) != len(rec.text):
+        return rec
+    steps = [round(c / lattice.px - 0.5) for c in rec.centers]
+    text, chars, centers, cap = list(rec.text), list(rec.chars), list(rec.centers), rec.cap
+    for i in sorted(before, reverse=True):
+        a, b = (steps[i - 1] + 1 if i > 0 else 0), steps[i]
+        if b - a < 1:
+            continue
+        part = lattice._replace(probs=lattice.probs[a:b], best=lattice.best[a:b])
+        found = decode(part, automaton)
+        if found is None:
+            continue
+        text[i:i] = list(found.text)
+        chars[i:i] = list(found.chars)
+        centers[i:i] = [c + a * lattice.px for c in found.centers]
+        cap *= found.cap
+    if len(text) == len(rec.text):
+        return rec
+    return rec._replace(
+        text="".join(text), chars=tuple(chars), centers=tuple(centers), weakest=min(chars), cap=cap
+    )

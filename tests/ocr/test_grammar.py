@@ -1,0 +1,111 @@
+"""Decoding under a field's grammar: the automata, the Viterbi path on a known lattice, and the real
+recognizer on printed lines whose first reading breaks the grammar."""
+
+from __future__ import annotations
+
+import numpy as np
+from PIL import Image
+
+from dxrpa.demo.forms.layout import GOTHIC
+from dxrpa.demo.scans import _printed_mask
+from dxrpa.model.form import FieldSpec
+from dxrpa.ocr.ctc import decode
+from dxrpa.ocr.engines.base import LATTICE_CHARS, Engine, Lattice, keeps
+from dxrpa.ocr.grammar import for_field, symbol
+from dxrpa.ocr.pipeline import _tight, field_confidence, within_grammar
+
+TYPES = ("date", "phone", "postal_code", "my_number", "number", "email")
+
+
+def _line(text: str) -> np.ndarray:
+    page = Image.new("L", (60 + 40 * len(text), 80), 245)
+    page.paste(20, (20, 18), _printed_mask(text, GOTHIC, 34))
+    line = _tight(np.asarray(page))
+    assert line is not None
+    return line.image
+
+
+def test_automata_accept_what_normalization_reads_and_nothing_else() -> None:
+    date, phone, email = for_field("date"), for_field("phone"), for_field("email")
+    assert date is not None and phone is not None and email is not None
+    for ok in ("令和5年10月15日", "R5.10.15", "平成元年1月8日", "2023/10/15", "1986年1月17日", "昭和62年 7月3日"):
+        assert date.accepts(ok), ok
+    for bad in ("分和5年10月15日", "令和年12月20日", "令和7年10月66日", "令和元年¥月8日", "令和5年13月1日"):
+        assert not date.accepts(bad), bad
+    assert phone.accepts("092-834-9911") and phone.accepts("090-1234-5678") and phone.accepts("O9O-l234-5678")
+    for bad in ("080-9309-87147", "092-834-991", "892-733-5512", "080-54G2-7316"):
+        assert not phone.accepts(bad), bad
+    assert email.accepts("user39 @city.example.lg.jp") and not email.accepts('user"@example.jp')
+    number = for_field("number", 6)
+    assert number is not None and number.accepts("123456") and not number.accepts("12345")
+
+
+def test_every_grammar_symbol_is_kept_in_the_lattice() -> None:
+    """An automaton symbol no kept label maps to could never be read: the lattice must carry them."""
+    for field_type in TYPES:
+        automaton = for_field(field_type)
+        assert automaton is not None
+        for s in automaton.alphabet:
+            assert keeps(s) or s in LATTICE_CHARS, (field_type, s)
+            assert symbol(s, automaton.digits) == s, (field_type, s)
+
+
+def test_viterbi_path_follows_ctc_rules_and_caps_the_confidence() -> None:
+    """On a known lattice: the grammar's best path, a repeated digit needing a blank between, and
+    the cap = how much likelier the unconstrained first choice was."""
+    labels = ("", "1", "2", "G", "6")
+    # steps: 1, blank, 1, G (6 second), blank: first choice "11G", grammar (digits) → "116"
+    probs = np.array(
+        [
+            [0.05, 0.9, 0.02, 0.02, 0.01],
+            [0.9, 0.05, 0.02, 0.02, 0.01],
+            [0.05, 0.9, 0.02, 0.02, 0.01],
+            [0.05, 0.01, 0.02, 0.62, 0.3],
+            [0.9, 0.02, 0.02, 0.03, 0.03],
+        ],
+        np.float32,
+    )
+    lattice = Lattice(labels, probs, probs.max(axis=1), 10.0)
+    number = for_field("number", 3)
+    assert number is not None
+    found = decode(lattice, number)
+    assert found is not None
+    assert found.text == "116"
+    assert found.chars == (np.float32(0.9), np.float32(0.9), np.float32(0.3))
+    assert abs(found.cap - 0.3 / 0.62) < 1e-3
+    assert found.centers == (5.0, 25.0, 35.0)
+    two = for_field("number", 2)
+    assert two is not None
+    shorter = decode(lattice, two)  # one of the 1s must go: its 0.9 against the blank's 0.05
+    assert shorter is not None and len(shorter.text) == 2 and shorter.cap < 0.1
+
+
+def test_a_misread_era_is_read_again_as_an_era_and_stays_in_review(engine: Engine) -> None:
+    spec = FieldSpec(name="申請日", type="date", box=(0, 0, 10, 10))
+    rec = engine.recognize([_line("分和5年10月15日")])[0]
+    assert rec.text.startswith("分和") and rec.lattice is not None
+    fixed = within_grammar(spec, rec)
+    date = for_field("date")
+    assert date is not None and date.accepts(fixed.text), fixed.text
+    assert fixed.text.endswith("和5年10月15日")
+    assert field_confidence("date", fixed) < 0.9  # the recognizer was sure of 分: a person decides
+
+
+def test_a_phone_number_with_a_digit_too_many_is_never_sure(engine: Engine) -> None:
+    """Twelve printed digits: the grammar allows eleven, so a digit read at full confidence is
+    dropped, and the reading keeps almost none of the recognizer's confidence."""
+    spec = FieldSpec(name="電話番号", type="phone", box=(0, 0, 10, 10))
+    rec = engine.recognize([_line("080-9309-87147")])[0]
+    assert rec.text == "080-9309-87147" and min(rec.chars) > 0.9
+    fixed = within_grammar(spec, rec)
+    assert sum(c.isdigit() for c in fixed.text) == 11
+    assert field_confidence("phone", fixed) < 0.1
+
+
+def test_a_block_number_not_read_is_inferred_and_flagged(engine: Engine) -> None:
+    spec = FieldSpec(name="住所", type="text", box=(0, 0, 10, 10))
+    rec = engine.recognize([_line("中央区中央丁目2番4号")])[0]
+    assert "中央丁目" in rec.text
+    fixed = within_grammar(spec, rec)
+    assert "中央丁目" not in fixed.text and fixed.cap < 0.5  # a digit was inferred where none is written
+    assert field_confidence("text", fixed) < 0.5
