@@ -83,3 +83,15 @@ def test_blank_between_family_and_given_name_is_no_dropped_character(engine: Eng
             rec = engine.recognize([line.image])[0]
             assert normalize("text", rec.text) == family + given
             assert not dropped_character(rec, line), (family, given, gap, rec.centers)
+
+
+def test_pale_writing_right_after_firm_ink_is_kept(engine: Engine) -> None:
+    """A field's end printed paler than its start (a 100 dpi scan lost the 「03」 of 「ハイツ203」 to
+    grey) is still part of the line the recognizer reads."""
+    firm, pale = _printed_mask("ハイツ2", GOTHIC, 34), _printed_mask("03", GOTHIC, 34)
+    page = Image.new("L", (420, 80), 245)
+    page.paste(20, (14, 18), firm)
+    page.paste(175, (14 + firm.size[0] + 2, 18), pale)
+    line = _tight(np.asarray(page))
+    assert line is not None
+    assert normalize("text", engine.recognize([line.image])[0].text) == "ハイツ203"
