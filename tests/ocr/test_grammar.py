@@ -9,8 +9,8 @@ from PIL import Image
 from dxrpa.demo.forms.layout import GOTHIC
 from dxrpa.demo.scans import _printed_mask
 from dxrpa.model.form import FieldSpec
-from dxrpa.ocr.ctc import decode
-from dxrpa.ocr.engines.base import LATTICE_CHARS, Engine, Lattice, keeps
+from dxrpa.ocr.ctc import decode, dropped_digit
+from dxrpa.ocr.engines.base import LATTICE_CHARS, Engine, Lattice, Recognized, keeps
 from dxrpa.ocr.grammar import for_field, symbol
 from dxrpa.ocr.pipeline import _tight, field_confidence, within_grammar
 
@@ -28,7 +28,14 @@ def _line(text: str) -> np.ndarray:
 def test_automata_accept_what_normalization_reads_and_nothing_else() -> None:
     date, phone, email = for_field("date"), for_field("phone"), for_field("email")
     assert date is not None and phone is not None and email is not None
-    for ok in ("令和5年10月15日", "R5.10.15", "平成元年1月8日", "2023/10/15", "1986年1月17日", "昭和62年 7月3日"):
+    for ok in (
+        "令和5年10月15日",
+        "R5.10.15",
+        "平成元年1月8日",
+        "2023/10/15",
+        "1986年1月17日",
+        "昭和62年 7月3日",
+    ):
         assert date.accepts(ok), ok
     for bad in ("分和5年10月15日", "令和年12月20日", "令和7年10月66日", "令和元年¥月8日", "令和5年13月1日"):
         assert not date.accepts(bad), bad
@@ -109,3 +116,24 @@ def test_a_block_number_not_read_is_inferred_and_flagged(engine: Engine) -> None
     fixed = within_grammar(spec, rec)
     assert "中央丁目" not in fixed.text and fixed.cap < 0.5  # a digit was inferred where none is written
     assert field_confidence("text", fixed) < 0.5
+
+
+def test_a_digit_left_in_a_blank_step_caps_the_confidence() -> None:
+    """「13番」 read as 「3番」: the step between 目 and 3 gave a 1 a fifth of its probability. The 3's
+    own probability spilling into the steps beside it is no dropped digit."""
+    labels = ("", "1", "3", "目")
+    probs = np.array(
+        [
+            [0.0, 0.0, 0.0, 1.0],  # 目
+            [0.77, 0.19, 0.04, 0.0],  # blank, but a 1 may be here
+            [0.02, 0.0, 0.98, 0.0],  # 3
+            [0.7, 0.0, 0.3, 0.0],  # blank: the 3 spilling over
+        ],
+        np.float32,
+    )
+    rec = Recognized(
+        "目3", 0.99, 0.98, (5.0, 25.0), (1.0, 0.98), Lattice(labels, probs, probs.max(axis=1), 10.0)
+    )
+    assert abs(dropped_digit(rec) - 0.19) < 1e-6
+    capped = rec._replace(cap=1 - dropped_digit(rec))
+    assert field_confidence("text", capped) < 0.9

@@ -152,3 +152,36 @@ def insert(rec: Recognized, before: list[int], automaton: Automaton) -> Recogniz
     return rec._replace(
         text="".join(text), chars=tuple(chars), centers=tuple(centers), weakest=min(chars), cap=cap
     )
+
+
+def dropped_digit(rec: Recognized) -> float:
+    """The probability the recognizer gave a digit at a step where it read nothing: how likely a
+    digit was dropped there (「13番」 read as 「3番」 left 0.19 for a 1 between 目 and 3). The digits
+    of the characters either side are not counted: a digit's probability spills into the next step."""
+    lattice = rec.lattice
+    if lattice is None or not rec.centers or len(rec.centers) != len(rec.text):
+        return 0.0
+    blank = np.flatnonzero(lattice.probs[:, 0] >= lattice.best - 1e-6)
+    if blank.size == 0:
+        return 0.0
+    mass = lattice.probs[blank] @ _digit_columns(lattice.labels)  # blank steps × the ten digits
+    steps = np.array([round(c / lattice.px - 0.5) for c in rec.centers])
+    order = np.argsort(steps, kind="stable")
+    after = np.searchsorted(steps[order], blank, side="right")  # first character after each step
+    for k, side in ((after - 1, after > 0), (after, after < len(order))):
+        near = [symbol(rec.text[order[j]], False) if ok else "" for j, ok in zip(k, side, strict=True)]
+        for row, d in enumerate(near):
+            if d.isdigit() and d.isascii():
+                mass[row, int(d)] = 0.0
+    return float(mass.sum(axis=1).max())
+
+
+@cache
+def _digit_columns(labels: tuple[str, ...]) -> np.ndarray:
+    """labels × 10: which label is which digit (５ and 5 alike; O or l are not digits here)."""
+    out = np.zeros((len(labels), 10), np.float32)
+    for j, label in enumerate(labels):
+        s = symbol(label, False)
+        if j > 0 and s.isascii() and s.isdigit():
+            out[j, int(s)] = 1.0
+    return out

@@ -26,7 +26,7 @@ from dxrpa.ocr import marks
 from dxrpa.ocr.align import Aligner
 from dxrpa.ocr.clean import flatten
 from dxrpa.ocr.crosscheck import cross_check
-from dxrpa.ocr.ctc import decode, insert
+from dxrpa.ocr.ctc import decode, dropped_digit, insert
 from dxrpa.ocr.digits import second_opinion
 from dxrpa.ocr.engines.base import Engine, Recognized
 from dxrpa.ocr.grammar import BLOCK_NUMBER, for_field
@@ -262,15 +262,20 @@ class FormReader:
         for (prep, line, crop_path), rec in zip(to_read, recognized, strict=True):
             rec = _digits(prep.spec, line, rec)
             fixed = within_grammar(prep.spec, rec)
+            inferred = fixed is not rec and is_address(prep.spec)
             if fixed is not rec:
                 rec = _digits(prep.spec, line, fixed)
+            if prep.spec.type in DIGIT_FIELDS:
+                rec = rec._replace(cap=min(rec.cap, 1.0 - dropped_digit(rec)))
             dropped = prep.spec.type in FREE_TEXT and dropped_character(rec, line)
-            results[prep.index] = self._finish(prep.spec, rec, dropped, crop_path)
+            results[prep.index] = self._finish(prep.spec, rec, dropped, crop_path, inferred)
         fields = [results[i] for i in range(len(self._fields))]
         cross_check(self.template, fields, self.review_threshold)
         return fields
 
-    def _finish(self, spec: FieldSpec, rec: Recognized, dropped: bool, crop: str | None) -> FieldResult:
+    def _finish(
+        self, spec: FieldSpec, rec: Recognized, dropped: bool, crop: str | None, inferred: bool = False
+    ) -> FieldResult:
         confidence = field_confidence(spec.type, rec, dropped)
         value = normalize(spec.type, rec.text, name=spec.name, keep_variants=spec.keep_variants)
         if spec.name in self.template.masters and value and confidence < self.review_threshold:
@@ -278,7 +283,7 @@ class FormReader:
         raw = normalize(spec.type, rec.text, name=spec.name, keep_variants=True)
         rule = check(spec, value, self.template.dictionaries.get(spec.name))
         if not rule and is_address(spec):
-            rule = guessed_block_marker(rec.text) or inferred_block_number(rec.cap)
+            rule = guessed_block_marker(rec.text) or inferred_block_number(inferred)
         reason = judge(rule, confidence, self.review_threshold)
         return FieldResult(
             name=spec.name,
@@ -317,7 +322,7 @@ class FormReader:
         )
         rest = [c for ch, c in zip(rec.text[skip:], rec.chars[skip:], strict=True) if not ch.isspace()]
         settled = min(rest) if rest else 1.0
-        return min(settled, 0.5) if dropped else max(confidence, settled)
+        return min(settled, 0.5) if dropped else min(max(confidence, settled), rec.cap)
 
     def _tick(self, warped: np.ndarray, box: Box) -> float:
         x, y, w, h = box

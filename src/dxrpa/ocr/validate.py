@@ -46,10 +46,10 @@ def missing_block_numbers(text: str) -> list[int]:
     return out
 
 
-def inferred_block_number(cap: float) -> str:
+def inferred_block_number(inferred: bool) -> str:
     """Why an address whose block number the recognizer did not read, and :func:`dxrpa.ocr.ctc.insert`
     inferred from its weaker readings, needs a person ('' if nothing was inferred)."""
-    if cap < 1.0:
+    if inferred:
         return tr(
             "丁目・番・号の数字が読めず、推定で補いました",
             "a block number (丁目・番・号) was not read and was inferred",

@@ -39,8 +39,9 @@ class Recognized(NamedTuple):
     centers: tuple[float, ...] = ()  # x of each character's centre in crop pixels (when the engine knows)
     chars: tuple[float, ...] = ()  # probability of each character of ``text`` (when the engine knows)
     lattice: Lattice | None = None  # the per-step probabilities behind ``text`` (when the engine has them)
-    #: the most the field's confidence may be: how likely the recognizer found this reading against
-    #: its own first choice, when the reading was forced by the field's grammar (dxrpa.ocr.ctc)
+    #: the most the field's confidence may be (dxrpa.ocr.ctc): how likely the recognizer found this
+    #: reading against its own first choice when the field's grammar forced it, and how unlikely a
+    #: digit it dropped is
     cap: float = 1.0
 
 
