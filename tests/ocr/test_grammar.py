@@ -12,7 +12,9 @@ from dxrpa.model.form import FieldSpec
 from dxrpa.ocr.ctc import decode, dropped_digit
 from dxrpa.ocr.engines.base import LATTICE_CHARS, Engine, Lattice, Recognized, keeps
 from dxrpa.ocr.grammar import for_field, symbol
-from dxrpa.ocr.pipeline import _tight, field_confidence, within_grammar
+from dxrpa.ocr.normalize import normalize
+from dxrpa.ocr.pipeline import PLAUSIBLE, _tight, field_confidence, within_grammar
+from dxrpa.ocr.validate import check
 
 TYPES = ("date", "phone", "postal_code", "my_number", "number", "email")
 
@@ -87,26 +89,35 @@ def test_viterbi_path_follows_ctc_rules_and_caps_the_confidence() -> None:
     assert shorter is not None and len(shorter.text) == 2 and shorter.cap < 0.1
 
 
-def test_a_misread_era_is_read_again_as_an_era_and_stays_in_review(engine: Engine) -> None:
+def test_an_era_the_recognizer_is_sure_of_is_not_made_up(engine: Engine) -> None:
+    """Printed 「分和」: the recognizer is sure of 分, so the likeliest era is a guess (its likelihood
+    is a vanishing share of the reading's) and is not offered; the date grammar says why."""
     spec = FieldSpec(name="申請日", type="date", box=(0, 0, 10, 10))
     rec = engine.recognize([_line("分和5年10月15日")])[0]
-    assert rec.text.startswith("分和") and rec.lattice is not None
-    fixed = within_grammar(spec, rec)
+    assert rec.text == "分和5年10月15日" and rec.lattice is not None
     date = for_field("date")
-    assert date is not None and date.accepts(fixed.text), fixed.text
-    assert fixed.text.endswith("和5年10月15日")
-    assert field_confidence("date", fixed) < 0.9  # the recognizer was sure of 分: a person decides
+    assert date is not None
+    forced = decode(rec.lattice, date)
+    assert forced is not None and forced.text.endswith("和5年10月15日") and date.accepts(forced.text)
+    assert forced.cap < PLAUSIBLE
+    assert within_grammar(spec, rec) is rec
+    assert check(spec, normalize("date", rec.text))
 
 
 def test_a_phone_number_with_a_digit_too_many_is_never_sure(engine: Engine) -> None:
-    """Twelve printed digits: the grammar allows eleven, so a digit read at full confidence is
-    dropped, and the reading keeps almost none of the recognizer's confidence."""
+    """Twelve printed digits: the grammar allows eleven, so a digit read at full confidence would
+    have to go. That reading keeps almost none of the recognizer's confidence, too little to be
+    offered: the raw reading stays, and the phone grammar sends it to review."""
     spec = FieldSpec(name="電話番号", type="phone", box=(0, 0, 10, 10))
     rec = engine.recognize([_line("080-9309-87147")])[0]
-    assert rec.text == "080-9309-87147" and min(rec.chars) > 0.9
-    fixed = within_grammar(spec, rec)
-    assert sum(c.isdigit() for c in fixed.text) == 11
-    assert field_confidence("phone", fixed) < 0.1
+    assert rec.text == "080-9309-87147" and min(rec.chars) > 0.9 and rec.lattice is not None
+    phone = for_field("phone")
+    assert phone is not None
+    forced = decode(rec.lattice, phone)
+    assert forced is not None and sum(c.isdigit() for c in forced.text) == 11
+    assert forced.cap < PLAUSIBLE
+    assert within_grammar(spec, rec) is rec
+    assert check(spec, normalize("phone", rec.text))
 
 
 def test_a_block_number_not_read_is_inferred_and_flagged(engine: Engine) -> None:
