@@ -148,3 +148,31 @@ def test_a_digit_left_in_a_blank_step_caps_the_confidence() -> None:
     assert abs(dropped_digit(rec) - 0.19) < 1e-6
     capped = rec._replace(cap=1 - dropped_digit(rec))
     assert field_confidence("text", capped) < 0.9
+
+
+def test_an_era_is_as_sure_as_the_grammar_makes_it_and_digits_keep_their_own() -> None:
+    """令 at 0.63 beside 今 at 0.36: only an era may stand there, so 令 is sure; a 2 at 0.63 beside
+    a 7 stays at 0.63, since any digit may stand where a digit does."""
+    text = "令和5年1月2日"
+    labels = ("", "令", "今", "和", "5", "年", "1", "月", "2", "日", "7")
+    rows = []
+    for ch in text:
+        row = np.zeros(len(labels), np.float32)
+        if ch == "令":
+            row[1], row[2], row[0] = 0.63, 0.36, 0.01
+        elif ch == "2":
+            row[8], row[10], row[0] = 0.63, 0.36, 0.01
+        else:
+            row[labels.index(ch)], row[0] = 0.99, 0.01
+        rows += [row, np.eye(len(labels), dtype=np.float32)[0]]  # the character, then a blank step
+    probs = np.stack(rows)
+    chars = tuple(float(probs[2 * k].max()) for k in range(len(text)))
+    centers = tuple((2 * k + 0.5) * 10.0 for k in range(len(text)))
+    lattice = Lattice(labels, probs, probs.max(axis=1), 10.0)
+    rec = Recognized(text, float(np.mean(chars)), min(chars), centers, chars, lattice)
+    spec = FieldSpec(name="申請日", type="date", box=(0, 0, 10, 10))
+    settled = within_grammar(spec, rec)
+    assert settled.text == text
+    assert settled.chars[0] > 0.99  # 令
+    assert abs(settled.chars[text.index("2")] - 0.63) < 1e-6  # the 2
+    assert field_confidence("date", settled) < 0.9  # the doubtful digit still decides

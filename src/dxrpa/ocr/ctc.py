@@ -16,7 +16,7 @@ from functools import cache
 import numpy as np
 
 from dxrpa.ocr.engines.base import Lattice, Recognized
-from dxrpa.ocr.grammar import Automaton, symbol
+from dxrpa.ocr.grammar import SPACE, Automaton, symbol
 
 FLOOR = 1e-12  # probability of a symbol the recognizer's labels do not have at all
 
@@ -98,7 +98,7 @@ def decode(lattice: Lattice, automaton: Automaton) -> Recognized | None:
     # how much likelier the recognizer found its own first choice at every step
     cap = float(np.exp(min(score - np.log(np.maximum(lattice.best, FLOOR)).sum(), 0.0)))
     # walk back: which symbol was read at which step
-    read: list[tuple[int, int]] = []  # (first step, symbol index) of each character, right to left
+    read: list[tuple[int, int, int]] = []  # (first step, symbol, node it left) per character, right to left
     if end_emit > end_rest:
         kind, at = "emit", int(np.flatnonzero(finals)[emit[finals].argmax()])
     else:
@@ -112,18 +112,28 @@ def decode(lattice: Lattice, automaton: Automaton) -> Recognized | None:
         came = int(back_emit[t, at])
         if came == -1:
             continue
-        read.append((t, int(sym[at])))
+        read.append((t, int(sym[at]), int(src[at])))
         if came == -2:
             kind, at = "rest", int(src[at])
         else:
             at = came
     read.reverse()
-    text = "".join(symbols[s] for _, s in read)
-    chars = tuple(float(per_symbol[t, s]) for t, s in read)
+    text = "".join(symbols[s] for _, s, _ in read)
+    chars = tuple(_within(per_symbol[t], s, sym[src == node], symbols) for t, s, node in read)
     if not chars:
         return None
-    centers = tuple((t + 0.5) * lattice.px for t, _ in read)
+    centers = tuple((t + 0.5) * lattice.px for t, _, _ in read)
     return Recognized(text, float(np.mean(chars)), min(chars), centers, chars, lattice, cap)
+
+
+def _within(step: np.ndarray, s: int, allowed: np.ndarray, symbols: tuple[str, ...]) -> float:
+    """A character's probability: a digit's as the recognizer gave it; any other symbol's among the
+    symbols the grammar allows in its place (令 at 0.63 beside 今 at 0.36 is sure where only an era
+    may stand: 今和 is no date). Digits keep their own: any digit may stand where one does."""
+    if symbols[s].isdigit():
+        return float(step[s])
+    rivals = [int(a) for a in np.unique(allowed) if symbols[int(a)] != SPACE]
+    return float(step[s] / max(float(step[rivals].sum()), FLOOR))
 
 
 def insert(rec: Recognized, before: list[int], automaton: Automaton) -> Recognized:
