@@ -176,3 +176,21 @@ def test_an_era_is_as_sure_as_the_grammar_makes_it_and_digits_keep_their_own() -
     assert settled.chars[0] > 0.99  # 令
     assert abs(settled.chars[text.index("2")] - 0.63) < 1e-6  # the 2
     assert field_confidence("date", settled) < 0.9  # the doubtful digit still decides
+
+
+def test_the_engine_reads_as_rapidocr_does_and_keeps_the_steps(engine: Engine) -> None:
+    """The engine runs RapidOCR's recognizer itself to keep the per-step probabilities: its reading
+    must stay RapidOCR's own (text, per-character probabilities)."""
+    import cv2
+    from rapidocr.ch_ppocr_rec import TextRecInput
+
+    from dxrpa.ocr.engines.rapidocr import RapidOcrEngine
+
+    assert isinstance(engine, RapidOcrEngine)
+    for text in ("令和5年10月15日", "東京都千代田区霞が関1丁目", "user39@example.jp"):
+        img = cv2.cvtColor(_line(text), cv2.COLOR_GRAY2BGR)
+        mine = engine.recognize([img])[0]
+        theirs = engine._rec(TextRecInput(img=[img], return_word_box=True))
+        assert mine.text == theirs.txts[0]
+        assert mine.chars == tuple(float(c) for c in theirs.word_results[0].confs)
+        assert mine.lattice is not None and mine.lattice.probs.shape[0] == mine.lattice.best.shape[0]

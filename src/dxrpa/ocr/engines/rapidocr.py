@@ -125,12 +125,14 @@ class RapidOcrEngine:
         ratio = max(rec_w / rec_h, w / h)
         batch = self._rec.resize_norm_img(img, ratio)[np.newaxis].astype(np.float32)
         preds = self._rec.session(batch)
-        lines, words = self._rec.postprocess_op(preds, True, wh_ratio_list=[w / h], max_wh_ratio=ratio)
+        best, best_prob = preds.argmax(axis=2), preds.max(axis=2)  # what its CTCLabelDecode computes
+        lines, words = self._rec.postprocess_op.decode(
+            best, best_prob, True, [w / h], ratio, remove_duplicate=True
+        )
         text, score = lines[0]
         if not text:
             return Recognized("", 0.0, 0.0)
-        steps = preds[0]
-        lattice = Lattice(self._labels, steps[:, self._columns], steps.max(axis=1), STRIDE * h / INPUT_HEIGHT)
+        lattice = Lattice(self._labels, preds[0][:, self._columns], best_prob[0], STRIDE * h / INPUT_HEIGHT)
         return _details(str(text), score, words[0] if words else None, h)._replace(lattice=lattice)
 
     def read_page(self, image: np.ndarray) -> list[PageLine]:
