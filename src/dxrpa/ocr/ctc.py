@@ -48,7 +48,7 @@ def decode(lattice: Lattice, automaton: Automaton) -> Recognized | None:
     probs = np.asarray(lattice.probs, np.float32)
     steps = probs.shape[0]
     nodes = max(int(dst.max()), int(src.max())) + 1 if dst.size else 1
-    if steps == 0 or dst.size == 0:
+    if steps == 0 or dst.size == 0 or not automaton.accept:
         return None
     per_symbol = np.maximum(probs @ merge, FLOOR)
     lp_sym = np.log(per_symbol)
