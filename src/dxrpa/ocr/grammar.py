@@ -178,7 +178,7 @@ def for_field(field_type: str, digits: int | None = None) -> Automaton | None:
     if field_type == "date":
         return _automaton(_date(), digits=False)
     if field_type == "phone":
-        return _automaton(_digits_with((10, 11), DASH + ".・()", first="0"), digits=True)
+        return _automaton(_digits_with((10, 11), DASH + ".・()", first="0", prefix="("), digits=True)
     if field_type == "postal_code":
         return _automaton(_digits_with((7,), DASH + ".・", prefix="〒"), digits=True)
     if field_type == "my_number":
