@@ -100,8 +100,10 @@ PLAUSIBLE = 0.02
 
 
 def within_grammar(spec: FieldSpec, rec: Recognized) -> Recognized:
-    """``rec``, or when it breaks its field type's grammar the likeliest reading that keeps it
-    (:mod:`dxrpa.ocr.ctc`); its forced characters keep the low probability the recognizer gave them."""
+    """``rec`` read within its field's grammar (:mod:`dxrpa.ocr.ctc`): when it breaks the grammar, the
+    likeliest reading that keeps it (if plausible); a date that keeps it, settled (:func:`_settled`);
+    an address, with the block numbers it lacks inferred. Forced characters keep the low probability
+    the recognizer gave them, and the reading's ``cap`` says how much likelier its first choice was."""
     if is_address(spec):
         return insert(rec, missing_block_numbers(rec.text), BLOCK_NUMBER)
     automaton = for_field(spec.type, spec.digits)
