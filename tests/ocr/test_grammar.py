@@ -80,7 +80,7 @@ def test_viterbi_path_follows_ctc_rules_and_caps_the_confidence() -> None:
     found = decode(lattice, number)
     assert found is not None
     assert found.text == "116"
-    assert found.chars == (np.float32(0.9), np.float32(0.9), np.float32(0.3))
+    assert found.chars == (float(np.float32(0.9)), float(np.float32(0.9)), float(np.float32(0.3)))
     assert abs(found.cap - 0.3 / 0.62) < 1e-3
     assert found.centers == (5.0, 25.0, 35.0)
     two = for_field("number", 2)
