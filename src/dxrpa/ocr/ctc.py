@@ -24,8 +24,9 @@ FLOOR = 1e-12  # probability of a symbol the recognizer's labels do not have at 
 @cache
 def _states(
     automaton: Automaton, labels: tuple[str, ...]
-) -> tuple[tuple[str, ...], np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-    """Symbols, the label → symbol sum matrix, and the emitting states (source, target, symbol)."""
+) -> tuple[tuple[str, ...], np.ndarray, np.ndarray, np.ndarray, np.ndarray, tuple[np.ndarray, ...]]:
+    """Symbols, the label → symbol sum matrix, the emitting states (source, target, symbol), and
+    per node the symbols that may be read leaving it (spaces aside)."""
     symbols = tuple(sorted(automaton.alphabet))
     index = {s: i for i, s in enumerate(symbols)}
     merge = np.zeros((len(labels), len(symbols)), np.float32)
@@ -39,15 +40,19 @@ def _states(
             src.append(a)
             dst.append(b)
             sym.append(index[c])
-    return symbols, merge, np.array(src), np.array(dst), np.array(sym)
+    nodes = max(max(src, default=0), max(dst, default=0)) + 1
+    rivals = tuple(
+        np.array(sorted({k for a, k in zip(src, sym, strict=True) if a == n and symbols[k] != SPACE}), int)
+        for n in range(nodes)
+    )
+    return symbols, merge, np.array(src), np.array(dst), np.array(sym), rivals
 
 
 def decode(lattice: Lattice, automaton: Automaton) -> Recognized | None:
     """The best reading ``automaton`` accepts (None when no path fits the line's steps)."""
-    symbols, merge, src, dst, sym = _states(automaton, lattice.labels)
+    symbols, merge, src, dst, sym, rivals = _states(automaton, lattice.labels)
     probs = np.asarray(lattice.probs, np.float32)
-    steps = probs.shape[0]
-    nodes = max(int(dst.max()), int(src.max())) + 1 if dst.size else 1
+    steps, nodes = probs.shape[0], len(rivals)
     if steps == 0 or dst.size == 0 or not automaton.accept:
         return None
     per_symbol = np.maximum(probs @ merge, FLOOR)
@@ -60,7 +65,7 @@ def decode(lattice: Lattice, automaton: Automaton) -> Recognized | None:
     emit = np.full(n_states, neg)  # reading state k's symbol, having moved to its target node
     back_rest = np.zeros((steps, nodes), np.int64)  # -1 stayed, else the emitting state it came from
     back_emit = np.zeros((steps, n_states), np.int64)  # -1 stayed, -2 from rest, else the state before
-    ar_states = np.arange(n_states)
+    ar_states, rows = np.arange(n_states), np.arange(nodes)
     for t in range(steps):
         # best emitting state arriving at each node, per symbol (a new symbol must differ from it)
         into = np.full((nodes, n_sym), neg)
@@ -69,15 +74,15 @@ def decode(lattice: Lattice, automaton: Automaton) -> Recognized | None:
         top = np.isfinite(emit) & (emit >= into[dst, sym])
         who[dst[top], sym[top]] = ar_states[top]
         best_sym = into.argmax(axis=1)
-        best = into[np.arange(nodes), best_sym]
+        best = into[rows, best_sym]
         second_into = into.copy()
-        second_into[np.arange(nodes), best_sym] = neg
+        second_into[rows, best_sym] = neg
         second_sym = second_into.argmax(axis=1)
-        second = second_into[np.arange(nodes), second_sym]
+        second = second_into[rows, second_sym]
         # rest: stay blank, or a symbol just ended at this node
         arrive = best
         new_rest = np.maximum(rest, arrive) + lp_blank[t]
-        back_rest[t] = np.where(rest >= arrive, -1, who[np.arange(nodes), best_sym])
+        back_rest[t] = np.where(rest >= arrive, -1, who[rows, best_sym])
         # emit: keep reading the same symbol, start it after a blank, or right after another symbol
         same = best_sym[src] == sym
         other = np.where(same, second[src], best[src])
@@ -119,21 +124,25 @@ def decode(lattice: Lattice, automaton: Automaton) -> Recognized | None:
             at = came
     read.reverse()
     text = "".join(symbols[s] for _, s, _ in read)
-    chars = tuple(_within(per_symbol[t], s, sym[src == node], symbols) for t, s, node in read)
+    chars = tuple(_within(per_symbol[t], s, rivals[node], symbols) for t, s, node in read)
     if not chars:
         return None
     centers = tuple((t + 0.5) * lattice.px for t, _, _ in read)
     return Recognized(text, float(np.mean(chars)), min(chars), centers, chars, lattice, cap)
 
 
-def _within(step: np.ndarray, s: int, allowed: np.ndarray, symbols: tuple[str, ...]) -> float:
+def _within(step: np.ndarray, s: int, rivals: np.ndarray, symbols: tuple[str, ...]) -> float:
     """A character's probability: a digit's as the recognizer gave it; any other symbol's among the
-    symbols the grammar allows in its place (令 at 0.63 beside 今 at 0.36 is sure where only an era
-    may stand: 今和 is no date). Digits keep their own: any digit may stand where one does."""
+    symbols the grammar allows in its place (``rivals``: 令 at 0.63 beside 今 at 0.36 is sure where
+    only an era may stand, 今和 is no date). Digits keep their own: any digit may stand where one does."""
     if symbols[s].isdigit():
         return float(step[s])
-    rivals = [int(a) for a in np.unique(allowed) if symbols[int(a)] != SPACE]
     return float(step[s] / max(float(step[rivals].sum()), FLOOR))
+
+
+def _steps(rec: Recognized, lattice: Lattice) -> list[int]:
+    """The step each character of ``rec`` was read at (its centre back in lattice steps)."""
+    return [round(c / lattice.px - 0.5) for c in rec.centers]
 
 
 def insert(rec: Recognized, before: list[int], automaton: Automaton) -> Recognized:
@@ -143,7 +152,7 @@ def insert(rec: Recognized, before: list[int], automaton: Automaton) -> Recogniz
     lattice = rec.lattice
     if lattice is None or len(rec.centers) != len(rec.text) or len(rec.chars) != len(rec.text):
         return rec
-    steps = [round(c / lattice.px - 0.5) for c in rec.centers]
+    steps = _steps(rec, lattice)
     text, chars, centers, cap = list(rec.text), list(rec.chars), list(rec.centers), rec.cap
     for i in sorted(before, reverse=True):
         a, b = (steps[i - 1] + 1 if i > 0 else 0), steps[i]
@@ -175,7 +184,7 @@ def dropped_digit(rec: Recognized) -> float:
     if blank.size == 0:
         return 0.0
     mass = lattice.probs[blank] @ _digit_columns(lattice.labels)  # blank steps × the ten digits
-    steps = np.array([round(c / lattice.px - 0.5) for c in rec.centers])
+    steps = np.array(_steps(rec, lattice))
     order = np.argsort(steps, kind="stable")
     after = np.searchsorted(steps[order], blank, side="right")  # first character after each step
     for k, side in ((after - 1, after > 0), (after, after < len(order))):

@@ -19,12 +19,11 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from functools import cache
 
-from dxrpa.ocr.normalize import DASHES, DIGIT_FIXES
+from dxrpa.ocr.normalize import DASHES, DIGIT_FIXES, ERA_LETTERS, ERAS
 
 DIGITS = "0123456789"
 SPACE = " "
 DASH = "-"
-ERAS = ("令和", "平成", "昭和", "大正", "明治")
 _LOCAL = frozenset(string.ascii_letters + DIGITS + "._%+-")
 _DOMAIN = frozenset(string.ascii_letters + DIGITS + ".-")
 
@@ -135,18 +134,10 @@ _MONTH_DAY = alt(
 
 
 def _date() -> Part:
-    era = alt(*(seq(chars(e[0]), chars(e[1])) for e in ERAS), chars("RHSTM"))
-    wareki = seq(
-        era,
-        repeat(chars("."), 0, 1),
-        alt(chars("元"), repeat(DIGIT, 1, 2)),
-        _MONTH_DAY,
-    )
+    era = alt(*(seq(chars(e[0]), chars(e[1])) for e in ERAS), chars("".join(ERA_LETTERS)))
+    wareki = seq(era, repeat(chars("."), 0, 1), alt(chars("元"), repeat(DIGIT, 1, 2)), _MONTH_DAY)
     year = seq(chars("12"), repeat(DIGIT, 3, 3))
-    seireki = seq(
-        year,
-        _MONTH_DAY,
-    )
+    seireki = seq(year, _MONTH_DAY)
     return alt(wareki, seireki)
 
 

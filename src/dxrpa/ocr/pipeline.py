@@ -140,7 +140,7 @@ def field_confidence(field_type: str, rec: Recognized, dropped: bool = False) ->
     Free text has no format to catch a dropped character either, so holes in the decoded positions
     count as doubt there.
     """
-    conf = min(rec.confidence, rec.weakest, rec.cap)
+    conf = min(rec.confidence, rec.weakest)
     ignore = _SEPARATORS.get(field_type, frozenset())
     if rec.chars and len(rec.chars) == len(rec.text):
         spaces = unvalued_spaces(rec.text)
@@ -151,7 +151,8 @@ def field_confidence(field_type: str, rec: Recognized, dropped: bool = False) ->
             for i, (ch, c) in enumerate(zip(rec.text, rec.chars, strict=True))
             if ch not in ignore and i not in spaces
         ]
-        conf = min(min(kept), rec.cap) if kept else conf
+        conf = min(kept) if kept else conf
+    conf = min(conf, rec.cap)
     if field_type in FREE_TEXT and dropped:
         return min(conf, 0.5)
     return conf
