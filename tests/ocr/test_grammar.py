@@ -180,17 +180,23 @@ def test_an_era_is_as_sure_as_the_grammar_makes_it_and_digits_keep_their_own() -
 
 def test_the_engine_reads_as_rapidocr_does_and_keeps_the_steps(engine: Engine) -> None:
     """The engine runs RapidOCR's recognizer itself to keep the per-step probabilities: its reading
-    must stay RapidOCR's own (text, per-character probabilities)."""
+    must stay RapidOCR's own (text, per-character probabilities). RapidOCR pads a short line to
+    320 × 48 where the engine pads it less (``MIN_RATIO``): there the probabilities differ a little."""
     import cv2
     from rapidocr.ch_ppocr_rec import TextRecInput
 
-    from dxrpa.ocr.engines.rapidocr import RapidOcrEngine
+    from dxrpa.ocr.engines.rapidocr import INPUT_HEIGHT, RapidOcrEngine
 
     assert isinstance(engine, RapidOcrEngine)
-    for text in ("令和5年10月15日", "東京都千代田区霞が関1丁目", "user39@example.jp"):
+    long_lines = 0
+    for text in ("令和5年10月15日", "東京都千代田区霞が関1丁目", "user39@example.jp", "12"):
         img = cv2.cvtColor(_line(text), cv2.COLOR_GRAY2BGR)
         mine = engine.recognize([img])[0]
         theirs = engine._rec(TextRecInput(img=[img], return_word_box=True))
         assert mine.text == theirs.txts[0]
-        assert mine.chars == tuple(float(c) for c in theirs.word_results[0].confs)
+        same_input = img.shape[1] * INPUT_HEIGHT / img.shape[0] >= 320
+        long_lines += same_input
+        for a, b in zip(mine.chars, theirs.word_results[0].confs, strict=True):
+            assert a == float(b) if same_input else abs(a - float(b)) < 0.02
         assert mine.lattice is not None and mine.lattice.probs.shape[0] == mine.lattice.best.shape[0]
+    assert 1 <= long_lines < 4  # both kinds of line were compared

@@ -11,6 +11,7 @@ dropped to make eleven digits ten, with full confidence in that digit, leaves th
 
 from __future__ import annotations
 
+import unicodedata
 from functools import cache
 
 import numpy as np
@@ -193,6 +194,31 @@ def dropped_digit(rec: Recognized) -> float:
             if d.isdigit() and d.isascii():
                 mass[row, int(d)] = 0.0
     return float(mass.sum(axis=1).max())
+
+
+#: the least distance between two full-width characters' decoded places, in character widths
+SQUEEZE = 0.6
+
+
+def squeezed(text: str, centers: tuple[float, ...], em: float) -> bool:
+    """Whether the decoded places cannot be where the ink is: two full-width characters decoded less
+    than ``SQUEEZE`` of a character's width apart (the recognizer sometimes emits a line's last
+    characters in a run of steps long before their ink: 「株式会社」 within a third of its width)."""
+    wide = [unicodedata.east_asian_width(ch) in "WF" for ch in text]
+    return any(
+        wide[i] and wide[i + 1] and centers[i + 1] - centers[i] < SQUEEZE * em
+        for i in range(min(len(text), len(centers)) - 1)
+    )
+
+
+def digit_left(lattice: Lattice, x0: float, x1: float) -> np.ndarray:
+    """For each of the ten digits, the most probability the recognizer gave it at a step between
+    crop x ``x0`` and ``x1`` where it read no digit (its blank or a mark won): a trace of a digit it
+    dropped, or read as a mark (a small 1 read as 「/」)."""
+    a, b = max(int(x0 // lattice.px) - 1, 0), int(x1 // lattice.px) + 2
+    mass = lattice.probs[a:b] @ _digit_columns(lattice.labels)
+    mass = mass[mass.max(axis=1) < lattice.best[a:b] - 1e-6]
+    return np.asarray(mass.max(axis=0)) if len(mass) else np.zeros(10, np.float32)
 
 
 @cache

@@ -26,8 +26,8 @@ from dxrpa.ocr import marks
 from dxrpa.ocr.align import Aligner
 from dxrpa.ocr.clean import flatten
 from dxrpa.ocr.crosscheck import cross_check
-from dxrpa.ocr.ctc import decode, dropped_digit, insert
-from dxrpa.ocr.digits import second_opinion
+from dxrpa.ocr.ctc import decode, dropped_digit, insert, squeezed
+from dxrpa.ocr.digits import restore_dropped, second_opinion
 from dxrpa.ocr.engines.base import Engine, Recognized
 from dxrpa.ocr.grammar import BLOCK_NUMBER, Automaton, for_field, symbol
 from dxrpa.ocr.load import load_pages
@@ -63,6 +63,9 @@ FREE_TEXT = frozenset({"text", "katakana", "hiragana", "email"})
 ONLY_DIGITS = frozenset({"number", "phone", "postal_code", "my_number"})
 SOME_DIGITS = frozenset({"date", "text", "email"})
 DIGIT_FIELDS = ONLY_DIGITS | SOME_DIGITS
+#: fields whose numbers stand between kanji (5丁目13番, 10月): a digit dropped there left a column of
+#: ink of its own (in an e-mail address, letters' ink is no sure count of characters)
+WRITTEN_AMONG = frozenset({"date", "text"})
 
 
 #: characters that carry no value in formatted fields: normalization drops or rewrites them
@@ -89,7 +92,10 @@ def _digits(spec: FieldSpec, line: Line, rec: Recognized) -> Recognized:
     ignore = _SEPARATORS.get(spec.type, _NOT_DIGITS.get(spec.type, frozenset()))
     if spec.type == "date" and any(c in rec.text for c in "年月日"):
         ignore -= {"/"}  # 令和元年1/月: a "/" beside 年 and 月 is a 1, not a separator
-    return second_opinion(line.image, rec, ignore, every=spec.type in ONLY_DIGITS)
+    rec = second_opinion(line.image, rec, ignore, every=spec.type in ONLY_DIGITS)
+    if spec.type in WRITTEN_AMONG:
+        return restore_dropped(line.image, rec)
+    return rec
 
 
 #: the least a grammatical reading's likelihood against the recognizer's first choice for it to be
@@ -584,9 +590,12 @@ def dropped_character(rec: Recognized, line: Line) -> bool:
     """
     if not rec.centers or len(rec.centers) != len(rec.text) or line.em <= 0:
         return False
+    if squeezed(rec.text, rec.centers, line.em):
+        return False
     widths = [1.0 if unicodedata.east_asian_width(c) in "WF" else HALF_WIDTH_EM for c in rec.text]
     right_edge = line.image.shape[1] - line.pad
-    points = [(float(line.pad), 0.0), *zip(rec.centers, widths, strict=True), (float(right_edge), 0.0)]
+    placed = [(c, w) for ch, c, w in zip(rec.text, rec.centers, widths, strict=True) if not ch.isspace()]
+    points = [(float(line.pad), 0.0), *placed, (float(right_edge), 0.0)]  # a space has no place of its own
     inked = np.asarray(_ink(line.image, INK_LEVEL).any(axis=0))
     for (a, wa), (b, wb) in itertools.pairwise(points):
         if max(wa, wb) < 1.0:

@@ -22,6 +22,10 @@ from dxrpa.ocr.engines.base import Lattice, PageLine, Recognized, keeps
 DET_MODEL = "PP-OCRv6_det_small.onnx"
 REC_MODEL = "PP-OCRv6_rec_small.onnx"
 INPUT_HEIGHT, STRIDE = 48, 8  # the recognizer's input height and its CTC step in input pixels
+#: the least width of the recognizer's input, in heights: RapidOCR pads every line to 320 × 48 (6.7),
+#: which made a two-digit field cost as much as a name; half of that reads the same on the benchmark
+#: (bench/ocr_accuracy.py: the same exact share on every source) in three quarters of the time
+MIN_RATIO = 160 / INPUT_HEIGHT
 
 
 def bundled_models_dir() -> Path:
@@ -48,10 +52,30 @@ def _details(text: str, score: float, info: Any, height: int) -> Recognized:
     confs = [float(c) for c in (getattr(info, "confs", None) or [])]
     if not confs:
         return Recognized(text, float(score), 0.0 if not text else float(score))
-    cols = [c for word in (getattr(info, "word_cols", None) or []) for c in word]
+    cols = [float(c) for word in (getattr(info, "word_cols", None) or []) for c in word]
     px = STRIDE * height / INPUT_HEIGHT
     chars = tuple(confs) if len(confs) == len(text) else ()
-    return Recognized(text, float(score), min(confs), tuple((c + 0.5) * px for c in cols), chars)
+    return Recognized(
+        text, float(score), min(confs), tuple((c + 0.5) * px for c in _with_spaces(text, cols)), chars
+    )
+
+
+def _with_spaces(text: str, cols: list[float]) -> list[float]:
+    """One decoded step per character of ``text``: RapidOCR gives none for a space, which is put
+    midway between its neighbours (so that positions line up with the text)."""
+    if len(cols) != sum(not ch.isspace() for ch in text) or len(cols) == len(text) or not cols:
+        return cols
+    out: list[float | None] = []
+    it = iter(cols)
+    for ch in text:
+        out.append(None if ch.isspace() else next(it))
+    known = [(i, c) for i, c in enumerate(out) if c is not None]
+    for i, c in enumerate(out):
+        if c is None:
+            left = max((k for k in known if k[0] < i), default=known[0])
+            right = min((k for k in known if k[0] > i), default=known[-1])
+            out[i] = (left[1] + right[1]) / 2
+    return [c for c in out if c is not None]
 
 
 class RapidOcrEngine:
@@ -121,8 +145,7 @@ class RapidOcrEngine:
         """RapidOCR's recognition of one crop (its resize, session and CTC decoding), keeping the
         per-step probabilities of the labels formatted fields are made of."""
         h, w = img.shape[:2]
-        _, rec_h, rec_w = self._rec.rec_image_shape[:3]
-        ratio = max(rec_w / rec_h, w / h)
+        ratio = max(MIN_RATIO, w / h)
         batch = self._rec.resize_norm_img(img, ratio)[np.newaxis].astype(np.float32)
         preds = self._rec.session(batch)
         best, best_prob = preds.argmax(axis=2), preds.max(axis=2)  # what its CTCLabelDecode computes
