@@ -23,8 +23,8 @@ DET_MODEL = "PP-OCRv6_det_small.onnx"
 REC_MODEL = "PP-OCRv6_rec_small.onnx"
 INPUT_HEIGHT, STRIDE = 48, 8  # the recognizer's input height and its CTC step in input pixels
 #: the least width of the recognizer's input, in heights: RapidOCR pads every line to 320 × 48 (6.7),
-#: which made a two-digit field cost as much as a name; half of that reads the same on the benchmark
-#: (bench/ocr_accuracy.py: the same exact share on every source) in three quarters of the time
+#: which made a two-digit field cost as much as a name; half of that read the benchmark's sources
+#: about as well (bench/ocr_accuracy.py: exact shares equal or within a field) in three quarters of the time
 MIN_RATIO = 160 / INPUT_HEIGHT
 
 
@@ -65,17 +65,14 @@ def _with_spaces(text: str, cols: list[float]) -> list[float]:
     midway between its neighbours (so that positions line up with the text)."""
     if len(cols) != sum(not ch.isspace() for ch in text) or len(cols) == len(text) or not cols:
         return cols
-    out: list[float | None] = []
-    it = iter(cols)
+    out, k = [], 0
     for ch in text:
-        out.append(None if ch.isspace() else next(it))
-    known = [(i, c) for i, c in enumerate(out) if c is not None]
-    for i, c in enumerate(out):
-        if c is None:
-            left = max((k for k in known if k[0] < i), default=known[0])
-            right = min((k for k in known if k[0] > i), default=known[-1])
-            out[i] = (left[1] + right[1]) / 2
-    return [c for c in out if c is not None]
+        if ch.isspace():
+            out.append((cols[max(k - 1, 0)] + cols[min(k, len(cols) - 1)]) / 2)
+        else:
+            out.append(cols[k])
+            k += 1
+    return out
 
 
 class RapidOcrEngine:
