@@ -9,7 +9,9 @@ printed digits from fonts the benchmark does not use). Where the two readers agr
 is the line reader's times the chance the network shares its mistake; where they disagree, the
 digit keeps no more confidence than the network leaves to other readings, and a digit with no ink
 of its own, or a letter read where only digits belong, gets ``DOUBT``: the field goes to review,
-with the network's digit as the suggestion where its ink was found by column order.
+with the network's digit as the suggestion where its ink was found by column order. A number in an
+address or date that has more columns of ink than digits read (a small 1 dropped) is read column by
+column and put back for review (:func:`restore_dropped`).
 """
 
 from __future__ import annotations
