@@ -200,11 +200,16 @@ def dropped_digit(rec: Recognized) -> float:
 SQUEEZE = 0.6
 
 
+def full_width(ch: str) -> bool:
+    """Whether ``ch`` is a full-width character (kanji, kana, ５), about as wide as the line is high."""
+    return unicodedata.east_asian_width(ch) in "WF"
+
+
 def squeezed(text: str, centers: tuple[float, ...], em: float) -> bool:
     """Whether the decoded places cannot be where the ink is: two full-width characters decoded less
     than ``SQUEEZE`` of a character's width apart (the recognizer sometimes emits a line's last
     characters in a run of steps long before their ink: 「株式会社」 within a third of its width)."""
-    wide = [unicodedata.east_asian_width(ch) in "WF" for ch in text]
+    wide = [full_width(ch) for ch in text]
     return any(
         wide[i] and wide[i + 1] and centers[i + 1] - centers[i] < SQUEEZE * em
         for i in range(min(len(text), len(centers)) - 1)

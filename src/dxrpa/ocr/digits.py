@@ -27,7 +27,7 @@ import numpy as np
 
 from dxrpa.errors import DependencyMissing
 from dxrpa.i18n import tr
-from dxrpa.ocr.ctc import digit_left, squeezed
+from dxrpa.ocr.ctc import digit_left, full_width, squeezed
 from dxrpa.ocr.engines.base import Recognized
 from dxrpa.ocr.normalize import DIGIT_FIXES
 
@@ -327,7 +327,7 @@ def second_opinion(image: np.ndarray, rec: Recognized, ignore: frozenset[str], e
 
 def _half_width(ch: str) -> float:
     """Half a character's width, in character heights: a kanji is square, a digit half as wide."""
-    return 0.5 if unicodedata.east_asian_width(ch) in "WF" else 0.3
+    return 0.5 if full_width(ch) else 0.3
 
 
 def _loose(ch: str) -> bool:
@@ -393,11 +393,10 @@ def restore_dropped(image: np.ndarray, rec: Recognized) -> Recognized:
     each added one (``TRACE``; a printed 関's right stroke stands apart but left none). Added digits
     get ``DOUBT``: the field goes to review with the number to confirm.
     """
-    if not rec.centers or len(rec.centers) != len(rec.text) or len(rec.chars) != len(rec.text):
+    if rec.lattice is None or len(rec.centers) != len(rec.text) or len(rec.chars) != len(rec.text):
         return rec
-    if rec.lattice is None:
-        return rec
-    strokes = _strokes(image)
+    runs = _runs(rec.text)
+    strokes = _strokes(image) if runs else None  # a name has no number to look at
     if strokes is None:
         return rec
     labels, stats, kept, height = strokes
@@ -414,7 +413,7 @@ def restore_dropped(image: np.ndarray, rec: Recognized) -> Recognized:
 
     text, chars, centers = list(rec.text), list(rec.chars), list(rec.centers)
     restored = False
-    for start, end in reversed(_runs(rec.text)):  # from the right: indices to the left stay valid
+    for start, end in reversed(runs):  # from the right: indices to the left stay valid
         # the neighbours' own ink: the column their centre stands in, and their width around it
         left = [i for i in range(start) if not text[i].isspace()][-1:]
         right = [i for i in range(end, len(text)) if not text[i].isspace()][:1]

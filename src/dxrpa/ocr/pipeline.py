@@ -10,7 +10,6 @@ from __future__ import annotations
 import itertools
 import json
 import time
-import unicodedata
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -26,7 +25,7 @@ from dxrpa.ocr import marks
 from dxrpa.ocr.align import Aligner
 from dxrpa.ocr.clean import flatten
 from dxrpa.ocr.crosscheck import cross_check
-from dxrpa.ocr.ctc import decode, dropped_digit, insert, squeezed
+from dxrpa.ocr.ctc import decode, dropped_digit, full_width, insert, squeezed
 from dxrpa.ocr.digits import restore_dropped, second_opinion
 from dxrpa.ocr.engines.base import Engine, Recognized
 from dxrpa.ocr.grammar import BLOCK_NUMBER, Automaton, for_field, symbol
@@ -592,7 +591,7 @@ def dropped_character(rec: Recognized, line: Line) -> bool:
         return False
     if squeezed(rec.text, rec.centers, line.em):
         return False
-    widths = [1.0 if unicodedata.east_asian_width(c) in "WF" else HALF_WIDTH_EM for c in rec.text]
+    widths = [1.0 if full_width(c) else HALF_WIDTH_EM for c in rec.text]
     right_edge = line.image.shape[1] - line.pad
     placed = [(c, w) for ch, c, w in zip(rec.text, rec.centers, widths, strict=True) if not ch.isspace()]
     points = [(float(line.pad), 0.0), *placed, (float(right_edge), 0.0)]  # a space has no place of its own
