@@ -27,13 +27,17 @@ from zoneinfo import ZoneInfo
 from loguru import logger
 
 MASK = "***"
-# Separators staff and forms put between the 4-digit groups of a My Number; the text is NFKC
-# normalized first, which folds full-width digits, the full-width hyphen (－) and the ideographic
-# space into their ASCII forms, but leaves ー (prolonged sound mark) and ‐ (U+2010) alone.
-MY_NUMBER_SEPARATORS = " \t./\\-\u2010\u2011\u2012\u2013\u2014\u2212\u30fc\uff0d\u3000"
-_SEP = f"[{MY_NUMBER_SEPARATORS}]?"
-# ASCII digits: the text is NFKC-folded first, which turns full-width digits into these
-MY_NUMBER_CANDIDATE = re.compile(rf"(?<![0-9])[0-9]{{4}}{_SEP}[0-9]{{4}}{_SEP}[0-9]{{4}}(?![0-9])")
+# Separators staff and forms put between the digits of a My Number; the text is NFKC normalized
+# first, which folds full-width digits, the full-width hyphen (－) and the ideographic space into
+# their ASCII forms, but leaves ー (prolonged sound mark) and ‐ (U+2010) alone.
+MY_NUMBER_SEPARATORS = (
+    " \t\r\n./\\_-\u2010\u2011\u2012\u2013\u2014\u2015\u2212\u2500\u30fb\u30fc\uff0d\uff65\u00b7\u3000"
+)
+# Twelve digits with up to two separators between any two of them (4-4-4, 6-6, one digit at a time,
+# a line break inside), not part of a longer number. A lookahead, so that windows overlap: a
+# twelve-digit run that fails the check digit does not hide a My Number starting inside it.
+_SEP = f"[{re.escape(MY_NUMBER_SEPARATORS)}]{{0,2}}"
+MY_NUMBER_CANDIDATE = re.compile(rf"(?<![0-9])(?=([0-9](?:{_SEP}[0-9]){{11}})(?![0-9]))")
 _ANY_DIGIT = re.compile(r"[0-9\uff10-\uff19]")
 _BASE64_RUN = re.compile(r"[A-Za-z0-9+/_\-]*={0,2}")
 _MIN_SECRET = 3
@@ -71,7 +75,16 @@ def my_number_spans(text: str) -> list[tuple[int, int]]:
     if _ANY_DIGIT.search(text) is None:
         return []
     folded = text if text.isascii() else text.translate(_NFKC1)
-    return [m.span() for m in MY_NUMBER_CANDIDATE.finditer(folded) if is_my_number(m.group(0))]
+    spans: list[tuple[int, int]] = []
+    for m in MY_NUMBER_CANDIDATE.finditer(folded):
+        start, end = m.span(1)
+        if not is_my_number(m.group(1)):
+            continue
+        if spans and start < spans[-1][1]:  # overlapping windows: one span
+            spans[-1] = (spans[-1][0], max(end, spans[-1][1]))
+        else:
+            spans.append((start, end))
+    return spans
 
 
 def _base64_cores(raw: bytes) -> set[str]:

@@ -19,6 +19,7 @@ from playwright.sync_api import Page, sync_playwright
 
 from dxrpa.browser.masking import (
     mask_locators_for_page,
+    sensitive_indexes,
     mask_locators_for_page_async,
     pii_kinds,
     value_is_sensitive,
@@ -201,3 +202,21 @@ def test_masked_screenshot_async_api(site: str) -> None:
     assert set(_pixels(img, boxes["#mynum"])) == {MAGENTA}
     assert set(_pixels(img, boxes["#addr"])) == {MAGENTA}
     assert MAGENTA not in _pixels(img, boxes["#name"])
+
+
+SPLIT_BOXES = """<!doctype html><html><head><meta charset="utf-8"></head><body>
+<p>個人番号 <input id="a" value="1234" size="4">-<input id="b" value="5678" size="4">-<input id="c"
+value="9018" size="4"></p>
+<p>受付番号 <input id="d" value="1234" size="4">-<input id="e" value="5678" size="4">-<input id="f"
+value="9012" size="4"></p>
+</body></html>"""
+
+
+def test_a_my_number_typed_into_several_boxes_is_masked(page: Page) -> None:
+    """Forms often split 個人番号 into boxes of 4 digits: no box alone is a My Number, together they
+    are. Twelve digits that fail the check digit (a receipt number) stay visible."""
+    page.set_content(SPLIT_BOXES)
+    ids = {m.evaluate("e => e.id") for m in mask_locators_for_page(page, [])}
+    assert ids == {"a", "b", "c"}
+    assert sensitive_indexes([["text", "123456"], ["tel", "７８９０１８"]]) == [0, 1]
+    assert sensitive_indexes([["text", "1234"], ["text", "山田"], ["text", "56789018"]]) == []

@@ -90,12 +90,25 @@ def test_redactor_masks_basic_auth_header_whole() -> None:
         "1234-5678-9018",
         "１２３４５６７８９０１８",  # full-width digits
         "１２３４－５６７８－９０１８",
+        "1234_5678_9018",
+        "123456 789018",  # 6 + 6
+        "1234  5678  9018",  # two spaces
+        "1234\n5678\n9018",  # a line break inside (a cell of three lines)
+        "1 2 3 4 5 6 7 8 9 0 1 8",  # one digit at a time
+        "1234・5678・9018",
     ],
 )
 def test_my_number_separators_after_nfkc(written: str) -> None:
     text = f"番号: {written} です"
     assert redact(text) == f"番号: {MASK} です"
     assert my_number_spans(text) == [(4, 4 + len(written))]
+
+
+def test_a_my_number_inside_a_longer_run_of_groups_is_found() -> None:
+    """Windows overlap: 9812 1234 5678 starts a twelve-digit run that fails the check digit, and
+    must not hide the My Number that starts four digits later."""
+    assert redact("番号 9812 1234 5678 9018 です") == f"番号 9812 {MASK} です"
+    assert redact("1234567890189") == "1234567890189"  # thirteen digits: not a My Number
 
 
 def test_non_my_number_digits_survive() -> None:

@@ -117,9 +117,27 @@ def sensitive_spans(text: str) -> list[Span]:
 FIELD_VALUES_JS = "els => els.map(e => [String(e.type || ''), String(e.value ?? '')])"
 
 
+#: a value that may be one group of a number typed into several boxes (個人番号 as 4 + 4 + 4)
+_NUMBER_PART = re.compile(r"\s*[0-9]{1,8}\s*")
+
+
 def sensitive_indexes(fields: Sequence[Sequence[str]]) -> list[int]:
-    """Positions in ``[[type, value], ...]`` (:data:`FIELD_VALUES_JS`) to mask; password fields always."""
-    return [i for i, (kind, value) in enumerate(fields) if kind == "password" or value_is_sensitive(value)]
+    """Positions in ``[[type, value], ...]`` (:data:`FIELD_VALUES_JS`) to mask; password fields always,
+    and neighbouring boxes that together hold a My Number (a form's 4 + 4 + 4 or 6 + 6 boxes)."""
+    out = {i for i, (kind, value) in enumerate(fields) if kind == "password" or value_is_sensitive(value)}
+    parts = [_NUMBER_PART.fullmatch(unicodedata.normalize("NFKC", value)) for _, value in fields]
+    for i in range(len(fields)):
+        digits = ""
+        for j in range(i, min(i + 12, len(fields))):
+            part = parts[j]
+            if part is None:
+                break
+            digits += part.group(0).strip()
+            if len(digits) >= 12:
+                if len(digits) == 12 and j > i and is_my_number(digits):
+                    out.update(range(i, j + 1))
+                break
+    return sorted(out)
 
 
 def mask_locators_for_page(page: Page, declared: Sequence[Locator]) -> list[Locator]:
