@@ -19,9 +19,9 @@ from playwright.sync_api import Page, sync_playwright
 
 from dxrpa.browser.masking import (
     mask_locators_for_page,
-    sensitive_indexes,
     mask_locators_for_page_async,
     pii_kinds,
+    sensitive_indexes,
     value_is_sensitive,
 )
 from dxrpa.log import redact
