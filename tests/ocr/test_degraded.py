@@ -109,6 +109,8 @@ def test_an_address_with_a_block_number_missing_is_invalid() -> None:
     assert check(spec, "神奈川県横浜市中区日本大通2丁119番12号")  # 目 read as 1 on a fax
     assert check(spec, "東京都新宿区西新宿5丁目16番4号") == ""
     assert check(spec, "東京都千代田区一番町3番地") == ""
+    assert check(spec, "静岡県静岡市葵区追手町4丁目a0番14号")  # a USPS writer's 2 read as a
+    assert check(spec, "東京都港区芝公園1丁目2番3号B201号室") == ""  # a room may mix them
     assert check(FieldSpec(name="備考", type="text", box=(0, 0, 10, 10)), "番号") == ""
 
 

@@ -21,6 +21,11 @@ _MISSING_NUMBER = re.compile(
     r"(?<![0-9０-９一二三四五六七八九十])丁目|(丁目|番地|番|号)(番地|番|号)|(?<=[0-9])丁(?!目)"
 )
 _NOT_IN_ADDRESS = re.compile(r"[/|\\!?<>]")  # no address has these; a misread digit ("/3番" for 13番) has
+#: a block number with a letter in it (「4丁目a0番」: a handwritten 2 read as a): 丁目, 番 and 号 count
+#: in digits; a room or building (「B201号室」, 「A1号棟」) may mix them
+_LETTER_IN_NUMBER = re.compile(
+    r"(?:[A-Za-z]+[0-9]|[0-9]+[A-Za-z])[0-9A-Za-z]*(?=丁目|番|号(?![室棟館]))"
+)
 
 
 #: 丁目 read as one character (「9目27番」, 「2丁19番」): normalization restores 丁目, but the lost
@@ -93,6 +98,8 @@ def _address(value: str) -> str:
         return tr("丁目・番・号の数字が抜けています", "a block number (丁目・番・号) has no number")
     if _NOT_IN_ADDRESS.search(value):
         return tr("住所に使わない記号があります", "a sign no address has (a misread digit?)")
+    if _LETTER_IN_NUMBER.search(value):
+        return tr("丁目・番・号の数字に文字が混じっています", "a block number (丁目・番・号) has a letter in it")
     return ""
 
 
