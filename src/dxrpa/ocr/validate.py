@@ -99,7 +99,7 @@ def _address(value: str) -> str:
     if _NOT_IN_ADDRESS.search(value):
         return tr("住所に使わない記号があります", "a sign no address has (a misread digit?)")
     if _LETTER_IN_NUMBER.search(value):
-        return tr("丁目・番・号の数字に文字が混じっています", "a block number (丁目・番・号) has a letter in it")
+        return tr("丁目・番・号の数字に文字が混じっています", "a block number (丁目・番・号) has a letter")
     return ""
 
 
