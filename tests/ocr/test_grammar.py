@@ -13,7 +13,7 @@ from dxrpa.ocr.ctc import decode, dropped_digit
 from dxrpa.ocr.engines.base import LATTICE_CHARS, Engine, Lattice, Recognized, keeps
 from dxrpa.ocr.grammar import for_field, symbol
 from dxrpa.ocr.normalize import normalize
-from dxrpa.ocr.pipeline import PLAUSIBLE, _tight, field_confidence, within_grammar
+from dxrpa.ocr.pipeline import PLAUSIBLE, _tight, drop_cap, field_confidence, within_grammar
 from dxrpa.ocr.validate import check
 
 TYPES = ("date", "phone", "postal_code", "my_number", "number", "email")
@@ -142,12 +142,18 @@ def test_a_digit_left_in_a_blank_step_caps_the_confidence() -> None:
         ],
         np.float32,
     )
-    rec = Recognized(
-        "目3", 0.99, 0.98, (5.0, 25.0), (1.0, 0.98), Lattice(labels, probs, probs.max(axis=1), 10.0)
-    )
+
+    def read(probs: np.ndarray) -> Recognized:
+        lattice = Lattice(labels, probs, probs.max(axis=1), 10.0)
+        return Recognized("目3", 0.99, 0.98, (5.0, 25.0), (1.0, 0.98), lattice)
+
+    rec = read(probs)
     assert abs(dropped_digit(rec) - 0.19) < 1e-6
-    capped = rec._replace(cap=1 - dropped_digit(rec))
-    assert field_confidence("text", capped) < 0.9
+    assert field_confidence("text", rec._replace(cap=drop_cap(rec))) < 0.9
+    probs[1] = [0.96, 0.04, 0.0, 0.0]  # a trace USPS left of a 1 (12月 read as 2月): review
+    assert drop_cap(read(probs)) < 0.9
+    probs[1] = [0.99, 0.01, 0.0, 0.0]  # what correct readings leave
+    assert drop_cap(read(probs)) >= 0.97
 
 
 def test_an_era_is_as_sure_as_the_grammar_makes_it_and_digits_keep_their_own() -> None:
