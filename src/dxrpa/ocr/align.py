@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from typing import Any
 
 import cv2
 import numpy as np
@@ -21,6 +22,10 @@ from dxrpa.model.form import Alignment
 WORK_WIDTH = 900  # features are matched on pages scaled to this width (speed)
 MIN_INLIERS = 25
 MAX_ROTATION_DEG = 20.0
+#: ORB keeps a page's strongest corners. Heavy writing (a bold marker, a bold rounded font) has the
+#: strongest, and left 13–21 of the form's own to match on pages that were then refused as another
+#: form or upside-down; a page that does not match with the usual budget is tried again with this one
+FEATURES, DENSE_FEATURES = 1500, 6000
 
 
 class PageRefused(DataError):
@@ -32,8 +37,6 @@ class _Ref:
     scale: float
     keypoints: list[cv2.KeyPoint]
     descriptors: np.ndarray
-    ink: np.ndarray  # blank form ink mask (template resolution), bool
-    ink_count: int
 
 
 def ink_mask(gray: np.ndarray, threshold: int = 160) -> np.ndarray:
@@ -47,20 +50,30 @@ class Aligner:
         self.blank = blank
         self.height, self.width = blank.shape
         self.min_score = min_score
-        orb_create = getattr(cv2, "ORB_create")  # noqa: B009 - missing from OpenCV's type stubs
-        self._orb = orb_create(nfeatures=1500, scaleFactor=1.2, nlevels=8, fastThreshold=12)
         self._matcher = cv2.BFMatcher(cv2.NORM_HAMMING)
-        scale = WORK_WIDTH / self.width
-        small = cv2.resize(blank, None, fx=scale, fy=scale, interpolation=cv2.INTER_AREA)
-        kps, desc = self._orb.detectAndCompute(small, None)
-        ink = ink_mask(blank)
-        self._ref = _Ref(scale, list(kps), desc, ink, int(ink.sum()))
+        self._ink = ink_mask(blank)
+        self._ink_count = int(self._ink.sum())
+        self._orbs: dict[int, Any] = {}
+        self._refs: dict[int, _Ref] = {}
+        self._reference(FEATURES)
 
-    def _homography(self, page: np.ndarray) -> tuple[np.ndarray | None, int]:
-        ref = self._ref
+    def _reference(self, features: int) -> _Ref:
+        """The blank form's features with this budget (the dense ones only once a page needs them)."""
+        if features not in self._refs:
+            orb_create = getattr(cv2, "ORB_create")  # noqa: B009 - missing from OpenCV's type stubs
+            orb = orb_create(nfeatures=features, scaleFactor=1.2, nlevels=8, fastThreshold=12)
+            self._orbs[features] = orb
+            scale = WORK_WIDTH / self.width
+            small = cv2.resize(self.blank, None, fx=scale, fy=scale, interpolation=cv2.INTER_AREA)
+            kps, desc = self._orbs[features].detectAndCompute(small, None)
+            self._refs[features] = _Ref(scale, list(kps), desc)
+        return self._refs[features]
+
+    def _homography(self, page: np.ndarray, features: int) -> tuple[np.ndarray | None, int]:
+        ref = self._reference(features)
         ps = WORK_WIDTH / page.shape[1]
         small = cv2.resize(page, None, fx=ps, fy=ps, interpolation=cv2.INTER_AREA)
-        kps, desc = self._orb.detectAndCompute(small, None)
+        kps, desc = self._orbs[features].detectAndCompute(small, None)
         if desc is None or len(kps) < MIN_INLIERS or ref.descriptors is None:
             return None, 0
         pairs = self._matcher.knnMatch(desc, ref.descriptors, k=2)
@@ -80,11 +93,12 @@ class Aligner:
     def score(self, warped: np.ndarray) -> float:
         """Share of the blank form's ink that is ink on the warped page too (0..1)."""
         ink = cv2.dilate(ink_mask(warped, 180).astype(np.uint8), np.ones((5, 5), np.uint8))
-        found = int(np.count_nonzero(ink[self._ref.ink]))
-        return found / max(self._ref.ink_count, 1)
+        found = int(np.count_nonzero(ink[self._ink]))
+        return found / max(self._ink_count, 1)
 
     def align(self, page: np.ndarray, *, label: str = "") -> tuple[np.ndarray, Alignment]:
-        """Warp ``page`` onto the blank form; raise PageRefused with the reason if it does not match."""
+        """Warp ``page`` onto the blank form; raise PageRefused with the reason if it does not match
+        (with the usual feature budget, then with :data:`DENSE_FEATURES`)."""
         where = f"{label}: " if label else ""
         ink_share = float(np.count_nonzero(ink_mask(page))) / page.size
         if ink_share < 0.003:
@@ -92,14 +106,20 @@ class Aligner:
                 where + tr("白紙のページです", "the page is blank"),
                 hint=tr("裏面や白紙を取り除いてください", "remove blank sheets and back sides"),
             )
-        h, inliers = self._homography(page)
+        try:
+            return self._align(page, where, FEATURES)
+        except PageRefused:
+            return self._align(page, where, DENSE_FEATURES)
+
+    def _align(self, page: np.ndarray, where: str, features: int) -> tuple[np.ndarray, Alignment]:
+        h, inliers = self._homography(page, features)
         if h is not None:
             rotation = math.degrees(math.atan2(h[1, 0], h[0, 0]))
             scale = math.sqrt(abs(np.linalg.det(h[:2, :2])))
         else:
             rotation, scale = 0.0, 0.0
         if h is None or inliers < MIN_INLIERS or not 0.6 < scale < 1.6:
-            if self._upside_down(page):
+            if self._upside_down(page, features):
                 raise self._upside_down_error(where)
             raise PageRefused(
                 where
@@ -142,9 +162,15 @@ class Aligner:
             )
         return warped, info
 
-    def _upside_down(self, page: np.ndarray) -> bool:
-        h, inliers = self._homography(cv2.rotate(page, cv2.ROTATE_180))
-        return h is not None and inliers >= MIN_INLIERS
+    def _upside_down(self, page: np.ndarray, features: int) -> bool:
+        """The page turned round matches the form: enough features, and the form's print found."""
+        turned = cv2.rotate(page, cv2.ROTATE_180)
+        h, inliers = self._homography(turned, features)
+        if h is None or inliers < MIN_INLIERS:
+            return False
+        size = (self.width, self.height)
+        warped = cv2.warpPerspective(turned, h, size, borderMode=cv2.BORDER_CONSTANT, borderValue=255)
+        return self.score(warped) >= self.min_score
 
     @staticmethod
     def _upside_down_error(where: str) -> PageRefused:
