@@ -5,7 +5,7 @@
     python bench/ocr_accuracy.py --only fax   # sources whose name contains "fax"
 
 Each source (bench/ocr_sources.py) varies one thing the project's own generator holds fixed: one
-font at a time (8 printed, 3 handwriting-like families), one kind of mark, one degradation (fax
+font at a time (10 printed, 3 handwriting-like families), one kind of mark, one degradation (fax
 1-bit, 200/100 dpi, phone photo, coloured paper, red 印鑑), real human glyphs (MNIST digits), or a
 real form a third party filled in (bench/data/forms: the page itself, scanned, faxed and photographed).
 Per source: field exact match on printed and on handwriting-like pages, the share of fields

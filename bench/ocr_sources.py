@@ -41,6 +41,13 @@ FONTS = [
     ("きろ字 (hand)", f"{TT}/kiloji/kiloji.ttf", True),
     ("YOzフォント (hand)", f"{TT}/yozvox-yozfont/YOzBA_.ttf", True),
 ]
+#: fonts added later, read after every other source so that the others keep their seeded pages:
+#: heavy writing (its corners crowded the form's out of alignment: 3 of 10 pages were refused) and
+#: a proportional 明朝 whose narrow kana the recognizer drops
+LATER_FONTS = [
+    ("Migu 1C bold", f"{TT}/migmix/migu-1c-bold.ttf"),
+    ("梅P明朝S3 (proportional)", f"{TT}/horai-umefont/ume-pms3.ttf"),
+]
 PAPERS = [(250, 240, 200), (250, 218, 222), (212, 230, 250), (218, 240, 214), (245, 228, 190)]
 STAMP_RED = np.array([215, 35, 45], dtype=np.float32)
 
@@ -271,6 +278,9 @@ def sources() -> list[Source]:
     ]
     for folder in sorted((DATA / "forms").glob("*/truth.json")):
         out.append(Source(f"real form {folder.parent.name}", "real form", real=folder.parent))
+    for name, path in LATER_FONTS:
+        style = Style(print_fonts=(path,), hand_fonts=(path,))
+        out.append(Source(f"font {name}", "font", style))
     return out
 
 
