@@ -109,6 +109,50 @@ def test_master_errors_name_file_and_line(tmp_path: Path) -> None:
     assert "missing.csv" in str(err.value)
 
 
+#: the header of the Digital Agency's アドレス・ベース・レジストリ 町字マスター as published (mt_town_*.csv)
+ABR_HEADER = (
+    "lg_code,machiaza_id,machiaza_type,pref,pref_kana,pref_roma,county,county_kana,county_roma,city,city_kana,"
+    "city_roma,ward,ward_kana,ward_roma,oaza_cho,oaza_cho_kana,oaza_cho_roma,chome,chome_kana,chome_number,koaza,"
+    "koaza_kana,koaza_roma,machiaza_dist,rsdt_addr_flg,rsdt_addr_mtd_code,oaza_cho_aka_flg,koaza_aka_code,"
+    "oaza_cho_gsi_uncmn,koaza_gsi_uncmn,status_flg,wake_num_flg,efct_date,ablt_date,src_code,post_code,remarks"
+)
+
+
+def _abr_row(county: str, city: str, ward: str, town: str, chome: str, abolished: str = "") -> str:
+    cells = [""] * len(ABR_HEADER.split(","))
+    cells[:4] = ["011011", "0001001", "2", "北海道"]
+    for k, value in zip((6, 9, 12, 15, 18, 34), (county, city, ward, town, chome, abolished), strict=True):
+        cells[k] = value
+    return ",".join(cells)
+
+
+def test_the_digital_agencys_town_master_is_read_as_it_is_published(tmp_path: Path) -> None:
+    """A city's own rows of the 町字マスター (cp932, as a spreadsheet saves it): one 町字 per 大字・町,
+    its 丁目 rows folded in, 郡 and 政令市の区 in the 市区町村, abolished rows left out."""
+    rows = [
+        ABR_HEADER,
+        _abr_row("", "札幌市", "中央区", "旭ケ丘", "１丁目"),
+        _abr_row("", "札幌市", "中央区", "旭ケ丘", "２丁目"),
+        _abr_row("", "札幌市", "中央区", "北一条西", "２丁目"),
+        _abr_row("", "札幌市", "中央区", "大通西", "", abolished="1989-11-06"),
+        _abr_row("上川郡", "東神楽町", "", "ひじり野北一条", "１丁目"),
+    ]
+    master = AddressMaster.load(_master(tmp_path, ("\r\n".join(rows) + "\r\n").encode("cp932")))
+    assert [(t.city, t.town) for t in master.towns] == [
+        ("札幌市中央区", "旭ケ丘"),
+        ("札幌市中央区", "北一条西"),
+        ("上川郡東神楽町", "ひじり野北一条"),
+    ]
+    assert master.match("北海道札幌市中央区旭ケ丘2丁目3番1号").reason == ""
+    fixed = master.match("北海道札幌市中央区北一条两2丁目")  # 西 read as 两
+    assert fixed.corrected and fixed.value == "北海道札幌市中央区北一条西2丁目"
+    assert master.match("北海道札幌市中央区大通西1丁目").reason  # abolished: not a 町字 of the city
+    short = _master(tmp_path, (ABR_HEADER + "\n011011,0001001\n").encode())
+    with pytest.raises(DefinitionError) as err:
+        AddressMaster.load(short)
+    assert f"{short}:2" in str(err.value)
+
+
 def test_master_corrects_the_nearest_town_and_sends_ties_to_review(tmp_path: Path) -> None:
     master = AddressMaster.load(_master(tmp_path, MASTER_TEXT.encode()))
     assert master.match("福岡県福岡市中央区天神1丁目8番1号").reason == ""

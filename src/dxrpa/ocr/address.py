@@ -1,10 +1,11 @@
 """The city's 町字 master (CSV) and the nearest-match correction of a read address.
 
 Format (documented in docs/ocr.md): a header line ``都道府県,市区町村,町字`` and one 町字 per line,
-UTF-8 (with or without BOM) or cp932 (Shift_JIS as Excel saves it). A read address that starts with
-one of the master's ``都道府県市区町村町字`` (or ``市区町村町字``) is confirmed; one a character or two away
-from exactly one entry is corrected to it (岡→周 misreads); a tie goes to review. An address in a
-市区町村 the master does not list is left alone (applicants may live elsewhere).
+UTF-8 (with or without BOM) or cp932 (Shift_JIS as Excel saves it); or the Digital Agency's
+アドレス・ベース・レジストリ 町字マスター (``mt_town_*.csv``) as it is published. A read address
+that starts with one of the master's ``都道府県市区町村町字`` (or ``市区町村町字``) is confirmed; one a
+character or two away from exactly one entry is corrected to it (岡→周 misreads); a tie goes to
+review. An address in a 市区町村 the master does not list is left alone (applicants may live elsewhere).
 """
 
 from __future__ import annotations
@@ -68,32 +69,11 @@ class AddressMaster:
             ) from exc
         text = decode(path, data)
         rows = list(csv.reader(io.StringIO(text)))
-        hint = tr(
-            "1 行目は 都道府県,市区町村,町字、以降は 1 行に 1 町字です",
-            "line 1 is 都道府県,市区町村,町字, then one 町字 per line",
-        )
-        if not rows or [c.strip() for c in rows[0]] != HEADER:
-            raise _error(
-                path, 1, tr("町字マスターの見出し行が違います", "the address master's header is wrong"), hint
-            )
-        towns: list[Town] = []
-        for number, row in enumerate(rows[1:], start=2):
-            cells = [c.strip() for c in row]
-            if not any(cells):
-                continue
-            if len(cells) != 3 or not all(cells):
-                raise _error(
-                    path,
-                    number,
-                    tr(
-                        f"町字マスターの行が不正です（{len(cells)} 列）",
-                        f"malformed address master line ({len(cells)} columns)",
-                    ),
-                    hint,
-                )
-            towns.append(Town(*cells))
+        header = [c.strip() for c in rows[0]] if rows else []
+        abr = _abr_columns(header)
+        towns = _abr_towns(path, rows, abr) if abr else _our_towns(path, rows, header)
         if not towns:
-            raise _error(path, 1, tr("町字マスターが空です", "the address master is empty"), hint)
+            raise _error(path, 1, tr("町字マスターが空です", "the address master is empty"), _hint())
         return cls(towns, path)
 
     def match(self, address: str) -> Match:
@@ -135,6 +115,88 @@ class AddressMaster:
 
     def contains(self, prefecture: str, city: str) -> bool:
         return (prefecture, city) in self.cities
+
+
+def _hint() -> str:
+    return tr(
+        "1 行目は 都道府県,市区町村,町字、以降は 1 行に 1 町字です"
+        "（デジタル庁の町字マスター mt_town もそのまま読めます）",
+        "line 1 is 都道府県,市区町村,町字, then one 町字 per line"
+        " (or the Digital Agency's 町字マスター, mt_town)",
+    )
+
+
+#: the columns of the アドレス・ベース・レジストリ 町字マスター (mt_town_*.csv) this reader uses, as the
+#: Digital Agency names them (English since 2024, Japanese before)
+_ABR = {
+    "pref": ("pref", "都道府県名"),
+    "county": ("county", "郡名"),
+    "city": ("city", "市区町村名"),
+    "ward": ("ward", "政令市区名"),
+    "town": ("oaza_cho", "大字・町名"),
+    "abolished": ("ablt_date", "廃止日"),
+}
+
+
+def _abr_columns(header: list[str]) -> dict[str, int] | None:
+    """Where each column :data:`_ABR` names stands, if ``header`` is a 町字マスター's (else None)."""
+    where = {key: next((header.index(n) for n in names if n in header), -1) for key, names in _ABR.items()}
+    return where if min(where["pref"], where["city"], where["town"]) >= 0 else None
+
+
+def _our_towns(path: Path, rows: list[list[str]], header: list[str]) -> list[Town]:
+    if header != HEADER:
+        raise _error(
+            path, 1, tr("町字マスターの見出し行が違います", "the address master's header is wrong"), _hint()
+        )
+    towns: list[Town] = []
+    for number, row in enumerate(rows[1:], start=2):
+        cells = [c.strip() for c in row]
+        if not any(cells):
+            continue
+        if len(cells) != 3 or not all(cells):
+            raise _error(
+                path,
+                number,
+                tr(
+                    f"町字マスターの行が不正です（{len(cells)} 列）",
+                    f"malformed address master line ({len(cells)} columns)",
+                ),
+                _hint(),
+            )
+        towns.append(Town(*cells))
+    return towns
+
+
+def _abr_towns(path: Path, rows: list[list[str]], where: dict[str, int]) -> list[Town]:
+    """The 大字・町 of a 町字マスター: one per row without a 廃止日 (its 丁目 and 小字 rows repeat it),
+    the 市区町村 written as an address has it (郡, 市, 政令市の区)."""
+    towns: dict[Town, None] = {}
+    width = len(rows[0])
+    for number, row in enumerate(rows[1:], start=2):
+        cells = [c.strip() for c in row]
+        if not any(cells):
+            continue
+        if len(cells) != width:
+            raise _error(
+                path,
+                number,
+                tr(
+                    f"町字マスターの行の列数が見出しと違います（{len(cells)} 列、見出しは {width} 列）",
+                    f"malformed address master line ({len(cells)} columns, the header has {width})",
+                ),
+                _hint(),
+            )
+        cell = {key: cells[k] if k >= 0 else "" for key, k in where.items()}
+        if cell["abolished"] or not cell["town"]:
+            continue
+        city = cell["county"] + cell["city"] + cell["ward"]
+        if not cell["pref"] or not city:
+            raise _error(
+                path, number, tr("都道府県名か市区町村名が空です", "the prefecture or city is empty"), _hint()
+            )
+        towns[Town(cell["pref"], city, cell["town"])] = None
+    return list(towns)
 
 
 def _allowed(key: str) -> int:
