@@ -65,7 +65,7 @@ class Aligner:
             self._orbs[features] = orb
             scale = WORK_WIDTH / self.width
             small = cv2.resize(self.blank, None, fx=scale, fy=scale, interpolation=cv2.INTER_AREA)
-            kps, desc = self._orbs[features].detectAndCompute(small, None)
+            kps, desc = orb.detectAndCompute(small, None)
             self._refs[features] = _Ref(scale, list(kps), desc)
         return self._refs[features]
 

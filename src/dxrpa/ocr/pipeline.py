@@ -105,8 +105,9 @@ PLAUSIBLE = 0.02
 
 #: how much more likely a digit was dropped than the probability the recognizer left for it says:
 #: its blank is overconfident. On the benchmark's real hands, traces of 0.037 to 0.073 were a dropped
-#: digit in half the fields (13 read as 3, 305 as 35, user11 as user), while correct readings left
-#: 0.028 or less, save three; so a trace of a third of the review threshold's doubt sends a field to review
+#: digit in half the fields (12月 read as 2月, 305 as 35, user11 as user), while correct readings left
+#: 0.028 or less, save three (up to 0.085); so a trace of a third of the review threshold's doubt
+#: sends a field to review
 DROP_ODDS = 3.0
 
 
