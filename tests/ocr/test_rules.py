@@ -17,7 +17,7 @@ from dxrpa.ocr.engines.base import Recognized
 from dxrpa.ocr.export import write_results
 from dxrpa.ocr.normalize import normalize
 from dxrpa.ocr.pipeline import FormReader
-from dxrpa.ocr.reading import settle
+from dxrpa.ocr.reading import settle, settle_known
 from dxrpa.ocr.template import Template, load_template
 from dxrpa.ocr.validate import check
 
@@ -187,6 +187,38 @@ def test_furigana_is_settled_by_the_reading_of_the_name(
     kana: str, name: str, settled: str, agrees: bool
 ) -> None:
     assert settle(kana, name) == (settled, agrees)
+
+
+@pytest.mark.parametrize(
+    ("kana", "name", "settled"),
+    [
+        ("エムリズムカプシキガイシャ", "MLism株式会社", "エムリズムカブシキガイシャ"),  # the real form's
+        ("カブシキガイシャエヌティティトコモ", "株式会社NTTドコモ", "カブシキガイシャエヌティティドコモ"),
+        ("エムリズムユウゲンガイシャ", "MLism株式会社", None),  # 有限会社 is no 濁点 question
+        ("ヤマダタロウ", "山田太郎", None),  # every part has a reading: settle() decides
+        ("エービーシー", "ABC", None),  # nothing with a reading
+    ],
+)
+def test_the_parts_of_a_name_with_a_reading_settle_its_kana(
+    kana: str, name: str, settled: str | None
+) -> None:
+    assert settle_known(kana, name) == settled
+
+
+def test_a_reading_field_is_paired_with_the_field_its_name_starts_with() -> None:
+    """The real form's 団体名フリガナ is the reading of 団体名: named so, with no ``reading_of:``."""
+    template = load_template(Path(__file__).parents[2] / "bench/data/forms/shisetsu/shisetsu.yaml")
+    fields = [
+        FieldResult(name=f.name, type=f.type, value="", confidence=1.0, status="ok")
+        for f in template.spec.fields
+    ]
+    by = _by_name(fields)
+    by["団体名"].value, by["団体名"].confidence = "MLism株式会社", 0.99
+    by["団体名フリガナ"].value, by["団体名フリガナ"].confidence = "エムリズムカプシキガイシャ", 0.6
+    by["団体名フリガナ"].status = "review"
+    cross_check(template, fields, 0.9)
+    assert by["団体名フリガナ"].value == "エムリズムカブシキガイシャ"
+    assert by["団体名フリガナ"].status == "review"  # MLism's reading was checked by nothing
 
 
 def _form(**values: tuple[str, float]) -> list[FieldResult]:

@@ -7,14 +7,18 @@ form (a real postal code of another town, a 町字 the city does not have) is ne
 
 from __future__ import annotations
 
+import re
+
 from dxrpa.i18n import tr
 from dxrpa.model.form import FieldResult, FieldSpec
 from dxrpa.ocr.postal import address_matches, postal_areas
-from dxrpa.ocr.reading import one_short, settle
+from dxrpa.ocr.reading import one_short, settle, settle_known
 from dxrpa.ocr.template import Template
 from dxrpa.ocr.validate import check, judge
 
 NAME_FIELDS = ("氏名", "名前", "申請者氏名")
+#: how a template names the reading of another field: that field's name and one of these
+_READING_SUFFIX = re.compile(r"[\s_・]*[（(]?(?:フリガナ|ふりがな|よみがな|ヨミガナ|カナ|かな)[）)]?$")
 AGREEMENT = 10.0  # how much less likely a kana reading is wrong when the name's reading agrees with it
 
 
@@ -46,6 +50,8 @@ def _reading_pairs(specs: list[FieldSpec]) -> list[tuple[FieldSpec, str]]:
             target = next((n for n in NAME_FIELDS if n in names), None)
             if target is not None:
                 pairs.append((s, target))
+        elif (stem := _READING_SUFFIX.sub("", s.name)) != s.name and stem in names:
+            pairs.append((s, stem))  # 団体名フリガナ is the reading of 団体名, 氏名（カナ） of 氏名
     return pairs
 
 
@@ -78,13 +84,15 @@ def cross_check(template: Template, fields: list[FieldResult], threshold: float)
         if kana is None or kanji is None or not kana.value or not kanji.value:
             continue
         settled, agrees = settle(kana.value, kanji.value)
-        if not agrees:
+        partly = None if agrees else settle_known(kana.value, kanji.value)
+        if not agrees and partly is None:
             if one_short(kana.value, kanji.value):  # a kana the recognizer dropped (サトウ → サト)
                 _flag(
                     kana,
                     tr(f"{target} の読みより 1 文字少ない", f"one kana shorter than the reading of {target}"),
                 )
             continue
+        settled = partly or settled
         if settled != kana.value:
             if kana.confidence >= threshold:
                 _flag(
@@ -96,6 +104,8 @@ def cross_check(template: Template, fields: list[FieldResult], threshold: float)
                 )
                 continue
             kana.value = settled
+        if not agrees:  # the parts of the name with no reading (MLism) were checked by nothing
+            continue
         # an independent agreement with the reading of the name cuts the remaining doubt tenfold;
         # the threshold still decides (a city that reviews everything keeps reviewing everything)
         kana.confidence = round(1 - (1 - kana.confidence) / AGREEMENT, 4)

@@ -6,6 +6,7 @@ cannot see well: 濁点・半濁点 and small kana (テ/デ, バ/パ, ツ/ッ). 
 
 from __future__ import annotations
 
+import re
 import threading
 import unicodedata
 from functools import cache
@@ -43,15 +44,51 @@ def settle(kana: str, name: str) -> tuple[str, bool]:
     """(kana as the name's reading settles it, whether the reading agrees with it up to 濁点/small kana).
 
     The first value differs from ``kana`` only in 濁点 and small kana; when the reading differs in any
-    other way, ``(kana, False)`` is returned.
+    other way, ``(kana, False)`` is returned. A name with letters or digits (MLism株式会社) has no
+    reading for them: see :func:`settle_known`.
     """
     expected = reading(name)
     plain = to_katakana(kana)
     if not expected or fold(plain) != fold(expected):
         return kana, False
-    if plain != kana:  # a hiragana field stays hiragana
-        return "".join(chr(ord(c) - 0x60) if "\u30a1" <= c <= "\u30f6" else c for c in expected), True
-    return expected, True
+    return _as_written(expected, kana), True
+
+
+def _as_written(katakana: str, kana: str) -> str:
+    """``katakana`` in the script ``kana`` was written in (a hiragana field stays hiragana)."""
+    if to_katakana(kana) != kana:
+        return "".join(chr(ord(c) - 0x60) if "\u30a1" <= c <= "\u30f6" else c for c in katakana)
+    return katakana
+
+
+_KATAKANA_RUN = re.compile(r"[\u30a1-\u30fcー]+")
+
+
+def settle_known(kana: str, name: str) -> str | None:
+    """``kana`` with its 濁点 and small kana settled where the name has a reading, when the name also
+    has parts with none (letters, digits: 「MLism株式会社」 → 「…カブシキガイシャ」): the read kana
+    stands for those parts as written. None when the parts with a reading are not all found, in
+    order, up to 濁点 and small kana, or when they are too short to say anything (under 3 kana)."""
+    expected = re.sub(r"\s", "", reading(name))
+    plain = re.sub(r"\s", "", to_katakana(kana))
+    segments: list[str | None] = []  # the reading's katakana runs, None for a part with no reading
+    at = 0
+    for run in _KATAKANA_RUN.finditer(expected):
+        if run.start() > at:
+            segments.append(None)
+        segments.append(run.group())
+        at = run.end()
+    if at < len(expected):
+        segments.append(None)
+    known = [k for k in segments if k is not None]
+    if None not in segments or sum(map(len, known)) < 3:
+        return None
+    pattern = "".join("(.+?)" if k is None else f"({re.escape(fold(k))})" for k in segments)
+    found = re.fullmatch(pattern, fold(plain))
+    if found is None:
+        return None
+    pieces = [plain[slice(*found.span(g + 1))] if k is None else k for g, k in enumerate(segments)]
+    return _as_written("".join(pieces), kana)
 
 
 def one_short(kana: str, name: str) -> bool:
