@@ -216,9 +216,13 @@ def test_a_reading_field_is_paired_with_the_field_its_name_starts_with() -> None
     by["団体名"].value, by["団体名"].confidence = "MLism株式会社", 0.99
     by["団体名フリガナ"].value, by["団体名フリガナ"].confidence = "エムリズムカプシキガイシャ", 0.6
     by["団体名フリガナ"].status = "review"
+    by["代表者"].value, by["代表者"].confidence = "木之下滉大郎", 0.99
+    by["代表者フリガナ"].value, by["代表者フリガナ"].confidence = "キノシタコウタロウ", 0.99
     cross_check(template, fields, 0.9)
     assert by["団体名フリガナ"].value == "エムリズムカブシキガイシャ"
     assert by["団体名フリガナ"].status == "review"  # MLism's reading was checked by nothing
+    # the dictionary reads 滉大郎 コウダイロウ, one kana more: no dropped kana where the pair is a guess
+    assert by["代表者フリガナ"].status == "ok", by["代表者フリガナ"].reason
 
 
 def _form(**values: tuple[str, float]) -> list[FieldResult]:

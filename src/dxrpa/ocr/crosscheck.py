@@ -38,20 +38,22 @@ def address_field(specs: list[FieldSpec]) -> FieldSpec | None:
     return None
 
 
-def _reading_pairs(specs: list[FieldSpec]) -> list[tuple[FieldSpec, str]]:
+def _reading_pairs(specs: list[FieldSpec]) -> list[tuple[FieldSpec, str, bool]]:
+    """(kana field, the field it reads, whether that was told) for every reading field: told by
+    ``reading_of:`` or the shipped name pair (フリガナ ↔ 氏名), or guessed from the kana field's name."""
     names = [s.name for s in specs]
-    pairs: list[tuple[FieldSpec, str]] = []
+    pairs: list[tuple[FieldSpec, str, bool]] = []
     for s in specs:
         if s.type not in ("katakana", "hiragana"):
             continue
         if s.reading_of is not None:
-            pairs.append((s, s.reading_of))
+            pairs.append((s, s.reading_of, True))
         elif s.name in ("フリガナ", "ふりがな"):
             target = next((n for n in NAME_FIELDS if n in names), None)
             if target is not None:
-                pairs.append((s, target))
+                pairs.append((s, target, True))
         elif (stem := _READING_SUFFIX.sub("", s.name)) != s.name and stem in names:
-            pairs.append((s, stem))  # 団体名フリガナ is the reading of 団体名, 氏名（カナ） of 氏名
+            pairs.append((s, stem, False))  # 団体名フリガナ reads 団体名, 氏名（カナ） 氏名
     return pairs
 
 
@@ -79,14 +81,16 @@ def cross_check(template: Template, fields: list[FieldResult], threshold: float)
             )
             _flag(postal, reason)
             _flag(addr, reason)
-    for spec, target in _reading_pairs(specs):
+    for spec, target, told in _reading_pairs(specs):
         kana, kanji = by_name.get(spec.name), by_name.get(target)
         if kana is None or kanji is None or not kana.value or not kanji.value:
             continue
         settled, agrees = settle(kana.value, kanji.value)
         partly = None if agrees else settle_known(kana.value, kanji.value)
         if not agrees and partly is None:
-            if one_short(kana.value, kanji.value):  # a kana the recognizer dropped (サトウ → サト)
+            # a kana the recognizer dropped (サトウ → サト); only where the pair is told: a name has
+            # other readings than the dictionary's (滉大郎 is コウタロウ to its owner, コウダイロウ to it)
+            if told and one_short(kana.value, kanji.value):
                 _flag(
                     kana,
                     tr(f"{target} の読みより 1 文字少ない", f"one kana shorter than the reading of {target}"),
