@@ -34,6 +34,7 @@ class PageRefused(DataError):
 
 @dataclass
 class _Ref:
+    orb: Any  # the detector with this budget, for the pages too
     scale: float
     keypoints: list[cv2.KeyPoint]
     descriptors: np.ndarray
@@ -53,7 +54,6 @@ class Aligner:
         self._matcher = cv2.BFMatcher(cv2.NORM_HAMMING)
         self._ink = ink_mask(blank)
         self._ink_count = int(self._ink.sum())
-        self._orbs: dict[int, Any] = {}
         self._refs: dict[int, _Ref] = {}
         self._reference(FEATURES)
 
@@ -62,18 +62,17 @@ class Aligner:
         if features not in self._refs:
             orb_create = getattr(cv2, "ORB_create")  # noqa: B009 - missing from OpenCV's type stubs
             orb = orb_create(nfeatures=features, scaleFactor=1.2, nlevels=8, fastThreshold=12)
-            self._orbs[features] = orb
             scale = WORK_WIDTH / self.width
             small = cv2.resize(self.blank, None, fx=scale, fy=scale, interpolation=cv2.INTER_AREA)
             kps, desc = orb.detectAndCompute(small, None)
-            self._refs[features] = _Ref(scale, list(kps), desc)
+            self._refs[features] = _Ref(orb, scale, list(kps), desc)
         return self._refs[features]
 
     def _homography(self, page: np.ndarray, features: int) -> tuple[np.ndarray | None, int]:
         ref = self._reference(features)
         ps = WORK_WIDTH / page.shape[1]
         small = cv2.resize(page, None, fx=ps, fy=ps, interpolation=cv2.INTER_AREA)
-        kps, desc = self._orbs[features].detectAndCompute(small, None)
+        kps, desc = ref.orb.detectAndCompute(small, None)
         if desc is None or len(kps) < MIN_INLIERS or ref.descriptors is None:
             return None, 0
         pairs = self._matcher.knnMatch(desc, ref.descriptors, k=2)

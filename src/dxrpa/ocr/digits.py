@@ -403,10 +403,8 @@ def restore_dropped(image: np.ndarray, rec: Recognized) -> Recognized:
     if squeezed(rec.text, rec.centers, height):
         return rec
     columns = _columns(kept, stats)
-    spans = [
-        (min(int(stats[c, 0]) for c in col), max(int(stats[c, 0] + stats[c, 2]) for c in col))
-        for col in columns
-    ]
+    x0, dx = stats[:, cv2.CC_STAT_LEFT], stats[:, cv2.CC_STAT_WIDTH]
+    spans = [(int(min(x0[col])), int(max(x0[col] + dx[col]))) for col in columns]
 
     def owner(x: float) -> int:  # the column a decoded centre stands in, or the nearest one
         return min(range(len(spans)), key=lambda k: max(spans[k][0] - x, x - spans[k][1], 0.0))

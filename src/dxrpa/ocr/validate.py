@@ -23,9 +23,7 @@ _MISSING_NUMBER = re.compile(
 _NOT_IN_ADDRESS = re.compile(r"[/|\\!?<>]")  # no address has these; a misread digit ("/3番" for 13番) has
 #: a block number with a letter in it (「4丁目a0番」: a handwritten 2 read as a): 丁目, 番 and 号 count
 #: in digits; a room or building (「B201号室」, 「A1号棟」) may mix them
-_LETTER_IN_NUMBER = re.compile(
-    r"(?:[A-Za-z]+[0-9]|[0-9]+[A-Za-z])[0-9A-Za-z]*(?=丁目|番|号(?![室棟館]))"
-)
+_LETTER_IN_NUMBER = re.compile(r"(?:[A-Za-z]+[0-9]|[0-9]+[A-Za-z])[0-9A-Za-z]*(?=丁目|番|号(?![室棟館]))")
 
 
 #: 丁目 read as one character (「9目27番」, 「2丁19番」): normalization restores 丁目, but the lost
