@@ -17,7 +17,7 @@ import re
 import sys
 import threading
 import unicodedata
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
@@ -85,6 +85,58 @@ def my_number_spans(text: str) -> list[tuple[int, int]]:
         else:
             spans.append((start, end))
     return spans
+
+
+#: one piece of a My Number written over several boxes, cells or lines: 1–11 digits (separators inside)
+_NUMBER_PART = re.compile(rf"\s*[0-9](?:{_SEP}[0-9]){{0,10}}\s*")
+_PART_REACH = 48  # pieces looked at from each start (blank ones included)
+
+
+def split_my_numbers(parts: Sequence[str]) -> set[int]:
+    """Indexes of consecutive ``parts`` that together hold one valid My Number: twelve digits over
+    two or more pieces (a form's 4 + 4 + 4 boxes, table cells, ``<br>``-split lines). Blank pieces
+    between them neither join nor break a number."""
+    digits: list[str | None] = []
+    for part in parts:
+        folded = part if part.isascii() else part.translate(_NFKC1)
+        if _NUMBER_PART.fullmatch(folded):
+            digits.append("".join(c for c in folded if "0" <= c <= "9"))
+        else:
+            digits.append("" if not folded.strip() else None)
+    out: set[int] = set()
+    for i, first in enumerate(digits):
+        if not first:
+            continue
+        total, members = "", []
+        for j in range(i, min(i + _PART_REACH, len(parts))):
+            piece = digits[j]
+            if piece is None:
+                break
+            if not piece:
+                continue
+            total += piece
+            members.append(j)
+            if len(total) >= 12:
+                if len(total) == 12 and len(members) > 1 and is_my_number(total):
+                    out.update(members)
+                break
+    return out
+
+
+#: what keeps the pieces of a number apart in HTML: tags, and the entities of spaces
+_MARKUP = re.compile(r"<[^<>]{0,2000}>|&(?:nbsp|ensp|emsp|thinsp|#160|#xa0|#12288|#x3000);", re.IGNORECASE)
+
+
+def _mask_split_markup(text: str) -> str:
+    """Mask a My Number whose pieces markup keeps apart (``<td>1234</td><td>5678</td>…``,
+    ``1234&nbsp;5678&nbsp;9018``)."""
+    pieces = _MARKUP.split(text)
+    hit = split_my_numbers(pieces)
+    if not hit:
+        return text
+    tags = _MARKUP.findall(text)
+    out = [MASK if i in hit else piece for i, piece in enumerate(pieces)]
+    return "".join(p + (tags[i] if i < len(tags) else "") for i, p in enumerate(out))
 
 
 def _base64_cores(raw: bytes) -> set[str]:
@@ -198,6 +250,8 @@ class Redactor:
             text = _mask_base64(text, b64)
         if pattern is not None:
             text = pattern.sub(MASK, text)
+        if ">" in text or ";" in text:
+            text = _mask_split_markup(text)
         spans = my_number_spans(text)
         if not spans:
             return text
@@ -362,4 +416,5 @@ __all__ = [
     "remove_sink",
     "set_timezone",
     "setup",
+    "split_my_numbers",
 ]

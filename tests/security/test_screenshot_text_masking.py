@@ -1,6 +1,7 @@
 """Issue 12: screenshots mask page *text*, not only inputs (real Chromium, OCR with the bundled model).
 
-My Numbers, phone numbers and e-mail addresses in table cells, split spans, definition lists, an open
+My Numbers, phone numbers and e-mail addresses in table cells (one number over three cells, or over
+two ``<div>``), split spans, definition lists, an open
 shadow root, a same-origin iframe, a fixed header and below the fold are unreadable in the PNG, for a
 full-page and a viewport screenshot of a scrolled page; the rest of the page still reads; and nothing
 is written into the page.
@@ -40,6 +41,10 @@ PII_DIGITS = [
     "0451234567",
     "0665432100",
     "0355550101",
+    "34567890",
+    "78901234",
+    "456789",
+    "012346",
 ]
 PII_WORDS = ["yamada", "example", "hanako", "TopSecret"]
 #: Text that is not personal and must stay readable.
@@ -61,7 +66,9 @@ iframe { width: 700px; height: 120px; border: 2px solid #888; }
 <tr><th>個人番号</th><td>1234 5678 9018</td></tr>
 <tr><th>電話番号</th><td>090-1234-5678</td></tr>
 <tr><th>メール</th><td>taro.yamada@example.lg.jp</td></tr>
+<tr><th>世帯員</th><td>3456</td><td>7890</td><td>1234</td></tr>
 </table>
+<div>届出人</div><div>456789</div><div>012346</div>
 <p>本人確認 <span>8765</span>-<span>4321</span>-<span>0008</span> 済み</p>
 <dl><dt>連絡先</dt><dd>０３－１２３４－５６７８</dd></dl>
 <div id="host"></div>

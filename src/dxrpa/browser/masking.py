@@ -35,7 +35,7 @@ from playwright.sync_api import Locator, Page
 
 from dxrpa.fileio import write_atomic
 from dxrpa.i18n import tr
-from dxrpa.log import is_my_number, logger, my_number_spans, redact
+from dxrpa.log import is_my_number, logger, my_number_spans, redact, split_my_numbers
 
 Box = tuple[float, float, float, float]  # x0, y0, x1, y1 in CSS pixels of the screenshot
 Span = tuple[int, int]
@@ -117,26 +117,11 @@ def sensitive_spans(text: str) -> list[Span]:
 FIELD_VALUES_JS = "els => els.map(e => [String(e.type || ''), String(e.value ?? '')])"
 
 
-#: a value that may be one group of a number typed into several boxes (個人番号 as 4 + 4 + 4)
-_NUMBER_PART = re.compile(r"\s*[0-9]{1,8}\s*")
-
-
 def sensitive_indexes(fields: Sequence[Sequence[str]]) -> list[int]:
     """Positions in ``[[type, value], ...]`` (:data:`FIELD_VALUES_JS`) to mask; password fields always,
     and neighbouring boxes that together hold a My Number (a form's 4 + 4 + 4 or 6 + 6 boxes)."""
     out = {i for i, (kind, value) in enumerate(fields) if kind == "password" or value_is_sensitive(value)}
-    parts = [_NUMBER_PART.fullmatch(unicodedata.normalize("NFKC", value)) for _, value in fields]
-    for i in range(len(fields)):
-        digits = ""
-        for j in range(i, min(i + 12, len(fields))):
-            part = parts[j]
-            if part is None:
-                break
-            digits += part.group(0).strip()
-            if len(digits) >= 12:
-                if len(digits) == 12 and j > i and is_my_number(digits):
-                    out.update(range(i, j + 1))
-                break
+    out |= split_my_numbers([value for _, value in fields])
     return sorted(out)
 
 
@@ -233,8 +218,11 @@ _CONTENT_BOX_JS = r"""e => {
 
 
 def segments_to_hide(texts: Sequence[str], groups: Sequence[Sequence[int]]) -> list[tuple[int, int, int]]:
-    """``(node, start, end)`` pieces of text nodes to black out, from each block's joined text."""
+    """``(node, start, end)`` pieces of text nodes to black out, from each block's joined text, and
+    whole blocks that hold a My Number between them (table cells, one ``<div>`` per 4 digits)."""
     out: list[tuple[int, int, int]] = []
+    for g in sorted(split_my_numbers(["".join(texts[i] for i in group) for group in groups])):
+        out.extend((i, 0, len(texts[i])) for i in groups[g] if texts[i].strip())
     for group in groups:
         starts, pos = [], 0
         for i in group:

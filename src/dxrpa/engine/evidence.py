@@ -20,7 +20,7 @@ from playwright.async_api import Locator, Page
 from dxrpa.browser.faults import BrowserError
 from dxrpa.browser.masking import masked_screenshot
 from dxrpa.fileio import atomic_path
-from dxrpa.log import MASK, logger, redact
+from dxrpa.log import MASK, logger, redact, split_my_numbers
 
 _SAFE = re.compile(r"[^0-9A-Za-z_.\-\u3040-\u30ff\u4e00-\u9fff]+")
 
@@ -59,6 +59,30 @@ def _mask_typed(node: Any, found: set[str]) -> Any:
     return node
 
 
+def _text_nodes(node: Any, out: list[tuple[list[Any], int]]) -> None:
+    """``(element, index)`` of every text node of a DOM snapshot (``[tag, attrs, *children]``), in
+    document order."""
+    if isinstance(node, dict):
+        for value in node.values():
+            _text_nodes(value, out)
+    elif isinstance(node, list):
+        element = len(node) >= 2 and isinstance(node[0], str) and isinstance(node[1], dict)
+        for i, child in enumerate(node):
+            if element and i >= 2 and isinstance(child, str):
+                out.append((node, i))
+            else:
+                _text_nodes(child, out)
+
+
+def _mask_split_numbers(event: Any) -> None:
+    """Mask a My Number a snapshot keeps in several text nodes (table cells, ``<br>`` lines)."""
+    nodes: list[tuple[list[Any], int]] = []
+    _text_nodes(event, nodes)
+    for k in split_my_numbers([element[i] for element, i in nodes]):
+        element, i = nodes[k]
+        element[i] = MASK
+
+
 def _scrub_event(event: Any, found: set[str], dropped: set[str]) -> Any:
     """One trace/network event without fill values, field values or request bodies."""
     if not isinstance(event, dict):
@@ -85,6 +109,8 @@ def _scrub_event(event: Any, found: set[str], dropped: set[str]) -> Any:
         if isinstance(body.get("_file"), str):
             dropped.add(body["_file"])
         request["postData"] = {"mimeType": body.get("mimeType", ""), "text": MASK}
+    if event.get("type") == "frame-snapshot":
+        _mask_split_numbers(event)
     return _mask_typed(event, found)
 
 
