@@ -5,12 +5,13 @@ from __future__ import annotations
 
 import gzip
 import random
+import unicodedata
 from pathlib import Path
 
 import numpy as np
-from PIL import Image
+from PIL import Image, ImageFilter
 
-from dxrpa.demo.forms.layout import GOTHIC
+from dxrpa.demo.forms.layout import GOTHIC, MINCHO
 from dxrpa.demo.scans import _printed_mask
 from dxrpa.model.form import FieldSpec
 from dxrpa.ocr.digits import DOUBT, as_digit, glyph_input, net, restore_dropped, second_opinion
@@ -122,6 +123,24 @@ def test_a_border_read_after_the_number_is_not_a_digit(engine: Engine) -> None:
     )
     out = second_opinion(image, bar, HYPHEN, every=True)
     assert out.text.endswith("|") and out.chars[-1] == 0.6
+
+
+def test_thin_printed_digits_broken_by_the_scan_are_read_whole(engine: Engine) -> None:
+    """A thin 明朝 7 written one per cell (a comb box) scans with its bar apart from its stem, and a 0
+    with grey hairlines as two arcs: the network must see the whole 7 (it read the stem as 1, at
+    certainty) and the two arcs as one 0 (they were taken for a dropped digit)."""
+    page = Image.new("L", (600, 80), 245)
+    for k, ch in enumerate("7050727"):
+        page.paste(80, (20 + 40 * k, 20), _printed_mask(ch, MINCHO, 28))
+    line = _tight(np.asarray(page.filter(ImageFilter.GaussianBlur(0.6))))
+    assert line is not None
+    rec = engine.recognize([line.image])[0]
+    assert unicodedata.normalize("NFKC", rec.text).replace(" ", "") == "7050727"
+    unsure = rec._replace(chars=tuple(min(c, 0.99) for c in rec.chars))  # so that every digit is checked
+    out = second_opinion(line.image, unsure, frozenset(), every=True)
+    assert out.text.replace(" ", "") == "7050727"
+    sevens = [c for ch, c in zip(out.text, out.chars, strict=True) if ch == "7"]
+    assert min(sevens) >= 0.9, out.chars
 
 
 def _address_with_small_one(rng: random.Random, images: np.ndarray, labels: np.ndarray) -> np.ndarray:

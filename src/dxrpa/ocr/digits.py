@@ -47,6 +47,7 @@ DIGITS = frozenset("0123456789")
 STROKES = frozenset("/|／｜")  # a handwritten 1 read as a stroke: never a value in free text either
 FLAT = 0.35  # a stroke lower than this share of the tallest one, and wider than high, may be a hyphen
 WIDE = 1.3  # a digit's ink is never this much wider than high
+GAP = 0.2  # the widest break between a digit's top bar and its stem, in character heights
 #: the least probability the line reader left for a digit where the network sees one it dropped: on
 #: the benchmark the dropped digits of real hands left 0.018 or more, the strokes of a printed kanji
 #: standing apart (関, 号) 0.00002 or less
@@ -143,16 +144,31 @@ class Glyph:
     placed: bool = False  # its ink was found by the order of the columns, not by a decoded position
 
 
-def _stray(comp: int, stats: np.ndarray, tall: list[int], height: int) -> bool:
+def _capped(comp: int, stats: np.ndarray, comps: list[int], height: int) -> bool:
+    """Whether flat stroke ``comp`` is the top bar of a digit whose stem stands apart just below it
+    (a thin 7 or 5 breaks there when scanned): another stroke lies under most of the narrower one's
+    width, a small gap below, and reaches down past the middle of the line."""
+    x, y, w, h = (int(v) for v in stats[comp, :4])
+    for other in comps:
+        ox, oy, ow, oh = (int(v) for v in stats[other, :4])
+        if other == comp or oh <= h:
+            continue
+        overlap = min(x + w, ox + ow) - max(x, ox)
+        if overlap >= 0.5 * min(w, ow) and 0 <= oy - (y + h) <= GAP * height and oy + oh >= y + height / 2:
+            return True
+    return False
+
+
+def _stray(comp: int, stats: np.ndarray, tall: list[int], height: int, comps: list[int]) -> bool:
     """A stroke that belongs to no digit: a rule of the form or a corner of one, a hyphen between
     digits, or what is left of a printed line above or below them (no tall stroke beside it
-    reaches past it)."""
+    reaches past it) — unless it is a digit's top bar standing apart from its stem (:func:`_capped`)."""
     x, y, w, h = (int(v) for v in stats[comp, :4])
     if (w <= 3 and h > 1.5 * height) or (  # a vertical rule of the form, or a corner of one
         max(w, h) > 1.2 * height and stats[comp, cv2.CC_STAT_AREA] < 0.1 * w * h
     ):
         return True
-    if h >= FLAT * height or h >= w:
+    if h >= FLAT * height or h >= w or _capped(comp, stats, comps, height):
         return False
     beside = [t for t in tall if stats[t, 0] < x + w and x < stats[t, 0] + stats[t, 2]]
     if not beside:
@@ -190,7 +206,21 @@ def _strokes(image: np.ndarray) -> tuple[np.ndarray, np.ndarray, list[int], int]
     heights = sorted(int(stats[c, cv2.CC_STAT_HEIGHT]) for c in comps)
     height = max(h for h in heights if h <= 2 * heights[len(heights) // 2])  # not a rule's
     tall = [c for c in comps if 0.6 * height <= stats[c, cv2.CC_STAT_HEIGHT] <= 1.5 * height]
-    return labels, stats, [c for c in comps if not _stray(c, stats, tall, height)], height
+    return labels, stats, [c for c in comps if not _stray(c, stats, tall, height, comps)], height
+
+
+FAINT = 210  # lighter than writing, darker than paper: the hairlines of a thin printed 0
+
+
+def _one_body(image: np.ndarray, labels: np.ndarray, comps: list[int]) -> bool:
+    """Whether strokes ``comps`` are joined by faint ink: the two sides of a thin 0 whose hairlines
+    scanned grey, not two digits with paper between them."""
+    ys, xs = np.nonzero(np.isin(labels, comps))
+    y0, y1, x0, x1 = int(ys.min()), int(ys.max()) + 1, int(xs.min()), int(xs.max()) + 1
+    faint = (image[y0:y1, x0:x1] < FAINT).astype(np.uint8)
+    _, bodies = cv2.connectedComponents(faint, connectivity=8)
+    firm = labels[y0:y1, x0:x1]
+    return len({int(bodies[firm == c][0]) for c in comps}) == 1
 
 
 def _glyph(image: np.ndarray, mask: np.ndarray, box: tuple[int, int, int, int]) -> np.ndarray | None:
@@ -247,7 +277,8 @@ def cut_glyphs(
     glyphs = []
     for i in slots:
         glyph = None
-        if len(_columns(whole.get(i, []), stats)) > 1:  # ink standing apart: a character dropped here?
+        parts = whole.get(i, [])
+        if len(_columns(parts, stats)) > 1 and not _one_body(image, labels, parts):  # one dropped here?
             glyphs.append(Glyph(i, None))
             continue
         if masks[i].any():
