@@ -102,20 +102,23 @@ def main() -> int:
     settings = OcrSettings(rec_model=args.rec_model)
     engine = get_engine(settings)
     readers = {
-        f: FormReader(get_template(f, TEMPLATES), engine, review_threshold=settings.review_threshold)
+        (TEMPLATES, f): FormReader(
+            get_template(f, TEMPLATES), engine, review_threshold=settings.review_threshold
+        )
         for f in ("juminhyo", "inkan")
     }
 
     def reader_for(page: Page) -> FormReader:
-        if page.form not in readers:  # a real form's own template
-            template = get_template(page.form, page.templates or TEMPLATES)
-            readers[page.form] = FormReader(template, engine, review_threshold=settings.review_threshold)
-        return readers[page.form]
+        key = (page.templates or TEMPLATES, page.form)
+        if key not in readers:  # a real form's, or a layout's, own template
+            template = get_template(page.form, key[0])
+            readers[key] = FormReader(template, engine, review_threshold=settings.review_threshold)
+        return readers[key]
 
     work = args.keep or Path(tempfile.mkdtemp(prefix="dxrpa-bench-"))
     chosen = [(k, s) for k, s in enumerate(sources()) if args.only.lower() in s.name.lower()]
     for warm in make_pages(sources()[0], work / "warm-up", 2, SEED - 1):  # first runs allocate; not timed
-        list(readers[warm.form].read_file(work / "warm-up" / warm.file))
+        list(reader_for(warm).read_file(work / "warm-up" / warm.file))
     reads: list[Read] = []
     rows = []
     later: list[tuple[list[int], Path, list[Page]]] = []

@@ -22,10 +22,11 @@ from pathlib import Path
 import numpy as np
 from PIL import Image, ImageDraw, ImageFilter
 
-from dxrpa.demo.forms.layout import LAYOUTS, font
-from dxrpa.demo.scans import DEFAULT_STYLE, Style, fake_values, render_filled, save_scan, scan
+from dxrpa.demo.forms.layout import LAYOUTS, Layout, LField, font, render_blank, write_template
+from dxrpa.demo.scans import DEFAULT_STYLE, Style, _fill_field, fake_values, render_filled, save_scan, scan
 
 DATA = Path(__file__).resolve().parent / "data"
+TEMPLATES_DIR = Path(__file__).resolve().parents[1] / "ocr" / "templates"
 TT = "/usr/share/fonts/truetype"
 #: (name, file, handwriting-like?) — Debian packages listed in scripts/setup.sh
 FONTS = [
@@ -73,6 +74,7 @@ class Source:
     suffixes: tuple[str, ...] = (".png", ".jpg", ".pdf")
     notes: list[str] = field(default_factory=list)
     real: Path | None = None  # a third party's filled form: its folder (template, filled page, truth)
+    comb: bool = False  # the number fields printed as one cell per digit (see comb_blank)
 
 
 # ------------------------------------------------------------------------------- real glyphs
@@ -281,7 +283,88 @@ def sources() -> list[Source]:
     for name, path in LATER_FONTS:
         style = Style(print_fonts=(path,), hand_fonts=(path,))
         out.append(Source(f"font {name}", "font", style))
+    out += [
+        Source("comb boxes (a cell per digit)", "layout", comb=True, hand_share=0.5),
+        Source("comb boxes, MNIST digits", "layout", Style(glyphs=mnist_glyph), hand_share=1.0, comb=True),
+    ]
     return out
+
+
+# ------------------------------------------------------------------------------- comb boxes
+
+#: number fields of the demo forms printed as a row of cells, one digit per cell, as many Japanese
+#: forms print 郵便番号, 個人番号 and office numbers
+COMB = {"受付番号": 6, "郵便番号": 7, "登録番号": 8, "個人番号": 12}
+
+
+def _cells(f: LField) -> list[tuple[int, int, int, int]]:
+    assert f.box is not None
+    x, y, w, h = f.box
+    k = COMB[f.name]
+    return [(int(x + i * w / k), y, int(w / k), h) for i in range(k)]
+
+
+def comb_blank(layout: Layout) -> Image.Image:
+    """The demo form with its number fields as black-ruled cells."""
+    img = render_blank(layout)
+    d = ImageDraw.Draw(img)
+    for f in layout.fields:
+        if f.name in COMB and f.box is not None:
+            x, y, w, h = f.box
+            d.rectangle((x, y, x + w, y + h), fill=255, outline=0, width=2)
+            for cx, _, _, _ in _cells(f)[1:]:
+                d.line((cx, y, cx, y + h), fill=0, width=1)
+    return img
+
+
+def _comb_templates(out_dir: Path) -> Path:
+    """The two demo templates with comb blanks, written once into ``out_dir``."""
+    folder = out_dir / "templates"
+    if not folder.is_dir():
+        for form, make in LAYOUTS.items():
+            write_template(make(), folder)
+            comb_blank(make()).save(folder / f"{form}.png")
+        (folder / "machiaza.csv").write_bytes((TEMPLATES_DIR / "machiaza.csv").read_bytes())
+    return folder
+
+
+def _fill_comb(img: Image.Image, f: LField, value: str, rng: random.Random, hand: bool, style: Style) -> None:
+    """One digit centred in each cell, jittered a little; by hand, a real person's glyph if the
+    style has them."""
+    digits = [c for c in value if c.isdigit()]
+    path = rng.choice(style.hand_fonts if hand else style.print_fonts)
+    for (x, y, w, h), ch in zip(_cells(f), digits, strict=False):
+        s = int(h * rng.uniform(0.55, 0.7))
+        real = style.glyphs(ch, s, rng) if hand and style.glyphs is not None else None
+        if real is not None:
+            tile = real[0].crop(real[0].getbbox())
+        else:
+            tile = Image.new("L", (s * 2, s * 2), 0)
+            ImageDraw.Draw(tile).text((s // 2, s // 2), ch, font=font(path, s), fill=255)
+            tile = tile.crop(tile.getbbox())
+        k = min(1.0, s / tile.height, 0.8 * w / tile.width)
+        tile = tile.resize((max(1, int(tile.width * k)), max(1, int(tile.height * k))))
+        if hand:
+            tile = tile.rotate(rng.uniform(-6, 6), expand=True, resample=Image.Resampling.BILINEAR)
+        j = 3 if hand else 1
+        tx = int(x + w / 2 - tile.width / 2 + rng.uniform(-j, j))
+        ty = int(y + h / 2 - tile.height / 2 + rng.uniform(-j, j))
+        img.paste(rng.randint(20, 70), (tx, ty), tile)
+
+
+def _render(
+    source: Source, layout: Layout, written: dict[str, str], rng: random.Random, hand: bool
+) -> Image.Image:
+    if not source.comb:
+        return render_filled(layout, written, rng, hand=hand, style=source.style)
+    img = comb_blank(layout)
+    for f in layout.fields:
+        value = written.get(f.name, "")
+        if f.name in COMB:
+            _fill_comb(img, f, value, rng, hand, source.style)
+        else:
+            _fill_field(img, f, value, rng, hand, source.style)
+    return img
 
 
 #: how the copies of a real filled form are passed on: as it is, scanned, faxed, photographed
@@ -337,11 +420,12 @@ def make_pages(source: Source, out_dir: Path, n: int, seed: int) -> list[Page]:
         layout = LAYOUTS[form]()
         hand = rng.random() < source.hand_share
         written, truth = fake_values(layout, rng, rng.randrange(100000, 999999))
-        img = render_filled(layout, written, rng, hand=hand, style=source.style)
+        img = _render(source, layout, written, rng, hand)
         boxes = {f.name: f.box for f in layout.fields if f.box is not None}
         page = source.degrade(img, rng, boxes) if source.degrade else scan(img, rng)
         suffix = source.suffixes[i % len(source.suffixes)]
         name = f"{form}_{i:03d}{suffix}"
         _save(page, out_dir / name, rng)
-        pages.append(Page(form, name, "handwriting" if hand else "printed", truth))
+        templates = _comb_templates(out_dir) if source.comb else None
+        pages.append(Page(form, name, "handwriting" if hand else "printed", truth, templates))
     return pages
