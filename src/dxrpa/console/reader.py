@@ -15,6 +15,7 @@ from typing import Any
 from sqlalchemy import create_engine, event
 from sqlalchemy.orm import Session, sessionmaker
 
+from dxrpa.store import sealed
 from dxrpa.store.base import Store
 
 
@@ -42,6 +43,7 @@ class Reader:
             def _begin(conn: Any) -> None:
                 conn.exec_driver_sql("BEGIN")
 
+            sealed.attach(engine, store.vault)
             self.engine = engine
             self._sessions = sessionmaker(engine, expire_on_commit=False)
 

@@ -8,80 +8,28 @@
 * Outputs declared ``{name: x, pii: true}`` are stored as Fernet tokens (``enc:…``); every other
   output passes the log redactor (secrets, My Numbers) before it is written.
 
-Key material: env ``DXRPA_SECRET_KEY`` when set (the same on every runner host), else
-``<var_dir>/pii.key`` (32 random bytes, mode 0600, created on first use). Losing or changing it
-makes stored keys unrecognizable, so items would be entered again: back it up with the database.
+Key material: :class:`dxrpa.vault.PiiVault` (env ``DXRPA_SECRET_KEY``, else ``<var_dir>/pii.key``).
+Losing or changing it makes stored keys unrecognizable, so items would be entered again: back it up
+with the database.
 """
 
 from __future__ import annotations
 
-import base64
-import hashlib
-import hmac
-import json
-import os
 import re
-import secrets
 import unicodedata
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
-
-from cryptography.fernet import Fernet
 
 from dxrpa.engine.data import DataBatch
 from dxrpa.errors import DataError
-from dxrpa.fileio import create_exclusive
 from dxrpa.i18n import tr
 from dxrpa.log import is_my_number, my_number_spans, redact
 from dxrpa.model.robot import DataSpec
+from dxrpa.vault import ENCRYPTED, PiiVault
 
-KEY_FILE = "pii.key"
-KEY_ENV = "DXRPA_SECRET_KEY"
-ENCRYPTED = "enc:"
 _PII_COLUMN = re.compile(r"個人番号|マイナンバー|my_?number", re.IGNORECASE)
 _STORED = re.compile(r".* \*{4}(?:-\*{4}-\d{4})? #[0-9a-f]{24}")
-
-
-def _create_exclusive(path: Path, data: bytes) -> None:
-    """Write ``path`` (mode 0600) only if it does not exist yet: two first runs agree on one key."""
-    create_exclusive(path, data)
-
-
-class PiiVault:
-    """HMAC and Fernet keys derived from key material outside the database, loaded on first use."""
-
-    def __init__(self, var_dir: Path, env: Mapping[str, str] | None = None) -> None:
-        self.var_dir = var_dir
-        self.env = os.environ if env is None else env
-        self._material: bytes | None = None
-
-    def _key(self, purpose: bytes) -> bytes:
-        if self._material is None:
-            raw = self.env.get(KEY_ENV, "")
-            if raw:
-                self._material = raw.encode("utf-8")
-            else:
-                path = self.var_dir / KEY_FILE
-                if not path.is_file():
-                    _create_exclusive(path, secrets.token_hex(32).encode("ascii") + b"\n")
-                self._material = path.read_bytes().strip()
-        return hmac.new(self._material, b"dxrpa-pii:" + purpose, hashlib.sha256).digest()
-
-    def digest(self, value: str) -> str:
-        return hmac.new(self._key(b"key"), value.encode("utf-8"), hashlib.sha256).hexdigest()[:24]
-
-    def _fernet(self) -> Fernet:
-        return Fernet(base64.urlsafe_b64encode(self._key(b"outputs")))
-
-    def encrypt(self, value: Any) -> str:
-        blob = json.dumps(value, ensure_ascii=False, default=str).encode("utf-8")
-        return ENCRYPTED + self._fernet().encrypt(blob).decode("ascii")
-
-    def decrypt(self, stored: str) -> Any:
-        """The value :meth:`encrypt` stored (for staff tooling with access to the key)."""
-        return json.loads(self._fernet().decrypt(stored.removeprefix(ENCRYPTED).encode("ascii")))
 
 
 def is_stored_key(key: str) -> bool:

@@ -25,8 +25,9 @@ from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 from dxrpa.errors import ConfigError, IntegrityError, StoreError
 from dxrpa.i18n import tr
 from dxrpa.log import logger
-from dxrpa.store import audit_key
+from dxrpa.store import audit_key, sealed
 from dxrpa.store.failures import is_connection_loss, is_store_failure, to_store_error
+from dxrpa.vault import PiiVault
 
 T = TypeVar("T")
 # waits between attempts when a PostgreSQL connection is lost (bounded: about 30 s in all)
@@ -127,6 +128,8 @@ class Store:
         self.url = url
         self.engine = make_engine(url)
         self.key_dir = _sqlite_dir(url) or key_dir or Path("var")
+        self.vault = PiiVault(key_dir or self.key_dir)  # the engine's: settings.var_dir
+        sealed.attach(self.engine, self.vault)
         self._audit_key: bytes | None = None
         self._key_lock = threading.Lock()
         self._sessions = sessionmaker(

@@ -15,6 +15,7 @@ from sqlalchemy import JSON, Boolean, Float, ForeignKey, Index, Integer, String,
 from sqlalchemy.orm import Mapped, mapped_column
 
 from dxrpa.store.base import Base, UtcDateTime, utcnow
+from dxrpa.store.sealed import SealedText
 
 
 class OcrBatch(Base):
@@ -60,16 +61,17 @@ class OcrField(Base):
     seq: Mapped[int] = mapped_column(Integer, default=0)
     name: Mapped[str] = mapped_column(String(100))
     type: Mapped[str] = mapped_column(String(20))
-    value: Mapped[str] = mapped_column(Text, default="")
+    # what the form says: sealed at rest when it may hold a My Number (dxrpa.store.sealed)
+    value: Mapped[str] = mapped_column(SealedText, default="")
     # the value with its 字形 kept (異体字 as written) when that differs from ``value``
-    raw_value: Mapped[str] = mapped_column(Text, default="", server_default="")
-    ocr_text: Mapped[str] = mapped_column(Text, default="")
+    raw_value: Mapped[str] = mapped_column(SealedText, default="", server_default="")
+    ocr_text: Mapped[str] = mapped_column(SealedText, default="")
     confidence: Mapped[float] = mapped_column(Float, default=0)
     status: Mapped[str] = mapped_column(String(20))  # ok | review
-    reason: Mapped[str] = mapped_column(Text, default="")
+    reason: Mapped[str] = mapped_column(SealedText, default="")
     crop: Mapped[str | None] = mapped_column(String(500), nullable=True)
     corrected: Mapped[bool] = mapped_column(Boolean, default=False)
-    original_value: Mapped[str | None] = mapped_column(Text, nullable=True)
+    original_value: Mapped[str | None] = mapped_column(SealedText, nullable=True)
     # ダブルチェック: who reviewed first; the field waits (status "check") for a different reviewer
     first_reviewer: Mapped[str | None] = mapped_column(String(100), nullable=True)
 

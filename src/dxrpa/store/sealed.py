@@ -1,0 +1,76 @@
+"""OCR text that may hold a My Number is sealed at rest (番号法: 特定個人情報 in the database).
+
+The columns of an OCR field's value, its raw reading, the recognizer's text, the original value
+before review and the reason hold what the form said. Any of them with ten or more digits (a My
+Number, also one misread or missing a digit; phone numbers too) is written as a Fernet token
+(``enc:…``) under the key of :class:`dxrpa.vault.PiiVault`, and read back in clear: robots, review
+and exports see the value, a copy of the database file does not. The store puts its vault on its
+engines' dialect (:func:`attach`); an engine without one refuses to write such text, and shows
+``***`` for sealed text it cannot open.
+"""
+
+from __future__ import annotations
+
+import unicodedata
+from typing import Any
+
+from cryptography.fernet import InvalidToken
+from sqlalchemy import Text, TypeDecorator
+from sqlalchemy.engine import Dialect, Engine
+
+from dxrpa.errors import StoreError
+from dxrpa.i18n import tr
+from dxrpa.log import MASK, logger
+from dxrpa.vault import ENCRYPTED, PiiVault
+
+DIGITS = 10  # this many digits in a text and it is sealed
+_VAULT = "dxrpa_vault"
+
+
+def attach(engine: Engine, vault: PiiVault) -> None:
+    """Let ``engine``'s sessions seal and open :class:`SealedText` with ``vault``."""
+    setattr(engine.dialect, _VAULT, vault)
+
+
+def must_seal(text: str) -> bool:
+    """Whether ``text`` holds enough digits to be (part of) a My Number."""
+    folded = text if text.isascii() else unicodedata.normalize("NFKC", text)
+    return sum("0" <= c <= "9" for c in folded) >= DIGITS
+
+
+class SealedText(TypeDecorator[str]):
+    """Text stored sealed when :func:`must_seal` says so, read back in clear."""
+
+    impl = Text
+    cache_ok = True
+
+    def process_bind_param(self, value: str | None, dialect: Dialect) -> str | None:
+        if value is None or value.startswith(ENCRYPTED) or not must_seal(value):
+            return value
+        vault: PiiVault | None = getattr(dialect, _VAULT, None)
+        if vault is None:
+            raise StoreError(
+                tr(
+                    "個人番号を含みうる OCR の値を、暗号化の鍵なしに保存しようとしました",
+                    "an OCR value that may hold a My Number was to be stored without the sealing key",
+                ),
+                hint=tr("Store(...) を通して DB を開いてください", "open the database through Store(...)"),
+            )
+        return vault.encrypt(value)
+
+    def process_result_value(self, value: Any, dialect: Dialect) -> str | None:
+        if value is None:
+            return None
+        if not str(value).startswith(ENCRYPTED):
+            return str(value)
+        vault: PiiVault | None = getattr(dialect, _VAULT, None)
+        try:
+            if vault is not None:
+                return str(vault.decrypt(value))
+        except (InvalidToken, ValueError):
+            pass
+        logger.warning("a sealed OCR value cannot be opened: the key (pii.key / DXRPA_SECRET_KEY) differs")
+        return MASK
+
+
+__all__ = ["DIGITS", "SealedText", "attach", "must_seal"]

@@ -1,0 +1,73 @@
+"""My Numbers read by OCR are sealed at rest: `dxrpa ocr run` on 印鑑登録 forms whose 個人番号 is filled
+in leaves no trace of the number in the database file (nor its WAL), while the store reads it back
+in clear for robots and review, and a store with another key shows ``***``."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from pathlib import Path
+
+import pytest
+from sqlalchemy import select
+
+from dxrpa.cli import main
+from dxrpa.config import load_settings
+from dxrpa.demo.scans import generate
+from dxrpa.errors import ExitCode
+from dxrpa.store import Store
+from dxrpa.store.ocr_tables import OcrField
+from dxrpa.store.sealed import must_seal
+
+
+def test_which_text_is_sealed() -> None:
+    assert must_seal("123456789018") and must_seal("１２３４ ５６７８ ９０１８")
+    assert must_seal("12345678901")  # a My Number read with a digit dropped is still one
+    assert must_seal("090-1234-5678")  # phone numbers too: sealing more costs nothing
+    assert not must_seal("福岡市中央区天神5丁目30番18号") and not must_seal("令和6年4月1日")
+
+
+def test_ocr_run_stores_my_numbers_sealed(
+    ocr_home: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    truths = [
+        t for t in generate(tmp_path / "in", "inkan", 4, 131, handwriting_share=0.0) if t.values["個人番号"]
+    ]
+    assert truths, "the seed gives forms with a 個人番号"
+    for t in truths:  # only the forms that carry one
+        (tmp_path / "scans").mkdir(exist_ok=True)
+        (tmp_path / "scans" / t.file).write_bytes((tmp_path / "in" / t.file).read_bytes())
+    out = tmp_path / "out.json"
+    code = main(["ocr", "run", "--template", "inkan", str(tmp_path / "scans"), "-o", str(out)])
+    assert code == ExitCode.OK
+    numbers = [t.values["個人番号"] for t in truths]
+    assert any(n in out.read_text(encoding="utf-8") for n in numbers), "the output file is the place for them"
+
+    settings = load_settings()
+    raw = b"".join(p.read_bytes() for p in settings.var_dir.glob("dxrpa.db*"))
+    leaks = [n for n in numbers for form in (n, n[:8], n[4:]) if form.encode() in raw]
+    assert leaks == []
+    with sqlite3.connect(settings.var_dir / "dxrpa.db") as db:
+        stored = [v for (v,) in db.execute("SELECT value FROM ocr_fields WHERE name = '個人番号'")]
+    assert stored and all(v.startswith("enc:") for v in stored)
+
+    store = Store(settings.db_url, key_dir=settings.var_dir)
+    try:
+        with store.session() as s:
+            read = [f.value for f in s.scalars(select(OcrField).where(OcrField.name == "個人番号"))]
+    finally:
+        store.dispose()
+    forms = json.loads(out.read_text(encoding="utf-8"))["forms"]
+    written = [f["value"] for form in forms for f in form["fields"] if f["name"] == "個人番号"]
+    assert sorted(read) == sorted(written)
+    assert set(read) & set(numbers), "read back in clear"
+
+    monkeypatch.setenv("DXRPA_SECRET_KEY", "another-key-entirely")
+    other = Store(settings.db_url, key_dir=settings.var_dir)
+    try:
+        with other.session() as s:
+            assert {f.value for f in s.scalars(select(OcrField).where(OcrField.name == "個人番号"))} == {
+                "***"
+            }
+    finally:
+        other.dispose()
