@@ -5,8 +5,8 @@ before review and the reason hold what the form said. Any of them with ten or mo
 Number, also one misread or missing a digit; phone numbers too) is written as a Fernet token
 (``enc:…``) under the key of :class:`dxrpa.vault.PiiVault`, and read back in clear: robots, review
 and exports see the value, a copy of the database file does not. The store puts its vault on its
-engines' dialect (:func:`attach`); an engine without one refuses to write such text, and shows
-``***`` for sealed text it cannot open.
+engines' dialect (:func:`attach`); an engine without one refuses to write such text, and sealed
+text that its key cannot open is an error (never ``***`` in its place, which a robot would enter).
 """
 
 from __future__ import annotations
@@ -18,10 +18,9 @@ from cryptography.fernet import InvalidToken
 from sqlalchemy import Text, TypeDecorator
 from sqlalchemy.engine import Dialect, Engine
 
-from dxrpa.errors import StoreError
+from dxrpa.errors import ConfigError, StoreError
 from dxrpa.i18n import tr
-from dxrpa.log import MASK, logger
-from dxrpa.vault import ENCRYPTED, PiiVault
+from dxrpa.vault import ENCRYPTED, KEY_ENV, KEY_FILE, PiiVault
 
 DIGITS = 10  # this many digits in a text and it is sealed
 _VAULT = "dxrpa_vault"
@@ -69,8 +68,17 @@ class SealedText(TypeDecorator[str]):
                 return str(vault.decrypt(value))
         except (InvalidToken, ValueError):
             pass
-        logger.warning("a sealed OCR value cannot be opened: the key (pii.key / DXRPA_SECRET_KEY) differs")
-        return MASK
+        # never "***" in place of the value: a robot would enter it into the target system
+        raise ConfigError(
+            tr(
+                "暗号化して保存した OCR の値を開けません: 保存したときと鍵が違います",
+                "a sealed OCR value cannot be opened: the key differs from the one it was sealed with",
+            ),
+            hint=tr(
+                f"保存したホストの {KEY_FILE} を戻すか、すべてのホストで同じ {KEY_ENV} を設定してください",
+                f"restore the {KEY_FILE} of the host that stored it, or set the same {KEY_ENV} on every host",
+            ),
+        )
 
 
 __all__ = ["DIGITS", "SealedText", "attach", "must_seal"]
