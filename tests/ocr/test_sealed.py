@@ -69,3 +69,36 @@ def test_ocr_run_stores_my_numbers_sealed(
             list(s.scalars(select(OcrField).where(OcrField.name == "個人番号")))
     finally:
         other.dispose()
+
+
+def test_values_stored_before_sealing_are_sealed_by_the_upgrade(tmp_path: Path) -> None:
+    from alembic import command
+
+    from dxrpa.model.form import FieldResult, FormResult
+    from dxrpa.store import migrate, ocr_repo
+
+    store = Store(f"sqlite:///{tmp_path / 'old.db'}", key_dir=tmp_path)
+    try:
+        store.upgrade()
+        fields = [FieldResult(name="個人番号", type="my_number", value="123456789018", text="1234 5678 9018")]
+        fields.append(FieldResult(name="氏名", type="text", value="山田 太郎"))
+        with store.session() as s:
+            ocr_repo.save_batch(s, template="inkan", results=[FormResult(source_file="a.png", fields=fields)])
+            s.commit()
+        with store.engine.begin() as conn:  # back to the release before sealing: the values in clear
+            command.downgrade(migrate._config(conn), "a1b2c3d40013")
+        stored = {n: (v, t) for n, v, t in _raw(tmp_path / "old.db")}
+        assert stored == {"個人番号": ("123456789018", "1234 5678 9018"), "氏名": ("山田 太郎", "")}
+        store.upgrade()
+        stored = {n: (v, t) for n, v, t in _raw(tmp_path / "old.db")}
+        assert stored["個人番号"][0].startswith("enc:") and stored["個人番号"][1].startswith("enc:")
+        assert stored["氏名"] == ("山田 太郎", "")
+        with store.session() as s:
+            assert {f.name: f.value for f in s.scalars(select(OcrField))}["個人番号"] == "123456789018"
+    finally:
+        store.dispose()
+
+
+def _raw(db: Path) -> list[tuple[str, str, str]]:
+    with sqlite3.connect(db) as conn:
+        return list(conn.execute("SELECT name, value, ocr_text FROM ocr_fields"))

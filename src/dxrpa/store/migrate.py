@@ -19,7 +19,7 @@ if TYPE_CHECKING:
     from alembic.config import Config
 
 HERE = Path(__file__).parent / "migrations"
-HEAD = "a1b2c3d40013"  # the newest revision in migrations/versions
+HEAD = "a1b2c3d40014"  # the newest revision in migrations/versions
 _PG_LOCK = 74_312_011
 
 
