@@ -14,6 +14,7 @@ import gzip
 import json
 import math
 import random
+import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import cache
@@ -22,8 +23,18 @@ from pathlib import Path
 import numpy as np
 from PIL import Image, ImageDraw, ImageFilter
 
-from dxrpa.demo.forms.layout import LAYOUTS, Layout, LField, font, render_blank, write_template
-from dxrpa.demo.scans import DEFAULT_STYLE, Style, _fill_field, fake_values, render_filled, save_scan, scan
+from dxrpa.demo.forms.layout import GOTHIC, LAYOUTS, Layout, LField, font, render_blank, write_template
+from dxrpa.demo.scans import (
+    DEFAULT_STYLE,
+    Style,
+    _draw_hand,
+    _draw_printed,
+    _fill_field,
+    fake_values,
+    render_filled,
+    save_scan,
+    scan,
+)
 
 DATA = Path(__file__).resolve().parent / "data"
 TEMPLATES_DIR = Path(__file__).resolve().parents[1] / "ocr" / "templates"
@@ -74,7 +85,9 @@ class Source:
     suffixes: tuple[str, ...] = (".png", ".jpg", ".pdf")
     notes: list[str] = field(default_factory=list)
     real: Path | None = None  # a third party's filled form: its folder (template, filled page, truth)
-    comb: bool = False  # the number fields printed as one cell per digit (see comb_blank)
+    #: the demo forms printed another way (see variant_blank): "comb" (a cell per digit in the number
+    #: fields) or "dates" (年 月 日 printed in the date boxes)
+    variant: str = ""
 
 
 # ------------------------------------------------------------------------------- real glyphs
@@ -284,17 +297,25 @@ def sources() -> list[Source]:
         style = Style(print_fonts=(path,), hand_fonts=(path,))
         out.append(Source(f"font {name}", "font", style))
     out += [
-        Source("comb boxes (a cell per digit)", "layout", comb=True, hand_share=0.5),
-        Source("comb boxes, MNIST digits", "layout", Style(glyphs=mnist_glyph), hand_share=1.0, comb=True),
+        Source("comb boxes (a cell per digit)", "layout", variant="comb", hand_share=0.5),
+        Source(
+            "comb boxes, MNIST digits", "layout", Style(glyphs=mnist_glyph), hand_share=1.0, variant="comb"
+        ),
+        Source("dates printed 年 月 日 in the box", "layout", variant="dates", hand_share=0.5),
     ]
     return out
 
 
-# ------------------------------------------------------------------------------- comb boxes
+# ------------------------------------------------------------------------------- other layouts
 
 #: number fields of the demo forms printed as a row of cells, one digit per cell, as many Japanese
 #: forms print 郵便番号, 個人番号 and office numbers
 COMB = {"受付番号": 6, "郵便番号": 7, "登録番号": 8, "個人番号": 12}
+#: date boxes printed 「　　年　　月　　日」: where 年, 月 and 日 stand (px from the box's left) and
+#: the gaps in which the writer puts the era and year, the month and the day
+DATE_MARKS = [(150, "年"), (240, "月"), (330, "日")]
+DATE_GAPS = [(8, 150), (180, 240), (270, 330)]
+_DATE = re.compile(r"(.+?)年(\d+)月(\d+)日")
 
 
 def _cells(f: LField) -> list[tuple[int, int, int, int]]:
@@ -304,26 +325,31 @@ def _cells(f: LField) -> list[tuple[int, int, int, int]]:
     return [(int(x + i * w / k), y, int(w / k), h) for i in range(k)]
 
 
-def comb_blank(layout: Layout) -> Image.Image:
-    """The demo form with its number fields as black-ruled cells."""
+def variant_blank(layout: Layout, variant: str) -> Image.Image:
+    """The demo form with its number fields as black-ruled cells, or 年 月 日 printed in its date boxes."""
     img = render_blank(layout)
     d = ImageDraw.Draw(img)
     for f in layout.fields:
-        if f.name in COMB and f.box is not None:
-            x, y, w, h = f.box
+        if f.box is None:
+            continue
+        x, y, w, h = f.box
+        if variant == "comb" and f.name in COMB:
             d.rectangle((x, y, x + w, y + h), fill=255, outline=0, width=2)
             for cx, _, _, _ in _cells(f)[1:]:
                 d.line((cx, y, cx, y + h), fill=0, width=1)
+        elif variant == "dates" and f.type == "date":
+            for dx, ch in DATE_MARKS:
+                d.text((x + dx + 2, y + h / 2 - 14), ch, font=font(GOTHIC, 26), fill=0)
     return img
 
 
-def _comb_templates(out_dir: Path) -> Path:
-    """The two demo templates with comb blanks, written once into ``out_dir``."""
+def _variant_templates(out_dir: Path, variant: str) -> Path:
+    """The two demo templates with the variant's blanks, written once into ``out_dir``."""
     folder = out_dir / "templates"
     if not folder.is_dir():
         for form, make in LAYOUTS.items():
             write_template(make(), folder)
-            comb_blank(make()).save(folder / f"{form}.png")
+            variant_blank(make(), variant).save(folder / f"{form}.png")
         (folder / "machiaza.csv").write_bytes((TEMPLATES_DIR / "machiaza.csv").read_bytes())
     return folder
 
@@ -352,16 +378,27 @@ def _fill_comb(img: Image.Image, f: LField, value: str, rng: random.Random, hand
         img.paste(rng.randint(20, 70), (tx, ty), tile)
 
 
+def _fill_date(img: Image.Image, f: LField, value: str, rng: random.Random, hand: bool, style: Style) -> None:
+    """The era and year, the month and the day, each in its gap between the printed 年 月 日."""
+    found = _DATE.fullmatch(value)
+    assert found is not None and f.box is not None, value
+    x, y, _, h = f.box
+    for (a, b), part in zip(DATE_GAPS, found.groups(), strict=True):
+        (_draw_hand if hand else _draw_printed)(img, part, (x + a, y, b - a, h), rng, style)
+
+
 def _render(
     source: Source, layout: Layout, written: dict[str, str], rng: random.Random, hand: bool
 ) -> Image.Image:
-    if not source.comb:
+    if not source.variant:
         return render_filled(layout, written, rng, hand=hand, style=source.style)
-    img = comb_blank(layout)
+    img = variant_blank(layout, source.variant)
     for f in layout.fields:
         value = written.get(f.name, "")
-        if f.name in COMB:
+        if source.variant == "comb" and f.name in COMB:
             _fill_comb(img, f, value, rng, hand, source.style)
+        elif source.variant == "dates" and f.type == "date":
+            _fill_date(img, f, value, rng, hand, source.style)
         else:
             _fill_field(img, f, value, rng, hand, source.style)
     return img
@@ -426,6 +463,6 @@ def make_pages(source: Source, out_dir: Path, n: int, seed: int) -> list[Page]:
         suffix = source.suffixes[i % len(source.suffixes)]
         name = f"{form}_{i:03d}{suffix}"
         _save(page, out_dir / name, rng)
-        templates = _comb_templates(out_dir) if source.comb else None
+        templates = _variant_templates(out_dir, source.variant) if source.variant else None
         pages.append(Page(form, name, "handwriting" if hand else "printed", truth, templates))
     return pages

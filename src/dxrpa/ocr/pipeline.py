@@ -184,21 +184,34 @@ PAGE_VIEW_WIDTH = 1400  # the page image kept for the review screen: enough to r
 BEYOND = 10
 
 
-def _erase_mask(blank: np.ndarray, box: Box) -> np.ndarray:
+def _erase_mask(blank: np.ndarray, box: Box, *, keep_glyphs: bool = False) -> np.ndarray:
     """The blank form's print over a field's crop, grown so a scan a few pixels off is still covered:
     by 3 px inside the box (writing often touches its lines) and by 7 px outside it, where only
-    spill-over of the writing is expected."""
+    spill-over of the writing is expected. ``keep_glyphs``: the characters printed inside the box are
+    not erased, only its lines (a date box printed 「令和　年　月　日」, filled in with the numbers
+    alone, reads as a date only with its 年, 月 and 日)."""
     h, w = blank.shape
     x0, y0, x1, y1 = _clip(box, MARGIN, w, h)
     bx0, by0, bx1, by1 = _clip(box, MARGIN + BEYOND, w, h)
     ink = (blank[by0:by1, bx0:bx1] < 220).astype(np.uint8)
-    near = cv2.dilate(ink, np.ones((7, 7), np.uint8)).astype(bool)
-    far = cv2.dilate(ink, np.ones((15, 15), np.uint8)).astype(bool)
-    inside = np.zeros_like(near)
+    inside = np.zeros(ink.shape, dtype=bool)
     bx, by, bw, bh = box
     inside[by - by0 : by - by0 + bh, bx - bx0 : bx - bx0 + bw] = True
+    lines = ink & ~_printed_glyphs(ink, inside, bh) if keep_glyphs else ink
+    near = cv2.dilate(lines, np.ones((7, 7), np.uint8)).astype(bool)
+    far = cv2.dilate(ink, np.ones((15, 15), np.uint8)).astype(bool)
     mask = np.where(inside, near, far)
     return np.asarray(mask[y0 - by0 : y1 - by0, x0 - bx0 : x1 - bx0])
+
+
+def _printed_glyphs(ink: np.ndarray, inside: np.ndarray, box_height: int) -> np.ndarray:
+    """The strokes of characters printed wholly inside a box: smaller than the box, not its lines."""
+    count, labels, stats, _ = cv2.connectedComponentsWithStats(ink, connectivity=8)
+    glyph = np.zeros(count, dtype=bool)
+    for c in range(1, count):
+        x, y, w, h = (int(v) for v in stats[c, :4])
+        glyph[c] = max(w, h) <= 0.8 * box_height and bool(inside[y : y + h, x : x + w].all())
+    return np.asarray(glyph[labels])
 
 
 def _clip(box: Box, margin: int, width: int, height: int) -> tuple[int, int, int, int]:
@@ -226,7 +239,7 @@ class FormReader:
         for i, spec in enumerate(template.spec.fields):
             prep = _Prepared(spec, i)
             if spec.type not in ("checkbox", "choice") and spec.box is not None:
-                prep.erase = _erase_mask(template.blank, spec.box)
+                prep.erase = _erase_mask(template.blank, spec.box, keep_glyphs=spec.type == "date")
             self._fields.append(prep)
 
     # ------------------------------------------------------------------ files and pages
