@@ -3,8 +3,9 @@
 A source is a way of filling and scanning the two demo forms: one font at a time (printed and
 handwriting-like families from Debian), one kind of mark (✓ past the box, ✗, ■, ○ round the
 label), one degradation (fax 1-bit, 200 and 100 dpi, a phone photo with perspective and shadow,
-coloured paper, a red 印鑑 over the name) or real human glyphs (MNIST digits composed into the
-digit fields), and real forms filled in by third parties (bench/data/forms/*, each with its provenance
+coloured paper, a red 印鑑 over the name), real human glyphs (MNIST digits composed into the
+digit fields), one layout printed another way (comb boxes, a cell per digit; dates printed 年 月 日
+in the box), and real forms filled in by third parties (bench/data/forms/*, each with its provenance
 and hand-transcribed truth). Pages are written as files with their truth; nothing here reads them.
 """
 
