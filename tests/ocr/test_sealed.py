@@ -102,3 +102,20 @@ def test_values_stored_before_sealing_are_sealed_by_the_upgrade(tmp_path: Path) 
 def _raw(db: Path) -> list[tuple[str, str, str]]:
     with sqlite3.connect(db) as conn:
         return list(conn.execute("SELECT name, value, ocr_text FROM ocr_fields"))
+
+
+def test_text_that_looks_like_a_token_reads_back_as_written(tmp_path: Path) -> None:
+    from dxrpa.model.form import FieldResult, FormResult
+    from dxrpa.store import ocr_repo
+
+    store = Store(f"sqlite:///{tmp_path / 'x.db'}", key_dir=tmp_path)
+    try:
+        store.upgrade()
+        fields = [FieldResult(name="メール", type="email", value="enc:abc@example.jp")]
+        with store.session() as s:
+            ocr_repo.save_batch(s, template="inkan", results=[FormResult(source_file="a.png", fields=fields)])
+            s.commit()
+        with store.session() as s:
+            assert [f.value for f in s.scalars(select(OcrField))] == ["enc:abc@example.jp"]
+    finally:
+        store.dispose()

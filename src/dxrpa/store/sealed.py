@@ -44,8 +44,8 @@ class SealedText(TypeDecorator[str]):
     cache_ok = True
 
     def process_bind_param(self, value: str | None, dialect: Dialect) -> str | None:
-        if value is None or value.startswith(ENCRYPTED) or not must_seal(value):
-            return value
+        if value is None or not (must_seal(value) or value.startswith(ENCRYPTED)):  # "enc:" read off a
+            return value  # form is sealed too, or it would be taken for a token when read back
         vault: PiiVault | None = getattr(dialect, _VAULT, None)
         if vault is None:
             raise StoreError(
