@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 from dxrpa.engine import secrets as sec
@@ -50,9 +51,14 @@ def test_json_run_log_redacts_too(tmp_path: Path) -> None:
         logger.bind(run_id="r-json").info(f"token {secret} number {MY_NUMBER}")
     finally:
         remove_sink(sink)
-    raw = log_file.read_bytes()
-    assert secret.encode() not in raw
-    assert MY_NUMBER.encode() not in raw
+    raw = log_file.read_text(encoding="utf-8")
+    leaks = [
+        (n, key)
+        for n, line in enumerate(raw.splitlines())
+        for key, value in json.loads(line)["record"].items()
+        if secret in json.dumps(value, default=str) or MY_NUMBER in json.dumps(value, default=str)
+    ]
+    assert secret not in raw and MY_NUMBER not in raw, leaks
 
 
 def _login(password: str) -> None:
