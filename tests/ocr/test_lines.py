@@ -10,7 +10,7 @@ from dxrpa.demo.scans import _printed_mask
 from dxrpa.ocr.ctc import squeezed
 from dxrpa.ocr.engines.base import Engine
 from dxrpa.ocr.normalize import normalize
-from dxrpa.ocr.pipeline import _tight, dropped_character
+from dxrpa.ocr.pipeline import _tight, dropped_character, one_line
 
 
 def _render(text: str, path: str = GOTHIC, size: int = 34, ink: int = 20, width: int = 760) -> np.ndarray:
@@ -113,3 +113,21 @@ def test_positions_line_up_with_spaces_and_squeezed_ones_are_not_trusted(engine:
     assert list(rec.centers) == sorted(rec.centers)
     assert not squeezed(rec.text, rec.centers, line.em)
     assert squeezed("株式会社", (100.0, 110.0, 160.0, 200.0), 40.0)
+
+
+def test_an_address_on_two_lines_is_read_as_one(engine: Engine) -> None:
+    """An address written over two lines of its box: both lines, in order. Read as one crop, the two
+    lines gave garbage (「千美11于2市書1」)."""
+    page = Image.new("L", (760, 96), 245)
+    page.paste(20, (14, 8), _printed_mask("千葉県千葉市中央区", GOTHIC, 28))
+    page.paste(20, (14, 52), _printed_mask("中央1丁目28番11号", GOTHIC, 28))
+    line = _tight(one_line(np.asarray(page)))
+    assert line is not None
+    assert engine.recognize([line.image])[0].text.replace(" ", "") == "千葉県千葉市中央区中央1丁目28番11号"
+
+
+def test_one_line_leaves_a_single_line_and_a_lone_stroke_alone() -> None:
+    single = _render("福岡県福岡市中央区天神5丁目")
+    assert one_line(single) is single
+    three = _render("三", size=60)  # its strokes are bands of rows, but no lines
+    assert one_line(three) is three

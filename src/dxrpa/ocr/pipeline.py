@@ -311,7 +311,7 @@ class FormReader:
             cleaned = crop.copy()
             if prep.erase is not None and prep.erase.shape == cleaned.shape:
                 cleaned[prep.erase] = 255
-            line = _tight(cleaned)
+            line = _tight(one_line(cleaned) if spec.type == "text" else cleaned)
             if line is None:
                 results[prep.index] = self._finish(spec, Recognized("", 1.0, 1.0), False, crop_path)
             else:
@@ -525,6 +525,57 @@ def _ink(crop: np.ndarray, level: int) -> np.ndarray:
     keep = np.zeros(count, dtype=bool)
     keep[1:] = stats[1:, cv2.CC_STAT_AREA] >= 6
     return np.asarray(keep[labels])
+
+
+#: a band of writing is a line of its own when it is at least this share of the tallest band's height
+LINE_SHARE = 0.5
+
+
+def one_line(crop: np.ndarray) -> np.ndarray:
+    """``crop`` with lines of writing (an address written over two lines of its box) put one after
+    the other on a single line, as the line recognizer reads them; a crop with one line as it is.
+
+    A line is a band of rows with ink, apart from the next by rows with (almost) none, at least
+    ``LINE_SHARE`` as tall as the tallest band and 8 px, and wider than twice its height (several
+    characters: the strokes of a lone 二 are no lines); smaller bands (a stroke above the line) stay
+    with the nearest line.
+    """
+    ink = _ink(crop, INK_LEVEL)
+    on = np.nonzero(ink.sum(axis=1) >= max(3, crop.shape[1] // 100))[0]  # not a row of scanner dust
+    if on.size == 0:
+        return crop
+    runs: list[list[int]] = []
+    for y in on.tolist():
+        if runs and y - runs[-1][1] <= 2:  # a blank row or two inside a line is no gap
+            runs[-1][1] = y
+        else:
+            runs.append([y, y])
+    tallest = max(b + 1 - a for a, b in runs)
+    bands = []
+    for a, b in runs:
+        cols = np.nonzero(ink[a : b + 1].any(axis=0))[0]
+        tall = b + 1 - a >= max(8, LINE_SHARE * tallest)
+        if tall and cols.size and cols[-1] + 1 - cols[0] >= 2 * (b + 1 - a):
+            bands.append((a, b + 1))
+    if len(bands) < 2:
+        return crop
+    cuts = [0, *((above[1] + below[0]) // 2 for above, below in itertools.pairwise(bands)), crop.shape[0]]
+    height = max(b - a for a, b in itertools.pairwise(cuts))
+    parts: list[np.ndarray] = []
+    for a, b in itertools.pairwise(cuts):
+        cols = np.nonzero(ink[a:b].any(axis=0))[0]
+        if cols.size == 0:
+            continue
+        room = (b - a) // 2  # the faint ends of the first and last character lie beyond the firm ink
+        part = crop[a:b, max(int(cols[0]) - room, 0) : int(cols[-1]) + 1 + room]
+        top = (height - part.shape[0]) // 2
+        part = cv2.copyMakeBorder(
+            part, top, height - part.shape[0] - top, 0, 0, cv2.BORDER_CONSTANT, value=255
+        )
+        if parts:
+            parts.append(np.full((height, height), 255, dtype=np.uint8))  # a wide blank: closed up as a gap
+        parts.append(part)
+    return np.hstack(parts)
 
 
 def _tight(crop: np.ndarray) -> Line | None:
