@@ -4,9 +4,10 @@ A source is a way of filling and scanning the two demo forms: one font at a time
 handwriting-like families from Debian), one kind of mark (✓ past the box, ✗, ■, ○ round the
 label), one degradation (fax 1-bit, 200 and 100 dpi, a phone photo with perspective and shadow,
 coloured paper, a red 印鑑 over the name), real human glyphs (MNIST digits composed into the
-digit fields), one layout printed another way (comb boxes, a cell per digit; dates printed 年 月 日
-in the box), and real forms filled in by third parties (bench/data/forms/*, each with its provenance
-and hand-transcribed truth). Pages are written as files with their truth; nothing here reads them.
+digit fields), one layout printed or filled another way (comb boxes, a cell per digit; dates
+printed 年 月 日 in the box; an address on two lines), and real forms filled in by third parties
+(bench/data/forms/*, each with its provenance and hand-transcribed truth). Pages are written as
+files with their truth; nothing here reads them.
 """
 
 from __future__ import annotations
@@ -86,8 +87,9 @@ class Source:
     suffixes: tuple[str, ...] = (".png", ".jpg", ".pdf")
     notes: list[str] = field(default_factory=list)
     real: Path | None = None  # a third party's filled form: its folder (template, filled page, truth)
-    #: the demo forms printed another way (see variant_blank): "comb" (a cell per digit in the number
-    #: fields) or "dates" (年 月 日 printed in the date boxes)
+    #: the demo forms printed or filled another way (see variant_blank, _render): "comb" (a cell per
+    #: digit in the number fields), "dates" (年 月 日 printed in the date boxes) or "two lines" (the
+    #: address written over two lines of its box)
     variant: str = ""
 
 
@@ -303,6 +305,7 @@ def sources() -> list[Source]:
             "comb boxes, MNIST digits", "layout", Style(glyphs=mnist_glyph), hand_share=1.0, variant="comb"
         ),
         Source("dates printed 年 月 日 in the box", "layout", variant="dates", hand_share=0.5),
+        Source("address on two lines", "layout", variant="two lines", hand_share=0.5),
     ]
     return out
 
@@ -400,6 +403,13 @@ def _render(
             _fill_comb(img, f, value, rng, hand, source.style)
         elif source.variant == "dates" and f.type == "date":
             _fill_date(img, f, value, rng, hand, source.style)
+        elif source.variant == "two lines" and f.name == "住所" and f.box is not None:
+            x, y, w, h = f.box  # the city on the first line, the rest on the second
+            cut = max(value.find("区"), value.find("市")) + 1 or len(value) // 2
+            for k, part in enumerate((value[:cut], value[cut:])):
+                (_draw_hand if hand else _draw_printed)(
+                    img, part, (x, y + k * h // 2, w, h // 2), rng, source.style
+                )
         else:
             _fill_field(img, f, value, rng, hand, source.style)
     return img
