@@ -323,6 +323,8 @@ redact = Redactor()
 
 def _filter(record: dict[str, Any]) -> bool:
     record["message"] = redact_urls_in(record["message"])
+    if isinstance(record.get("template"), str):  # loguru 0.8 serializes the unformatted message too
+        record["template"] = redact_urls_in(record["template"])
     if record["exception"] is not None:
         exc = record["exception"]
         if exc.value is not None and exc.value.args:
