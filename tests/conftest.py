@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import functools
+import http.server
 import os
 import shutil
+import threading
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -18,6 +22,25 @@ CHROMIUM = "/usr/bin/chromium"
 def require_chromium() -> None:
     if not (os.path.exists(CHROMIUM) or shutil.which("chromium")):
         pytest.fail("Chromium is not installed: apt-get install chromium (or run scripts/setup.sh)")
+
+
+@contextmanager
+def serve_folder(root: Path) -> Iterator[str]:
+    """A quiet static web server for ``root`` on 127.0.0.1; yields its base URL."""
+
+    class Quiet(http.server.SimpleHTTPRequestHandler):
+        def log_message(self, format: str, *args: object) -> None:
+            pass
+
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), functools.partial(Quiet, directory=str(root)))
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}"
+    finally:
+        server.shutdown()
+        server.server_close()
+        thread.join(timeout=5)
 
 
 @pytest.fixture(autouse=True)

@@ -10,9 +10,6 @@ is written into the page.
 from __future__ import annotations
 
 import asyncio
-import functools
-import http.server
-import threading
 import unicodedata
 from collections.abc import Iterator
 from pathlib import Path
@@ -26,7 +23,7 @@ from dxrpa.browser.session import launch
 from dxrpa.config import BrowserSettings, OcrSettings
 from dxrpa.log import redact
 from dxrpa.ocr.engines.base import Engine, get_engine
-from tests.conftest import CHROMIUM, require_chromium
+from tests.conftest import CHROMIUM, require_chromium, serve_folder
 
 SECRET = "TopSecret-Value-77"
 #: Personal data on the page, and the digit runs / words that must not survive OCR.
@@ -93,20 +90,8 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     root = tmp_path_factory.mktemp("site")
     (root / "page.html").write_text(PAGE, encoding="utf-8")
     (root / "inner.html").write_text(INNER, encoding="utf-8")
-
-    class Quiet(http.server.SimpleHTTPRequestHandler):
-        def log_message(self, format: str, *args: object) -> None:
-            pass
-
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), functools.partial(Quiet, directory=str(root)))
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.server_address[1]}/page.html"
-    finally:
-        server.shutdown()
-        server.server_close()
-        thread.join(timeout=5)
+    with serve_folder(root) as base:
+        yield f"{base}/page.html"
 
 
 @pytest.fixture(scope="module")

@@ -3,10 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-import functools
-import http.server
 import io
-import threading
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -25,6 +22,7 @@ from dxrpa.browser.masking import (
     value_is_sensitive,
 )
 from dxrpa.log import redact
+from tests.conftest import serve_folder
 
 CHROMIUM = Path("/usr/bin/chromium")
 MAGENTA = (255, 0, 255)
@@ -59,20 +57,8 @@ input, textarea, div.box { position: absolute; left: 10px; width: 320px; height:
 def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     root = tmp_path_factory.mktemp("site")
     (root / "form.html").write_text(PAGE, encoding="utf-8")
-
-    class Quiet(http.server.SimpleHTTPRequestHandler):
-        def log_message(self, format: str, *args: object) -> None:
-            pass
-
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), functools.partial(Quiet, directory=str(root)))
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.server_address[1]}/form.html"
-    finally:
-        server.shutdown()
-        server.server_close()
-        thread.join(timeout=5)
+    with serve_folder(root) as base:
+        yield f"{base}/form.html"
 
 
 @pytest.fixture(scope="module")

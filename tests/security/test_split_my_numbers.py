@@ -5,9 +5,6 @@ Chromium), as it is in screenshots (test_screenshot_text_masking) and in split i
 from __future__ import annotations
 
 import asyncio
-import functools
-import http.server
-import threading
 import zipfile
 from collections.abc import Iterator
 from pathlib import Path
@@ -18,7 +15,7 @@ from dxrpa.browser.session import launch
 from dxrpa.config import BrowserSettings
 from dxrpa.engine.evidence import scrub_trace
 from dxrpa.log import is_my_number, redact, split_my_numbers
-from tests.conftest import CHROMIUM, require_chromium
+from tests.conftest import CHROMIUM, require_chromium, serve_folder
 
 PAGE = """<!doctype html><html><head><meta charset="utf-8"></head><body>
 <table>
@@ -59,20 +56,8 @@ def test_the_redactor_masks_a_my_number_kept_apart_by_markup() -> None:
 def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     root = tmp_path_factory.mktemp("site")
     (root / "page.html").write_text(PAGE, encoding="utf-8")
-
-    class Quiet(http.server.SimpleHTTPRequestHandler):
-        def log_message(self, format: str, *args: object) -> None:
-            pass
-
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), functools.partial(Quiet, directory=str(root)))
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.server_address[1]}/page.html"
-    finally:
-        server.shutdown()
-        server.server_close()
-        thread.join(timeout=5)
+    with serve_folder(root) as base:
+        yield f"{base}/page.html"
 
 
 def test_a_kept_trace_holds_no_piece_of_a_split_my_number(site: str, tmp_path: Path) -> None:
