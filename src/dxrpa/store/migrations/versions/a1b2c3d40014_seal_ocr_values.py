@@ -29,8 +29,11 @@ def upgrade() -> None:
     conn = op.get_bind()
     plain, sealed = _table(sa.Text()), _table(SealedText())
     for row in conn.execute(sa.select(plain)).all():
-        found = {c: v for c, v in zip(COLUMNS, row[1:], strict=True) if v and not v.startswith(ENCRYPTED)}
-        changes = {c: v for c, v in found.items() if must_seal(v)}
+        changes = {
+            c: v
+            for c, v in zip(COLUMNS, row[1:], strict=True)
+            if v and not v.startswith(ENCRYPTED) and must_seal(v)
+        }
         if changes:
             conn.execute(sa.update(sealed).where(sealed.c.id == row[0]).values(**changes))
 
