@@ -88,8 +88,8 @@ class Source:
     notes: list[str] = field(default_factory=list)
     real: Path | None = None  # a third party's filled form: its folder (template, filled page, truth)
     #: the demo forms printed or filled another way (see variant_blank, _render): "comb" (a cell per
-    #: digit in the number fields), "dates" (年 月 日 printed in the date boxes) or "two lines" (the
-    #: address written over two lines of its box)
+    #: digit in the number fields), "dates" (年 月 日 printed in the date boxes), "eras" (an era list
+    #: to circle printed before them) or "two lines" (the address written over two lines of its box)
     variant: str = ""
 
 
@@ -306,6 +306,7 @@ def sources() -> list[Source]:
         ),
         Source("dates printed 年 月 日 in the box", "layout", variant="dates", hand_share=0.5),
         Source("address on two lines", "layout", variant="two lines", hand_share=0.5),
+        Source("dates, era circled in a list", "layout", variant="eras", hand_share=0.5),
     ]
     return out
 
@@ -320,6 +321,41 @@ COMB = {"受付番号": 6, "郵便番号": 7, "登録番号": 8, "個人番号":
 DATE_MARKS = [(150, "年"), (240, "月"), (330, "日")]
 DATE_GAPS = [(8, 150), (180, 240), (270, 330)]
 _DATE = re.compile(r"(.+?)年(\d+)月(\d+)日")
+#: date boxes printed with the eras to circle (「該当する元号に○」) before 「　年　月　日」: per form and
+#: field, how the list is set (in a row, or one era under the other), its labels and their size
+ERA_LISTS = {
+    ("juminhyo", "申請日"): ("row", ("平成", "令和"), 22),
+    ("inkan", "申請日"): ("row", ("平成", "令和"), 22),
+    ("juminhyo", "生年月日"): ("column", ("昭和", "平成", "令和"), 17),
+    ("inkan", "生年月日"): ("row", ("明", "大", "昭", "平", "令"), 18),
+}
+#: after the era list (px from its right end): the gaps for the year, month and day, and 年 月 日
+ERA_GAPS = [(8, 60), (88, 134), (162, 208)]
+ERA_MARKS = [(62, "年"), (136, "月"), (210, "日")]
+
+
+def _era_labels(layout: Layout, f: LField) -> list[tuple[str, tuple[float, float, float, float], int]]:
+    """Each era label of a date box's list with where it is printed (x, y, width, height) and its size."""
+    assert f.box is not None
+    how, labels, size = ERA_LISTS[(layout.name, f.name)]
+    x, y, _w, h = f.box
+    fnt = font(GOTHIC, size)
+    out = []
+    if how == "column":
+        top = y + (h - 3 * size - 6) / 2
+        for i, label in enumerate(labels):
+            out.append((label, (x + 10, top + i * (size + 3), fnt.getlength(label), size), size))
+        return out
+    left = x + 10
+    for i, label in enumerate(labels):
+        width = fnt.getlength(label)
+        out.append((label, (left, y + (h - size) / 2, width, size), size))
+        left += width + (fnt.getlength("・") if i < len(labels) - 1 else 0)
+    return out
+
+
+def _era_list_end(layout: Layout, f: LField) -> float:
+    return max(b[0] + b[2] for _, b, _ in _era_labels(layout, f))
 
 
 def _cells(f: LField) -> list[tuple[int, int, int, int]]:
@@ -344,6 +380,15 @@ def variant_blank(layout: Layout, variant: str) -> Image.Image:
         elif variant == "dates" and f.type == "date":
             for dx, ch in DATE_MARKS:
                 d.text((x + dx + 2, y + h / 2 - 14), ch, font=font(GOTHIC, 26), fill=0)
+        elif variant == "eras" and f.type == "date":
+            labels = _era_labels(layout, f)
+            for i, (label, (lx, ly, lw, _lh), size) in enumerate(labels):
+                d.text((lx, ly), label, font=font(GOTHIC, size), fill=0)
+                if ERA_LISTS[(layout.name, f.name)][0] == "row" and i < len(labels) - 1:
+                    d.text((lx + lw, ly), "・", font=font(GOTHIC, size), fill=0)
+            end = _era_list_end(layout, f)
+            for dx, ch in ERA_MARKS:
+                d.text((end + dx, y + h / 2 - 11), ch, font=font(GOTHIC, 22), fill=0)
     return img
 
 
@@ -391,6 +436,31 @@ def _fill_date(img: Image.Image, f: LField, value: str, rng: random.Random, hand
         (_draw_hand if hand else _draw_printed)(img, part, (x + a, y, b - a, h), rng, style)
 
 
+ERA_OF = {"明": "明治", "大": "大正", "昭": "昭和", "平": "平成", "令": "令和"}
+
+
+def _fill_eras(
+    img: Image.Image, layout: Layout, f: LField, value: str, rng: random.Random, hand: bool, style: Style
+) -> None:
+    """The era circled in the printed list (a 西暦 year written in full), then the year, month and day
+    in their gaps between the printed 年 月 日."""
+    found = _DATE.fullmatch(value)
+    assert found is not None and f.box is not None, value
+    era_year, month, day = found.groups()
+    year = era_year
+    for label, (lx, ly, lw, lh), _size in _era_labels(layout, f):
+        era = ERA_OF.get(label, label)
+        if era_year.startswith(era):
+            year = era_year[len(era) :]
+            pad_x, pad_y = rng.uniform(3, 9), rng.uniform(2, 7)
+            ellipse = (lx - pad_x, ly - pad_y + rng.uniform(-2, 2), lx + lw + pad_x, ly + lh + pad_y)
+            ImageDraw.Draw(img).ellipse(ellipse, outline=rng.randint(15, 60), width=rng.randint(2, 4))
+    _, y, _, h = f.box
+    end = _era_list_end(layout, f)
+    for (a, b), part in zip(ERA_GAPS, (year, month, day), strict=True):
+        (_draw_hand if hand else _draw_printed)(img, part, (int(end + a - 8), y, b - a + 8, h), rng, style)
+
+
 def _render(
     source: Source, layout: Layout, written: dict[str, str], rng: random.Random, hand: bool
 ) -> Image.Image:
@@ -403,6 +473,8 @@ def _render(
             _fill_comb(img, f, value, rng, hand, source.style)
         elif source.variant == "dates" and f.type == "date":
             _fill_date(img, f, value, rng, hand, source.style)
+        elif source.variant == "eras" and f.type == "date":
+            _fill_eras(img, layout, f, value, rng, hand, source.style)
         elif source.variant == "two lines" and f.name == "住所" and f.box is not None:
             x, y, w, h = f.box  # the city on the first line, the rest on the second
             cut = max(value.find("区"), value.find("市")) + 1 or len(value) // 2

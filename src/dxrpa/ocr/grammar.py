@@ -19,7 +19,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from functools import cache
 
-from dxrpa.ocr.normalize import DASHES, DIGIT_FIXES, ERA_LETTERS, ERAS
+from dxrpa.ocr.normalize import DASHES, DIGIT_FIXES, ERA_KANJI, ERA_LETTERS, ERAS
 
 DIGITS = "0123456789"
 SPACE = " "
@@ -134,7 +134,8 @@ _MONTH_DAY = alt(
 
 
 def _date() -> Part:
-    era = alt(*(seq(chars(e[0]), chars(e[1])) for e in ERAS), chars("".join(ERA_LETTERS)))
+    short = "".join(ERA_LETTERS) + "".join(ERA_KANJI)
+    era = alt(*(seq(chars(e[0]), chars(e[1])) for e in ERAS), chars(short))
     wareki = seq(era, repeat(chars("."), 0, 1), alt(chars("元"), repeat(DIGIT, 1, 2)), _MONTH_DAY)
     year = seq(chars("12"), repeat(DIGIT, 3, 3))
     seireki = seq(year, _MONTH_DAY)

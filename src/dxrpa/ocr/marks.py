@@ -58,14 +58,16 @@ def ring(box: Box, width: int, height: int) -> Box:
     return x0, y0, min(width, x + w + gx) - x0, min(height, y + h + gy) - y0
 
 
-def _added(page: np.ndarray, blank: np.ndarray, region: Box) -> np.ndarray:
+def added(page: np.ndarray, blank: np.ndarray, region: Box, dark: int = DARK) -> np.ndarray:
+    """Where in ``region`` the scan has ink (darker than ``dark``) the blank form has not, specks of
+    noise left out."""
     x, y, w, h = region
-    scan = page[y : y + h, x : x + w] < DARK
+    scan = page[y : y + h, x : x + w] < dark
     form = blank[y : y + h, x : x + w] < BLANK_INK
     size = 2 * TOLERANCE_PX + 1
     form = cv2.dilate(form.astype(np.uint8), np.ones((size, size), np.uint8)) > 0
-    added = (scan & ~form).astype(np.uint8)
-    count, labels, stats, _ = cv2.connectedComponentsWithStats(added, connectivity=8)
+    fresh = (scan & ~form).astype(np.uint8)
+    count, labels, stats, _ = cv2.connectedComponentsWithStats(fresh, connectivity=8)
     keep = np.zeros(count, dtype=bool)
     keep[1:] = stats[1:, cv2.CC_STAT_AREA] >= MIN_SPECK
     return np.asarray(keep[labels])
@@ -75,9 +77,9 @@ def measure(page: np.ndarray, blank: np.ndarray, box: Box, territory: Box, insid
     """``inside`` (already measured) with the added ink of ``territory`` around ``box``."""
     x, y, w, h = box
     tx, ty, _tw, _th = territory
-    added = _added(page, blank, territory)
+    added_ink = added(page, blank, territory)
     area = max(1, w * h)
     bx0, by0 = max(0, x - tx), max(0, y - ty)
-    in_box = added[by0 : by0 + h, bx0 : bx0 + w]
+    in_box = added_ink[by0 : by0 + h, bx0 : bx0 + w]
     touches = int(in_box.sum()) >= max(4, area // 100)
-    return Mark(inside=inside, around=float(added.sum()) / area, touches=touches)
+    return Mark(inside=inside, around=float(added_ink.sum()) / area, touches=touches)

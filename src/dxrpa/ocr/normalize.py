@@ -82,6 +82,8 @@ DASHES = str.maketrans(
 
 ERAS = {"令和": 2018, "平成": 1988, "昭和": 1925, "大正": 1911, "明治": 1867}
 ERA_LETTERS = {"R": "令和", "H": "平成", "S": "昭和", "T": "大正", "M": "明治"}
+#: an era by its first kanji, as forms print them to circle (「明・大・昭・平・令」) and people write them
+ERA_KANJI = {"令": "令和", "平": "平成", "昭": "昭和", "大": "大正", "明": "明治"}
 ERA_START = {
     "令和": dt.date(2019, 5, 1),
     "平成": dt.date(1989, 1, 8),
@@ -253,10 +255,11 @@ def parse_date(text: str) -> str | None:
     t = re.sub(r"[HEB曰目]$", "日", t)
     t = re.sub(r"(?<=\d)[目]", "日", t)
     m = re.match(
-        r"^(令和|平成|昭和|大正|明治|[RHSTM])\.?(元|\d{1,2})[年.\-/](\d{1,2})[月.\-/](\d{1,2})日?$", t
+        r"^(令和|平成|昭和|大正|明治|[RHSTM令平昭大明])\.?(元|\d{1,2})[年.\-/](\d{1,2})[月.\-/](\d{1,2})日?$",
+        t,
     )
     if m:
-        era = ERA_LETTERS.get(m.group(1), m.group(1))
+        era = ERA_LETTERS.get(m.group(1), ERA_KANJI.get(m.group(1), m.group(1)))
         year_in_era = 1 if m.group(2) == "元" else int(m.group(2))
         if year_in_era < 1:
             return None

@@ -21,7 +21,7 @@ from dxrpa.errors import DataError
 from dxrpa.i18n import tr
 from dxrpa.log import logger
 from dxrpa.model.form import Box, FieldResult, FieldSpec, FormResult
-from dxrpa.ocr import marks
+from dxrpa.ocr import eras, marks
 from dxrpa.ocr.align import Aligner
 from dxrpa.ocr.clean import flatten
 from dxrpa.ocr.crosscheck import cross_check
@@ -54,6 +54,7 @@ class _Prepared:
     spec: FieldSpec
     index: int
     erase: np.ndarray | None = None  # blank form ink to remove (text fields)
+    eras: eras.EraList | None = None  # the eras a date box prints to circle
 
 
 FREE_TEXT = frozenset({"text", "katakana", "hiragana", "email"})
@@ -240,6 +241,8 @@ class FormReader:
             prep = _Prepared(spec, i)
             if spec.type not in ("checkbox", "choice") and spec.box is not None:
                 prep.erase = _erase_mask(template.blank, spec.box, keep_glyphs=spec.type == "date")
+            if spec.type == "date" and spec.box is not None:
+                prep.eras = eras.find(template.blank, spec.box, engine.recognize)
             self._fields.append(prep)
 
     # ------------------------------------------------------------------ files and pages
@@ -295,7 +298,7 @@ class FormReader:
     def read_fields(self, warped: np.ndarray, key: str) -> list[FieldResult]:
         h, w = warped.shape
         results: dict[int, FieldResult] = {}
-        to_read: list[tuple[_Prepared, Line, str | None]] = []
+        to_read: list[tuple[_Prepared, Line, str | None, str, str | None]] = []
         for prep in self._fields:
             spec = prep.spec
             if spec.type == "checkbox":
@@ -311,13 +314,20 @@ class FormReader:
             cleaned = crop.copy()
             if prep.erase is not None and prep.erase.shape == cleaned.shape:
                 cleaned[prep.erase] = 255
+            doubt, era = "", None
+            if prep.eras is not None:
+                chosen, doubt = eras.choose(warped, self.template.blank, prep.eras)
+                cleaned, touching = eras.compose(cleaned, (x0, y0), self.template.blank, prep.eras, chosen)
+                doubt, era = doubt or touching, chosen.era if chosen else None
             line = _tight(one_line(cleaned) if spec.type == "text" else cleaned)
             if line is None:
                 results[prep.index] = self._finish(spec, Recognized("", 1.0, 1.0), False, crop_path)
             else:
-                to_read.append((prep, line, crop_path))
-        recognized = self.engine.recognize([line.image for _, line, _ in to_read])
-        for (prep, line, crop_path), rec in zip(to_read, recognized, strict=True):
+                to_read.append((prep, line, crop_path, doubt, era))
+        recognized = self.engine.recognize([item[1].image for item in to_read])
+        for (prep, line, crop_path, doubt, era), rec in zip(to_read, recognized, strict=True):
+            if era is not None:
+                rec = eras.settle(rec, era)
             rec = _digits(prep.spec, line, rec)
             fixed = within_grammar(prep.spec, rec)
             inferred = fixed is not rec and is_address(prep.spec)
@@ -326,20 +336,27 @@ class FormReader:
             if prep.spec.type in DIGIT_FIELDS:
                 rec = rec._replace(cap=min(rec.cap, drop_cap(rec)))
             dropped = prep.spec.type in FREE_TEXT and dropped_character(rec, line)
-            results[prep.index] = self._finish(prep.spec, rec, dropped, crop_path, inferred)
+            results[prep.index] = self._finish(prep.spec, rec, dropped, crop_path, inferred, doubt)
         fields = [results[i] for i in range(len(self._fields))]
         cross_check(self.template, fields, self.review_threshold)
         return fields
 
     def _finish(
-        self, spec: FieldSpec, rec: Recognized, dropped: bool, crop: str | None, inferred: bool = False
+        self,
+        spec: FieldSpec,
+        rec: Recognized,
+        dropped: bool,
+        crop: str | None,
+        inferred: bool = False,
+        doubt: str = "",
     ) -> FieldResult:
+        """The field's value, confidence and status; ``doubt``: a reason for review found before reading."""
         confidence = field_confidence(spec.type, rec, dropped)
         value = normalize(spec.type, rec.text, name=spec.name, keep_variants=spec.keep_variants)
         if spec.name in self.template.masters and value and confidence < self.review_threshold:
             confidence = self._beyond_master(spec, rec, value, dropped, confidence)
         raw = normalize(spec.type, rec.text, name=spec.name, keep_variants=True)
-        rule = check(spec, value, self.template.dictionaries.get(spec.name))
+        rule = doubt or check(spec, value, self.template.dictionaries.get(spec.name))
         if not rule and is_address(spec):
             rule = guessed_block_marker(rec.text) or inferred_block_number(inferred)
         reason = judge(rule, confidence, self.review_threshold)
