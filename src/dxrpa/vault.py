@@ -1,6 +1,6 @@
 """The key material personal data is sealed with, outside the database: item keys' HMAC, declared
-``pii`` outputs and OCR text with a My Number in it are sealed by it (:mod:`dxrpa.engine.pii`,
-:mod:`dxrpa.store.sealed`).
+``pii`` outputs, OCR text with a My Number in it and the crop images of such fields are sealed by it
+(:mod:`dxrpa.engine.pii`, :mod:`dxrpa.store.sealed`, :mod:`dxrpa.ocr.crops`).
 
 Env ``DXRPA_SECRET_KEY`` when set (the same on every runner host), else ``<var_dir>/pii.key``
 (32 random bytes, mode 0600, created on first use). Back it up with the database: without it, sealed
@@ -15,6 +15,7 @@ import hmac
 import json
 import os
 import secrets
+import unicodedata
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -26,6 +27,14 @@ from dxrpa.fileio import create_exclusive
 KEY_FILE = "pii.key"
 KEY_ENV = "DXRPA_SECRET_KEY"
 ENCRYPTED = "enc:"
+DIGITS = 10  # this many digits in a text and it is sealed
+
+
+def must_seal(text: str) -> bool:
+    """Whether ``text`` holds enough digits to be (part of) a My Number (a My Number misread with a
+    digit missing, and phone numbers, too: sealing more costs nothing)."""
+    folded = text if text.isascii() else unicodedata.normalize("NFKC", text)
+    return sum("0" <= c <= "9" for c in folded) >= DIGITS
 
 
 class PiiVault:
@@ -62,5 +71,13 @@ class PiiVault:
         """The value :meth:`encrypt` stored (for staff tooling with access to the key)."""
         return json.loads(self._fernet().decrypt(stored.removeprefix(ENCRYPTED).encode("ascii")))
 
+    def seal_bytes(self, data: bytes) -> bytes:
+        """``data`` (a file's content, an image) as a Fernet token."""
+        return self._fernet().encrypt(data)
 
-__all__ = ["ENCRYPTED", "KEY_ENV", "KEY_FILE", "PiiVault"]
+    def open_bytes(self, token: bytes) -> bytes:
+        """What :meth:`seal_bytes` sealed; ``cryptography.fernet.InvalidToken`` under another key."""
+        return self._fernet().decrypt(token)
+
+
+__all__ = ["DIGITS", "ENCRYPTED", "KEY_ENV", "KEY_FILE", "PiiVault", "must_seal"]

@@ -40,6 +40,12 @@ def test_review_a_batch_with_the_keyboard(ocr_env: Path, console: Console, page:
     crop = page.locator(f'tr.field[data-id="{first.id}"] img.crop')
     expect(crop).to_be_visible()
     assert crop.evaluate("img => img.naturalWidth") > 10  # the crop image is served
+    phone = next(f for f in fields if f.name == "電話番号")
+    assert phone.crop and phone.crop.endswith(".png.sealed")  # ten digits: sealed on disk...
+    shown = page.locator(f'tr.field[data-id="{phone.id}"] img.crop')
+    shown.scroll_into_view_if_needed()
+    expect(shown).to_be_visible()
+    assert shown.evaluate("img => img.complete && img.naturalWidth") > 10  # ...and shown to the reviewer
     expect(page.locator(f'tr.field[data-id="{first.id}"] input.value')).to_be_focused()
     page.wait_for_timeout(2100)  # a little reviewing time to measure
 

@@ -1,20 +1,28 @@
 """My Numbers read by OCR are sealed at rest: `dxrpa ocr run` on 印鑑登録 forms whose 個人番号 is filled
-in leaves no trace of the number in the database file (nor its WAL), while the store reads it back
-in clear for robots and review, and a store with another key stops with the reason."""
+in leaves no trace of the number in the database file (nor its WAL), nor in the crop and page images
+kept for review, while the store reads it back in clear for robots and review (the review screen and
+workbook show the crop), and a store with another key stops with the reason."""
 
 from __future__ import annotations
 
 import json
 import sqlite3
+from datetime import datetime
 from pathlib import Path
 
+import cv2
+import numpy as np
 import pytest
+from openpyxl import load_workbook
 from sqlalchemy import select
 
 from dxrpa.cli import main
 from dxrpa.config import load_settings
 from dxrpa.demo.scans import generate
 from dxrpa.errors import ConfigError, ExitCode
+from dxrpa.ocr import crops
+from dxrpa.ocr.engines.base import Engine
+from dxrpa.ocr.review import ReviewItem, write_review_workbook
 from dxrpa.store import Store
 from dxrpa.store.ocr_tables import OcrField
 from dxrpa.store.sealed import must_seal
@@ -69,6 +77,58 @@ def test_ocr_run_stores_my_numbers_sealed(
             list(s.scalars(select(OcrField).where(OcrField.name == "個人番号")))
     finally:
         other.dispose()
+
+
+def test_crops_and_page_images_do_not_show_my_numbers(ocr_home: Path, tmp_path: Path, engine: Engine) -> None:
+    truths = [
+        t
+        for t in generate(tmp_path / "scans", "inkan", 4, 131, handwriting_share=0.5)
+        if t.values["個人番号"]
+    ]
+    assert truths, "the seed gives forms with a 個人番号"
+    for t in generate(tmp_path / "scans", "inkan", 4, 131, handwriting_share=0.5):
+        if not t.values["個人番号"]:
+            (tmp_path / "scans" / t.file).unlink()
+    out = tmp_path / "out.json"
+    assert main(["ocr", "run", "--template", "inkan", str(tmp_path / "scans"), "-o", str(out)]) == ExitCode.OK
+    folder = tmp_path / "out_crops"
+    sealed = sorted(folder.glob("*.png.sealed"))
+    assert len(sealed) >= len(truths), sorted(p.name for p in folder.iterdir())
+    numbers = [t.values["個人番号"] for t in truths]
+
+    def gray(path: Path) -> np.ndarray:
+        return np.asarray(cv2.imread(str(path), cv2.IMREAD_GRAYSCALE), np.uint8)
+
+    readings = [r.text for r in engine.recognize([gray(p) for p in folder.glob("*.png")])]
+    for page in folder.glob("*_page.jpg"):
+        readings += [line.text for line in engine.read_page(gray(page))]
+    digits = ["".join(c for c in text if c.isdigit()) for text in readings]
+    assert [n for n in numbers for d in digits if n[:8] in d or n[4:] in d] == []
+    assert any("2" in d for d in digits), "the plain images were read (other numbers show)"
+
+    settings = load_settings()
+    store = Store(settings.db_url, key_dir=settings.var_dir)
+    try:
+        for path in sealed:
+            assert not path.read_bytes().startswith(b"\x89PNG")
+            png = crops.read(path, store.vault.open_bytes)
+            assert (
+                png is not None
+                and cv2.imdecode(np.frombuffer(png, np.uint8), cv2.IMREAD_GRAYSCALE) is not None
+            )
+        assert crops.read(sealed[0], None) is None  # no key, no image
+        book = write_review_workbook(
+            tmp_path / "review.xlsx",
+            token="t",
+            batch_id="b",
+            template="inkan",
+            items=[ReviewItem(1, "a.png", 1, "個人番号", "my_number", "", "", 0.5, "", str(sealed[0]))],
+            exported_at=datetime.now(),
+            open_crop=store.vault.open_bytes,
+        )
+        assert len(load_workbook(book).active._images) == 1  # staff see the crop in the workbook
+    finally:
+        store.dispose()
 
 
 def test_values_stored_before_sealing_are_sealed_by_the_upgrade(tmp_path: Path) -> None:

@@ -14,7 +14,7 @@ from starlette.responses import FileResponse, Response
 from dxrpa.console.web import NO_STORE, ConsoleState, db, require, state
 from dxrpa.store.ocr_tables import OcrField
 
-_CROP = re.compile(r"^(?P<key>.+)_f(?P<index>\d{2})\.png$")
+_CROP = re.compile(r"^(?P<key>.+)_f(?P<index>\d{2})\.png(\.sealed)?$")
 
 
 def page_of(crop: str | None) -> tuple[Path, list[float] | None] | None:

@@ -16,6 +16,7 @@ from dxrpa.console.web import NO_STORE, ConsoleState, db, flash, posted, redirec
 from dxrpa.engine.ocr_review import apply_sheet
 from dxrpa.errors import DxrpaError
 from dxrpa.i18n import tr
+from dxrpa.ocr import crops
 from dxrpa.ocr.review import ReviewSheet
 from dxrpa.store import audit_repo, ocr_repo, ocr_views
 from dxrpa.store.base import utcnow
@@ -162,5 +163,11 @@ def _crop(st: ConsoleState, field_id: int) -> Path:
 
 async def ocr_crop(request: Request) -> Response:
     await require(request, "operator")
-    path = await db(request, _crop, state(request), int(request.path_params["field_id"]))
-    return FileResponse(path, headers=NO_STORE)
+    st = state(request)
+    path = await db(request, _crop, st, int(request.path_params["field_id"]))
+    if not crops.is_sealed(path):
+        return FileResponse(path, headers=NO_STORE)
+    png = await db(request, crops.read, path, st.store.vault.open_bytes)
+    if png is None:
+        raise HTTPException(404)
+    return Response(png, media_type="image/png", headers=NO_STORE)

@@ -63,6 +63,7 @@ def export_review(store: Store, settings: Settings, batch_ref: str, output: Path
             template=batch.template,
             items=items,
             exported_at=review.exported_at,
+            open_crop=store.vault.open_bytes,
         )
     return len(items)
 

@@ -83,6 +83,7 @@ def run_ocr(
         get_engine(settings.ocr),
         review_threshold=settings.ocr.review_threshold,
         crops_dir=(crops or crops_dir(settings, batch_id)).resolve(),
+        seal=store.vault.seal_bytes,
     )
     results: list[FormResult] = []
     for path in paths:

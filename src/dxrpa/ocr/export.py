@@ -22,6 +22,7 @@ from dxrpa.errors import UsageError
 from dxrpa.fileio import as_text
 from dxrpa.i18n import tr
 from dxrpa.model.form import FormResult, FormTemplate
+from dxrpa.ocr import crops
 
 DOUBT = PatternFill("solid", fgColor="FFF2CC")
 FAILED = PatternFill("solid", fgColor="F8CBAD")
@@ -133,7 +134,7 @@ def _xlsx(path: Path, template: FormTemplate, results: list[FormResult], batch_i
                 if f.raw:
                     text += tr(f"\n字形: {f.raw}", f"\nas written: {f.raw}")
                 cell.comment = Comment(text, "dxrpa", width=260, height=90)
-            if f.crop:
+            if f.crop and not crops.is_sealed(f.crop):  # a sealed crop opens only on the review screen
                 cell.hyperlink = os.path.relpath(f.crop, path.parent)
                 if f.status != "ok":
                     cell.font = Font(color="0563C1", underline="single")

@@ -21,7 +21,7 @@ from dxrpa.errors import DataError
 from dxrpa.i18n import tr
 from dxrpa.log import logger
 from dxrpa.model.form import Box, FieldResult, FieldSpec, FormResult
-from dxrpa.ocr import eras, marks
+from dxrpa.ocr import crops, eras, marks
 from dxrpa.ocr.align import Aligner
 from dxrpa.ocr.clean import flatten
 from dxrpa.ocr.crosscheck import cross_check
@@ -40,6 +40,7 @@ from dxrpa.ocr.validate import (
     judge,
     missing_block_numbers,
 )
+from dxrpa.vault import must_seal
 
 MARGIN = 6  # px around a field box: handwriting spills over the line
 JOINT = 0.5  # wide gaps inside a field are closed up to this share of the text height
@@ -230,11 +231,15 @@ class FormReader:
         *,
         review_threshold: float = 0.90,
         crops_dir: Path | None = None,
+        seal: crops.Seal | None = None,
     ) -> None:
+        """``crops_dir``: where field crops and page images are kept for review (none when None);
+        ``seal``: how the crops of fields that may show a My Number are sealed (:mod:`dxrpa.ocr.crops`)."""
         self.template = template
         self.engine = engine
         self.review_threshold = review_threshold
         self.crops_dir = crops_dir
+        self.seal = seal
         self.aligner = Aligner(template.blank, min_score=template.spec.min_alignment)
         self._fields: list[_Prepared] = []
         for i, spec in enumerate(template.spec.fields):
@@ -274,7 +279,7 @@ class FormReader:
             )
         key = f"{Path(source_file).stem}_p{page}"
         fields = self.read_fields(warped, key)
-        self._save_page(warped, key)
+        self._save_page(warped, key, fields)
         status = "ok" if all(f.status == "ok" for f in fields) else "review"
         result = FormResult(
             source_file=source_file,
@@ -299,6 +304,7 @@ class FormReader:
         h, w = warped.shape
         results: dict[int, FieldResult] = {}
         to_read: list[tuple[_Prepared, Line, str | None, str, str | None]] = []
+        cut: dict[int, np.ndarray] = {}  # crops written once their reading is known (sealed or not)
         for prep in self._fields:
             spec = prep.spec
             if spec.type == "checkbox":
@@ -310,7 +316,8 @@ class FormReader:
             assert spec.box is not None
             x0, y0, x1, y1 = _clip(spec.box, MARGIN, w, h)
             crop = warped[y0:y1, x0:x1].copy()
-            crop_path = self._save_crop(crop, key, prep.index)
+            crop_path = self._crop_path(key, prep.index)
+            cut[prep.index] = crop
             cleaned = crop.copy()
             if prep.erase is not None and prep.erase.shape == cleaned.shape:
                 cleaned[prep.erase] = 255
@@ -339,6 +346,11 @@ class FormReader:
             results[prep.index] = self._finish(prep.spec, rec, dropped, crop_path, inferred, doubt)
         fields = [results[i] for i in range(len(self._fields))]
         cross_check(self.template, fields, self.review_threshold)
+        for index, crop in cut.items():
+            f = fields[index]
+            if f.crop:
+                sensitive = f.type == "my_number" or any(must_seal(t) for t in (f.value, f.raw, f.text))
+                f.crop = str(crops.write(Path(f.crop), crop, self.seal if sensitive else None))
         return fields
 
     def _finish(
@@ -498,12 +510,20 @@ class FormReader:
             return None
         return _clip(spec.box, 10 if spec.type == "checkbox" else MARGIN, width, height)
 
-    def _save_page(self, warped: np.ndarray, key: str) -> None:
+    def _save_page(self, warped: np.ndarray, key: str, fields: list[FieldResult]) -> None:
         """The aligned page beside the crops (``KEY_page.jpg``) and each field's place on it as
-        shares of the page (``KEY_page.json``), for the review screen's whole-page view."""
+        shares of the page (``KEY_page.json``), for the review screen's whole-page view; fields
+        whose crop is sealed are painted over."""
         if self.crops_dir is None:
             return
         h, w = warped.shape[:2]
+        hidden = [p for p, f in zip(self._fields, fields, strict=True) if f.crop and crops.is_sealed(f.crop)]
+        if hidden:
+            warped = warped.copy()
+            for prep in hidden:
+                box = self._field_box(prep, w, h)
+                if box is not None:
+                    warped[box[1] : box[3], box[0] : box[2]] = crops.COVER
         scale = min(1.0, PAGE_VIEW_WIDTH / w)
         small = cv2.resize(warped, (round(w * scale), round(h * scale)), interpolation=cv2.INTER_AREA)
         self.crops_dir.mkdir(parents=True, exist_ok=True)
@@ -516,13 +536,13 @@ class FormReader:
                 boxes[f"{prep.index:02d}"] = [x0 / w, y0 / h, (x1 - x0) / w, (y1 - y0) / h]
         (self.crops_dir / f"{key}_page.json").write_text(json.dumps({"boxes": boxes}), encoding="utf-8")
 
+    def _crop_path(self, key: str, index: int) -> str | None:
+        return str(self.crops_dir / f"{key}_f{index:02d}.png") if self.crops_dir is not None else None
+
     def _save_crop(self, crop: np.ndarray, key: str, index: int) -> str | None:
-        if self.crops_dir is None:
-            return None
-        self.crops_dir.mkdir(parents=True, exist_ok=True)
-        path = self.crops_dir / f"{key}_f{index:02d}.png"
-        cv2.imwrite(str(path), crop)
-        return str(path)
+        """A mark's crop (a checkbox, a choice): no digits to seal."""
+        path = self._crop_path(key, index)
+        return str(crops.write(Path(path), crop, None)) if path is not None else None
 
 
 @dataclass

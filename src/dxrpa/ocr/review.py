@@ -7,6 +7,7 @@ column (prefilled with the OCR value), optionally their name and the minutes the
 
 from __future__ import annotations
 
+import io
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -22,6 +23,7 @@ from dxrpa.errors import DataError
 from dxrpa.fileio import as_text
 from dxrpa.i18n import tr
 from dxrpa.model.form import FormTemplate
+from dxrpa.ocr import crops
 from dxrpa.ocr.normalize import normalize
 from dxrpa.ocr.validate import check
 
@@ -70,8 +72,16 @@ class ReviewSheet:
 
 
 def write_review_workbook(
-    path: Path, *, token: str, batch_id: str, template: str, items: list[ReviewItem], exported_at: datetime
+    path: Path,
+    *,
+    token: str,
+    batch_id: str,
+    template: str,
+    items: list[ReviewItem],
+    exported_at: datetime,
+    open_crop: crops.Open | None = None,
 ) -> Path:
+    """The workbook of ``items`` with their crops (sealed ones opened with ``open_crop``)."""
     wb = Workbook()
     ws = wb.active
     ws.title = SHEET
@@ -102,10 +112,11 @@ def write_review_workbook(
         cell.number_format = "@"
         cell.protection = Protection(locked=False)
         ws.row_dimensions[row].height = 48
-        if item.crop and Path(item.crop).is_file():
-            with Image.open(item.crop) as im:
+        png = crops.read(item.crop, open_crop) if item.crop else None
+        if png is not None:
+            with Image.open(io.BytesIO(png)) as im:
                 w, h = im.size
-            img = XlImage(item.crop)
+            img = XlImage(io.BytesIO(png))
             scale = min(1.0, 60 / max(h, 1), 340 / max(w, 1))
             img.width, img.height = int(w * scale), int(h * scale)
             ws.add_image(img, f"{IMAGE_COL}{row}")

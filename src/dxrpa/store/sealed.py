@@ -11,7 +11,6 @@ text that its key cannot open is an error (never ``***`` in its place, which a r
 
 from __future__ import annotations
 
-import unicodedata
 from typing import Any
 
 from cryptography.fernet import InvalidToken
@@ -20,21 +19,14 @@ from sqlalchemy.engine import Dialect, Engine
 
 from dxrpa.errors import ConfigError, StoreError
 from dxrpa.i18n import tr
-from dxrpa.vault import ENCRYPTED, KEY_ENV, KEY_FILE, PiiVault
+from dxrpa.vault import ENCRYPTED, KEY_ENV, KEY_FILE, PiiVault, must_seal
 
-DIGITS = 10  # this many digits in a text and it is sealed
 _VAULT = "dxrpa_vault"
 
 
 def attach(engine: Engine, vault: PiiVault) -> None:
     """Let ``engine``'s sessions seal and open :class:`SealedText` with ``vault``."""
     setattr(engine.dialect, _VAULT, vault)
-
-
-def must_seal(text: str) -> bool:
-    """Whether ``text`` holds enough digits to be (part of) a My Number."""
-    folded = text if text.isascii() else unicodedata.normalize("NFKC", text)
-    return sum("0" <= c <= "9" for c in folded) >= DIGITS
 
 
 class SealedText(TypeDecorator[str]):
@@ -81,4 +73,4 @@ class SealedText(TypeDecorator[str]):
         )
 
 
-__all__ = ["DIGITS", "SealedText", "attach", "must_seal"]
+__all__ = ["SealedText", "attach", "must_seal"]
