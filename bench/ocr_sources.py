@@ -5,7 +5,8 @@ handwriting-like families from Debian), one kind of mark (✓ past the box, ✗,
 label), one degradation (fax 1-bit, 200 and 100 dpi, a phone photo with perspective and shadow,
 coloured paper, a red 印鑑 over the name), real human glyphs (MNIST digits composed into the
 digit fields), one layout printed or filled another way (comb boxes, a cell per digit; dates
-printed 年 月 日 in the box; an address on two lines), and real forms filled in by third parties
+printed 年 月 日 in the box; eras to circle in the date box; input boxes tinted grey; an address on
+two lines), and real forms filled in by third parties
 (bench/data/forms/*, each with its provenance and hand-transcribed truth). Pages are written as
 files with their truth; nothing here reads them.
 """
@@ -89,7 +90,8 @@ class Source:
     real: Path | None = None  # a third party's filled form: its folder (template, filled page, truth)
     #: the demo forms printed or filled another way (see variant_blank, _render): "comb" (a cell per
     #: digit in the number fields), "dates" (年 月 日 printed in the date boxes), "eras" (an era list
-    #: to circle printed before them) or "two lines" (the address written over two lines of its box)
+    #: to circle printed before them), "tinted" (input boxes printed grey) or "two lines" (the address
+    #: written over two lines of its box)
     variant: str = ""
 
 
@@ -307,6 +309,7 @@ def sources() -> list[Source]:
         Source("dates printed 年 月 日 in the box", "layout", variant="dates", hand_share=0.5),
         Source("address on two lines", "layout", variant="two lines", hand_share=0.5),
         Source("dates, era circled in a list", "layout", variant="eras", hand_share=0.5),
+        Source("input boxes tinted grey", "layout", variant="tinted", hand_share=0.5),
     ]
     return out
 
@@ -329,6 +332,8 @@ ERA_LISTS = {
     ("juminhyo", "生年月日"): ("column", ("昭和", "平成", "令和"), 17),
     ("inkan", "生年月日"): ("row", ("明", "大", "昭", "平", "令"), 18),
 }
+#: the grey of input boxes printed tinted (網掛けの記入欄), as many forms mark where to write
+TINT = 200
 #: after the era list (px from its right end): the gaps for the year, month and day, and 年 月 日
 ERA_GAPS = [(8, 60), (88, 134), (162, 208)]
 ERA_MARKS = [(62, "年"), (136, "月"), (210, "日")]
@@ -380,6 +385,8 @@ def variant_blank(layout: Layout, variant: str) -> Image.Image:
         elif variant == "dates" and f.type == "date":
             for dx, ch in DATE_MARKS:
                 d.text((x + dx + 2, y + h / 2 - 14), ch, font=font(GOTHIC, 26), fill=0)
+        elif variant == "tinted" and f.type not in ("checkbox", "choice"):
+            d.rectangle((x + 2, y + 2, x + w - 2, y + h - 2), fill=TINT)
         elif variant == "eras" and f.type == "date":
             labels = _era_labels(layout, f)
             for i, (label, (lx, ly, lw, _lh), size) in enumerate(labels):

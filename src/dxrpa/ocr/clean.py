@@ -1,4 +1,4 @@
-"""Even out the paper before anything is measured: shadows, coloured paper, uneven light.
+"""Even out the paper before anything is measured: shadows, coloured paper, uneven light, tinted boxes.
 
 Every threshold downstream (what is ink, whether a box is ticked, how well the page matches the
 blank form) assumes white paper. A phone photo has a shadow across it and dark corners, coloured
@@ -26,3 +26,17 @@ def flatten(gray: np.ndarray) -> np.ndarray:
     paper = cv2.GaussianBlur(paper, (0, 0), SMOOTH)
     paper = cv2.resize(paper, (w, h), interpolation=cv2.INTER_LINEAR)
     return cv2.divide(gray, np.maximum(paper, 32), scale=255)
+
+
+TINT_STROKE = 11  # px: print and writing are thinner than this; a tinted box is wider
+
+
+def paper(gray: np.ndarray) -> np.ndarray:
+    """The paper under ``gray``'s print: a closing wider than any stroke removes lines and text and
+    keeps the grey of a tinted box (網掛けの記入欄) up to its edge."""
+    return cv2.morphologyEx(gray, cv2.MORPH_CLOSE, np.ones((TINT_STROKE, TINT_STROKE), np.uint8))
+
+
+def untint(gray: np.ndarray, under: np.ndarray) -> np.ndarray:
+    """``gray`` with the paper ``under`` it (:func:`paper`) brought to white."""
+    return cv2.divide(gray, np.maximum(under, 32), scale=255)

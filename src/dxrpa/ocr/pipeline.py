@@ -23,7 +23,7 @@ from dxrpa.log import logger
 from dxrpa.model.form import Box, FieldResult, FieldSpec, FormResult
 from dxrpa.ocr import crops, eras, marks
 from dxrpa.ocr.align import Aligner
-from dxrpa.ocr.clean import flatten
+from dxrpa.ocr.clean import flatten, paper, untint
 from dxrpa.ocr.crosscheck import cross_check
 from dxrpa.ocr.ctc import decode, dropped_digit, full_width, insert, squeezed
 from dxrpa.ocr.digits import restore_dropped, second_opinion
@@ -47,6 +47,9 @@ JOINT = 0.5  # wide gaps inside a field are closed up to this share of the text 
 INK_LEVEL = 150  # darker than this is firm writing
 FAINT_LEVEL = 210  # darker than this may be a faint stroke (never closed up as a blank gap)
 MIN_INK_PIXELS = 40  # fewer dark pixels than this in a field means "empty"
+#: a field box whose paper on the blank form is darker than this is tinted (網掛け): below 220 every
+#: threshold took its grey for print or ink, and each field of such a form was read empty
+TINTED = 235
 TICK_ON, TICK_OFF = 0.10, 0.035  # ink share inside a checkbox: ticked above ON, empty below OFF
 
 
@@ -216,6 +219,19 @@ def _printed_glyphs(ink: np.ndarray, inside: np.ndarray, box_height: int) -> np.
     return np.asarray(glyph[labels])
 
 
+def _tinted_paper(template: Template) -> np.ndarray | None:
+    """The paper of the blank form as a page shows it once flattened (:func:`dxrpa.ocr.clean.flatten`
+    keeps part of a wide box's tint), when some text field's box is tinted; else None."""
+    for spec in template.spec.fields:
+        if spec.type in ("checkbox", "choice") or spec.box is None:
+            continue
+        x, y, w, h = spec.box
+        inner = template.blank[y + h // 4 : y + h - h // 4, x + w // 8 : x + w - w // 8]
+        if inner.size and float(np.median(inner)) < TINTED:
+            return paper(flatten(template.blank))
+    return None
+
+
 def _clip(box: Box, margin: int, width: int, height: int) -> tuple[int, int, int, int]:
     x, y, w, h = box
     return max(x - margin, 0), max(y - margin, 0), min(x + w + margin, width), min(y + h + margin, height)
@@ -241,13 +257,16 @@ class FormReader:
         self.crops_dir = crops_dir
         self.seal = seal
         self.aligner = Aligner(template.blank, min_score=template.spec.min_alignment)
+        #: the blank form, and each page once aligned, with tinted boxes brought to white (None: no tint)
+        self._paper = _tinted_paper(template)
+        self.blank = template.blank if self._paper is None else untint(template.blank, paper(template.blank))
         self._fields: list[_Prepared] = []
         for i, spec in enumerate(template.spec.fields):
             prep = _Prepared(spec, i)
             if spec.type not in ("checkbox", "choice") and spec.box is not None:
-                prep.erase = _erase_mask(template.blank, spec.box, keep_glyphs=spec.type == "date")
+                prep.erase = _erase_mask(self.blank, spec.box, keep_glyphs=spec.type == "date")
             if spec.type == "date" and spec.box is not None:
-                prep.eras = eras.find(template.blank, spec.box, engine.recognize)
+                prep.eras = eras.find(self.blank, spec.box, engine.recognize)
             self._fields.append(prep)
 
     # ------------------------------------------------------------------ files and pages
@@ -278,6 +297,8 @@ class FormReader:
                 seconds=time.perf_counter() - start,
             )
         key = f"{Path(source_file).stem}_p{page}"
+        if self._paper is not None and self._paper.shape == warped.shape:
+            warped = untint(warped, self._paper)
         fields = self.read_fields(warped, key)
         self._save_page(warped, key, fields)
         status = "ok" if all(f.status == "ok" for f in fields) else "review"
@@ -323,8 +344,8 @@ class FormReader:
                 cleaned[prep.erase] = 255
             doubt, era = "", None
             if prep.eras is not None:
-                chosen, doubt = eras.choose(warped, self.template.blank, prep.eras)
-                cleaned, touching = eras.compose(cleaned, (x0, y0), self.template.blank, prep.eras, chosen)
+                chosen, doubt = eras.choose(warped, self.blank, prep.eras)
+                cleaned, touching = eras.compose(cleaned, (x0, y0), self.blank, prep.eras, chosen)
                 doubt, era = doubt or touching, chosen.era if chosen else None
             line = _tight(one_line(cleaned) if spec.type == "text" else cleaned)
             if line is None:
@@ -415,7 +436,7 @@ class FormReader:
         x, y, w, h = box
         inset = max(4, min(w, h) // 6)
         inner = warped[y + inset : y + h - inset, x + inset : x + w - inset]
-        blank = self.template.blank[y + inset : y + h - inset, x + inset : x + w - inset]
+        blank = self.blank[y + inset : y + h - inset, x + inset : x + w - inset]
         if inner.size == 0:
             return 0.0
         ink = float(np.count_nonzero(inner < 140)) / inner.size
@@ -440,7 +461,7 @@ class FormReader:
         reason = "" if conf >= 0.9 else tr(f"チェックが薄い（{share:.2f}）", f"faint tick ({share:.2f})")
         if share <= TICK_OFF:  # empty inside: a tick running past the box still counts
             territory = marks.ring(spec.box, warped.shape[1], warped.shape[0])
-            mark = marks.measure(warped, self.template.blank, spec.box, territory, share)
+            mark = marks.measure(warped, self.blank, spec.box, territory, share)
             if mark.around >= marks.AROUND_ON and mark.touches:
                 value, conf, reason = "true", 0.9, ""
             elif mark.around >= marks.AROUND_OFF:
@@ -462,8 +483,7 @@ class FormReader:
         boxes = [o.box for o in spec.options]
         lands = marks.territories(boxes, warped.shape[1], warped.shape[0])
         found = [
-            marks.measure(warped, self.template.blank, b, t, s)
-            for b, t, s in zip(boxes, lands, shares, strict=True)
+            marks.measure(warped, self.blank, b, t, s) for b, t, s in zip(boxes, lands, shares, strict=True)
         ]
         ticked = [o.value for o, s in zip(spec.options, shares, strict=True) if s >= (TICK_ON + TICK_OFF) / 2]
         conf = min(self._tick_confidence(s) for s in shares)
