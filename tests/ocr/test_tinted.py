@@ -1,6 +1,7 @@
-"""Input boxes printed tinted (網掛けの記入欄, a grey or a pale colour marking where to write) read like
-white ones. Before, a box greyer than 220 was taken for print by the eraser and for ink by the
-cropper: every field of such a form was read empty, and the optional ones were auto-accepted so."""
+"""Input boxes printed tinted (網掛けの記入欄, a grey or a pale colour marking where to write, also as a
+laser printer's dot screen scanned sharp) read like white ones. Before, a box greyer than 220 (or
+its dots) was taken for print by the eraser and for ink by the cropper: every field of such a form
+was read empty, and the optional ones were auto-accepted so."""
 
 from __future__ import annotations
 
@@ -20,15 +21,24 @@ from dxrpa.ocr.template import load_template
 from .conftest import TEMPLATES
 
 
-@pytest.mark.parametrize("tint", [(190, 190, 190), (200, 222, 250)], ids=["grey", "pale blue"])
-def test_tinted_boxes_read_as_white_ones(engine: Engine, tmp_path: Path, tint: tuple[int, int, int]) -> None:
+@pytest.mark.parametrize(
+    "tint", [(190, 190, 190), (200, 222, 250), "dots"], ids=["grey", "pale blue", "dot screen"]
+)
+def test_tinted_boxes_read_as_white_ones(
+    engine: Engine, tmp_path: Path, tint: tuple[int, int, int] | str
+) -> None:
     layout = inkan_layout()
     blank = render_blank(layout).convert("RGB")
     d = ImageDraw.Draw(blank)
     for f in layout.fields:
         if f.box is not None and f.type not in ("checkbox", "choice"):
             x, y, w, h = f.box
-            d.rectangle((x + 2, y + 2, x + w - 2, y + h - 2), fill=tint)
+            if isinstance(tint, tuple):
+                d.rectangle((x + 2, y + 2, x + w - 2, y + h - 2), fill=tint)
+                continue
+            for dy in range(3, h - 3, 3):  # a dot every 3 px: 11 % black, about grey 227
+                for dx in range(3, w - 3, 3):
+                    d.point((x + dx, y + dy), fill=(0, 0, 0))
     folder = tmp_path / "templates"
     path = write_template(layout, folder)
     blank.convert("L").save(folder / "inkan.png")

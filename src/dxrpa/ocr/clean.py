@@ -10,8 +10,12 @@ was against its own paper.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 import cv2
 import numpy as np
+
+from dxrpa.model.form import Box
 
 SHRINK = 4  # the paper level is estimated at a quarter of the resolution (speed)
 WINDOW = 11  # max-filter size there: 44 px at 150 dpi, wider than any stroke or filled box
@@ -40,3 +44,33 @@ def paper(gray: np.ndarray) -> np.ndarray:
 def untint(gray: np.ndarray, under: np.ndarray) -> np.ndarray:
     """``gray`` with the paper ``under`` it (:func:`paper`) brought to white."""
     return cv2.divide(gray, np.maximum(under, 32), scale=255)
+
+
+SCREEN_DOT = 12  # px: the dots of a printed screen are smaller than this
+PRINT = 220  # darker than this is the blank form's print
+
+
+def descreen(gray: np.ndarray, boxes: Iterable[Box]) -> np.ndarray:
+    """``gray`` with a tint printed as a dot screen (a laser printer's grey, scanned sharp) inside
+    ``boxes`` made an even grey: :func:`paper` sees its level, and its dots are not taken for print
+    (every stroke written over them was erased with them). Print bigger than a dot is kept."""
+    out = gray
+    for x, y, w, h in boxes:
+        region = gray[y : y + h, x : x + w]
+        count, labels, stats, _ = cv2.connectedComponentsWithStats(
+            (region < PRINT).astype(np.uint8), connectivity=8
+        )
+        tiny = np.zeros(count, dtype=bool)
+        tiny[1:] = stats[1:, cv2.CC_STAT_AREA] <= SCREEN_DOT
+        if int(tiny.sum()) < region.size // 100:  # fewer than a dot per 10 × 10 px: specks, not a screen
+            continue
+        dots = tiny[labels]
+        big = (labels > 0) & ~dots
+        screen = cv2.dilate(dots.astype(np.uint8), np.ones((5, 5), np.uint8)) > 0
+        if screen.mean() < 0.5:
+            continue
+        keep = cv2.dilate(big.astype(np.uint8), np.ones((3, 3), np.uint8)) > 0
+        if out is gray:
+            out = gray.copy()
+        out[y : y + h, x : x + w][screen & ~keep] = int(region[~big].mean())
+    return out

@@ -23,7 +23,7 @@ from dxrpa.log import logger
 from dxrpa.model.form import Box, FieldResult, FieldSpec, FormResult
 from dxrpa.ocr import crops, eras, marks
 from dxrpa.ocr.align import Aligner
-from dxrpa.ocr.clean import flatten, paper, untint
+from dxrpa.ocr.clean import descreen, flatten, paper, untint
 from dxrpa.ocr.crosscheck import cross_check
 from dxrpa.ocr.ctc import decode, dropped_digit, full_width, insert, squeezed
 from dxrpa.ocr.digits import restore_dropped, second_opinion
@@ -47,6 +47,7 @@ JOINT = 0.5  # wide gaps inside a field are closed up to this share of the text 
 INK_LEVEL = 150  # darker than this is firm writing
 FAINT_LEVEL = 210  # darker than this may be a faint stroke (never closed up as a blank gap)
 MIN_INK_PIXELS = 40  # fewer dark pixels than this in a field means "empty"
+INSET = 3  # px inside a box's lines: where its tint or dot screen is looked for
 #: a field box whose paper on the blank form is darker than this is tinted (網掛け): below 220 every
 #: threshold took its grey for print or ink, and each field of such a form was read empty
 TINTED = 235
@@ -219,17 +220,22 @@ def _printed_glyphs(ink: np.ndarray, inside: np.ndarray, box_height: int) -> np.
     return np.asarray(glyph[labels])
 
 
-def _tinted_paper(template: Template) -> np.ndarray | None:
-    """The paper of the blank form as a page shows it once flattened (:func:`dxrpa.ocr.clean.flatten`
-    keeps part of a wide box's tint), when some text field's box is tinted; else None."""
-    for spec in template.spec.fields:
-        if spec.type in ("checkbox", "choice") or spec.box is None:
-            continue
-        x, y, w, h = spec.box
-        inner = template.blank[y + h // 4 : y + h - h // 4, x + w // 8 : x + w - w // 8]
+def _tinted(template: Template) -> tuple[np.ndarray, np.ndarray | None]:
+    """The blank form with its boxes' dot screens evened out (:func:`dxrpa.ocr.clean.descreen`) and,
+    when some text field's box is tinted, the paper under it as a page shows it once flattened
+    (:func:`dxrpa.ocr.clean.flatten` keeps part of a wide box's tint); else None."""
+    boxes = [
+        (x + INSET, y + INSET, w - 2 * INSET, h - 2 * INSET)
+        for x, y, w, h in (
+            s.box for s in template.spec.fields if s.type not in ("checkbox", "choice") and s.box
+        )
+    ]
+    blank = descreen(template.blank, boxes)
+    for x, y, w, h in boxes:
+        inner = blank[y + h // 4 : y + h - h // 4, x + w // 8 : x + w - w // 8]
         if inner.size and float(np.median(inner)) < TINTED:
-            return paper(flatten(template.blank))
-    return None
+            return blank, paper(flatten(blank))
+    return blank, None
 
 
 def _clip(box: Box, margin: int, width: int, height: int) -> tuple[int, int, int, int]:
@@ -258,8 +264,8 @@ class FormReader:
         self.seal = seal
         self.aligner = Aligner(template.blank, min_score=template.spec.min_alignment)
         #: the blank form, and each page once aligned, with tinted boxes brought to white (None: no tint)
-        self._paper = _tinted_paper(template)
-        self.blank = template.blank if self._paper is None else untint(template.blank, paper(template.blank))
+        blank, self._paper = _tinted(template)
+        self.blank = blank if self._paper is None else untint(blank, paper(blank))
         self._fields: list[_Prepared] = []
         for i, spec in enumerate(template.spec.fields):
             prep = _Prepared(spec, i)
