@@ -3,8 +3,8 @@
 A source is a way of filling and scanning the two demo forms: one font at a time (printed and
 handwriting-like families from Debian), one kind of mark (✓ past the box, ✗, ■, ○ round the
 label), one degradation (fax 1-bit, 200 and 100 dpi, a phone photo with perspective and shadow,
-coloured paper, a red 印鑑 over the name), real human glyphs (MNIST digits composed into the
-digit fields), one layout printed or filled another way (comb boxes, a cell per digit; dates
+coloured paper, a red 印鑑 over the name), writing in pencil, real human glyphs (MNIST digits
+composed into the digit fields), one layout printed or filled another way (comb boxes, a cell per digit; dates
 printed 年 月 日 in the box; eras to circle in the date box; input boxes tinted grey; an address on
 two lines), and real forms filled in by third parties
 (bench/data/forms/*, each with its provenance and hand-transcribed truth). Pages are written as
@@ -79,7 +79,7 @@ class Page:
 @dataclass
 class Source:
     name: str
-    group: str  # font | marks | degradation | real glyphs
+    group: str  # font | marks | degradation | real glyphs | layout | ink | real form
     style: Style = DEFAULT_STYLE
     hand_share: float = 0.3
     degrade: (
@@ -310,6 +310,7 @@ def sources() -> list[Source]:
         Source("address on two lines", "layout", variant="two lines", hand_share=0.5),
         Source("dates, era circled in a list", "layout", variant="eras", hand_share=0.5),
         Source("input boxes tinted grey", "layout", variant="tinted", hand_share=0.5),
+        Source("pencil (grey 115-160)", "ink", Style(ink=(115, 160)), hand_share=0.5),
     ]
     return out
 

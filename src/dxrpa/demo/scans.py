@@ -148,6 +148,7 @@ class Style:
     hand_fonts: tuple[str, ...] = tuple(HAND_FONTS)
     mark: str = "mixed"  # mixed (レ or ×) | past (✓ running far past the box) | cross | fill | circle
     glyphs: GlyphSource | None = None
+    ink: tuple[int, int] | None = None  # the writing's grey, darkest to lightest (None: pen and printer)
 
 
 DEFAULT_STYLE = Style()
@@ -282,7 +283,7 @@ def _draw_printed(
     while font(path, size).getlength(text) > w - 24 and size > 14:
         size -= 2
     left, top = x + rng.randint(8, 20), int(y + (h - size) / 2 + rng.randint(-4, 3) - 2)
-    img.paste(rng.randint(0, 40), (left, top), _printed_mask(text, path, size))
+    img.paste(rng.randint(*(style.ink or (0, 40))), (left, top), _printed_mask(text, path, size))
 
 
 SUPERSAMPLE = 4  # printers print at 600 dpi and more; the scan is 150 dpi
@@ -342,7 +343,7 @@ def _draw_hand(
         else:  # Latin letters and digits by their own width: a hand does not write "@" over the next letter
             advance += max(f.getlength(ch), s * 0.3) * rng.uniform(0.95, 1.15)
     scale = min(1.0, (w - 24) / max(advance, 1))
-    ink = rng.randint(20, 70)
+    ink = rng.randint(*(style.ink or (20, 70)))
     x0 = x + rng.randint(8, 18)
     for tile, adv in glyphs:
         if scale < 1.0:
