@@ -28,8 +28,7 @@ def flatten(gray: np.ndarray) -> np.ndarray:
     small = cv2.resize(gray, (max(1, w // SHRINK), max(1, h // SHRINK)), interpolation=cv2.INTER_AREA)
     paper = cv2.dilate(small, np.ones((WINDOW, WINDOW), np.uint8))
     paper = cv2.GaussianBlur(paper, (0, 0), SMOOTH)
-    paper = cv2.resize(paper, (w, h), interpolation=cv2.INTER_LINEAR)
-    return cv2.divide(gray, np.maximum(paper, 32), scale=255)
+    return untint(gray, cv2.resize(paper, (w, h), interpolation=cv2.INTER_LINEAR))
 
 
 TINT_STROKE = 11  # px: print and writing are thinner than this; a tinted box is wider

@@ -4,8 +4,8 @@ Many forms ask for a ○ round the writer's era (「該当する元号に○」)
 to be written. Read as it is, such a box reads every printed era. The list is found once on the
 blank form: the print inside the date box is read by the engine and each era it names becomes a
 label with its place. On each page the ○ is found as ink the scan adds round a label
-(:func:`dxrpa.ocr.marks.added`): a circled label has it on three or four of its sides, a neighbour
-one circle passes close to on one. The list is whitened out of the field's crop and the chosen
+(:func:`dxrpa.ocr.marks.added`): a circled label has it on two opposite sides, a neighbour one
+circle passes close to on one at most. The list is whitened out of the field's crop and the chosen
 label's own print put back before the writing, so the recognizer reads 「令和6年5月24日」.
 """
 
@@ -21,12 +21,12 @@ import numpy as np
 from dxrpa.i18n import tr
 from dxrpa.model.form import Box
 from dxrpa.ocr import marks
+from dxrpa.ocr.clean import PRINT as PRINT_INK
 from dxrpa.ocr.engines.base import Recognized
 from dxrpa.ocr.normalize import ERA_KANJI
 
 #: what a printed label may name: the eras (in full or by their first kanji) and 西暦
 NAMES = ("令和", "平成", "昭和", "大正", "明治", "西暦")
-PRINT_INK = 220  # the blank form's print (as the pipeline erases it)
 SIDE = 0.7  # how far round a label a ○ is looked for, in label heights
 SIDE_INK = 0.5  # a side is marked when added ink covers this share of its length
 PEN = 190  # a ○ is a thin pen line, greyer than writing once scanned: darker than this is its ink
@@ -197,14 +197,17 @@ def compose(
         (out < PRINT_INK).astype(np.uint8), connectivity=8
     )
     doubt = ""
+    listed: list[int] = []  # the labels, the ・ between them and the ○: whitened together
     for c in range(1, count):
         x, y, w, h = (int(v) for v in stats[c, :4])
         within = x >= rx - 2 and y >= ry - 2 and x + w <= rx + rw + 2 and y + h <= ry + rh + 2
         rounds = any(_overlap((x, y, w, h), b) for b in boxes)
         if within and (rounds or lx0 <= x + w / 2 <= lx1):
-            out[cv2.dilate((comp == c).astype(np.uint8), np.ones((3, 3), np.uint8)) > 0] = 255
+            listed.append(c)
         elif rounds:
             doubt = tr("元号の○が字に触れています", "the era's ○ runs into the writing")
+    if listed:
+        out[cv2.dilate(np.isin(comp, listed).astype(np.uint8), np.ones((3, 3), np.uint8)) > 0] = 255
     if chosen is None or not chosen.era:
         return out, doubt
     bx, by, bw, bh = chosen.box
