@@ -26,6 +26,14 @@ MAX_ROTATION_DEG = 20.0
 #: strongest, and left 13–21 of the form's own to match on pages that were then refused as another
 #: form or upside-down; a page that does not match with the usual budget is tried again with this one
 FEATURES, DENSE_FEATURES = 1500, 6000
+#: a page wider than LARGE times the blank (a 300 or 600 dpi scan for a blank drawn at 150) is shrunk
+#: to SHRUNK times before anything else: cleaning works in the blank's pixels, and a warp shrinking
+#: it four times samples past thin strokes. Every such page was refused (its scale, 0.5, was taken
+#: for a bad match, and it was called upside-down)
+LARGE, SHRUNK = 1.5, 1.25
+#: the page-to-blank scale, over the one the two image widths imply, of a sound match (a phone photo
+#: shows the desk around the sheet: 1.25)
+MIN_SCALE, MAX_SCALE = 0.6, 1.6
 
 
 class PageRefused(DataError):
@@ -89,6 +97,14 @@ class Aligner:
         s_ref_inv = np.diag([1 / ref.scale, 1 / ref.scale, 1.0])
         return s_ref_inv @ h_small @ s_page, inliers
 
+    def fit(self, page: np.ndarray) -> np.ndarray:
+        """``page`` shrunk (area-averaged) to :data:`SHRUNK` times the blank's width when it is
+        more than :data:`LARGE` times as wide; otherwise as it is."""
+        if page.shape[1] <= LARGE * self.width:
+            return page
+        f = SHRUNK * self.width / page.shape[1]
+        return cv2.resize(page, None, fx=f, fy=f, interpolation=cv2.INTER_AREA)
+
     def score(self, warped: np.ndarray) -> float:
         """Share of the blank form's ink that is ink on the warped page too (0..1)."""
         ink = cv2.dilate(ink_mask(warped, 180).astype(np.uint8), np.ones((5, 5), np.uint8))
@@ -112,12 +128,26 @@ class Aligner:
 
     def _align(self, page: np.ndarray, where: str, features: int) -> tuple[np.ndarray, Alignment]:
         h, inliers = self._homography(page, features)
-        if h is not None:
-            rotation = math.degrees(math.atan2(h[1, 0], h[0, 0]))
-            scale = math.sqrt(abs(np.linalg.det(h[:2, :2])))
-        else:
-            rotation, scale = 0.0, 0.0
-        if h is None or inliers < MIN_INLIERS or not 0.6 < scale < 1.6:
+        rotation, scale = self._geometry(h)
+        if (
+            h is not None
+            and inliers >= MIN_INLIERS
+            and not self._sound(scale, page)
+            and self._form_at(page, h)
+        ):
+            size = self.width / max(scale * page.shape[1], 1)  # the form's size on the page, as a share
+            raise PageRefused(
+                where
+                + tr(
+                    f"ページの縮尺が様式と合いません（様式の {size:.0%} の大きさです）",
+                    f"the page's scale does not match the form (it is {size:.0%} of the form's size)",
+                ),
+                hint=tr(
+                    "縮小・拡大せず原寸（100%）でスキャンしてください",
+                    "scan it at 100 % (not reduced or enlarged)",
+                ),
+            )
+        if h is None or inliers < MIN_INLIERS:
             if self._upside_down(page, features):
                 raise self._upside_down_error(where)
             raise PageRefused(
@@ -161,15 +191,33 @@ class Aligner:
             )
         return warped, info
 
+    @staticmethod
+    def _geometry(h: np.ndarray | None) -> tuple[float, float]:
+        """The rotation (degrees) and scale of a page-to-blank homography (0, 0 for none)."""
+        if h is None:
+            return 0.0, 0.0
+        return math.degrees(math.atan2(h[1, 0], h[0, 0])), math.sqrt(abs(np.linalg.det(h[:2, :2])))
+
+    def _sound(self, scale: float, page: np.ndarray) -> bool:
+        """The match's scale is near the one the page's and the blank's widths imply."""
+        return bool(MIN_SCALE < scale * page.shape[1] / self.width < MAX_SCALE)
+
+    def _form_at(self, page: np.ndarray, h: np.ndarray) -> bool:
+        """The form's print is found where ``h`` maps the page onto the blank."""
+        size = (self.width, self.height)
+        warped = cv2.warpPerspective(page, h, size, borderMode=cv2.BORDER_CONSTANT, borderValue=255)
+        return bool(self.score(warped) >= self.min_score)
+
     def _upside_down(self, page: np.ndarray, features: int) -> bool:
-        """The page turned round matches the form: enough features, and the form's print found."""
+        """The page turned round matches the form the right way up: enough features, no rotation
+        left (ORB matches a page at any angle, so a match alone says nothing), the form's print
+        found."""
         turned = cv2.rotate(page, cv2.ROTATE_180)
         h, inliers = self._homography(turned, features)
-        if h is None or inliers < MIN_INLIERS:
+        rotation, scale = self._geometry(h)
+        if h is None or inliers < MIN_INLIERS or abs(rotation) > MAX_ROTATION_DEG:
             return False
-        size = (self.width, self.height)
-        warped = cv2.warpPerspective(turned, h, size, borderMode=cv2.BORDER_CONSTANT, borderValue=255)
-        return self.score(warped) >= self.min_score
+        return self._sound(scale, turned) and self._form_at(turned, h)
 
     @staticmethod
     def _upside_down_error(where: str) -> PageRefused:

@@ -73,3 +73,29 @@ def descreen(gray: np.ndarray, boxes: Iterable[Box]) -> np.ndarray:
             out = gray.copy()
         out[y : y + h, x : x + w][screen & ~keep] = int(region[~big].mean())
     return out
+
+
+#: how much lighter (grey levels) the form's print may scan than it is on the blank: a scan lighter
+#: than that (a light scanner setting, toner running out) had its ticks and thin strokes read as empty
+#: (and a tick read "not checked" was accepted); normal scans, blurred 100 dpi ones included, stay
+#: within 60 of the blank, faded ones (half the contrast) 106-137 lighter (bench/ocr_accuracy.py)
+FADED = 75
+DEEP = 30  # the print level of a faded page is brought back to the blank's plus this
+
+
+def print_level(gray: np.ndarray, ink: np.ndarray) -> float:
+    """How dark the form's print (``ink``: where the blank has it) is on ``gray``: the tenth
+    percentile of the darkest pixel around each, so that a pixel of misalignment does not count."""
+    return float(np.percentile(cv2.erode(gray, np.ones((3, 3), np.uint8))[ink], 10))
+
+
+def deepened(gray: np.ndarray, ink: np.ndarray, level: float) -> np.ndarray:
+    """An aligned page whose print is :data:`FADED` lighter than the blank's (``level``) with its
+    darkness stretched until the print is as dark as the blank's (plus :data:`DEEP`); the writing
+    faded with it. Other pages are returned as they are."""
+    seen = print_level(gray, ink)
+    if seen - level <= FADED:
+        return gray
+    gain = (255 - min(level + DEEP, 254)) / max(255 - seen, 1)
+    lut = np.clip(255 - (255 - np.arange(256, dtype=np.float32)) * gain, 0, 255).astype(np.uint8)
+    return cv2.LUT(gray, lut)

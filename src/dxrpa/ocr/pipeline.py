@@ -22,8 +22,8 @@ from dxrpa.i18n import tr
 from dxrpa.log import logger
 from dxrpa.model.form import Box, FieldResult, FieldSpec, FormResult
 from dxrpa.ocr import crops, eras, marks
-from dxrpa.ocr.align import Aligner
-from dxrpa.ocr.clean import descreen, flatten, paper, untint
+from dxrpa.ocr.align import Aligner, ink_mask
+from dxrpa.ocr.clean import deepened, descreen, flatten, paper, print_level, untint
 from dxrpa.ocr.crosscheck import cross_check
 from dxrpa.ocr.ctc import decode, dropped_digit, full_width, insert, squeezed
 from dxrpa.ocr.digits import restore_dropped, second_opinion
@@ -266,6 +266,8 @@ class FormReader:
         #: the blank form, and each page once aligned, with tinted boxes brought to white (None: no tint)
         blank, self._paper = _tinted(template)
         self.blank = blank if self._paper is None else untint(blank, paper(blank))
+        self._print = ink_mask(self.blank)  # where the blank has print, and how dark it is there
+        self._print_level = print_level(self.blank, self._print)
         self._fields: list[_Prepared] = []
         for i, spec in enumerate(template.spec.fields):
             prep = _Prepared(spec, i)
@@ -292,7 +294,7 @@ class FormReader:
         start = time.perf_counter()
         label = f"{Path(source_file).name} p{page}"
         try:
-            warped, alignment = self.aligner.align(flatten(image), label=label)
+            warped, alignment = self.aligner.align(flatten(self.aligner.fit(image)), label=label)
         except DataError as exc:
             logger.warning("OCR {}", exc)
             return FormResult(
@@ -305,6 +307,7 @@ class FormReader:
         key = f"{Path(source_file).stem}_p{page}"
         if self._paper is not None and self._paper.shape == warped.shape:
             warped = untint(warped, self._paper)
+        warped = deepened(warped, self._print, self._print_level)
         fields = self.read_fields(warped, key)
         self._save_page(warped, key, fields)
         status = "ok" if all(f.status == "ok" for f in fields) else "review"

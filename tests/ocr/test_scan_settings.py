@@ -1,0 +1,60 @@
+"""Pages as office scanners set up in other ways write them: at 300 or 600 dpi for a template drawn
+at 150, and light (a light scanner setting, toner running out). Before, every 300 or 600 dpi page was
+refused, as "upside-down"; on light pages ticks read as not checked, and that was accepted. A copy
+reduced to half its size is refused for its scale (it was called upside-down too)."""
+
+from __future__ import annotations
+
+import random
+import re
+from pathlib import Path
+
+import numpy as np
+from PIL import Image
+
+from dxrpa.demo.forms.layout import juminhyo_layout
+from dxrpa.demo.scans import fake_values, render_filled, save_scan, scan
+from dxrpa.ocr.pipeline import FormReader
+
+
+def _filled(seed: int, *, hand: bool = False) -> tuple[Image.Image, dict[str, str]]:
+    layout = juminhyo_layout()
+    rng = random.Random(seed)
+    written, truth = fake_values(layout, rng, 100500 + seed)
+    return render_filled(layout, written, rng, hand=hand), truth
+
+
+def _wrong(reader: FormReader, file: Path, truth: dict[str, str]) -> list[tuple[str, str, str]]:
+    result = next(iter(reader.read_file(file)))
+    assert result.status != "failed", result.error
+    return [(f.name, f.value, f.status) for f in result.fields if f.value != truth[f.name]]
+
+
+def test_pages_scanned_at_300_and_600_dpi_read(reader: FormReader, tmp_path: Path) -> None:
+    for seed, dpi in ((1, 300), (2, 600)):
+        page, truth = _filled(seed, hand=seed == 2)
+        page = page.resize((page.width * dpi // 150, page.height * dpi // 150), Image.Resampling.LANCZOS)
+        file = tmp_path / f"{dpi}.png"
+        save_scan(scan(page, random.Random(seed)), file, random.Random(seed))
+        assert _wrong(reader, file, truth) == [], dpi
+
+
+def test_a_light_scan_reads_its_ticks_and_strokes(reader: FormReader, tmp_path: Path) -> None:
+    for seed in (3, 4, 5):
+        page, truth = _filled(seed, hand=seed == 4)
+        gray = np.asarray(scan(page, random.Random(seed)), dtype=np.float32)
+        light = Image.fromarray((255 - (255 - gray) * 0.45).astype(np.uint8))  # half the contrast, and less
+        file = tmp_path / f"light{seed}.png"
+        save_scan(light, file, random.Random(seed))
+        assert _wrong(reader, file, truth) == [], seed
+
+
+def test_a_reduced_copy_is_refused_for_its_scale(reader: FormReader, tmp_path: Path) -> None:
+    page, _truth = _filled(6)
+    sheet = Image.new("L", page.size, 255)
+    small = page.resize((page.width * 9 // 20, page.height * 9 // 20), Image.Resampling.LANCZOS)
+    sheet.paste(small, (80, 60))
+    file = tmp_path / "reduced.png"
+    save_scan(scan(sheet, random.Random(6)), file, random.Random(6))
+    result = next(iter(reader.read_file(file)))
+    assert result.status == "failed" and re.search(r"縮尺.*様式の 4[3-7]%", result.error), result.error
