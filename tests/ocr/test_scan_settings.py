@@ -58,3 +58,26 @@ def test_a_reduced_copy_is_refused_for_its_scale(reader: FormReader, tmp_path: P
     save_scan(scan(sheet, random.Random(6)), file, random.Random(6))
     result = next(iter(reader.read_file(file)))
     assert result.status == "failed" and re.search(r"縮尺.*様式の 4[3-7]%", result.error), result.error
+
+
+def test_a_field_the_scan_cuts_off_goes_to_review(reader: FormReader, tmp_path: Path) -> None:
+    page, truth = _filled(7)
+    file = tmp_path / "cut.png"
+    save_scan(
+        scan(page, random.Random(7), strength=0.2).crop((0, 0, 1100, page.height)), file, random.Random(7)
+    )
+    result = next(iter(reader.read_file(file)))
+    assert result.status == "review" and result.alignment and result.alignment.covered < 0.95, result
+    cut = next(f for f in result.fields if f.name == "受付番号")  # its box runs to x = 1150
+    assert cut.status == "review" and "写っていません" in cut.reason, cut
+    assert all(f.value == truth[f.name] for f in result.fields if f.status == "ok")
+
+
+def test_a_page_scanned_as_a_smaller_paper_says_so(reader: FormReader, tmp_path: Path) -> None:
+    page, _truth = _filled(8)
+    file = tmp_path / "b5.png"
+    save_scan(
+        scan(page, random.Random(8)).crop((0, 0, page.width, page.height * 3 // 4)), file, random.Random(8)
+    )
+    result = next(iter(reader.read_file(file)))
+    assert result.status == "failed" and "一部しか写っていません" in result.error, result.error

@@ -125,6 +125,7 @@ class Alignment(BaseModel):
     inliers: int = 0
     rotation_deg: float = 0.0
     scale: float = 1.0
+    covered: float = 1.0  # the share of the form the scan shows (a page scanned too small is cut off)
 
 
 class FieldResult(BaseModel):

@@ -34,6 +34,9 @@ LARGE, SHRUNK = 1.5, 1.25
 #: the page-to-blank scale, over the one the two image widths imply, of a sound match (a phone photo
 #: shows the desk around the sheet: 1.25)
 MIN_SCALE, MAX_SCALE = 0.6, 1.6
+#: a page that shows less than this share of the form, and whose print matches where it shows it, is
+#: said to be cut off (scanned as a smaller paper size) when it is refused
+COVERED = 0.97
 
 
 class PageRefused(DataError):
@@ -61,7 +64,6 @@ class Aligner:
         self.min_score = min_score
         self._matcher = cv2.BFMatcher(cv2.NORM_HAMMING)
         self._ink = ink_mask(blank)
-        self._ink_count = int(self._ink.sum())
         self._refs: dict[int, _Ref] = {}
         self._reference(FEATURES)
 
@@ -105,15 +107,17 @@ class Aligner:
         f = SHRUNK * self.width / page.shape[1]
         return cv2.resize(page, None, fx=f, fy=f, interpolation=cv2.INTER_AREA)
 
-    def score(self, warped: np.ndarray) -> float:
-        """Share of the blank form's ink that is ink on the warped page too (0..1)."""
+    def score(self, warped: np.ndarray, outside: np.ndarray | None = None) -> float:
+        """Share of the blank form's ink that is ink on the warped page too (0..1); with
+        ``outside``, of the ink the page shows."""
         ink = cv2.dilate(ink_mask(warped, 180).astype(np.uint8), np.ones((5, 5), np.uint8))
-        found = int(np.count_nonzero(ink[self._ink]))
-        return found / max(self._ink_count, 1)
+        shown = self._ink if outside is None else self._ink & ~outside
+        return int(np.count_nonzero(ink[shown])) / max(int(np.count_nonzero(shown)), 1)
 
-    def align(self, page: np.ndarray, *, label: str = "") -> tuple[np.ndarray, Alignment]:
+    def align(self, page: np.ndarray, *, label: str = "") -> tuple[np.ndarray, Alignment, np.ndarray | None]:
         """Warp ``page`` onto the blank form; raise PageRefused with the reason if it does not match
-        (with the usual feature budget, then with :data:`DENSE_FEATURES`)."""
+        (with the usual feature budget, then with :data:`DENSE_FEATURES`). Also where the form lies
+        outside the page (None when the page covers it all)."""
         where = f"{label}: " if label else ""
         ink_share = float(np.count_nonzero(ink_mask(page))) / page.size
         if ink_share < 0.003:
@@ -126,7 +130,9 @@ class Aligner:
         except PageRefused:
             return self._align(page, where, DENSE_FEATURES)
 
-    def _align(self, page: np.ndarray, where: str, features: int) -> tuple[np.ndarray, Alignment]:
+    def _align(
+        self, page: np.ndarray, where: str, features: int
+    ) -> tuple[np.ndarray, Alignment, np.ndarray | None]:
         h, inliers = self._homography(page, features)
         rotation, scale = self._geometry(h)
         if (
@@ -175,9 +181,27 @@ class Aligner:
             borderValue=255,
         )
         score = self.score(warped)
+        outside = self._outside(page, h)
+        covered = 1 - float(outside.mean())
         info = Alignment(
-            score=round(score, 3), inliers=inliers, rotation_deg=round(rotation, 2), scale=round(scale, 3)
+            score=round(score, 3),
+            inliers=inliers,
+            rotation_deg=round(rotation, 2),
+            scale=round(scale, 3),
+            covered=round(covered, 3),
         )
+        if score < self.min_score and covered < COVERED and self.score(warped, outside) >= self.min_score:
+            raise PageRefused(
+                where
+                + tr(
+                    f"スキャンに様式の一部しか写っていません（写っているのは {covered:.0%}）",
+                    f"the scan shows only part of the form ({covered:.0%} of it)",
+                ),
+                hint=tr(
+                    "用紙全体が写るように、用紙の大きさを合わせてスキャンし直してください",
+                    "scan it again with the paper size set so that the whole sheet shows",
+                ),
+            )
         if score < self.min_score:
             raise PageRefused(
                 where
@@ -189,7 +213,17 @@ class Aligner:
                     "別の様式か、かすれ・汚れがひどいスキャンです", "another form, or a badly faded scan"
                 ),
             )
-        return warped, info
+        return warped, info, (outside if covered < 1 else None)
+
+    def _outside(self, page: np.ndarray, h: np.ndarray) -> np.ndarray:
+        """Where the blank form lies outside the scanned page (a sheet scanned as a smaller paper
+        size, its foot cut off): those pixels of the warped page are border, not paper."""
+        ph, pw = page.shape[:2]
+        corners = np.array([[[0, 0]], [[pw, 0]], [[pw, ph]], [[0, ph]]], dtype=np.float32)
+        inside = np.zeros((self.height, self.width), np.uint8)
+        cv2.fillConvexPoly(inside, cv2.perspectiveTransform(corners, h).round().astype(np.int32), 1)
+        outside: np.ndarray = inside == 0
+        return outside
 
     @staticmethod
     def _geometry(h: np.ndarray | None) -> tuple[float, float]:

@@ -294,7 +294,7 @@ class FormReader:
         start = time.perf_counter()
         label = f"{Path(source_file).name} p{page}"
         try:
-            warped, alignment = self.aligner.align(flatten(self.aligner.fit(image)), label=label)
+            warped, alignment, outside = self.aligner.align(flatten(self.aligner.fit(image)), label=label)
         except DataError as exc:
             logger.warning("OCR {}", exc)
             return FormResult(
@@ -308,7 +308,7 @@ class FormReader:
         if self._paper is not None and self._paper.shape == warped.shape:
             warped = untint(warped, self._paper)
         warped = deepened(warped, self._print, self._print_level)
-        fields = self.read_fields(warped, key)
+        fields = self.read_fields(warped, key, outside)
         self._save_page(warped, key, fields)
         status = "ok" if all(f.status == "ok" for f in fields) else "review"
         result = FormResult(
@@ -330,7 +330,12 @@ class FormReader:
 
     # ------------------------------------------------------------------ fields
 
-    def read_fields(self, warped: np.ndarray, key: str) -> list[FieldResult]:
+    def read_fields(
+        self, warped: np.ndarray, key: str, outside: np.ndarray | None = None
+    ) -> list[FieldResult]:
+        """Every field of an aligned page; ``outside``: where the scan does not show the form (a
+        field there goes to review, whatever was read of it: an optional field read empty there
+        was accepted)."""
         h, w = warped.shape
         results: dict[int, FieldResult] = {}
         to_read: list[tuple[_Prepared, Line, str | None, str, str | None]] = []
@@ -377,6 +382,14 @@ class FormReader:
             results[prep.index] = self._finish(prep.spec, rec, dropped, crop_path, inferred, doubt)
         fields = [results[i] for i in range(len(self._fields))]
         cross_check(self.template, fields, self.review_threshold)
+        for prep, f in zip(self._fields, fields, strict=True):
+            boxes = [prep.spec.box] if prep.spec.box else [o.box for o in prep.spec.options]
+            if outside is not None and any(outside[y : y + h, x : x + w].any() for x, y, w, h in boxes):
+                f.status = "review"
+                f.reason = tr(
+                    "スキャンに写っていません（用紙の端が切れています）",
+                    "not in the scan (the sheet's edge is cut off)",
+                )
         for index, crop in cut.items():
             f = fields[index]
             if f.crop:
