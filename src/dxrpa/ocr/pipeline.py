@@ -48,6 +48,10 @@ INK_LEVEL = 150  # darker than this is firm writing
 FAINT_LEVEL = 210  # darker than this may be a faint stroke (never closed up as a blank gap)
 MIN_INK_PIXELS = 40  # fewer dark pixels than this in a field means "empty"
 INSET = 3  # px inside a box's lines: where its tint or dot screen is looked for
+#: writing that runs on past the end of its box (a long address) is looked for this many box heights
+#: beyond it, in the middle half of its rows: read without it, the field was accepted cut short
+#: (「…加納町37」 for 「…加納町3丁目7番11号」; bench/ocr_accuracy.py)
+SPILL = 1.0
 #: a field box whose paper on the blank form is darker than this is tinted (網掛け): below 220 every
 #: threshold took its grey for print or ink, and each field of such a form was read empty
 TINTED = 235
@@ -210,6 +214,37 @@ def _erase_mask(blank: np.ndarray, box: Box, *, keep_glyphs: bool = False) -> np
     return np.asarray(mask[y0 - by0 : y1 - by0, x0 - bx0 : x1 - bx0])
 
 
+def _open_paper(blank: np.ndarray, fields: list[FieldSpec]) -> np.ndarray:
+    """Where the blank form has neither print (grown by 7 px: a scan's lines near the sheet's edge
+    can be that far off) nor a field box: ink found there on a page is writing that ran out of its box."""
+    h, w = blank.shape
+    print_ = cv2.dilate((blank < 220).astype(np.uint8), np.ones((15, 15), np.uint8)) > 0
+    boxed = np.zeros((h, w), dtype=bool)
+    for spec in fields:
+        for box in [spec.box] if spec.box else [o.box for o in spec.options]:
+            x0, y0, x1, y1 = _clip(box, MARGIN, w, h)
+            boxed[y0:y1, x0:x1] = True
+    return np.asarray(~print_ & ~boxed)
+
+
+def _run_on(page: np.ndarray, open_paper: np.ndarray, box: Box) -> Box | None:
+    """``box`` grown to the right over writing that goes on past its end (firm ink on open paper
+    within :data:`SPILL` box heights, in the middle half of its rows: not a neighbour's tall stroke),
+    up to the first gap of a box height, and to at most twice its width; None when there is none."""
+    x, y, w, h = box
+    start, limit = min(x + w + MARGIN, page.shape[1]), min(x + 2 * w, page.shape[1])
+    rows = slice(y + h // 4, y + h - h // 4)
+    cols = (_ink(page[rows, start:limit], INK_LEVEL) & open_paper[rows, start:limit]).sum(axis=0)
+    if int(cols[: round(SPILL * h)].sum()) < MIN_INK_PIXELS:
+        return None
+    end = 0
+    for c in np.nonzero(cols)[0].tolist():
+        if c - end > h:
+            break
+        end = c
+    return (x, y, start + end + 1 - x, h)
+
+
 def _printed_glyphs(ink: np.ndarray, inside: np.ndarray, box_height: int) -> np.ndarray:
     """The strokes of characters printed wholly inside a box: smaller than the box, not its lines."""
     count, labels, stats, _ = cv2.connectedComponentsWithStats(ink, connectivity=8)
@@ -267,6 +302,7 @@ class FormReader:
         blank, self._paper = _tinted(template)
         self.blank = blank if self._paper is None else untint(blank, paper(blank))
         self._print = ink_mask(self.blank)  # where the blank has print, and how dark it is there
+        self._open = _open_paper(self.blank, template.spec.fields)
         self._print_level = print_level(self.blank, self._print)
         self._fields: list[_Prepared] = []
         for i, spec in enumerate(template.spec.fields):
@@ -349,18 +385,26 @@ class FormReader:
                 results[prep.index] = self._choice(warped, spec, key, prep.index)
                 continue
             assert spec.box is not None
-            x0, y0, x1, y1 = _clip(spec.box, MARGIN, w, h)
+            box, erase, doubt = spec.box, prep.erase, ""
+            run_on = _run_on(warped, self._open, spec.box)
+            if run_on is not None:  # read with the rest, and shown to the reviewer whole
+                box, erase = run_on, _erase_mask(self.blank, run_on, keep_glyphs=spec.type == "date")
+                doubt = tr(
+                    "枠の外まで書かれています（枠の外も読みました。確かめてください）",
+                    "the writing runs on past the box (read with it: please check)",
+                )
+            x0, y0, x1, y1 = _clip(box, MARGIN, w, h)
             crop = warped[y0:y1, x0:x1].copy()
             crop_path = self._crop_path(key, prep.index)
             cut[prep.index] = crop
             cleaned = crop.copy()
-            if prep.erase is not None and prep.erase.shape == cleaned.shape:
-                cleaned[prep.erase] = 255
-            doubt, era = "", None
+            if erase is not None and erase.shape == cleaned.shape:
+                cleaned[erase] = 255
+            era = None
             if prep.eras is not None:
-                chosen, doubt = eras.choose(warped, self.blank, prep.eras)
+                chosen, unsure = eras.choose(warped, self.blank, prep.eras)
                 cleaned, touching = eras.compose(cleaned, (x0, y0), self.blank, prep.eras, chosen)
-                doubt, era = doubt or touching, chosen.era if chosen else None
+                doubt, era = doubt or unsure or touching, chosen.era if chosen else None
             cleaned = darkened(cleaned)
             line = _tight(one_line(cleaned) if spec.type == "text" else cleaned)
             if line is None:
@@ -382,20 +426,25 @@ class FormReader:
             results[prep.index] = self._finish(prep.spec, rec, dropped, crop_path, inferred, doubt)
         fields = [results[i] for i in range(len(self._fields))]
         cross_check(self.template, fields, self.review_threshold)
-        for prep, f in zip(self._fields, fields, strict=True):
-            boxes = [prep.spec.box] if prep.spec.box else [o.box for o in prep.spec.options]
-            if outside is not None and any(outside[y : y + h, x : x + w].any() for x, y, w, h in boxes):
-                f.status = "review"
-                f.reason = tr(
-                    "スキャンに写っていません（用紙の端が切れています）",
-                    "not in the scan (the sheet's edge is cut off)",
-                )
+        if outside is not None:
+            self._unseen(fields, outside)
         for index, crop in cut.items():
             f = fields[index]
             if f.crop:
                 sensitive = f.type == "my_number" or any(must_seal(t) for t in (f.value, f.raw, f.text))
                 f.crop = str(crops.write(Path(f.crop), crop, self.seal if sensitive else None))
         return fields
+
+    def _unseen(self, fields: list[FieldResult], outside: np.ndarray) -> None:
+        """Fields the scan does not show in full go to review, whatever was read of them."""
+        for prep, f in zip(self._fields, fields, strict=True):
+            boxes = [prep.spec.box] if prep.spec.box else [o.box for o in prep.spec.options]
+            if any(outside[y : y + h, x : x + w].any() for x, y, w, h in boxes):
+                f.status = "review"
+                f.reason = tr(
+                    "スキャンに写っていません（用紙の端が切れています）",
+                    "not in the scan (the sheet's edge is cut off)",
+                )
 
     def _finish(
         self,
