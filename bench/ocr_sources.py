@@ -2,8 +2,9 @@
 
 A source is a way of filling and scanning the two demo forms: one font at a time (printed and
 handwriting-like families from Debian), one kind of mark (✓ past the box, ✗, ■, ○ round the
-label), one degradation (fax 1-bit, 200 and 100 dpi, a phone photo with perspective and shadow,
-coloured paper, a red 印鑑 over the name), writing in pencil, real human glyphs (MNIST digits
+label), one degradation (fax 1-bit, 100, 200, 300 and 600 dpi, a phone photo with perspective and
+shadow, coloured paper, a red 印鑑 over the name, a light scan, the back showing through thin paper,
+writing too big for its box), writing in pencil, real human glyphs (MNIST digits
 composed into the digit fields), one layout printed or filled another way (comb boxes, a cell per digit; dates
 printed 年 月 日 in the box; eras to circle in the date box; input boxes tinted grey; an address on
 two lines), and real forms filled in by third parties
@@ -257,6 +258,43 @@ def phone_photo(
     return photo.filter(ImageFilter.GaussianBlur(rng.uniform(0.4, 0.9)))
 
 
+def light(img: Image.Image, rng: random.Random, _boxes: dict[str, tuple[int, int, int, int]]) -> Image.Image:
+    """A light scan (the scanner's density set light, toner running out): 45–60 % of the contrast."""
+    page = np.asarray(scan(img, rng), dtype=np.float32)
+    return Image.fromarray(np.clip(255 - (255 - page) * rng.uniform(0.45, 0.6), 0, 255).astype(np.uint8))
+
+
+def show_through(
+    img: Image.Image, rng: random.Random, _boxes: dict[str, tuple[int, int, int, int]]
+) -> Image.Image:
+    """Thin paper: the back of the sheet, filled in by hand, shows through mirrored at 15–30 %."""
+    form = rng.choice(sorted(LAYOUTS))
+    layout = LAYOUTS[form]()
+    back = render_filled(layout, fake_values(layout, rng, 1)[0], rng, hand=True)
+    back = back.transpose(Image.Transpose.FLIP_LEFT_RIGHT).resize(img.size)
+    dark = (255 - np.asarray(back, dtype=np.float32)) / 255 * rng.uniform(0.15, 0.3)
+    page = np.asarray(img, dtype=np.float32) * (1 - dark)
+    return scan(Image.fromarray(np.clip(page, 0, 255).astype(np.uint8)), rng)
+
+
+def too_big(img: Image.Image, rng: random.Random, boxes: dict[str, tuple[int, int, int, int]]) -> Image.Image:
+    """Writing too big for its box: the name and the phone number 1.3–1.5 times the size they were
+    written at, over the box's lines and past its end."""
+    blank = np.asarray(render_blank(LAYOUTS["juminhyo" if "郵便番号" in boxes else "inkan"]()))
+    page = np.asarray(img.convert("L")).copy()
+    for name in ("氏名", "電話番号"):
+        x, y, w, h = boxes[name]
+        region = page[y : y + h, x : x + w]
+        ink = np.where((region < 160) & (blank[y : y + h, x : x + w] > 200), region, 255).astype(np.uint8)
+        k = rng.uniform(1.3, 1.5)
+        big = np.asarray(Image.fromarray(ink).resize((int(w * k), int(h * k)), Image.Resampling.BILINEAR))
+        page[y : y + h, x : x + w] = np.where(ink < 255, 255, region)
+        top = y + h // 2 - big.shape[0] // 2 + rng.randint(-6, 6)
+        under = page[top : top + big.shape[0], x : x + big.shape[1]]
+        under[:] = np.minimum(under, big[: under.shape[0], : under.shape[1]])
+    return scan(Image.fromarray(page), rng)
+
+
 def _perspective_coeffs(
     dst: list[tuple[float, float]], src: list[tuple[float, float]]
 ) -> tuple[float, float, float, float, float, float, float, float]:
@@ -311,6 +349,11 @@ def sources() -> list[Source]:
         Source("dates, era circled in a list", "layout", variant="eras", hand_share=0.5),
         Source("input boxes tinted grey", "layout", variant="tinted", hand_share=0.5),
         Source("pencil (grey 115-160)", "ink", Style(ink=(115, 160)), hand_share=0.5),
+        Source("300 dpi scan", "degradation", degrade=resolution(300)),
+        Source("600 dpi scan", "degradation", degrade=resolution(600), suffixes=(".png", ".jpg")),
+        Source("light scan (half the contrast)", "degradation", degrade=light),
+        Source("back showing through thin paper", "degradation", degrade=show_through),
+        Source("writing too big for its box", "degradation", degrade=too_big),
     ]
     return out
 
