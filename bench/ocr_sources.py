@@ -4,7 +4,7 @@ A source is a way of filling and scanning the two demo forms: one font at a time
 handwriting-like families from Debian), one kind of mark (✓ past the box, ✗, ■, ○ round the
 label), one degradation (fax 1-bit, 100, 200, 300 and 600 dpi, a phone photo with perspective and
 shadow, coloured paper, a red 印鑑 over the name, a light scan, the back showing through thin paper,
-writing too big for its box), writing in pencil, real human glyphs (MNIST digits
+writing too big for its box, a document feeder's streak), writing in pencil, real human glyphs (MNIST digits
 composed into the digit fields), one layout printed or filled another way (comb boxes, a cell per digit; dates
 printed 年 月 日 in the box; eras to circle in the date box; input boxes tinted grey; an address on
 two lines), and real forms filled in by third parties
@@ -277,6 +277,17 @@ def show_through(
     return scan(Image.fromarray(np.clip(page, 0, 255).astype(np.uint8)), rng)
 
 
+def feeder_streak(
+    img: Image.Image, rng: random.Random, _boxes: dict[str, tuple[int, int, int, int]]
+) -> Image.Image:
+    """Dust on a document feeder's glass: one or two dark lines, 1–3 px, from the top to the bottom."""
+    page = np.asarray(scan(img, rng)).copy()
+    for _ in range(rng.randint(1, 2)):
+        x, width = rng.randint(380, 1100), rng.randint(1, 3)
+        page[:, x : x + width] = np.minimum(page[:, x : x + width], rng.randint(30, 110))
+    return Image.fromarray(page)
+
+
 def too_big(img: Image.Image, rng: random.Random, boxes: dict[str, tuple[int, int, int, int]]) -> Image.Image:
     """Writing too big for its box: the name and the phone number 1.3–1.5 times the size they were
     written at, over the box's lines and past its end."""
@@ -354,6 +365,7 @@ def sources() -> list[Source]:
         Source("light scan (half the contrast)", "degradation", degrade=light),
         Source("back showing through thin paper", "degradation", degrade=show_through),
         Source("writing too big for its box", "degradation", degrade=too_big),
+        Source("feeder streak (dust on the glass)", "degradation", degrade=feeder_streak),
     ]
     return out
 

@@ -1,7 +1,8 @@
 """Pages as office scanners set up in other ways write them: at 300 or 600 dpi for a template drawn
 at 150, and light (a light scanner setting, toner running out). Before, every 300 or 600 dpi page was
 refused, as "upside-down"; on light pages ticks read as not checked, and that was accepted. A copy
-reduced to half its size is refused for its scale (it was called upside-down too)."""
+reduced to half its size is refused for its scale (it was called upside-down too). A field the scan
+cuts off goes to review; a document feeder's streak is not read as a 1."""
 
 from __future__ import annotations
 
@@ -81,3 +82,13 @@ def test_a_page_scanned_as_a_smaller_paper_says_so(reader: FormReader, tmp_path:
     )
     result = next(iter(reader.read_file(file)))
     assert result.status == "failed" and "一部しか写っていません" in result.error, result.error
+
+
+def test_a_document_feeders_streak_is_not_read(reader: FormReader, tmp_path: Path) -> None:
+    page, truth = _filled(9)
+    gray = np.asarray(scan(page, random.Random(9))).copy()
+    gray[:, 505:507] = 60  # through 氏名, 住所 and the numbers, top to bottom
+    gray[:, 700] = 40
+    file = tmp_path / "streak.png"
+    save_scan(Image.fromarray(gray), file, random.Random(9))
+    assert _wrong(reader, file, truth) == []

@@ -99,3 +99,32 @@ def deepened(gray: np.ndarray, ink: np.ndarray, level: float) -> np.ndarray:
     gain = (255 - min(level + DEEP, 254)) / max(255 - seen, 1)
     lut = np.clip(255 - (255 - np.arange(256, dtype=np.float32)) * gain, 0, 255).astype(np.uint8)
     return cv2.LUT(gray, lut)
+
+
+#: a streak left by dust on a document feeder's glass is a dark column from the page's top to its
+#: bottom, margins included (the form's own lines stop short of them), at most STREAK_WIDTH px wide
+#: with paper on both sides. Read with the fields it crossed, it was a 1 added to a name, and a
+#: character it ran through was dropped; both were accepted (bench/ocr_accuracy.py)
+STREAK_ROWS, STREAK_WIDTH, STREAK_DARK = 0.97, 4, 160
+
+
+def destreaked(gray: np.ndarray) -> np.ndarray:
+    """``gray`` (a flattened page as scanned, before alignment) with feeder streaks replaced by the
+    lighter of the columns beside them; as it is when it has none."""
+    dark = (gray < STREAK_DARK).mean(axis=0) >= STREAK_ROWS
+    if not dark.any():
+        return gray
+    out = gray
+    w = gray.shape[1]
+    edges = np.flatnonzero(np.diff(np.concatenate(([0], dark.astype(np.int8), [0]))))
+    for a, b in zip(edges[::2].tolist(), edges[1::2].tolist(), strict=True):
+        left, right = a - 2, b + 1
+        if b - a > STREAK_WIDTH or left < 0 or right >= w:
+            continue
+        beside = np.maximum(gray[:, left], gray[:, right])
+        if float(np.median(beside)) < 200:  # not paper on both sides: a dark edge or the desk
+            continue
+        if out is gray:
+            out = gray.copy()
+        out[:, a:b] = beside[:, None]
+    return out

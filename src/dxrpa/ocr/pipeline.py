@@ -23,7 +23,7 @@ from dxrpa.log import logger
 from dxrpa.model.form import Box, FieldResult, FieldSpec, FormResult
 from dxrpa.ocr import crops, eras, marks
 from dxrpa.ocr.align import Aligner, ink_mask
-from dxrpa.ocr.clean import deepened, descreen, flatten, paper, print_level, untint
+from dxrpa.ocr.clean import deepened, descreen, destreaked, flatten, paper, print_level, untint
 from dxrpa.ocr.crosscheck import cross_check
 from dxrpa.ocr.ctc import decode, dropped_digit, full_width, insert, squeezed
 from dxrpa.ocr.digits import restore_dropped, second_opinion
@@ -330,7 +330,9 @@ class FormReader:
         start = time.perf_counter()
         label = f"{Path(source_file).name} p{page}"
         try:
-            warped, alignment, outside = self.aligner.align(flatten(self.aligner.fit(image)), label=label)
+            warped, alignment, outside = self.aligner.align(
+                destreaked(flatten(self.aligner.fit(image))), label=label
+            )
         except DataError as exc:
             logger.warning("OCR {}", exc)
             return FormResult(
