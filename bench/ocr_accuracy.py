@@ -7,7 +7,7 @@
 Each source (bench/ocr_sources.py) varies one thing the project's own generator holds fixed: one
 font at a time (10 printed, 3 handwriting-like families), one kind of mark, one degradation (fax
 1-bit, 100/200/300/600 dpi, phone photo, coloured paper, red 印鑑, light scan, show-through,
-writing too big for its box, feeder streak), pencil, real human glyphs (MNIST and USPS digits),
+writing too big or small for its box, feeder streak), pencil, real human glyphs (MNIST and USPS digits),
 one layout printed or filled another way (comb boxes; 年 月 日 printed in date boxes; eras to circle;
 input boxes tinted grey; an address on two lines), or a real form a third party filled in
 (bench/data/forms: the page itself, scanned, faxed and photographed).

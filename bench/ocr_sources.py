@@ -4,10 +4,10 @@ A source is a way of filling and scanning the two demo forms: one font at a time
 handwriting-like families from Debian), one kind of mark (✓ past the box, ✗, ■, ○ round the
 label), one degradation (fax 1-bit, 100, 200, 300 and 600 dpi, a phone photo with perspective and
 shadow, coloured paper, a red 印鑑 over the name, a light scan, the back showing through thin paper,
-writing too big for its box, a document feeder's streak), writing in pencil, real human glyphs (MNIST digits
-composed into the digit fields), one layout printed or filled another way (comb boxes, a cell per digit; dates
-printed 年 月 日 in the box; eras to circle in the date box; input boxes tinted grey; an address on
-two lines), and real forms filled in by third parties
+writing too big or small for its box, a document feeder's streak), writing in pencil, real human
+glyphs (MNIST digits composed into the digit fields), one layout printed or filled another way (comb
+boxes, a cell per digit; dates printed 年 月 日 in the box; eras to circle in the date box; input
+boxes tinted grey; an address on two lines), and real forms filled in by third parties
 (bench/data/forms/*, each with its provenance and hand-transcribed truth). Pages are written as
 files with their truth; nothing here reads them.
 """
@@ -288,22 +288,43 @@ def feeder_streak(
     return Image.fromarray(page)
 
 
-def too_big(img: Image.Image, rng: random.Random, boxes: dict[str, tuple[int, int, int, int]]) -> Image.Image:
-    """Writing too big for its box: the name and the phone number 1.3–1.5 times the size they were
-    written at, over the box's lines and past its end."""
+def _rescaled(
+    img: Image.Image,
+    rng: random.Random,
+    boxes: dict[str, tuple[int, int, int, int]],
+    names: list[str],
+    big: bool,
+) -> Image.Image:
+    """The writing in the boxes ``names`` drawn again 1.3–1.5 times bigger (over the box's lines and
+    past its end) or 0.5–0.7 times smaller (at the box's top, middle or foot), then scanned."""
     blank = np.asarray(render_blank(LAYOUTS["juminhyo" if "郵便番号" in boxes else "inkan"]()))
     page = np.asarray(img.convert("L")).copy()
-    for name in ("氏名", "電話番号"):
+    for name in names:
         x, y, w, h = boxes[name]
         region = page[y : y + h, x : x + w]
-        ink = np.where((region < 160) & (blank[y : y + h, x : x + w] > 200), region, 255).astype(np.uint8)
-        k = rng.uniform(1.3, 1.5)
-        big = np.asarray(Image.fromarray(ink).resize((int(w * k), int(h * k)), Image.Resampling.BILINEAR))
-        page[y : y + h, x : x + w] = np.where(ink < 255, 255, region)
-        top = y + h // 2 - big.shape[0] // 2 + rng.randint(-6, 6)
-        under = page[top : top + big.shape[0], x : x + big.shape[1]]
-        under[:] = np.minimum(under, big[: under.shape[0], : under.shape[1]])
+        printless = blank[y : y + h, x : x + w] > 200
+        ink = np.where((region < 250) & printless, region, 255).astype(np.uint8)
+        k = rng.uniform(1.3, 1.5) if big else rng.uniform(0.5, 0.7)
+        glyphs = np.asarray(Image.fromarray(ink).resize((int(w * k), int(h * k)), Image.Resampling.LANCZOS))
+        region[printless] = 255
+        if big:
+            top = y + h // 2 - glyphs.shape[0] // 2 + rng.randint(-6, 6)
+        else:
+            top = y + rng.choice([3, (h - glyphs.shape[0]) // 2, h - glyphs.shape[0] - 3])
+        left = x + (0 if big else 4)
+        under = page[top : top + glyphs.shape[0], left : left + glyphs.shape[1]]
+        under[:] = np.minimum(under, glyphs[: under.shape[0], : under.shape[1]])
     return scan(Image.fromarray(page), rng)
+
+
+def too_big(img: Image.Image, rng: random.Random, boxes: dict[str, tuple[int, int, int, int]]) -> Image.Image:
+    """Writing too big for its box: the name and the phone number 1.3–1.5 times the size."""
+    return _rescaled(img, rng, boxes, ["氏名", "電話番号"], big=True)
+
+
+def small(img: Image.Image, rng: random.Random, boxes: dict[str, tuple[int, int, int, int]]) -> Image.Image:
+    """Small writing: every field 0.5–0.7 times the size, at the top, the middle or the foot of its box."""
+    return _rescaled(img, rng, boxes, [n for n, (_x, _y, _w, h) in boxes.items() if h >= 50], big=False)
 
 
 def _perspective_coeffs(
@@ -366,6 +387,7 @@ def sources() -> list[Source]:
         Source("back showing through thin paper", "degradation", degrade=show_through),
         Source("writing too big for its box", "degradation", degrade=too_big),
         Source("feeder streak (dust on the glass)", "degradation", degrade=feeder_streak),
+        Source("small writing (half its box)", "degradation", degrade=small),
     ]
     return out
 
