@@ -23,7 +23,7 @@ from dxrpa.log import logger
 from dxrpa.model.form import Box, FieldResult, FieldSpec, FormResult
 from dxrpa.ocr import crops, eras, marks
 from dxrpa.ocr.align import Aligner, ink_mask
-from dxrpa.ocr.clean import deepened, descreen, destreaked, flatten, paper, print_level, untint
+from dxrpa.ocr.clean import PRINT, deepened, descreen, destreaked, flatten, paper, print_level, untint
 from dxrpa.ocr.crosscheck import cross_check
 from dxrpa.ocr.ctc import decode, dropped_digit, full_width, insert, squeezed
 from dxrpa.ocr.digits import restore_dropped, second_opinion
@@ -203,7 +203,7 @@ def _erase_mask(blank: np.ndarray, box: Box, *, keep_glyphs: bool = False) -> np
     h, w = blank.shape
     x0, y0, x1, y1 = _clip(box, MARGIN, w, h)
     bx0, by0, bx1, by1 = _clip(box, MARGIN + BEYOND, w, h)
-    ink = (blank[by0:by1, bx0:bx1] < 220).astype(np.uint8)
+    ink = (blank[by0:by1, bx0:bx1] < PRINT).astype(np.uint8)
     inside = np.zeros(ink.shape, dtype=bool)
     bx, by, bw, bh = box
     inside[by - by0 : by - by0 + bh, bx - bx0 : bx - bx0 + bw] = True
@@ -214,14 +214,19 @@ def _erase_mask(blank: np.ndarray, box: Box, *, keep_glyphs: bool = False) -> np
     return np.asarray(mask[y0 - by0 : y1 - by0, x0 - bx0 : x1 - bx0])
 
 
+def _boxes(spec: FieldSpec) -> list[Box]:
+    """A field's box, or for a choice field its options' boxes."""
+    return [spec.box] if spec.box else [o.box for o in spec.options]
+
+
 def _open_paper(blank: np.ndarray, fields: list[FieldSpec]) -> np.ndarray:
     """Where the blank form has neither print (grown by 7 px: a scan's lines near the sheet's edge
     can be that far off) nor a field box: ink found there on a page is writing that ran out of its box."""
     h, w = blank.shape
-    print_ = cv2.dilate((blank < 220).astype(np.uint8), np.ones((15, 15), np.uint8)) > 0
+    print_ = cv2.dilate((blank < PRINT).astype(np.uint8), np.ones((15, 15), np.uint8)) > 0
     boxed = np.zeros((h, w), dtype=bool)
     for spec in fields:
-        for box in [spec.box] if spec.box else [o.box for o in spec.options]:
+        for box in _boxes(spec):
             x0, y0, x1, y1 = _clip(box, MARGIN, w, h)
             boxed[y0:y1, x0:x1] = True
     return np.asarray(~print_ & ~boxed)
@@ -302,8 +307,8 @@ class FormReader:
         blank, self._paper = _tinted(template)
         self.blank = blank if self._paper is None else untint(blank, paper(blank))
         self._print = ink_mask(self.blank)  # where the blank has print, and how dark it is there
-        self._open = _open_paper(self.blank, template.spec.fields)
         self._print_level = print_level(self.blank, self._print)
+        self._open = _open_paper(self.blank, template.spec.fields)
         self._fields: list[_Prepared] = []
         for i, spec in enumerate(template.spec.fields):
             prep = _Prepared(spec, i)
@@ -440,8 +445,7 @@ class FormReader:
     def _unseen(self, fields: list[FieldResult], outside: np.ndarray) -> None:
         """Fields the scan does not show in full go to review, whatever was read of them."""
         for prep, f in zip(self._fields, fields, strict=True):
-            boxes = [prep.spec.box] if prep.spec.box else [o.box for o in prep.spec.options]
-            if any(outside[y : y + h, x : x + w].any() for x, y, w, h in boxes):
+            if any(outside[y : y + h, x : x + w].any() for x, y, w, h in _boxes(prep.spec)):
                 f.status = "review"
                 f.reason = tr(
                     "スキャンに写っていません（用紙の端が切れています）",
