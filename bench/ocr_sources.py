@@ -7,7 +7,8 @@ shadow, coloured paper, a red 印鑑 over the name, a light scan, the back showi
 writing too big or small for its box, a document feeder's streak), writing in pencil, real human
 glyphs (MNIST digits composed into the digit fields), one layout printed or filled another way (comb
 boxes, a cell per digit; dates printed 年 月 日 in the box; eras to circle in the date box; input
-boxes tinted grey; an address on two lines), and real forms filled in by third parties
+boxes tinted grey; an address on two lines; the form printed in red, orange, green or light blue),
+and real forms filled in by third parties
 (bench/data/forms/*, each with its provenance and hand-transcribed truth). Pages are written as
 files with their truth; nothing here reads them.
 """
@@ -91,8 +92,8 @@ class Source:
     real: Path | None = None  # a third party's filled form: its folder (template, filled page, truth)
     #: the demo forms printed or filled another way (see variant_blank, _render): "comb" (a cell per
     #: digit in the number fields), "dates" (年 月 日 printed in the date boxes), "eras" (an era list
-    #: to circle printed before them), "tinted" (input boxes printed grey) or "two lines" (the address
-    #: written over two lines of its box)
+    #: to circle printed before them), "tinted" (input boxes printed grey), "two lines" (the address
+    #: written over two lines of its box) or "print (r, g, b)" (the form printed in that colour)
     variant: str = ""
 
 
@@ -389,6 +390,17 @@ def sources() -> list[Source]:
         Source("feeder streak (dust on the glass)", "degradation", degrade=feeder_streak),
         Source("small writing (half its box)", "degradation", degrade=small),
     ]
+    for colour, rgb in PRINT_COLOURS.items():
+        out.append(
+            Source(
+                f"form printed in {colour}",
+                "layout",
+                hand_share=0.5,
+                variant=f"print {rgb}",
+                degrade=colour_scan,
+                suffixes=(".jpg", ".png", ".pdf"),
+            )
+        )
     return out
 
 
@@ -412,6 +424,14 @@ ERA_LISTS = {
 }
 #: the grey of input boxes printed tinted (網掛けの記入欄), as many forms mark where to write
 TINT = 200
+#: forms printed in one colour, as many city forms are (and forms made for OCR, in a drop-out red):
+#: the blank is registered as scanned, in colour, and the writing on it is black or blue
+PRINT_COLOURS = {
+    "red": (220, 40, 50),
+    "orange": (240, 130, 40),
+    "green": (30, 140, 80),
+    "light blue": (120, 170, 220),
+}
 #: after the era list (px from its right end): the gaps for the year, month and day, and 年 月 日
 ERA_GAPS = [(8, 60), (88, 134), (162, 208)]
 ERA_MARKS = [(62, "年"), (136, "月"), (210, "日")]
@@ -451,6 +471,8 @@ def _cells(f: LField) -> list[tuple[int, int, int, int]]:
 def variant_blank(layout: Layout, variant: str) -> Image.Image:
     """The demo form with its number fields as black-ruled cells, or 年 月 日 printed in its date boxes."""
     img = render_blank(layout)
+    if variant.startswith("print "):
+        return Image.fromarray(_printed_in(img, variant).astype(np.uint8), "RGB")
     d = ImageDraw.Draw(img)
     for f in layout.fields:
         if f.box is None:
@@ -475,6 +497,27 @@ def variant_blank(layout: Layout, variant: str) -> Image.Image:
             for dx, ch in ERA_MARKS:
                 d.text((end + dx, y + h / 2 - 11), ch, font=font(GOTHIC, 22), fill=0)
     return img
+
+
+def _printed_in(gray: Image.Image, variant: str) -> np.ndarray:
+    """``gray`` (the blank) printed in the variant's colour: black print becomes it, white stays white."""
+    colour = np.array([int(v) for v in variant.split(" ", 1)[1].strip("()").split(",")], np.float32)
+    dark = 1 - np.asarray(gray, np.float32)[..., None] / 255
+    return 255 - dark * (255 - colour)
+
+
+def _in_colour(blank: Image.Image, filled: Image.Image, variant: str) -> Image.Image:
+    """The filled form with its print in the variant's colour and the writing (what filling added)
+    as it was written, over it as ink is."""
+    b, f = np.asarray(blank, np.float32), np.asarray(filled, np.float32)
+    writing = np.where(f < b - 8, f, 255.0)[..., None] / 255
+    return Image.fromarray(np.clip(_printed_in(blank, variant) * writing, 0, 255).astype(np.uint8), "RGB")
+
+
+def colour_scan(
+    img: Image.Image, rng: random.Random, _boxes: dict[str, tuple[int, int, int, int]]
+) -> Image.Image:
+    return _rgb_scan(img, rng)
 
 
 def _variant_templates(out_dir: Path, variant: str) -> Path:
@@ -551,6 +594,9 @@ def _render(
 ) -> Image.Image:
     if not source.variant:
         return render_filled(layout, written, rng, hand=hand, style=source.style)
+    if source.variant.startswith("print "):
+        filled = render_filled(layout, written, rng, hand=hand, style=source.style)
+        return _in_colour(render_blank(layout), filled, source.variant)
     img = variant_blank(layout, source.variant)
     for f in layout.fields:
         value = written.get(f.name, "")

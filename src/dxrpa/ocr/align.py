@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 import cv2
 import numpy as np
@@ -18,6 +18,7 @@ import numpy as np
 from dxrpa.errors import DataError
 from dxrpa.i18n import tr
 from dxrpa.model.form import Alignment
+from dxrpa.ocr.clean import print_level
 
 WORK_WIDTH = 900  # features are matched on pages scaled to this width (speed)
 MIN_INLIERS = 25
@@ -39,8 +40,41 @@ MIN_SCALE, MAX_SCALE = 0.6, 1.6
 COVERED = 0.97
 
 
+#: a form printed in a light colour (green, blue: print as light as 80 and more) has features found with
+#: everything darker than FLOOR of the way from its print to white taken as that dark: black writing
+#: otherwise has all the strongest corners (its print scans lighter still, blurred), and such pages
+#: matched on 0-17 of the form's own and were read only with the dense budget (bench/ocr_accuracy.py);
+#: the alignment score looks for its print as light as that too
+LIGHT_PRINT, FLOOR = 60, 0.45
+INK, SEEN = 160, 180  # the blank's print, and ink on a page where it is looked for (dark print)
+DARK_PRINT = 0.002  # a blank with less than this share under INK is printed light (light blue: 160)
+
+
+def _floor(level: float) -> int:
+    return 0 if level < LIGHT_PRINT else int(level + FLOOR * (255 - level))
+
+
 class PageRefused(DataError):
     """The page cannot be read with this template (wrong form, blank, upside-down)."""
+
+
+class Aligned(NamedTuple):
+    """A page warped onto the blank form."""
+
+    image: np.ndarray
+    alignment: Alignment
+    outside: np.ndarray | None  # where the form lies outside the page (None: the page covers it all)
+    homography: np.ndarray  # page (as fitted) to blank
+
+    def warp(self, image: np.ndarray, fill: int = 255) -> np.ndarray:
+        """Another image of the same (fitted) page, warped the same way."""
+        return _warp(image, self.homography, self.image.shape, fill)
+
+
+def _warp(image: np.ndarray, h: np.ndarray, shape: tuple[int, ...], fill: int = 255) -> np.ndarray:
+    size = (shape[1], shape[0])
+    flags, border = cv2.INTER_LINEAR, cv2.BORDER_CONSTANT
+    return np.asarray(cv2.warpPerspective(image, h, size, flags=flags, borderMode=border, borderValue=fill))
 
 
 @dataclass
@@ -63,7 +97,15 @@ class Aligner:
         self.height, self.width = blank.shape
         self.min_score = min_score
         self._matcher = cv2.BFMatcher(cv2.NORM_HAMMING)
-        self._ink = ink_mask(blank)
+        printed = ink_mask(blank)
+        if np.count_nonzero(printed) < DARK_PRINT * printed.size:  # printed in a light colour only
+            printed = ink_mask(blank, 220)
+        self._floor = _floor(print_level(blank, printed)) if printed.any() else 0
+        #: where the blank has print, and how dark ink on a page is where it is looked for: a form
+        #: printed in a light colour has its print as light as that
+        self.ink_level = max(INK, self._floor)
+        self._ink = ink_mask(blank, self.ink_level)
+        self._seen = SEEN + self.ink_level - INK
         self._refs: dict[int, _Ref] = {}
         self._reference(FEATURES)
 
@@ -74,7 +116,7 @@ class Aligner:
             orb = orb_create(nfeatures=features, scaleFactor=1.2, nlevels=8, fastThreshold=12)
             scale = WORK_WIDTH / self.width
             small = cv2.resize(self.blank, None, fx=scale, fy=scale, interpolation=cv2.INTER_AREA)
-            kps, desc = orb.detectAndCompute(small, None)
+            kps, desc = orb.detectAndCompute(np.maximum(small, self._floor), None)
             self._refs[features] = _Ref(orb, scale, list(kps), desc)
         return self._refs[features]
 
@@ -82,7 +124,7 @@ class Aligner:
         ref = self._reference(features)
         ps = WORK_WIDTH / page.shape[1]
         small = cv2.resize(page, None, fx=ps, fy=ps, interpolation=cv2.INTER_AREA)
-        kps, desc = ref.orb.detectAndCompute(small, None)
+        kps, desc = ref.orb.detectAndCompute(np.maximum(small, self._floor), None)
         if desc is None or len(kps) < MIN_INLIERS or ref.descriptors is None:
             return None, 0
         pairs = self._matcher.knnMatch(desc, ref.descriptors, k=2)
@@ -110,14 +152,13 @@ class Aligner:
     def score(self, warped: np.ndarray, outside: np.ndarray | None = None) -> float:
         """Share of the blank form's ink that is ink on the warped page too (0..1); with
         ``outside``, of the ink the page shows."""
-        ink = cv2.dilate(ink_mask(warped, 180).astype(np.uint8), np.ones((5, 5), np.uint8))
+        ink = cv2.dilate(ink_mask(warped, self._seen).astype(np.uint8), np.ones((5, 5), np.uint8))
         shown = self._ink if outside is None else self._ink & ~outside
         return int(np.count_nonzero(ink[shown])) / max(int(np.count_nonzero(shown)), 1)
 
-    def align(self, page: np.ndarray, *, label: str = "") -> tuple[np.ndarray, Alignment, np.ndarray | None]:
+    def align(self, page: np.ndarray, *, label: str = "") -> Aligned:
         """Warp ``page`` onto the blank form; raise PageRefused with the reason if it does not match
-        (with the usual feature budget, then with :data:`DENSE_FEATURES`). Also where the form lies
-        outside the page (None when the page covers it all)."""
+        (with the usual feature budget, then with :data:`DENSE_FEATURES`)."""
         where = f"{label}: " if label else ""
         ink_share = float(np.count_nonzero(ink_mask(page))) / page.size
         if ink_share < 0.003:
@@ -130,9 +171,7 @@ class Aligner:
         except PageRefused:
             return self._align(page, where, DENSE_FEATURES)
 
-    def _align(
-        self, page: np.ndarray, where: str, features: int
-    ) -> tuple[np.ndarray, Alignment, np.ndarray | None]:
+    def _align(self, page: np.ndarray, where: str, features: int) -> Aligned:
         h, inliers = self._homography(page, features)
         rotation, scale = self._geometry(h)
         if (
@@ -172,14 +211,7 @@ class Aligner:
                 + tr(f"ページが {rotation:.0f}° 回転しています", f"the page is rotated {rotation:.0f}°"),
                 hint=tr("正しい向きでスキャンし直してください", "scan it again the right way up"),
             )
-        warped = cv2.warpPerspective(
-            page,
-            h,
-            (self.width, self.height),
-            flags=cv2.INTER_LINEAR,
-            borderMode=cv2.BORDER_CONSTANT,
-            borderValue=255,
-        )
+        warped = _warp(page, h, self.blank.shape)
         score = self.score(warped)
         outside = self._outside(page, h)
         covered = 1 - float(outside.mean())
@@ -213,7 +245,7 @@ class Aligner:
                     "別の様式か、かすれ・汚れがひどいスキャンです", "another form, or a badly faded scan"
                 ),
             )
-        return warped, info, (outside if covered < 1 else None)
+        return Aligned(warped, info, outside if covered < 1 else None, h)
 
     def _outside(self, page: np.ndarray, h: np.ndarray) -> np.ndarray:
         """Where the blank form lies outside the scanned page (a sheet scanned as a smaller paper
@@ -238,9 +270,7 @@ class Aligner:
 
     def _form_at(self, page: np.ndarray, h: np.ndarray) -> bool:
         """The form's print is found where ``h`` maps the page onto the blank."""
-        size = (self.width, self.height)
-        warped = cv2.warpPerspective(page, h, size, borderMode=cv2.BORDER_CONSTANT, borderValue=255)
-        return bool(self.score(warped) >= self.min_score)
+        return bool(self.score(_warp(page, h, self.blank.shape)) >= self.min_score)
 
     def _upside_down(self, page: np.ndarray, features: int) -> bool:
         """The page turned round matches the form the right way up: enough features, no rotation

@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 import warnings
 from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 
 import cv2
@@ -46,7 +47,13 @@ def _bad(path: Path, ja: str, en: str, hint_ja: str = "", hint_en: str = "") -> 
 
 
 def load_pages(path: Path) -> Iterator[Page]:
-    """Yield each page of ``path`` as a uint8 grayscale array; raise DataError if unusable."""
+    """Yield each page of ``path`` as a uint8 grayscale array, red ink dropped out; raise DataError
+    if unusable."""
+    return (scan.gray() for scan in load_scans(path))
+
+
+def load_scans(path: Path) -> Iterator[Scan]:
+    """Yield each page of ``path`` as a :class:`Scan`; raise DataError if unusable."""
     if not path.is_file():
         raise _bad(path, "ファイルが見つかりません", "file not found")
     if path.stat().st_size == 0:
@@ -77,28 +84,61 @@ def _check_size(path: Path, width: int, height: int) -> None:
 
 
 RED_MARGIN, RED_FULL = 20.0, 60.0  # red above green and blue by this much: partly, fully seal ink
+#: a page whose ink (luminance under 200: orange print scans at 150-180) is red for more than this
+#: share is printed in red or orange (many city forms are, and forms made for OCR print in a drop-out
+#: colour): its red is the form, not a seal. A 印鑑 and a 受付印 are a few per cent of a black form's
+#: ink; a red form's print is most of it
+RED_PRINT, INKED = 0.25, 200
 
 
-def to_gray(image: Image.Image) -> Page:
-    """A page as grayscale, with red seal ink (印鑑, 受付印) dropped out.
+@dataclass(frozen=True)
+class Scan:
+    """A page as loaded, with what dropping its red ink out would add to it.
 
     Forms are written in black or blue; a red seal pressed over a field is not part of the writing
     but as luminance it is as dark as a pen stroke. Where a pixel is red, its red channel is used
     instead (red ink is bright there, black ink under the seal stays dark), blending in over the
     seal's soft edge; other colours (blue ink, coloured paper) keep their luminance.
+
+    A form printed in red or orange (``red_print``) is kept as its darkest channel instead: its print
+    is as dark as on a black form there (orange is as light as 160 in luminance, hardly ink), and the
+    page is aligned on it before its red is dropped out.
     """
+
+    image: Page  # luminance, or the darkest channel of a form printed in red
+    lift: Page | None  # what dropping the red out adds to ``image``; None: nothing on the page is red
+    red_print: bool = False
+
+    def gray(self) -> Page:
+        """The page with red ink dropped out."""
+        if self.lift is None:
+            return self.image
+        return np.asarray(cv2.add(self.image, self.lift))
+
+
+def to_gray(image: Image.Image) -> Page:
+    """A page as grayscale, with red seal ink (印鑑, 受付印) dropped out (see :class:`Scan`)."""
+    return split_red(image).gray()
+
+
+def split_red(image: Image.Image) -> Scan:
+    """``image`` as grayscale and, when anything on it is red, what dropping the red out adds."""
     if image.mode in ("L", "1", "I", "I;16", "F") or (image.mode == "P" and not _has_colour(image)):
-        return np.asarray(image.convert("L"), dtype=np.uint8).copy()
+        return Scan(np.asarray(image.convert("L"), dtype=np.uint8).copy(), None)
     rgb = np.asarray(image.convert("RGB"), dtype=np.uint8)
     gray = cv2.cvtColor(rgb, cv2.COLOR_RGB2GRAY)
-    red = rgb[..., 0].astype(np.int16)
-    excess = red - np.maximum(rgb[..., 1], rgb[..., 2]).astype(np.int16)
+    red, green, blue = cv2.split(rgb)
+    excess = cv2.subtract(red, cv2.max(green, blue))  # how much redder than it is anything else
     seal = excess > RED_MARGIN
-    if seal.any():
-        share = np.clip((excess[seal] - RED_MARGIN) / (RED_FULL - RED_MARGIN), 0.0, 1.0)
-        luma = gray[seal].astype(np.float32)
-        gray[seal] = np.clip(luma + share * (red[seal] - luma) + 0.5, 0, 255).astype(np.uint8)
-    return gray
+    if not seal.any():
+        return Scan(gray, None)
+    inked = gray < INKED
+    red_print = int(np.count_nonzero(inked & seal)) > RED_PRINT * max(int(np.count_nonzero(inked)), 1)
+    if red_print:
+        gray = cv2.min(red, cv2.min(green, blue))
+    share = np.clip((excess.astype(np.float32) - RED_MARGIN) / (RED_FULL - RED_MARGIN), 0.0, 1.0)
+    lift = (share * cv2.subtract(red, gray) + 0.5).astype(np.uint8)
+    return Scan(gray, lift, red_print)
 
 
 def _has_colour(image: Image.Image) -> bool:
@@ -108,7 +148,7 @@ def _has_colour(image: Image.Image) -> bool:
     )
 
 
-def _image_pages(path: Path) -> Iterator[Page]:
+def _image_pages(path: Path) -> Iterator[Scan]:
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("error", Image.DecompressionBombWarning)
@@ -118,7 +158,7 @@ def _image_pages(path: Path) -> Iterator[Page]:
                 if count > MAX_PAGES:
                     raise _bad(path, f"ページが多すぎます（>{MAX_PAGES}）", f"too many pages (>{MAX_PAGES})")
                 _check_size(path, *frame.size)
-                yield to_gray(frame)
+                yield split_red(frame)
     except DataError:
         raise
     except (Image.DecompressionBombError, Image.DecompressionBombWarning) as exc:
@@ -141,7 +181,7 @@ def _image_pages(path: Path) -> Iterator[Page]:
         ) from exc
 
 
-def _pdf_pages(path: Path) -> Iterator[Page]:
+def _pdf_pages(path: Path) -> Iterator[Scan]:
     import pypdfium2 as pdfium
 
     try:
@@ -175,7 +215,7 @@ def _pdf_pages(path: Path) -> Iterator[Page]:
                 w, h = page.get_size()
                 scale = PDF_DPI / 72
                 _check_size(path, int(w * scale), int(h * scale))
-                arr = to_gray(page.render(scale=scale).to_pil())
+                arr = split_red(page.render(scale=scale).to_pil())
             except pdfium.PdfiumError as exc:
                 raise _bad(
                     path, f"{i + 1} ページ目を描画できません（{exc}）", f"cannot render page {i + 1} ({exc})"

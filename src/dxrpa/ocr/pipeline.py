@@ -29,7 +29,7 @@ from dxrpa.ocr.ctc import decode, dropped_digit, full_width, insert, squeezed
 from dxrpa.ocr.digits import restore_dropped, second_opinion
 from dxrpa.ocr.engines.base import Engine, Recognized
 from dxrpa.ocr.grammar import BLOCK_NUMBER, Automaton, for_field, symbol
-from dxrpa.ocr.load import load_pages
+from dxrpa.ocr.load import Scan, load_scans
 from dxrpa.ocr.normalize import normalize, unvalued_spaces
 from dxrpa.ocr.template import Template
 from dxrpa.ocr.validate import (
@@ -306,7 +306,7 @@ class FormReader:
         #: the blank form, and each page once aligned, with tinted boxes brought to white (None: no tint)
         blank, self._paper = _tinted(template)
         self.blank = blank if self._paper is None else untint(blank, paper(blank))
-        self._print = ink_mask(self.blank)  # where the blank has print, and how dark it is there
+        self._print = ink_mask(self.blank, self.aligner.ink_level)  # where the blank has print, how dark
         self._print_level = print_level(self.blank, self._print)
         self._open = _open_paper(self.blank, template.spec.fields)
         self._fields: list[_Prepared] = []
@@ -324,19 +324,24 @@ class FormReader:
         """One result per page; an unusable file or page becomes a ``failed`` result, never an exception."""
         page_no = 0
         try:
-            for image in load_pages(path):
+            for image in load_scans(path):
                 page_no += 1
                 yield self.read_page(image, source_file=str(path), page=page_no)
         except DataError as exc:
             logger.warning("OCR {}: {}", path.name, exc)
             yield FormResult(source_file=str(path), page=page_no + 1, status="failed", error=str(exc))
 
-    def read_page(self, image: np.ndarray, *, source_file: str, page: int = 1) -> FormResult:
+    def read_page(self, image: np.ndarray | Scan, *, source_file: str, page: int = 1) -> FormResult:
+        """One page, grayscale or as loaded (:class:`~dxrpa.ocr.load.Scan`: a red seal dropped out)."""
         start = time.perf_counter()
         label = f"{Path(source_file).name} p{page}"
+        scan = image if isinstance(image, Scan) else Scan(image, None)
+        # A red seal is dropped out before anything else; a form printed in red is aligned on its
+        # print as it is, and its red dropped out of the fields once the page is on the form
         try:
-            warped, alignment, outside = self.aligner.align(
-                destreaked(flatten(self.aligner.fit(image))), label=label
+            aligned = self.aligner.align(
+                destreaked(flatten(self.aligner.fit(scan.image if scan.red_print else scan.gray()))),
+                label=label,
             )
         except DataError as exc:
             logger.warning("OCR {}", exc)
@@ -347,12 +352,15 @@ class FormReader:
                 error=str(exc),
                 seconds=time.perf_counter() - start,
             )
+        warped, alignment, outside = aligned.image, aligned.alignment, aligned.outside
         key = f"{Path(source_file).stem}_p{page}"
         if self._paper is not None and self._paper.shape == warped.shape:
             warped = untint(warped, self._paper)
-        warped = deepened(warped, self._print, self._print_level)
+        shown = warped = deepened(warped, self._print, self._print_level)
+        if scan.red_print and scan.lift is not None:  # the reviewer still sees the page with its print
+            warped = np.asarray(cv2.add(warped, aligned.warp(self.aligner.fit(scan.lift), fill=0)))
         fields = self.read_fields(warped, key, outside)
-        self._save_page(warped, key, fields)
+        self._save_page(shown, key, fields)
         status = "ok" if all(f.status == "ok" for f in fields) else "review"
         result = FormResult(
             source_file=source_file,

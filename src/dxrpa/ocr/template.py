@@ -19,6 +19,7 @@ from dxrpa.errors import DefinitionError, DefinitionErrors, UsageError
 from dxrpa.i18n import tr
 from dxrpa.model.form import Box, FormTemplate
 from dxrpa.ocr.address import AddressMaster
+from dxrpa.ocr.load import split_red
 from dxrpa.ocr.textfile import decode
 
 
@@ -148,7 +149,8 @@ def load_template(path: Path) -> Template:
     line, col = pos.find(("image",))
     try:
         with Image.open(img_path) as im:
-            blank = np.asarray(im.convert("L"), dtype=np.uint8).copy()
+            scan = split_red(im)  # a form printed in red: its darkest channel, as its pages are read
+            blank = scan.image if scan.red_print else np.asarray(im.convert("L"), dtype=np.uint8).copy()
     except (OSError, ValueError):
         errors.append(
             DefinitionError(
