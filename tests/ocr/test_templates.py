@@ -97,6 +97,14 @@ def test_bad_type_regex_and_missing_image(tmp_path: Path) -> None:
         load_template(path)
     assert f":{_line_of(path, 'nothere')}:" in str(err.value)
 
+    from PIL import Image
+
+    Image.new("L", (1240, 1754), 255).save(tmp_path / "white.png")  # a blank sheet, not the form
+    path = _copy(tmp_path, "image: juminhyo.png", "image: white.png")
+    with pytest.raises(DefinitionErrors) as err:
+        load_template(path)
+    assert f":{_line_of(path, 'white.png')}:" in str(err.value) and "印刷" in str(err.value)
+
 
 def test_choice_needs_options_and_names_are_unique(tmp_path: Path) -> None:
     path = _copy(tmp_path, "- name: 氏名", "- name: 申請日")

@@ -86,6 +86,8 @@ DEEP = 30  # the print level of a faded page is brought back to the blank's plus
 def print_level(gray: np.ndarray, ink: np.ndarray) -> float:
     """How dark the form's print (``ink``: where the blank has it) is on ``gray``: the tenth
     percentile of the darkest pixel around each, so that a pixel of misalignment does not count."""
+    if not ink.any():  # no print at all (a blank sheet registered as the form)
+        return 255.0
     return float(np.percentile(cv2.erode(gray, np.ones((3, 3), np.uint8))[ink], 10))
 
 

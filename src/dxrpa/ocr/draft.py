@@ -15,12 +15,24 @@ from PIL import Image
 
 from dxrpa.errors import DataError
 from dxrpa.i18n import tr
+from dxrpa.ocr.load import blank_gray
 
 Rect = tuple[int, int, int, int]
 
 
+def _as_black(gray: np.ndarray) -> np.ndarray:
+    """A blank printed in a light colour (its print lighter than 60) stretched until its print is
+    black, so that its boxes and its labels are found as on a black form."""
+    marked = gray < 230
+    level = float(np.percentile(gray[marked], 10)) if marked.any() else 0.0
+    if level < 60:
+        return gray
+    return np.asarray(np.clip((gray.astype(np.float32) - level) * 255 / (255 - level), 0, 255), np.uint8)
+
+
 def find_boxes(gray: np.ndarray) -> list[Rect]:
     """Rectangles that are empty inside (writing areas and checkboxes), top-to-bottom, left-to-right."""
+    gray = _as_black(gray)
     ink = (gray < 200).astype(np.uint8) * 255
     contours, _ = cv2.findContours(ink, cv2.RETR_LIST, cv2.CHAIN_APPROX_SIMPLE)
     h_img, w_img = gray.shape
@@ -48,7 +60,7 @@ def draft_template(image: Path, out: Path | None = None) -> Path:
     """Write ``NAME.yaml`` beside ``image`` (or at ``out``) listing the boxes found."""
     try:
         with Image.open(image) as im:
-            gray = np.asarray(im.convert("L"), dtype=np.uint8)
+            gray = blank_gray(im)
     except (OSError, ValueError):
         raise DataError(
             tr(f"{image.name}: 画像として読めません", f"{image.name}: cannot read the image")

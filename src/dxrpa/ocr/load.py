@@ -84,11 +84,10 @@ def _check_size(path: Path, width: int, height: int) -> None:
 
 
 RED_MARGIN, RED_FULL = 20.0, 60.0  # red above green and blue by this much: partly, fully seal ink
-#: a page whose ink (luminance under 200: orange print scans at 150-180) is red for more than this
-#: share is printed in red or orange (many city forms are, and forms made for OCR print in a drop-out
-#: colour): its red is the form, not a seal. A 印鑑 and a 受付印 are a few per cent of a black form's
-#: ink; a red form's print is most of it
-RED_PRINT, INKED = 0.25, 200
+#: a page whose ink is red for more than this share is printed in red or orange (many city forms
+#: are, and forms made for OCR print in a drop-out colour): its red is the form, not a seal. A 印鑑 and
+#: a 受付印 are a few per cent of a black form's ink; a red form's print is most of it
+RED_PRINT, INKED, REDDER = 0.25, 25.0, 30.0
 
 
 @dataclass(frozen=True)
@@ -121,6 +120,13 @@ def to_gray(image: Image.Image) -> Page:
     return split_red(image).gray()
 
 
+def blank_gray(image: Image.Image) -> Page:
+    """A blank form as its filled pages are read: luminance, or a form printed in red its darkest
+    channel (red is not dropped out of a blank: it has no seal, and its print is the form)."""
+    scan = split_red(image)
+    return scan.image if scan.red_print else np.asarray(image.convert("L"), dtype=np.uint8).copy()
+
+
 def split_red(image: Image.Image) -> Scan:
     """``image`` as grayscale and, when anything on it is red, what dropping the red out adds."""
     if image.mode in ("L", "1", "I", "I;16", "F") or (image.mode == "P" and not _has_colour(image)):
@@ -132,8 +138,13 @@ def split_red(image: Image.Image) -> Scan:
     seal = excess > RED_MARGIN
     if not seal.any():
         return Scan(gray, None)
-    inked = gray < INKED
-    red_print = int(np.count_nonzero(inked & seal)) > RED_PRINT * max(int(np.count_nonzero(inked)), 1)
+    # ink: darker than the paper (most of the page) by INKED; red ink: redder than the paper by REDDER
+    # (pink paper is as red as 30, and darker where the scan is; a pale orange print, 60)
+    paper = np.median(rgb[::8, ::8].reshape(-1, 3), axis=0)
+    paper_luma = float(paper @ (0.299, 0.587, 0.114))
+    inked = gray < paper_luma - INKED
+    reddish = excess > float(paper[0] - max(paper[1], paper[2])) + REDDER
+    red_print = int(np.count_nonzero(inked & reddish)) > RED_PRINT * max(int(np.count_nonzero(inked)), 1)
     if red_print:
         gray = cv2.min(red, cv2.min(green, blue))
     share = np.clip((excess.astype(np.float32) - RED_MARGIN) / (RED_FULL - RED_MARGIN), 0.0, 1.0)

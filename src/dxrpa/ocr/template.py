@@ -19,7 +19,7 @@ from dxrpa.errors import DefinitionError, DefinitionErrors, UsageError
 from dxrpa.i18n import tr
 from dxrpa.model.form import Box, FormTemplate
 from dxrpa.ocr.address import AddressMaster
-from dxrpa.ocr.load import split_red
+from dxrpa.ocr.load import blank_gray
 from dxrpa.ocr.textfile import decode
 
 
@@ -149,8 +149,7 @@ def load_template(path: Path) -> Template:
     line, col = pos.find(("image",))
     try:
         with Image.open(img_path) as im:
-            scan = split_red(im)  # a form printed in red: its darkest channel, as its pages are read
-            blank = scan.image if scan.red_print else np.asarray(im.convert("L"), dtype=np.uint8).copy()
+            blank = blank_gray(im)
     except (OSError, ValueError):
         errors.append(
             DefinitionError(
@@ -176,6 +175,22 @@ def load_template(path: Path) -> Template:
                     path=pos.path,
                     line=line,
                     col=col,
+                )
+            )
+        elif np.count_nonzero(blank < 220) < 0.001 * blank.size:  # nothing to align a page on
+            errors.append(
+                DefinitionError(
+                    tr(
+                        f"様式画像 {img_path.name} に印刷（罫線・文字）がありません",
+                        f"the blank form image {img_path.name} shows no print (lines, labels)",
+                    ),
+                    path=pos.path,
+                    line=line,
+                    col=col,
+                    hint=tr(
+                        "記入前の様式をスキャンした画像を指定してください",
+                        "give a scan of the form as printed, before it is filled in",
+                    ),
                 )
             )
     if errors:
