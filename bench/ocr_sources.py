@@ -289,6 +289,43 @@ def feeder_streak(
     return Image.fromarray(page)
 
 
+#: the struck-out values of :func:`corrected` (what was first written, then crossed out)
+STRUCK = {"氏名": ["佐藤花子", "鈴木一郎", "高橋次郎", "田中"], "住所": ["東区1丁目", "西町3番", "南町"]}
+
+
+def corrected(
+    img: Image.Image, rng: random.Random, boxes: dict[str, tuple[int, int, int, int]]
+) -> Image.Image:
+    """「訂正は二重線で」: in the name and address boxes, a first value crossed out by hand (two lines or
+    one, a little slanted and wavy) and the value written after it, then scanned."""
+    d = ImageDraw.Draw(img)
+    for name, olds in STRUCK.items():
+        x, y, w, h = boxes[name]
+        inner = (x + 5, y + 5, x + w - 5, y + h - 5)
+        region = img.crop(inner)
+        bbox = Image.eval(region, lambda v: 255 - v).getbbox()
+        if bbox is None:
+            continue
+        writing = region.crop(bbox)
+        d.rectangle(inner, fill=255)
+        old = rng.choice(olds)
+        size = int(h * rng.uniform(0.45, 0.6))
+        f = font(rng.choice([p for _, p, _ in FONTS]), size)
+        ink = rng.randint(20, 70)
+        d.text((x + 12, y + (h - size) // 2 - 2), old, font=f, fill=ink)
+        end = x + 16 + int(d.textlength(old, font=f))
+        for dy in (-4, 4) if rng.random() < 0.7 else (0,):
+            y0, slant = y + h // 2 + dy + rng.randint(-3, 3), rng.randint(-6, 6)
+            xs = np.linspace(x + 8, end, 4)
+            ys = [y0 + slant * k / 3 + rng.uniform(-1.5, 1.5) for k in range(4)]
+            d.line(list(zip(xs.tolist(), ys, strict=True)), fill=ink, width=rng.randint(2, 3))
+        room = w - 10 - (end + 14 - x)
+        if writing.width > room:
+            writing = writing.resize((room, writing.height))
+        img.paste(writing, (end + 14, y + 5 + bbox[1]))
+    return scan(img, rng)
+
+
 def _rescaled(
     img: Image.Image,
     rng: random.Random,
@@ -401,6 +438,7 @@ def sources() -> list[Source]:
                 suffixes=(".jpg", ".png", ".pdf"),
             )
         )
+    out.append(Source("a value struck out and written again", "degradation", degrade=corrected))
     return out
 
 

@@ -31,6 +31,7 @@ from dxrpa.ocr.engines.base import Engine, Recognized
 from dxrpa.ocr.grammar import BLOCK_NUMBER, Automaton, for_field, symbol
 from dxrpa.ocr.load import Scan, load_scans
 from dxrpa.ocr.normalize import normalize, unvalued_spaces
+from dxrpa.ocr.strike import struck_out
 from dxrpa.ocr.template import Template
 from dxrpa.ocr.validate import (
     check,
@@ -420,10 +421,12 @@ class FormReader:
                 chosen, unsure = eras.choose(warped, self.blank, prep.eras)
                 cleaned, touching = eras.compose(cleaned, (x0, y0), self.blank, prep.eras, chosen)
                 doubt, era = doubt or unsure or touching, chosen.era if chosen else None
-            cleaned = darkened(cleaned)
+            cleaned, struck = struck_out(darkened(cleaned))
+            doubt = doubt or struck
             line = _tight(one_line(cleaned) if spec.type == "text" else cleaned)
             if line is None:
-                results[prep.index] = self._finish(spec, Recognized("", 1.0, 1.0), False, crop_path)
+                empty = Recognized("", 1.0, 1.0)
+                results[prep.index] = self._finish(spec, empty, False, crop_path, doubt=doubt)
             else:
                 to_read.append((prep, line, crop_path, doubt, era))
         recognized = self.engine.recognize([item[1].image for item in to_read])
