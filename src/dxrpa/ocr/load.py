@@ -148,7 +148,7 @@ def split_red(image: Image.Image) -> Scan:
     if red_print:
         gray = cv2.min(red, cv2.min(green, blue))
     # share of seal ink (0 at RED_MARGIN, 1 from RED_FULL) times how much lighter the red channel is
-    share = cv2.min(cv2.subtract(excess, int(RED_MARGIN)), int(RED_FULL - RED_MARGIN))
+    share = np.clip(excess, int(RED_MARGIN), int(RED_FULL)) - np.uint8(RED_MARGIN)
     lift = cv2.multiply(share, cv2.subtract(red, gray), scale=1 / (RED_FULL - RED_MARGIN), dtype=cv2.CV_8U)
     return Scan(gray, np.asarray(lift), red_print)
 
