@@ -110,3 +110,17 @@ def test_a_template_is_drafted_from_a_blank_printed_in_colour(tmp_path: Path) ->
         Image.fromarray(_in_colour(gray, colour).astype(np.uint8), "RGB").save(file)
         draft = load_template(draft_template(file))
         assert [f.box for f in draft.spec.fields] == want, colour
+
+
+def test_an_unfilled_page_of_a_light_form_is_not_taken_for_a_blank_sheet(
+    engine: Engine, tmp_path: Path
+) -> None:
+    reader = _reader(engine, tmp_path / "t", LIGHT_BLUE)
+    rgb = Image.fromarray(
+        _in_colour(np.asarray(render_blank(juminhyo_layout()), np.float32), LIGHT_BLUE).astype(np.uint8)
+    )
+    seed = random.Random(7).randrange(2**32)
+    file = tmp_path / "unfilled.png"
+    Image.merge("RGB", [scan(ch, random.Random(seed)) for ch in rgb.split()]).save(file)
+    result = next(iter(reader.read_file(file)))
+    assert result.status != "failed", result.error

@@ -160,7 +160,7 @@ class Aligner:
         """Warp ``page`` onto the blank form; raise PageRefused with the reason if it does not match
         (with the usual feature budget, then with :data:`DENSE_FEATURES`)."""
         where = f"{label}: " if label else ""
-        ink_share = float(np.count_nonzero(ink_mask(page))) / page.size
+        ink_share = float(np.count_nonzero(ink_mask(page, self.ink_level))) / page.size  # a light print too
         if ink_share < 0.003:
             raise PageRefused(
                 where + tr("白紙のページです", "the page is blank"),
